@@ -1,0 +1,105 @@
+"""The connector contract. A connector knows its protocol and nothing of Airflow or the store.
+
+A connector module (``connectors/<system>/__init__.py``) exposes ``CONNECTOR``, a `Connector`
+subclass. The pipeline asks it for the entities it supports, reads pages of raw source records for
+an entity and a time window, and lists the natural keys that currently exist (for reconciliation of
+hard deletes). Each entity's mapping to the unified model is data (`include.mapping.EntityMapping`).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from include.mapping import EntityMapping
+
+
+class SourceError(RuntimeError):
+    """A source call failed for good (after retries). The message names system, endpoint, status."""
+
+    def __init__(self, system: str, endpoint: str, status: int | str | None, detail: str = ""):
+        self.system, self.endpoint, self.status = system, endpoint, status
+        msg = f"{system}: {endpoint} failed"
+        if status is not None:
+            msg += f" with status {status}"
+        if detail:
+            msg += f": {detail}"
+        super().__init__(msg)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open extraction window [start, end) in UTC. ``start=None`` means a full read."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+
+    @property
+    def is_full(self) -> bool:
+        return self.start is None
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    """What a connector can do for one unified entity."""
+
+    name: str  # unified entity, e.g. "work-orders"
+    mapping: EntityMapping
+    incremental: bool = True  # False: the source has no change time; every run is a full snapshot
+    reconcile: bool = True  # whether a key listing for hard-delete reconciliation is supported
+    options: Mapping[str, Any] = field(default_factory=dict)  # connector-specific (endpoint, ...)
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """Everything a connector needs to talk to one source instance.
+
+    ``host`` and ``credentials`` come from the connection's Airflow Connection; ``options`` from
+    the connection config (`include.config.ConnectionConfig.options`).
+    """
+
+    connection_id: str
+    host: str  # base URL, e.g. http://127.0.0.1:8801
+    credentials: Mapping[str, str]  # e.g. {"apikey": ...}; never logged
+    timezone: ZoneInfo
+    page_size: int = 1000
+    options: Mapping[str, Any] = field(default_factory=dict)
+    timeout: float = 30.0
+    max_retries: int = 5
+
+
+class Connector(ABC):
+    """Base class for connectors; one instance talks to one source instance."""
+
+    system: ClassVar[str]
+    entities: ClassVar[Mapping[str, EntitySpec]]
+
+    def __init__(self, settings: SourceSettings) -> None:
+        self.settings = settings
+
+    @abstractmethod
+    def read(self, entity: str, window: Window) -> Iterator[list[dict[str, Any]]]:
+        """Yield pages of raw source records changed within ``window`` (all when ``window.is_full``),
+        ordered by change time then key where the source allows it."""
+
+    def read_keys(self, entity: str) -> Iterator[list[dict[str, Any]]]:
+        """Yield pages of raw records holding at least the natural-key fields of every record that
+        exists now. Default: a full read."""
+        yield from self.read(entity, Window())
+
+    def statuses(self, entity: str) -> list[dict[str, Any]] | None:
+        """The source's status list for an entity (`Status` rows), or None if it has none."""
+        return None
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release sessions and sockets."""
+
+    def __enter__(self) -> Connector:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,1 @@
+"""Millwright's own library: unified model, config, mapping, store, pipeline and API."""

@@ -1,0 +1,189 @@
+"""Connection configuration: the schema of the ``millwright_connections`` Airflow Variable.
+
+The Variable holds a JSON array; each element configures one connection. Secrets never go in the
+Variable: ``airflow_conn_id`` names the Airflow Connection holding host and credentials.
+
+`parse_connections` validates each entry on its own, so one bad entry yields a `ConfigError` naming
+the connection and the field while every other connection still loads. A Variable that is missing
+or not a JSON array is a `VariableError` for the whole file: never silently "zero connections".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from include.timeutil import parse_duration, zone
+
+VARIABLE_NAME = "millwright_connections"
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+class VariableError(ValueError):
+    """The Variable as a whole cannot be used (missing, not JSON, not an array)."""
+
+
+class ConfigError(ValueError):
+    """One connection entry is invalid. ``connection_id`` is a placeholder like
+    ``invalid_3`` when the entry has no usable id."""
+
+    def __init__(self, connection_id: str, message: str):
+        self.connection_id = connection_id
+        super().__init__(f"connection {connection_id}: {message}")
+
+
+class ConnectionConfig(BaseModel):
+    """One connection to one source instance."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(description="slug: lowercase letters, digits, - and _; unique")
+    customer: str = Field(min_length=1)
+    system: str = Field(description="connector folder name, e.g. maximo")
+    deployment: Literal["cloud", "on_premise"] = "cloud"
+    airflow_conn_id: str = Field(min_length=1, description="Airflow Connection with host + secrets")
+    schedule: str = Field(default="0 * * * *", description="cron expression, UTC")
+    start_date: datetime = Field(default=datetime(2024, 1, 1))
+    entities: list[str] | None = Field(default=None, description="default: all the system supports")
+    custom_fields: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="{entity: {unified name: source field path}}"
+    )
+    overlap: str = Field(default="10m", description="look-back overlap for windows, e.g. 10m")
+    source_timezone: str = Field(default="UTC", description="zone of naive source timestamps")
+    status: Literal["active", "disconnected"] = "active"
+    page_size: int = Field(default=1000, ge=1, le=10000)
+    quarantine_threshold: float = Field(
+        default=0.05, ge=0, le=1, description="share of quarantined records that fails a run"
+    )
+    reconcile_every: str = Field(
+        default="1d", description="how often a run also reconciles hard deletes, e.g. 1d, 6h"
+    )
+    options: dict[str, Any] = Field(default_factory=dict, description="connector-specific")
+    name: str | None = None
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not SLUG.match(v):
+            raise ValueError("must be a slug: lowercase letters, digits, '-' and '_' (max 63)")
+        return v
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, v: str) -> str:
+        from croniter import croniter  # airflow dependency
+
+        if not croniter.is_valid(v):
+            raise ValueError(f"not a valid cron expression: {v!r}")
+        return v
+
+    @field_validator("overlap", "reconcile_every")
+    @classmethod
+    def _duration(cls, v: str) -> str:
+        parse_duration(v)
+        return v
+
+    @field_validator("source_timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        zone(v)
+        return v
+
+    @model_validator(mode="after")
+    def _system_and_entities(self) -> ConnectionConfig:
+        from connectors.registry import get_connector
+
+        try:
+            connector = get_connector(self.system)
+        except KeyError as exc:
+            raise ValueError(str(exc.args[0])) from None
+        supported = set(connector.entities)
+        unknown = [e for e in (self.entities or []) if e not in supported]
+        if unknown:
+            raise ValueError(
+                f"entities: {', '.join(unknown)} not supported by {self.system} "
+                f"(supported: {', '.join(sorted(supported))})"
+            )
+        bad_cf = [e for e in self.custom_fields if e not in supported and "." not in e]
+        if bad_cf:
+            raise ValueError(f"custom_fields: unknown entity {', '.join(bad_cf)}")
+        return self
+
+    @property
+    def overlap_delta(self) -> timedelta:
+        return parse_duration(self.overlap)
+
+    @property
+    def reconcile_delta(self) -> timedelta:
+        return parse_duration(self.reconcile_every)
+
+    @property
+    def dag_id(self) -> str:
+        return f"sync__{self.id}"
+
+    def selected_entities(self) -> list[str]:
+        from connectors.registry import get_connector
+
+        supported = list(get_connector(self.system).entities)
+        return [e for e in supported if self.entities is None or e in self.entities]
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(entry)"
+        msg = err["msg"].removeprefix("Value error, ")
+        parts.append(f"{loc}: {msg}")
+    return "; ".join(parts)
+
+
+def parse_connections(raw: str | None) -> list[ConnectionConfig | ConfigError]:
+    """Parse the Variable's text. One result per entry, in order: a config or the error for it."""
+    if raw is None:
+        raise VariableError(f"Airflow Variable {VARIABLE_NAME!r} is not set")
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise VariableError(
+            f"Airflow Variable {VARIABLE_NAME!r} is not valid JSON: {exc}"
+        ) from None
+    if not isinstance(data, list):
+        raise VariableError(f"Airflow Variable {VARIABLE_NAME!r} must be a JSON array of objects")
+    out: list[ConnectionConfig | ConfigError] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(data):
+        cid = entry.get("id") if isinstance(entry, dict) else None
+        label = cid if isinstance(cid, str) and SLUG.match(cid) else f"invalid_{i}"
+        if not isinstance(entry, dict):
+            out.append(ConfigError(label, "entry must be a JSON object"))
+            continue
+        try:
+            cfg = ConnectionConfig.model_validate(entry)
+        except ValidationError as exc:
+            out.append(ConfigError(label, _describe(exc)))
+            continue
+        if cfg.id in seen:
+            out.append(
+                ConfigError(f"{cfg.id}__duplicate_{i}", f"id: duplicate connection id {cfg.id!r}")
+            )
+            continue
+        seen.add(cfg.id)
+        out.append(cfg)
+    return out
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of the Variable (an array of connection objects)."""
+    return {"type": "array", "items": ConnectionConfig.model_json_schema()}

@@ -1,0 +1,291 @@
+"""The unified model: pydantic v2 models with Makini's field names (oas3_eam.json).
+
+Every stored record is one of these models serialised to JSON, plus the envelope fields that
+every entity shares (`key`, `customFields`, `createdAt`, `updatedAt`, `deletedAt`). Timestamps are
+ISO-8601 strings in UTC ending in `Z` (the mapping layer produces them; see include/timeutil.py),
+so records are validated once and served verbatim without datetime round trips.
+
+`ENTITIES` maps each Makini resource name (the path segment under /api/eam) to its model.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
+
+UTC_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$"
+UtcTimestamp = Annotated[str, StringConstraints(pattern=UTC_PATTERN)]
+Key = Annotated[str, StringConstraints(min_length=1, max_length=512)]
+
+
+class UnifiedRecord(BaseModel):
+    """Fields every unified record carries."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    key: Key
+    customFields: dict[str, Any] = Field(default_factory=dict)
+    createdAt: UtcTimestamp | None = None
+    updatedAt: UtcTimestamp | None = None
+    deletedAt: UtcTimestamp | None = None
+
+
+class Site(UnifiedRecord):
+    organizationKey: str | None = None
+    name: str | None = None
+    code: str | None = None
+    description: str | None = None
+    contact: dict[str, Any] | None = None
+    customerKey: str | None = None
+    lat: str | None = None
+    lng: str | None = None
+    address: dict[str, Any] | None = None
+    notes: str | None = None
+
+
+class Location(UnifiedRecord):
+    siteKey: str | None = None
+    parentKey: str | None = None
+    teamKey: str | None = None
+    organizationKey: str | None = None
+    name: str | None = None
+    description: str | None = None
+    code: str | None = None
+    type: str | None = None
+    address: dict[str, Any] | None = None
+    isActive: bool | None = None
+    isDefault: bool | None = None
+
+
+class Asset(UnifiedRecord):
+    siteKey: str | None = None
+    parentKey: str | None = None
+    vendorKey: str | None = None
+    teamKey: str | None = None
+    locationKey: str | None = None
+    organizationKey: str | None = None
+    name: str | None = None
+    description: str | None = None
+    notes: str | None = None
+    categoryName: str | None = None
+    criticality: str | None = None
+    isActive: bool | None = None
+    status: str | None = None
+    makeName: str | None = None
+    modelName: str | None = None
+    serialNumber: str | None = None
+    activatedAt: UtcTimestamp | None = None
+    deactivatedAt: UtcTimestamp | None = None
+
+
+class WorkOrder(UnifiedRecord):
+    parentKey: str | None = None
+    locationKey: str | None = None
+    siteKey: str | None = None
+    assetKey: str | None = None
+    organizationKey: str | None = None
+    title: str | None = None
+    code: str | None = None
+    pmKey: str | None = None
+    teamKey: str | None = None
+    laborAssignedKey: str | None = None
+    instructions: str | None = None
+    status: str | None = None
+    statusKey: str | None = None
+    severity: str | None = None
+    estimatedTime: str | None = None
+    categoryName: str | None = None
+    notes: str | None = None
+    approvedAt: UtcTimestamp | None = None
+    dueAt: UtcTimestamp | None = None
+    scheduledAt: UtcTimestamp | None = None
+    completedAt: UtcTimestamp | None = None
+    actualTime: str | None = None
+
+
+class PreventiveMaintenance(UnifiedRecord):
+    assetKeys: list[str] = Field(default_factory=list)
+    teamKey: str | None = None
+    siteKey: str | None = None
+    title: str | None = None
+    description: str | None = None
+    status: str | None = None
+    statusKey: str | None = None
+    severity: str | None = None
+    estimatedTime: str | None = None
+    categoryName: str | None = None
+    notes: str | None = None
+    dueAt: UtcTimestamp | None = None
+    triggers: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class Material(UnifiedRecord):
+    organizationKey: str | None = None
+    code: str | None = None
+    partNumber: str | None = None
+    name: str | None = None
+    description: str | None = None
+    notes: str | None = None
+    criticality: str | None = None
+    isActive: bool | None = None
+    isAssembly: bool | None = None
+    manufacturerName: str | None = None
+    uomKey: str | None = None
+
+
+class Stock(UnifiedRecord):
+    materialKey: str | None = None
+    locationKey: str | None = None
+    storeroomKey: str | None = None
+    siteKey: str | None = None
+    position: str | None = None
+    uomKey: str | None = None
+    quantity: float | None = None
+    minLevel: float | None = None
+    maxLevel: float | None = None
+    reorderQuantity: float | None = None
+
+
+class POLineItem(UnifiedRecord):
+    purchaseOrderKey: str | None = None
+    locationKey: str | None = None
+    vendorKey: str | None = None
+    assetKey: str | None = None
+    materialKey: str | None = None
+    statusKey: str | None = None
+    lineNo: str | None = None
+    code: str | None = None
+    type: str | None = None
+    name: str | None = None
+    description: str | None = None
+    quantity: float | None = None
+    receivedQuantity: float | None = None
+    uomKey: str | None = None
+    currencyKey: str | None = None
+    price: float | None = None
+    lineTotalValue: float | None = None
+    notes: str | None = None
+    deliveryAt: UtcTimestamp | None = None
+    dueAt: UtcTimestamp | None = None
+
+
+class PurchaseOrder(UnifiedRecord):
+    siteKey: str | None = None
+    organizationKey: str | None = None
+    orderDate: UtcTimestamp | None = None
+    vendorKey: str | None = None
+    userRequestedKey: str | None = None
+    userApprovedKey: str | None = None
+    orderNo: str | None = None
+    status: str | None = None
+    statusKey: str | None = None
+    title: str | None = None
+    description: str | None = None
+    dueAt: UtcTimestamp | None = None
+    approvedAt: UtcTimestamp | None = None
+    completedAt: UtcTimestamp | None = None
+    terms: str | None = None
+    notes: str | None = None
+    currencyKey: str | None = None
+    locationKey: str | None = None
+    totalNetValue: float | None = None
+    totalGrossValue: float | None = None
+    lineItems: list[POLineItem] = Field(default_factory=list)
+
+
+class Vendor(UnifiedRecord):
+    name: str | None = None
+    code: str | None = None
+    companyKey: str | None = None
+    organizationKey: str | None = None
+
+
+class User(UnifiedRecord):
+    organizationKey: str | None = None
+    siteKeys: list[str] = Field(default_factory=list)
+    locationKeys: list[str] = Field(default_factory=list)
+    name: str | None = None
+    email: str | None = None
+    roleName: str | None = None
+    description: str | None = None
+    isActive: bool | None = None
+
+
+class Team(UnifiedRecord):
+    code: str | None = None
+    name: str | None = None
+    description: str | None = None
+    organizationKey: str | None = None
+    userKeys: list[str] = Field(default_factory=list)
+
+
+class Meter(UnifiedRecord):
+    siteKey: str | None = None
+    assetKeys: list[str] = Field(default_factory=list)
+    name: str | None = None
+    uomName: str | None = None
+    uomKey: str | None = None
+    lastReading: float | None = None
+    lastReadingAt: UtcTimestamp | None = None
+
+
+class MeterReading(UnifiedRecord):
+    assetKey: str | None = None
+    meterKey: str | None = None
+    reading: float | None = None
+    readAt: UtcTimestamp | None = None
+
+
+class Status(BaseModel):
+    """A status lookup row (`/api/eam/statuses/<resource>`)."""
+
+    key: str
+    parentKey: str | None = None
+    name: str | None = None
+    code: str | None = None
+    subCode: str | None = None
+    scope: str | None = None
+    isActive: bool | None = True
+
+
+ENTITIES: dict[str, type[UnifiedRecord]] = {
+    "sites": Site,
+    "locations": Location,
+    "assets": Asset,
+    "work-orders": WorkOrder,
+    "pm": PreventiveMaintenance,
+    "materials": Material,
+    "stocks": Stock,
+    "purchase-orders": PurchaseOrder,
+    "purchase-orders.line-items": POLineItem,
+    "vendors": Vendor,
+    "users": User,
+    "teams": Team,
+    "meters": Meter,
+    "meter-readings": MeterReading,
+}
+
+# Child entities are produced by their parent's mapping (a PO's lines), never extracted alone.
+CHILD_ENTITIES: dict[str, tuple[str, str]] = {
+    # child entity: (parent entity, field on the parent that holds the children)
+    "purchase-orders.line-items": ("purchase-orders", "lineItems"),
+}
+
+_ADAPTERS: dict[str, TypeAdapter] = {}
+
+
+def list_adapter(entity: str) -> TypeAdapter:
+    """A cached `TypeAdapter(list[Model])` for validating a whole page at once."""
+    adapter = _ADAPTERS.get(entity)
+    if adapter is None:
+        adapter = _ADAPTERS[entity] = TypeAdapter(list[ENTITIES[entity]])
+    return adapter
+
+
+def model_for(entity: str) -> type[UnifiedRecord]:
+    try:
+        return ENTITIES[entity]
+    except KeyError:
+        known = ", ".join(sorted(ENTITIES))
+        raise KeyError(f"unknown entity {entity!r}; known entities: {known}") from None

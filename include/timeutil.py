@@ -1,0 +1,86 @@
+"""Time conversion: every time is stored and served as an ISO-8601 UTC string ending in ``Z``.
+
+Sources speak many dialects: ISO with an offset (Maximo), naive local time (SAP DateTime, Tryton,
+Maximo configured without offsets), epoch milliseconds and ``/Date(ms+hhmm)/`` (SAP OData v2).
+Naive values are interpreted in the connection's time zone. During a DST fall-back hour a naive
+time is ambiguous; we take the first occurrence (fold=0). A naive time inside a spring-forward gap
+does not exist; it is shifted forward by the gap, as zoneinfo does. The look-back overlap absorbs
+both.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+_SAP_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
+
+
+@lru_cache(maxsize=64)
+def zone(name: str) -> ZoneInfo:
+    """A cached ZoneInfo; raises ValueError naming the zone when it is unknown."""
+    try:
+        return ZoneInfo(name)
+    except Exception as exc:  # ZoneInfoNotFoundError, ValueError
+        raise ValueError(f"unknown time zone {name!r}") from exc
+
+
+def parse_datetime(value: object, tz: ZoneInfo | None = None) -> datetime | None:
+    """Parse a source time into an aware UTC datetime; None for empty values.
+
+    Raises ValueError with the offending value when it cannot be parsed.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, date):
+        dt = datetime(value.year, value.month, value.day)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value / 1000.0, UTC)
+    elif isinstance(value, str):
+        m = _SAP_DATE.match(value)
+        if m:
+            dt = datetime.fromtimestamp(int(m.group(1)) / 1000.0, UTC)
+            return dt
+        try:
+            dt = datetime.fromisoformat(
+                value.replace("Z", "+00:00") if value.endswith("Z") else value
+            )
+        except ValueError:
+            raise ValueError(f"not a date/time: {value!r}") from None
+    else:
+        raise ValueError(f"not a date/time: {value!r}")
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=tz or UTC)
+    return dt.astimezone(UTC)
+
+
+def format_utc(dt: datetime | None) -> str | None:
+    """ISO-8601 UTC with ``Z``; microseconds only when present."""
+    if dt is None:
+        return None
+    dt = dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)
+    if dt.microsecond:
+        return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def to_utc_iso(value: object, tz: ZoneInfo | None = None) -> str | None:
+    """Parse a source time and format it as stored (`format_utc(parse_datetime(...))`)."""
+    return format_utc(parse_datetime(value, tz))
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse ``90s``, ``15m``, ``2h``, ``1d`` or a plain number of seconds."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", str(text))
+    if not m:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 90s, 15m, 2h, 1d)")
+    amount, unit = float(m.group(1)), m.group(2) or "s"
+    return timedelta(seconds=amount * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit])
