@@ -237,6 +237,40 @@ class MeterReading(UnifiedRecord):
     readAt: UtcTimestamp | None = None
 
 
+class Product(UnifiedRecord):
+    """ERP product (`/api/erp/products`)."""
+
+    organizationKey: str | None = None
+    uomKey: str | None = None
+    code: str | None = None
+    name: str | None = None
+    description: str | None = None
+    type: str | None = None
+    status: str | None = None
+    price: float | None = None
+    currencyKey: str | None = None
+    quantity: float | None = None
+    sku: str | None = None
+    partNumber: str | None = None
+
+
+class ProductionOrder(UnifiedRecord):
+    """ERP production order (`/api/erp/production-orders`)."""
+
+    siteKey: str | None = None
+    status: str | None = None
+    statusKey: str | None = None
+    locationKey: str | None = None
+    assetKey: str | None = None  # the work center it runs on
+    productKey: str | None = None
+    orderNo: str | None = None
+    orderDate: UtcTimestamp | None = None
+    quantity: float | None = None
+    plannedStartAt: UtcTimestamp | None = None
+    plannedEndAt: UtcTimestamp | None = None
+    note: str | None = None
+
+
 class Status(BaseModel):
     """A status lookup row (`/api/eam/statuses/<resource>`)."""
 
@@ -264,7 +298,24 @@ ENTITIES: dict[str, type[UnifiedRecord]] = {
     "teams": Team,
     "meters": Meter,
     "meter-readings": MeterReading,
+    "products": Product,
+    "production-orders": ProductionOrder,
 }
+
+# Makini namespaces: which entities each one serves (ERP shares several with EAM).
+EAM_ENTITIES = tuple(e for e in ENTITIES if e not in ("products", "production-orders"))
+ERP_ENTITIES = (
+    "sites",
+    "locations",
+    "vendors",
+    "materials",
+    "stocks",
+    "purchase-orders",
+    "purchase-orders.line-items",
+    "users",
+    "products",
+    "production-orders",
+)
 
 # Child entities are produced by their parent's mapping (a PO's lines), never extracted alone.
 CHILD_ENTITIES: dict[str, tuple[str, str]] = {
