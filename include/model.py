@@ -318,9 +318,9 @@ ERP_ENTITIES = (
 )
 
 # Child entities are produced by their parent's mapping (a PO's lines), never extracted alone.
-CHILD_ENTITIES: dict[str, tuple[str, str]] = {
-    # child entity: (parent entity, field on the parent that holds the children)
-    "purchase-orders.line-items": ("purchase-orders", "lineItems"),
+CHILD_ENTITIES: dict[str, tuple[str, str, str]] = {
+    # child entity: (parent entity, parent field holding the children, child field naming the parent)
+    "purchase-orders.line-items": ("purchase-orders", "lineItems", "purchaseOrderKey"),
 }
 
 _ADAPTERS: dict[str, TypeAdapter] = {}
