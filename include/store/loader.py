@@ -1,0 +1,189 @@
+"""The bulk paths: stage rows in a session TEMP table, then one set-based statement.
+
+PostgreSQL fills temp tables with COPY (psycopg 3) on the SQLAlchemy connection's own DBAPI
+connection; SQLite uses executemany. Avoids SQLAlchemy's insertmanyvalues path for ON CONFLICT.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import sqlalchemy as sa
+
+STAGE_COLS = (
+    "key",
+    "remote_id",
+    "parent_key",
+    "version",
+    "data",
+    "raw",
+    "created_at",
+    "updated_at",
+    "deleted_at",
+)
+StageRow = tuple[str | None, ...]
+
+
+def _is_pg(conn: sa.Connection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def _distinct(conn: sa.Connection, a: str, b: str) -> str:
+    return f"{a} IS DISTINCT FROM {b}" if _is_pg(conn) else f"{a} IS NOT {b}"
+
+
+def newer(conn: sa.Connection, s: str, r: str) -> str:
+    """SQL: incoming row ``s`` replaces stored row ``r``. Never when s.version < r.version; else
+    when s.version > r.version, the data or delete mark differ, or r was soft-deleted by
+    reconciliation (it reappeared). NULL versions fall through to the data comparison."""
+    return (
+        f"(NOT COALESCE({s}.version < {r}.version, FALSE) AND ("
+        f"COALESCE({s}.version > {r}.version, FALSE)"
+        f" OR {_distinct(conn, f'{s}.data', f'{r}.data')}"
+        f" OR {_distinct(conn, f'{s}.deleted_at', f'{r}.deleted_at')}"
+        f" OR COALESCE({r}.deleted_by = 'reconcile', FALSE)))"
+    )
+
+
+def lock_entity(conn: sa.Connection, connection_id: str, entity: str) -> None:
+    """Serialize writers of one connection+entity (PostgreSQL; SQLite's BEGIN IMMEDIATE does)."""
+    if _is_pg(conn):
+        conn.execute(
+            sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+            {"k": f"millwright.store:{connection_id}/{entity}"},
+        )
+
+
+def stage_rows(conn: sa.Connection, rows: Sequence[StageRow]) -> None:
+    """(Re)fill the session temp table ``mw_stage`` with ``rows`` (tuples in STAGE_COLS order)."""
+    json_type = "jsonb" if _is_pg(conn) else "text"
+    cols = ", ".join(f"{c} {json_type if c in ('data', 'raw') else 'text'}" for c in STAGE_COLS)
+    conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS mw_stage ({cols})")
+    clear(conn, "mw_stage")
+    _fill(conn, "mw_stage", STAGE_COLS, rows)
+
+
+def _fill(conn: sa.Connection, table: str, cols: Sequence[str], rows: Iterable[tuple]) -> None:
+    if _is_pg(conn):
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as cp:
+            for row in rows:
+                cp.write_row(row)
+    else:
+        marks = ", ".join("?" for _ in cols)
+        conn.exec_driver_sql(
+            f"INSERT OR IGNORE INTO {table} ({', '.join(cols)}) VALUES ({marks})", list(rows)
+        )
+
+
+def classify(conn: sa.Connection, connection_id: str, entity: str) -> tuple[int, int, int, int]:
+    """(inserted, inserted already deleted, updated, change in deleted among updated)."""
+    upd = f"r.key IS NOT NULL AND {newer(conn, 's', 'r')}"
+    sql = f"""
+        SELECT
+          COALESCE(SUM(CASE WHEN r.key IS NULL THEN 1 ELSE 0 END), 0),
+          COALESCE(SUM(CASE WHEN r.key IS NULL AND s.deleted_at IS NOT NULL THEN 1 ELSE 0 END), 0),
+          COALESCE(SUM(CASE WHEN {upd} THEN 1 ELSE 0 END), 0),
+          COALESCE(SUM(CASE WHEN {upd} THEN
+              (CASE WHEN s.deleted_at IS NULL THEN 0 ELSE 1 END)
+            - (CASE WHEN r.deleted_at IS NULL THEN 0 ELSE 1 END) ELSE 0 END), 0)
+        FROM mw_stage s
+        LEFT JOIN records r ON r.connection_id = :c AND r.entity = :e AND r.key = s.key
+    """
+    row = conn.execute(sa.text(sql), {"c": connection_id, "e": entity}).one()
+    return int(row[0]), int(row[1]), int(row[2]), int(row[3])
+
+
+def upsert_staged(conn: sa.Connection, connection_id: str, entity: str, synced_at: str) -> int:
+    """One INSERT .. SELECT .. ON CONFLICT DO UPDATE WHERE <newer>; returns rows written."""
+    sql = f"""
+        INSERT INTO records (connection_id, entity, key, remote_id, parent_key, version, data,
+                             raw, created_at, updated_at, deleted_at, deleted_by, synced_at)
+        SELECT :c, :e, s.key, s.remote_id, s.parent_key, s.version, s.data, s.raw, s.created_at,
+               s.updated_at, s.deleted_at,
+               CASE WHEN s.deleted_at IS NULL THEN NULL ELSE 'source' END, :synced
+        FROM mw_stage s WHERE TRUE
+        ON CONFLICT (connection_id, entity, key) DO UPDATE SET
+          remote_id = excluded.remote_id,
+          parent_key = excluded.parent_key,
+          version = excluded.version,
+          data = excluded.data,
+          raw = excluded.raw,
+          created_at = COALESCE(excluded.created_at, records.created_at),
+          updated_at = excluded.updated_at,
+          deleted_at = excluded.deleted_at,
+          deleted_by = excluded.deleted_by,
+          synced_at = excluded.synced_at
+        WHERE {newer(conn, "excluded", "records")}
+    """
+    result = conn.execute(sa.text(sql), {"c": connection_id, "e": entity, "synced": synced_at})
+    return result.rowcount
+
+
+def add_counts(conn: sa.Connection, connection_id: str, entity: str, total: int, deleted: int):
+    if not total and not deleted:
+        return
+    conn.execute(
+        sa.text(
+            "INSERT INTO entity_counts (connection_id, entity, total, deleted) "
+            "VALUES (:c, :e, :t, :d) ON CONFLICT (connection_id, entity) DO UPDATE SET "
+            "total = entity_counts.total + excluded.total, "
+            "deleted = entity_counts.deleted + excluded.deleted"
+        ),
+        {"c": connection_id, "e": entity, "t": total, "d": deleted},
+    )
+
+
+def advance_cursor(conn: sa.Connection, connection_id: str, entity: str, value: str, now: str):
+    """Move the cursor forward (text order) and return the stored value."""
+    conn.execute(
+        sa.text(
+            "INSERT INTO cursors (connection_id, entity, value, updated_at) "
+            "VALUES (:c, :e, :v, :now) ON CONFLICT (connection_id, entity) DO UPDATE SET "
+            "value = excluded.value, updated_at = excluded.updated_at "
+            "WHERE excluded.value > cursors.value"
+        ),
+        {"c": connection_id, "e": entity, "v": value, "now": now},
+    )
+    return conn.execute(
+        sa.text("SELECT value FROM cursors WHERE connection_id = :c AND entity = :e"),
+        {"c": connection_id, "e": entity},
+    ).scalar_one()
+
+
+def create_key_table(conn: sa.Connection, table: str) -> None:
+    if _is_pg(conn):
+        conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {table} (key text)")
+    else:
+        conn.exec_driver_sql(
+            f"CREATE TEMP TABLE IF NOT EXISTS {table} (key TEXT PRIMARY KEY) WITHOUT ROWID"
+        )
+    clear(conn, table)
+
+
+def clear(conn: sa.Connection, table: str) -> None:
+    """Empty a session temp table (TRUNCATE on PostgreSQL: autovacuum skips temp tables)."""
+    conn.exec_driver_sql(f"{'TRUNCATE' if _is_pg(conn) else 'DELETE FROM'} {table}")
+
+
+def fill_keys(conn: sa.Connection, table: str, keys: Sequence[str]) -> None:
+    _fill(conn, table, ("key",), ((k,) for k in keys))
+
+
+def soft_delete_missing(
+    conn: sa.Connection, connection_id: str, entity: str, deleted_at: str, by_parent: bool
+) -> int:
+    """Soft-delete live records whose key is not in ``mw_keys`` (and, when ``by_parent``, whose
+    parent_key is in ``mw_parents``). ``deletedAt`` is written into ``data`` too."""
+    if _is_pg(conn):
+        conn.exec_driver_sql("ANALYZE mw_keys")
+        set_data = "jsonb_set(data, '{deletedAt}', to_jsonb(CAST(:d AS text)))"
+    else:
+        set_data = "json_set(data, '$.deletedAt', :d)"
+    parent = " AND parent_key IN (SELECT key FROM mw_parents)" if by_parent else ""
+    sql = f"""
+        UPDATE records SET deleted_at = :d, deleted_by = 'reconcile', data = {set_data}
+        WHERE connection_id = :c AND entity = :e AND deleted_at IS NULL{parent}
+          AND NOT EXISTS (SELECT 1 FROM mw_keys k WHERE k.key = records.key)
+    """
+    return conn.execute(sa.text(sql), {"c": connection_id, "e": entity, "d": deleted_at}).rowcount

@@ -1,0 +1,399 @@
+"""`Store`: the unified store's public API (SQLite or PostgreSQL, SQLAlchemy Core)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from include.store import loader, migrate, schema
+from include.store.engine import make_engine, url_from_env, write_txn
+from include.store.types import LoadRow, LoadStats, QuarantineItem, StoreError, SyncRun
+from include.timeutil import format_utc, utcnow
+
+_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
+Guard = Callable[[sa.Connection], None]
+
+
+def comparable(value: str | None) -> str | None:
+    """Normalise an ISO UTC time to microseconds (``...:00Z`` -> ``...:00.000000Z``) so text order
+    is time order; any other value (numbers, ETags) is returned unchanged."""
+    if value is None or len(value) == 27 or value[-1:] != "Z" or not _UTC.match(value):
+        return value
+    if len(value) == 20:
+        return value[:19] + ".000000Z"
+    return value[:-1].ljust(26, "0") + "Z"
+
+
+def _text(value: bytes | str | None, what: str, key: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode()
+    raise StoreError(f"{what} of record {key!r} must be JSON bytes or str, not {type(value)}")
+
+
+def _json(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _check_time(name: str, value: str) -> str:
+    if not isinstance(value, str) or not _UTC.match(value):
+        raise StoreError(
+            f"{name} must be an ISO-8601 UTC time like 2024-01-31T12:00:00Z: {value!r}"
+        )
+    return value
+
+
+class Store:
+    """The unified store. Call `migrate()` once per process (idempotent) before using it."""
+
+    def __init__(self, url: str, *, busy_timeout: float = 60.0) -> None:
+        self.url = url
+        self.engine: sa.Engine = make_engine(url, busy_timeout=busy_timeout)
+
+    @classmethod
+    def from_env(cls) -> Store:
+        """``MILLWRIGHT_STORE_URL``, else ``sqlite:///$MILLWRIGHT_HOME/store.db``."""
+        return cls(url_from_env())
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def __repr__(self) -> str:
+        return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def migrate(self) -> None:
+        """Bring the schema to the latest revision (serialized across processes)."""
+        migrate.upgrade(self.engine)
+
+    # -- records ------------------------------------------------------------------------------
+
+    def load_batch(
+        self,
+        connection_id: str,
+        entity: str,
+        records: Sequence[LoadRow],
+        *,
+        synced_at: str,
+        cursor: str | None = None,
+        guard: Guard | None = None,
+    ) -> LoadStats:
+        """Upsert one batch in one transaction (with the cursor, when given). See docs/STORE.md."""
+        _check_time("synced_at", synced_at)
+        rows = _stage_tuples(records, entity)
+        with self.engine.connect() as conn:
+            try:
+                with conn.begin():  # staging touches only the session's temp table
+                    loader.stage_rows(conn, rows)
+                with write_txn(conn):
+                    if guard is not None:
+                        guard(conn)
+                    loader.lock_entity(conn, connection_id, entity)
+                    ins, ins_del, upd, del_delta = loader.classify(conn, connection_id, entity)
+                    written = loader.upsert_staged(conn, connection_id, entity, synced_at)
+                    if written != ins + upd:
+                        raise StoreError(
+                            f"load of {connection_id}/{entity}: wrote {written} rows, expected "
+                            f"{ins} inserts + {upd} updates (concurrent writer?); rolled back"
+                        )
+                    loader.add_counts(conn, connection_id, entity, ins, ins_del + del_delta)
+                    if cursor is not None:
+                        loader.advance_cursor(
+                            conn, connection_id, entity, comparable(cursor), _now()
+                        )
+            finally:
+                if conn.in_transaction():
+                    conn.rollback()
+        return LoadStats(ins, upd, len(rows) - ins - upd)
+
+    def get_record(self, connection_id: str, entity: str, key: str) -> dict | None:
+        r = schema.records
+        stmt = sa.select(r).where(
+            r.c.connection_id == connection_id, r.c.entity == entity, r.c.key == key
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt).mappings().first()
+        if row is None:
+            return None
+        out = dict(row)
+        out["data"], out["raw"] = _json(out["data"]), _json(out["raw"])
+        return out
+
+    def count(self, connection_id: str, entity: str, *, include_deleted: bool = False) -> int:
+        """Maintained count (no COUNT(*)): live records, or all when ``include_deleted``."""
+        t = schema.entity_counts
+        stmt = sa.select(t.c.total, t.c.deleted).where(
+            t.c.connection_id == connection_id, t.c.entity == entity
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt).first()
+        if row is None:
+            return 0
+        return int(row.total) if include_deleted else int(row.total - row.deleted)
+
+    # -- cursors ------------------------------------------------------------------------------
+
+    def get_cursor(self, connection_id: str, entity: str) -> str | None:
+        t = schema.cursors
+        stmt = sa.select(t.c.value).where(t.c.connection_id == connection_id, t.c.entity == entity)
+        with self.engine.connect() as conn:
+            return conn.execute(stmt).scalar()
+
+    def advance_cursor(self, connection_id: str, entity: str, value: str) -> str:
+        """Move the cursor forward (never backwards); returns the stored value."""
+        if not isinstance(value, str) or not value:
+            raise StoreError(f"cursor for {connection_id}/{entity} must be a non-empty string")
+        with self.engine.connect() as conn, write_txn(conn):
+            return loader.advance_cursor(conn, connection_id, entity, comparable(value), _now())
+
+    # -- reconciliation -----------------------------------------------------------------------
+
+    def reconcile(
+        self,
+        connection_id: str,
+        entity: str,
+        key_batches: Iterable[Sequence[str]],
+        *,
+        deleted_at: str,
+        parent_keys: Sequence[str] | None = None,
+        allow_empty: bool = False,
+    ) -> int:
+        """Soft-delete live records whose key is absent from ``key_batches`` (every key that
+        exists in the source now), optionally only among children of ``parent_keys``. Returns
+        how many were soft-deleted. An empty listing with no ``parent_keys`` is refused unless
+        ``allow_empty`` (a source outage must not delete everything)."""
+        _check_time("deleted_at", deleted_at)
+        with self.engine.connect() as conn:
+            try:
+                seen = 0
+                with conn.begin():  # temp tables only: the source is read outside the write lock
+                    loader.create_key_table(conn, "mw_keys")
+                    for batch in key_batches:
+                        loader.fill_keys(conn, "mw_keys", batch)
+                        seen += len(batch)
+                    if parent_keys is not None:
+                        loader.create_key_table(conn, "mw_parents")
+                        loader.fill_keys(conn, "mw_parents", parent_keys)
+                with write_txn(conn):
+                    loader.lock_entity(conn, connection_id, entity)
+                    if not seen and parent_keys is None and not allow_empty:
+                        live = _live(conn, connection_id, entity)
+                        if live:
+                            raise StoreError(
+                                f"reconcile {connection_id}/{entity}: the source listed no keys; "
+                                f"refusing to soft-delete all {live} records "
+                                "(pass allow_empty=True if the source really is empty)"
+                            )
+                    n = loader.soft_delete_missing(
+                        conn, connection_id, entity, deleted_at, parent_keys is not None
+                    )
+                    loader.add_counts(conn, connection_id, entity, 0, n)
+            finally:
+                if conn.in_transaction():
+                    conn.rollback()
+                with conn.begin():  # free the listing now; the next call clears it anyway
+                    loader.create_key_table(conn, "mw_keys")
+        return n
+
+    # -- quarantine ---------------------------------------------------------------------------
+
+    def quarantine_add(
+        self, connection_id: str, entity: str, run_id: str, items: Sequence[QuarantineItem]
+    ) -> int:
+        """Add items; a retried run adds no duplicates. Returns how many were new."""
+        now = _now()
+        values = []
+        for i, item in enumerate(items):
+            if not item.reason:
+                raise StoreError(f"quarantine item {i} of {connection_id}/{entity}: empty reason")
+            raw = _text(item.raw, "raw", str(item.remote_key))
+            item_key = item.remote_key
+            if item_key is None:
+                item_key = "sha256:" + hashlib.sha256((raw or "").encode()).hexdigest()
+            values.append(
+                {
+                    "connection_id": connection_id,
+                    "entity": entity,
+                    "run_id": run_id,
+                    "remote_key": item.remote_key,
+                    "item_key": item_key,
+                    "reason": item.reason,
+                    "raw": raw,
+                    "created_at": now,
+                }
+            )
+        if not values:
+            return 0
+        sql = sa.text(
+            "INSERT INTO quarantine (connection_id, entity, run_id, remote_key, item_key, "
+            "reason, raw, created_at) VALUES (:connection_id, :entity, :run_id, :remote_key, "
+            f":item_key, :reason, {'CAST(:raw AS jsonb)' if self.dialect == 'postgresql' else ':raw'}"
+            ", :created_at) ON CONFLICT (connection_id, entity, run_id, item_key) DO NOTHING"
+        )
+        q = schema.quarantine
+        n_stmt = sa.select(sa.func.count()).where(
+            q.c.connection_id == connection_id, q.c.entity == entity, q.c.run_id == run_id
+        )
+        with self.engine.connect() as conn, write_txn(conn):
+            loader.lock_entity(conn, connection_id, entity)
+            before = conn.execute(n_stmt).scalar_one()
+            conn.execute(sql, values)
+            return conn.execute(n_stmt).scalar_one() - before
+
+    def quarantine_list(
+        self,
+        connection_id: str,
+        entity: str | None = None,
+        *,
+        include_resolved: bool = False,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[dict]:
+        if limit < 0 or offset < 0:
+            raise StoreError(f"limit and offset must be >= 0 (got {limit}, {offset})")
+        q = schema.quarantine
+        stmt = sa.select(q).where(q.c.connection_id == connection_id)
+        if entity is not None:
+            stmt = stmt.where(q.c.entity == entity)
+        if not include_resolved:
+            stmt = stmt.where(q.c.resolved_at.is_(None))
+        stmt = stmt.order_by(q.c.id).limit(limit).offset(offset)
+        with self.engine.connect() as conn:
+            rows = [dict(r) for r in conn.execute(stmt).mappings()]
+        for r in rows:
+            r["raw"] = _json(r["raw"])
+            del r["item_key"]
+        return rows
+
+    def quarantine_resolve(self, ids: Sequence[int], resolved_at: str) -> int:
+        _check_time("resolved_at", resolved_at)
+        q = schema.quarantine
+        stmt = (
+            sa.update(q)
+            .where(q.c.id.in_(list(ids)), q.c.resolved_at.is_(None))
+            .values(resolved_at=resolved_at)
+        )
+        with self.engine.connect() as conn, write_txn(conn):
+            return conn.execute(stmt).rowcount if ids else 0
+
+    # -- sync history and statuses ------------------------------------------------------------
+
+    def record_run(self, run: SyncRun) -> None:
+        """Insert or update (by connection, entity, run_id) one run's history row."""
+        values = {c.name: getattr(run, c.name) for c in schema.sync_runs.columns}
+        _check_time("started_at", run.started_at)
+        keys = ("connection_id", "entity", "run_id")
+        with self.engine.connect() as conn, write_txn(conn):
+            conn.execute(self._upsert(schema.sync_runs, keys), [values])
+
+    def last_runs(self, connection_id: str, *, per_entity: int = 1) -> list[dict]:
+        """The latest ``per_entity`` runs of each entity of a connection, newest first per
+        entity, entities in name order."""
+        t = schema.sync_runs
+        rn = (
+            sa.func.row_number()
+            .over(partition_by=t.c.entity, order_by=(t.c.started_at.desc(), t.c.run_id.desc()))
+            .label("rn")
+        )
+        inner = sa.select(t, rn).where(t.c.connection_id == connection_id).subquery()
+        cols = [inner.c[c.name] for c in t.columns]
+        stmt = sa.select(*cols).where(inner.c.rn <= per_entity).order_by(inner.c.entity, inner.c.rn)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(stmt).mappings()]
+
+    def upsert_statuses(self, connection_id: str, entity: str, rows: Sequence[dict]) -> None:
+        values = []
+        for i, row in enumerate(rows):
+            key = row.get("key") if isinstance(row, dict) else None
+            if not isinstance(key, str) or not key:
+                raise StoreError(f"status row {i} of {connection_id}/{entity} has no 'key'")
+            values.append(
+                {"connection_id": connection_id, "entity": entity, "key": key, "data": row}
+            )
+        if not values:
+            return
+        if self.dialect == "sqlite":
+            for v in values:
+                v["data"] = orjson.dumps(v["data"]).decode()
+        keys = ("connection_id", "entity", "key")
+        with self.engine.connect() as conn, write_txn(conn):
+            conn.execute(self._upsert(schema.statuses, keys), values)
+
+    def list_statuses(self, connection_id: str, entity: str) -> list[dict]:
+        t = schema.statuses
+        stmt = (
+            sa.select(t.c.data)
+            .where(t.c.connection_id == connection_id, t.c.entity == entity)
+            .order_by(t.c.key)
+        )
+        with self.engine.connect() as conn:
+            return [_json(d) for d in conn.execute(stmt).scalars()]
+
+    def _upsert(self, table: sa.Table, keys: Sequence[str]) -> Any:
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        stmt = insert(table)
+        rest = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+        return stmt.on_conflict_do_update(index_elements=list(keys), set_=rest)
+
+
+def _now() -> str:
+    return format_utc(utcnow()) or ""
+
+
+def _live(conn: sa.Connection, connection_id: str, entity: str) -> int:
+    t = schema.entity_counts
+    row = conn.execute(
+        sa.select(t.c.total - t.c.deleted).where(
+            t.c.connection_id == connection_id, t.c.entity == entity
+        )
+    ).first()
+    return int(row[0]) if row else 0
+
+
+def _stage_tuples(records: Sequence[LoadRow], entity: str) -> list[tuple]:
+    """Rows as staging tuples; checks keys and, when a key repeats, keeps its newest row."""
+    out: list[tuple] = []
+    for i, r in enumerate(records):
+        key = r[0]
+        if not isinstance(key, str) or not key:
+            raise StoreError(f"{entity} record {i} has no key (got {key!r})")
+        data = r[3]
+        if data is None:
+            raise StoreError(f"{entity} record {key!r} has no data")
+        out.append(
+            (
+                key,
+                r[1],
+                r[5],
+                comparable(r[2]),
+                data if isinstance(data, str) else _text(data, "data", key),
+                r[4] if r[4] is None or isinstance(r[4], str) else _text(r[4], "raw", key),
+                r[7],
+                r[6],
+                r[8],
+            )
+        )
+    if len({t[0] for t in out}) != len(out):
+        out = _dedupe(out)
+    return out
+
+
+def _dedupe(rows: list[tuple]) -> list[tuple]:
+    best: dict[str, tuple] = {}
+    for t in rows:
+        held = best.get(t[0])
+        if held is None or not (t[3] is not None and held[3] is not None and t[3] < held[3]):
+            best[t[0]] = t  # later rows win unless strictly older
+    return list(best.values())
