@@ -70,10 +70,11 @@ def _fill(conn: sa.Connection, table: str, cols: Sequence[str], rows: Iterable[t
             for row in rows:
                 cp.write_row(row)
     else:
-        marks = ", ".join("?" for _ in cols)
-        conn.exec_driver_sql(
-            f"INSERT OR IGNORE INTO {table} ({', '.join(cols)}) VALUES ({marks})", list(rows)
-        )
+        params = list(rows)
+        if params:
+            marks = ", ".join("?" for _ in cols)
+            sql = f"INSERT OR IGNORE INTO {table} ({', '.join(cols)}) VALUES ({marks})"
+            conn.exec_driver_sql(sql, params)
 
 
 def classify(conn: sa.Connection, connection_id: str, entity: str) -> tuple[int, int, int, int]:

@@ -28,18 +28,12 @@ class LoadRow(NamedTuple):
     deleted_at: str | None = None  # a source-side delete
 
 
-@dataclass(frozen=True)
-class LoadStats:
+class LoadStats(NamedTuple):
+    """What one load did: rows inserted, rows replaced, rows left as they were."""
+
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
-
-    def __add__(self, other: LoadStats) -> LoadStats:
-        return LoadStats(
-            self.inserted + other.inserted,
-            self.updated + other.updated,
-            self.unchanged + other.unchanged,
-        )
 
 
 class QuarantineItem(NamedTuple):
