@@ -1,0 +1,193 @@
+"""The one place the product reads Airflow Variables and Connections.
+
+- `read_connections()`: the ``millwright_connections`` Variable, parsed (one round trip per parse);
+- `store_url()` / `open_store()`: ``MILLWRIGHT_STORE_URL`` env > Airflow Connection
+  ``millwright_store`` > `Store.from_env()` (SQLite under ``MILLWRIGHT_HOME``);
+- `source_settings(cfg)`: host and secrets from the connection's Airflow Connection;
+- `staging_root()`: ``MILLWRIGHT_STAGING_URL`` or ``file://$MILLWRIGHT_HOME/staging``.
+
+Secrets only travel in `SourceSettings.credentials`; nothing here logs them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from connectors.base import Connector, SourceSettings
+from connectors.registry import get_connector
+from include.config import VARIABLE_NAME, ConfigError, ConnectionConfig, parse_connections
+from include.config import VariableError as VariableError
+from include.timeutil import zone
+
+if TYPE_CHECKING:
+    from airflow.sdk import ObjectStoragePath
+
+    from include.store import Store
+
+log = logging.getLogger(__name__)
+
+STORE_CONN_ID = "millwright_store"
+LOAD_POOL = os.environ.get("MILLWRIGHT_LOAD_POOL", "millwright_store_writer")
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def millwright_home() -> Path:
+    return Path(os.environ.get("MILLWRIGHT_HOME") or Path.home() / ".millwright")
+
+
+# ---------------------------------------------------------------- the Variable
+
+
+def read_variable_text() -> str | None:
+    """The Variable's raw text, or None when it is not set. Other read failures raise VariableError."""
+    from airflow.sdk import Variable
+
+    try:
+        return Variable.get(VARIABLE_NAME, default=None)
+    except Exception as exc:  # the API/DB is unreachable: never treat that as "no connections"
+        raise VariableError(f"cannot read Airflow Variable {VARIABLE_NAME!r}: {exc}") from exc
+
+
+def read_connections() -> list[ConnectionConfig | ConfigError]:
+    """Parse the Variable; raises VariableError when it is missing or unusable."""
+    return parse_connections(read_variable_text())
+
+
+# ---------------------------------------------------------------- the store
+
+
+def _conn_to_sqlalchemy_url(conn: Any) -> str:
+    extra = conn.extra_dejson or {}
+    if extra.get("url"):
+        return str(extra["url"])
+    ctype = (conn.conn_type or "").lower()
+    if ctype in ("postgres", "postgresql"):
+        auth = ""
+        if conn.login:
+            auth = quote(conn.login, safe="")
+            if conn.password:
+                auth += ":" + quote(conn.password, safe="")
+            auth += "@"
+        port = f":{conn.port}" if conn.port else ""
+        return f"postgresql+psycopg://{auth}{conn.host or '127.0.0.1'}{port}/{conn.schema or ''}"
+    if ctype == "sqlite":
+        return f"sqlite:///{conn.host}"
+    return conn.get_uri()
+
+
+def store_url() -> str | None:
+    """``MILLWRIGHT_STORE_URL``, else the ``millwright_store`` Airflow Connection, else None."""
+    env = os.environ.get("MILLWRIGHT_STORE_URL")
+    if env:
+        return env
+    try:
+        from airflow.sdk import Connection
+
+        conn = Connection.get(STORE_CONN_ID)
+    except Exception:  # not defined (AirflowNotFoundException) or no Airflow context
+        return None
+    return _conn_to_sqlalchemy_url(conn)
+
+
+def open_store() -> Store:
+    """The product store, migrated lazily by the store itself."""
+    from include.store import Store
+
+    url = store_url()
+    store = Store(url) if url else Store.from_env()
+    store.migrate()
+    return store
+
+
+# ---------------------------------------------------------------- sources
+
+
+def _host_of(conn: Any) -> str:
+    """Base URL from host (with or without a scheme), schema (http/https) and port."""
+    host = (conn.host or "").strip().rstrip("/")
+    if not host:
+        raise ValueError(f"Airflow Connection {conn.conn_id!r} has no host")
+    if "://" not in host:
+        scheme = conn.schema if conn.schema in ("http", "https") else "http"
+        host = f"{scheme}://{host}"
+    parts = urlsplit(host)
+    if conn.port and parts.port is None:
+        parts = parts._replace(netloc=f"{parts.netloc}:{conn.port}")
+    return urlunsplit(parts)
+
+
+def credentials_of(conn: Any) -> dict[str, str]:
+    """Login, password and every extra (``apikey``, ``client_secret``...) as strings."""
+    creds = {k: str(v) for k, v in (conn.extra_dejson or {}).items() if v is not None}
+    if conn.login:
+        creds.setdefault("login", conn.login)
+    if conn.password:
+        creds.setdefault("password", conn.password)
+        creds.setdefault("apikey", conn.password)
+    return creds
+
+
+def source_settings(cfg: ConnectionConfig) -> SourceSettings:
+    """Settings for the connector from the connection's Airflow Connection."""
+    from airflow.sdk import Connection
+
+    try:
+        conn = Connection.get(cfg.airflow_conn_id)
+    except Exception as exc:
+        raise ValueError(
+            f"connection {cfg.id}: Airflow Connection {cfg.airflow_conn_id!r} not found ({exc})"
+        ) from None
+    return SourceSettings(
+        connection_id=cfg.id,
+        host=_host_of(conn),
+        credentials=credentials_of(conn),
+        timezone=zone(cfg.source_timezone),
+        page_size=cfg.page_size,
+        options=dict(cfg.options),
+    )
+
+
+def make_connector(cfg: ConnectionConfig) -> Connector:
+    return get_connector(cfg.system)(source_settings(cfg))
+
+
+# ---------------------------------------------------------------- staging
+
+
+def staging_root() -> ObjectStoragePath:
+    from airflow.sdk import ObjectStoragePath
+
+    url = os.environ.get("MILLWRIGHT_STAGING_URL") or f"file://{millwright_home() / 'staging'}"
+    return ObjectStoragePath(url)
+
+
+def staging_dir(connection_id: str, entity: str, run_id: str) -> ObjectStoragePath:
+    return staging_root() / connection_id / _SAFE.sub("_", entity) / _SAFE.sub("_", run_id)
+
+
+def to_staging_path(text: str) -> ObjectStoragePath:
+    from airflow.sdk import ObjectStoragePath
+
+    return ObjectStoragePath(text)
+
+
+def remove_staging(path: ObjectStoragePath) -> None:
+    if path.exists():
+        path.rmdir(recursive=True)
+
+
+def config_doc(cfg: ConnectionConfig) -> str:
+    """Markdown for a DAG's doc_md: the connection's config (it holds no secrets by design)."""
+    body = json.dumps(cfg.model_dump(mode="json"), indent=2)
+    return (
+        f"### Millwright connection `{cfg.id}`\n\n"
+        f"Customer **{cfg.customer}**, system **{cfg.system}** ({cfg.deployment}), "
+        f"credentials in Airflow Connection `{cfg.airflow_conn_id}`.\n\n"
+        f"```json\n{body}\n```\n"
+    )

@@ -1,0 +1,295 @@
+"""Build one Airflow DAG per connection of the ``millwright_connections`` Variable.
+
+Each connection's DAG ``sync__<id>`` has, per entity, a task group ``extract -> map -> load ->
+reconcile`` calling include/pipeline.py, plus a ``statuses`` task. Tasks pass summaries (paths and
+counts) through XCom; records travel through staging files.
+
+Failure isolation: each DAG is built inside its own try/except and validated; a bad entry becomes a
+placeholder DAG of the same id whose description and doc state the error and whose single task
+fails with it. A missing or unreadable Variable yields the error DAG ``millwright__config_error``
+while the connections of the last successfully read Variable keep their DAGs (never "zero
+connections": a file that stops producing DAGs makes Airflow mark them stale).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from airflow.sdk import (
+    DAG,
+    CronDataIntervalTimetable,
+    TaskGroup,
+    get_current_context,
+    get_parsing_context,
+    task,
+)
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+from connectors.registry import get_connector
+from include import airflow_glue as glue
+from include import pipeline
+from include.config import ConfigError, ConnectionConfig, VariableError, parse_connections
+from include.model import CHILD_ENTITIES
+
+log = logging.getLogger(__name__)
+
+ERROR_DAG_ID = "millwright__config_error"
+TAG = "millwright"
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": "millwright",
+    "retries": 2,
+    "retry_delay": timedelta(seconds=30),
+    "retry_exponential_backoff": 2.0,
+    "max_retry_delay": timedelta(minutes=10),
+}
+PLACEHOLDER_START = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+# ---------------------------------------------------------------- run context
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: str
+    run_type: str  # scheduled | manual | backfill | asset_triggered
+    start: datetime | None
+    end: datetime | None
+    conf: dict[str, Any]
+
+
+def run_info() -> RunInfo:
+    ctx = get_current_context()
+    dag_run = ctx["dag_run"]
+    run_type = getattr(dag_run.run_type, "value", dag_run.run_type)
+    return RunInfo(
+        run_id=ctx["run_id"],
+        run_type=str(run_type),
+        start=ctx.get("data_interval_start"),
+        end=ctx.get("data_interval_end"),
+        conf=dict(dag_run.conf or {}),
+    )
+
+
+def reconcile_due(cfg: ConnectionConfig, run: RunInfo) -> tuple[bool, str]:
+    """Whether this run should list source keys: asked for, or a ``reconcile_every`` boundary
+    (multiple of the period since the epoch) falls inside a scheduled run's interval."""
+    if run.conf.get("reconcile") is True:
+        return True, "requested by dag_run.conf"
+    if run.run_type != "scheduled" or run.start is None or run.end is None:
+        return False, f"{run.run_type} run: reconciliation runs on schedule or with conf reconcile"
+    step = cfg.reconcile_delta.total_seconds()
+    if int(run.end.timestamp() // step) > int(run.start.timestamp() // step):
+        return True, f"a {cfg.reconcile_every} boundary falls in this interval"
+    return False, f"not due: reconciliation every {cfg.reconcile_every}"
+
+
+# ---------------------------------------------------------------- the sync DAG
+
+
+def _group_id(entity: str) -> str:
+    return entity.replace(".", "_")
+
+
+def _aware(dt: datetime) -> datetime:
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def build_sync_dag(cfg: ConnectionConfig) -> DAG:
+    """The sync DAG of one valid connection."""
+    connector_cls = get_connector(cfg.system)
+    entities = [e for e in cfg.selected_entities() if e not in CHILD_ENTITIES]
+    active = cfg.status == "active"
+    schedule = CronDataIntervalTimetable(cfg.schedule, timezone="UTC") if active else None
+    description = f"Sync {cfg.customer} / {cfg.system} ({cfg.id}): {', '.join(entities)}"
+    if not active:
+        description = f"DISCONNECTED (no schedule). {description}"
+
+    with DAG(
+        dag_id=cfg.dag_id,
+        description=description,
+        doc_md=glue.config_doc(cfg),
+        schedule=schedule,
+        start_date=_aware(cfg.start_date),
+        catchup=False,
+        max_active_runs=1,
+        tags=[cfg.customer, cfg.system, TAG, *cfg.tags],
+        default_args=DEFAULT_ARGS,
+    ) as dag:
+
+        @task(task_id="extract")
+        def extract(entity: str) -> dict:
+            run = run_info()
+            spec = connector_cls.entities[entity]
+            store = glue.open_store()
+            try:
+                window = pipeline.plan_window(
+                    store, cfg, entity, incremental=spec.incremental, run_type=run.run_type,
+                    interval_start=run.start, interval_end=run.end,
+                )  # fmt: skip
+            finally:
+                store.close()
+            out = glue.staging_dir(cfg.id, entity, run.run_id)
+            with glue.make_connector(cfg) as connector:
+                return pipeline.extract(connector, entity, window, out)
+
+        @task(task_id="map")
+        def map_(entity: str, extracted: dict) -> dict:
+            run = run_info()
+            store = glue.open_store()
+            try:
+                return pipeline.map_pages(
+                    connector_cls, cfg, entity, extracted,
+                    glue.staging_dir(cfg.id, entity, run.run_id), store, run.run_id,
+                    path_factory=glue.to_staging_path,
+                )  # fmt: skip
+            finally:
+                store.close()
+
+        @task(task_id="load", pool=glue.LOAD_POOL)
+        def load(entity: str, mapped: dict) -> dict:
+            run = run_info()
+            spec = connector_cls.entities[entity]
+            store = glue.open_store()
+            try:
+                summary = pipeline.load(
+                    store, cfg, entity, mapped, run_id=run.run_id,
+                    incremental=spec.incremental, path_factory=glue.to_staging_path,
+                )  # fmt: skip
+            except pipeline.QuarantineThresholdExceeded as exc:
+                raise AirflowFailException(str(exc)) from None  # retrying cannot help
+            finally:
+                store.close()
+            glue.remove_staging(glue.staging_dir(cfg.id, entity, run.run_id))
+            return {**summary, "full": bool(mapped.get("full")), "window": mapped.get("window")}
+
+        @task(task_id="reconcile", pool=glue.LOAD_POOL)
+        def reconcile(entity: str, loaded: dict) -> dict:
+            spec = connector_cls.entities[entity]
+            if not spec.reconcile:
+                raise AirflowSkipException(f"{cfg.system} cannot list {entity} keys")
+            if loaded.get("full"):
+                raise AirflowSkipException("this run read everything: the load reconciled")
+            due, why = reconcile_due(cfg, run_info())
+            if not due:
+                raise AirflowSkipException(why)
+            log.info("reconcile %s: %s", entity, why)
+            store = glue.open_store()
+            try:
+                with glue.make_connector(cfg) as connector:
+                    deleted = pipeline.reconcile_from_source(store, cfg, connector, entity)
+            finally:
+                store.close()
+            return {"deleted": deleted}
+
+        @task(task_id="statuses", pool=glue.LOAD_POOL)
+        def statuses() -> list[str]:
+            store = glue.open_store()
+            try:
+                with glue.make_connector(cfg) as connector:
+                    return pipeline.refresh_statuses(store, cfg, connector)
+            finally:
+                store.close()
+
+        for entity in entities:
+            with TaskGroup(group_id=_group_id(entity)):
+                loaded = load(entity, map_(entity, extract(entity)))
+                reconcile(entity, loaded)
+        statuses()
+    return dag
+
+
+# ---------------------------------------------------------------- placeholders
+
+
+def placeholder_dag(dag_id: str, message: str) -> DAG:
+    """A DAG that shows ``message`` in the UI and whose only task fails with it."""
+    with DAG(
+        dag_id=dag_id,
+        description=f"CONFIG ERROR: {message}"[:1000],
+        doc_md=(
+            f"### Millwright configuration error\n\n```\n{message}\n```\n\n"
+            "Fix the entry in the Airflow Variable `millwright_connections` "
+            "(see docs/CONNECTIONS.md); the DAG is rebuilt on the next parse."
+        ),
+        schedule=None,
+        start_date=PLACEHOLDER_START,
+        catchup=False,
+        tags=[TAG, "config-error"],
+    ) as dag:
+
+        @task(task_id="config_error", retries=0)
+        def config_error() -> None:
+            raise AirflowFailException(message)
+
+        config_error()
+    return dag
+
+
+# ---------------------------------------------------------------- last good Variable
+
+
+def _last_good_path():
+    return glue.millwright_home() / "connections.last-good.json"
+
+
+def _save_last_good(text: str) -> None:
+    path = _last_good_path()
+    try:
+        if path.exists() and path.read_text() == text:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    except OSError as exc:  # a read-only home must not break parsing
+        log.warning("cannot keep the last good Variable at %s: %s", path, exc)
+
+
+def _load_last_good() -> str | None:
+    path = _last_good_path()
+    return path.read_text() if path.exists() else None
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def build_dags(read_text: Callable[[], str | None] = glue.read_variable_text) -> dict[str, DAG]:
+    """All DAGs for the dags/ file (only the one a worker runs, via the parsing context)."""
+    wanted = get_parsing_context().dag_id
+    dags: dict[str, DAG] = {}
+    try:
+        text = read_text()
+        entries = parse_connections(text)
+        _save_last_good(text)  # type: ignore[arg-type]  # parse_connections rejected None
+    except VariableError as exc:
+        cached = _load_last_good()
+        entries = parse_connections(cached) if cached else []
+        note = (
+            f" Keeping the DAGs of the last valid Variable ({len(entries)} entries)."
+            if cached
+            else " No earlier valid Variable is known: no sync DAGs."
+        )
+        log.error("%s%s", exc, note)
+        if wanted in (None, ERROR_DAG_ID):
+            dags[ERROR_DAG_ID] = placeholder_dag(ERROR_DAG_ID, f"{exc}.{note}")
+    for entry in entries:
+        cid = entry.connection_id if isinstance(entry, ConfigError) else entry.id
+        dag_id = f"sync__{cid}"
+        if wanted is not None and wanted != dag_id:
+            continue
+        try:
+            if isinstance(entry, ConfigError):
+                raise entry
+            dag = build_sync_dag(entry)
+            dag.validate()
+        except Exception as exc:
+            message = str(exc) if isinstance(exc, ConfigError) else f"connection {cid}: {exc}"
+            log.error("Millwright: %s", message)
+            dag = placeholder_dag(dag_id, message)
+        dags[dag_id] = dag
+    return dags
