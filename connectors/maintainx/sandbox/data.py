@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from threading import RLock
 from typing import Any
 
@@ -94,10 +96,15 @@ def mix(*values: int) -> int:
     return x
 
 
+@lru_cache(maxsize=1 << 16)
+def _iso_second(seconds: int) -> str:
+    t = time.gmtime(seconds)
+    return f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}."
+
+
 def iso_ms(ms: int) -> str:
     """MaintainX's timestamp format: ``2024-01-01T00:00:00.000Z``."""
-    dt = datetime.fromtimestamp(ms / 1000, UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    return f"{_iso_second(ms // 1000)}{ms % 1000:03d}Z"
 
 
 def parse_ms(text: str) -> int:

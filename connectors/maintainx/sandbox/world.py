@@ -96,6 +96,7 @@ class World:
             "/users": self._user, "/teams": self._team, "/maintenanceplans": self._plan,
             "/meters": self._meter,
         }  # fmt: skip
+        self._summaries: dict[int, dict[str, Any]] = {}  # unchanged assets' summaries
         self.collections = {
             path: Collection(e.key, self.sizes[path], seed, builders[path], e.id_base)
             for path, e in ENDPOINTS.items()
@@ -131,8 +132,7 @@ class World:
                 if lid is None and rec.get("_assetId"):
                     lid = self._asset_summary(rec["_assetId"])["locationId"]
                 rec["location"] = self._location_summary(lid) if lid else None
-        for k in [k for k in rec if k.startswith("_")]:
-            del rec[k]
+        rec.pop("_assetId", None)
         return rec
 
     # -- builders: (collection, index, id, created ms, updated ms) -> record
@@ -141,10 +141,18 @@ class World:
 
     def _asset_summary(self, asset_id: int) -> dict[str, Any]:
         a = self.collections["/assets"]
-        rec = a.get(asset_id - a.id_base - 1)
-        keys = ("id", "name", "description", "parentId", "criticalityId", "locationId",
-                "serialNumber", "createdAt", "updatedAt", "creatorId")  # fmt: skip
-        return {k: rec[k] for k in keys}
+        i = a.index_of(asset_id)
+        if i is None:
+            return None  # type: ignore[return-value]
+        if i in a.overrides or i not in self._summaries:
+            rec = a.get(i)
+            keys = ("id", "name", "description", "parentId", "criticalityId", "locationId",
+                    "serialNumber", "createdAt", "updatedAt", "creatorId")  # fmt: skip
+            summary = {k: rec[k] for k in keys}
+            if i in a.overrides:
+                return summary
+            self._summaries[i] = summary
+        return dict(self._summaries[i])
 
     def _location_summary(self, location_id: int) -> dict[str, Any]:
         c = self.collections["/locations"]

@@ -1,0 +1,243 @@
+"""MaintainX records -> unified model, as data (`include.mapping.EntityMapping`).
+
+Keys are MaintainX's global ids; every reference (``assetKey``, ``locationKey``...) is built from the
+same single id part, so it joins with the target's key. Stocks are one row per (part, location) from
+a part's ``locations``; PO line items carry the ``purchaseOrderId`` the client adds to each item;
+meter readings are each meter's ``lastReading`` (MaintainX has no endpoint listing readings).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from include.keys import make_key
+from include.mapping import EntityMapping
+from include.timeutil import to_utc_iso
+
+
+def _assignee(kind: str):
+    def pick(r: dict[str, Any], tz: ZoneInfo) -> str | None:
+        for a in r.get("assignees") or ():
+            if a.get("type") == kind:
+                return make_key([a.get("id")])
+        return None
+
+    return pick
+
+
+def _first_category(r: dict[str, Any], tz: ZoneInfo) -> str | None:
+    cats = r.get("categories") or []
+    return cats[0] if cats else None
+
+
+def _user_name(r: dict[str, Any], tz: ZoneInfo) -> str | None:
+    name = " ".join(p for p in (r.get("firstName"), r.get("lastName")) if p)
+    return name or None
+
+
+def _first_id(path: str):
+    def pick(r: dict[str, Any], tz: ZoneInfo) -> str | None:
+        ids = r.get(path) or []
+        return make_key([ids[0]]) if ids else None
+
+    return pick
+
+
+def _vendor_part_number(r: dict[str, Any], tz: ZoneInfo) -> str | None:
+    vendors = r.get("vendors") or []
+    return vendors[0].get("partNumber") if vendors else None
+
+
+def _pm_triggers(r: dict[str, Any], tz: ZoneInfo) -> list[dict[str, Any]]:
+    return [{"type": r.get("triggerType"), "recurrence": r.get("recurrence")}]
+
+
+def _reading_at(r: dict[str, Any], tz: ZoneInfo) -> str | None:
+    return to_utc_iso(r.get("readingDate") or r.get("createdAt"), tz)
+
+
+ORG = {"ref": ["organizationId"]}
+
+WORK_ORDER = EntityMapping(
+    key=("id",),
+    version="updatedAt",
+    remote_id="id",
+    created={"ts": "createdAt"},
+    deleted={"ts": "deletedAt"},
+    fields={
+        "title": "title",
+        "code": {"str": "sequentialId"},
+        "status": "status",
+        "statusKey": "status",
+        "severity": "priority",
+        "instructions": "description",
+        "locationKey": {"ref": ["locationId"]},
+        "assetKey": {"ref": ["asset.id"]},
+        "organizationKey": ORG,
+        "teamKey": {"fn": _assignee("TEAM")},
+        "laborAssignedKey": {"fn": _assignee("USER")},
+        "categoryName": {"fn": _first_category},
+        "dueAt": {"ts": "dueDate"},
+        "scheduledAt": {"ts": "startDate"},
+        "completedAt": {"ts": "completedAt"},
+    },
+)
+
+ASSET = EntityMapping(
+    key=("id",),
+    version="updatedAt",
+    remote_id="id",
+    created={"ts": "createdAt"},
+    fields={
+        "name": "name",
+        "description": "description",
+        "parentKey": {"ref": ["parentId"]},
+        "locationKey": {"ref": ["locationId"]},
+        "organizationKey": ORG,
+        "vendorKey": {"fn": _first_id("vendorIds")},
+        "teamKey": {"fn": _first_id("teamIds")},
+        "criticality": {"str": "criticalityId"},
+        "status": "status.status",
+        "isActive": {"map": "status.status", "values": {"ONLINE": True, "OFFLINE": False}},
+        "makeName": "manufacturer",
+        "modelName": "model",
+        "serialNumber": "serialNumber",
+    },
+)
+
+LOCATION = EntityMapping(
+    key=("id",),
+    version="updatedAt",
+    remote_id="id",
+    created={"ts": "createdAt"},
+    fields={
+        "name": "name",
+        "description": "description",
+        "parentKey": {"ref": ["parentId"]},
+        "organizationKey": ORG,
+        "teamKey": {"fn": _first_id("teamIds")},
+        "address": {"fn": lambda r, tz: {"street": r["address"]} if r.get("address") else None},
+    },
+)
+
+MATERIAL = EntityMapping(
+    key=("id",),
+    version="updatedAt",
+    remote_id="id",
+    created={"ts": "createdAt"},
+    fields={
+        "name": "name",
+        "description": "description",
+        "code": "barcode",
+        "partNumber": {"fn": _vendor_part_number},
+        "organizationKey": ORG,
+    },
+)
+
+STOCK = EntityMapping(
+    key=("partId", "locationId"),
+    version="updatedAt",
+    fields={
+        "materialKey": {"ref": ["partId"]},
+        "locationKey": {"ref": ["locationId"]},
+        "storeroomKey": {"ref": ["locationId"]},
+        "position": "area",
+        "quantity": {"float": "availableQuantity"},
+        "minLevel": {"float": "minimumQuantity"},
+        "maxLevel": {"float": "maximumQuantity"},
+    },
+)
+
+PO_LINE = EntityMapping(
+    key=("id",),
+    remote_id="id",
+    fields={
+        "purchaseOrderKey": {"ref": ["purchaseOrderId"]},
+        "vendorKey": {"ref": ["vendorId"]},
+        "materialKey": {"ref": ["partId"]},
+        "name": "name",
+        "code": "partNumber",
+        "quantity": {"float": "quantityOrdered"},
+        "receivedQuantity": {"float": "quantityReceived"},
+        "price": {"float": "unitCostDecimal"},
+        "lineTotalValue": {"float": "priceDecimal"},
+    },
+)
+
+PURCHASE_ORDER = EntityMapping(
+    key=("id",),
+    version="updatedAt",
+    remote_id="id",
+    created={"ts": "createdAt"},
+    deleted={"ts": "deletedAt"},
+    fields={
+        "orderNo": {"first": ["overrideNumber", {"str": "autoGeneratedNumber"}]},
+        "title": "title",
+        "status": "status",
+        "statusKey": "status",
+        "notes": "note",
+        "vendorKey": {"ref": ["vendorId"]},
+        "userRequestedKey": {"ref": ["creatorId"]},
+        "userApprovedKey": {"ref": ["approverId"]},
+        "orderDate": {"ts": "createdAt"},
+        "approvedAt": {"ts": "approvalDate"},
+        "dueAt": {"ts": "dueDate"},
+    },
+    children={"purchase-orders.line-items": ("items", PO_LINE)},
+)
+
+VENDOR = EntityMapping(key=("id",), remote_id="id", fields={"name": "name"})
+
+USER = EntityMapping(
+    key=("id",),
+    remote_id="id",
+    fields={"name": {"fn": _user_name}, "email": "email", "roleName": "role"},
+)
+
+TEAM = EntityMapping(
+    key=("id",),
+    remote_id="id",
+    fields={"name": "name", "userKeys": {"refs": "members", "each": ["id"]}},
+)
+
+PM = EntityMapping(
+    key=("id",),
+    version="updatedAt",
+    remote_id="id",
+    created={"ts": "createdAt"},
+    deleted={"ts": "archivedAt"},
+    fields={
+        "title": "name",
+        "assetKeys": {"refs": "assets", "each": ["assetId"]},
+        "estimatedTime": {"str": "blueprintEstimatedTime"},
+        "dueAt": {"ts": "nextScheduledWorkOrderDueDate"},
+        "triggers": {"fn": _pm_triggers},
+    },
+)
+
+METER = EntityMapping(
+    key=("id",),
+    remote_id="id",
+    fields={
+        "name": "name",
+        "uomName": "unit",
+        "assetKeys": {
+            "fn": lambda r, tz: [k for k in [make_key([(r.get("asset") or {}).get("id")])] if k]
+        },  # fmt: skip
+        "lastReading": {"float": "lastReading.value"},
+        "lastReadingAt": {"fn": lambda r, tz: _reading_at(r.get("lastReading") or {}, tz)},
+    },
+)
+
+METER_READING = EntityMapping(
+    key=("id",),
+    remote_id="id",
+    created={"ts": "createdAt"},
+    fields={
+        "meterKey": {"ref": ["meterId"]},
+        "assetKey": {"ref": ["assetId"]},
+        "reading": {"float": "value"},
+        "readAt": {"fn": _reading_at},
+    },
+)
