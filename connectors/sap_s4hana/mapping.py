@@ -1,0 +1,314 @@
+"""SAP S/4HANA OData v2 -> unified model, as data (`include.mapping.EntityMapping`).
+
+Edm.DateTimeOffset values (``/Date(ms+0000)/``) are UTC and map with ``{"ts": ...}``. Edm.DateTime values
+(``/Date(ms)/``) carry SAP's wall-clock time *as if* it were UTC; they are read in the connection's
+``source_timezone`` with `local_ts`. References use exactly the parts of the target's key: assets are keyed
+by ``Equipment`` (one asset per equipment, from its current time segment), vendors by ``Supplier``,
+materials/products by ``Product``, plants (``siteKey``) by the plant code. Fields starting with ``_`` are
+derived by the client (`connectors.sap_s4hana.client`), e.g. ``_lastChange`` for business partners.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from connectors.base import EntitySpec
+from include.mapping import EntityMapping, MappingError
+from include.timeutil import format_utc
+
+
+def sap_wallclock(value: Any) -> datetime | None:
+    """Naive wall-clock datetime of an Edm.DateTime value (``/Date(ms)/`` or naive ISO text)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.startswith("/Date(") and value.endswith(")/"):
+        body = value[6:-2]
+        if len(body) > 5 and body[-5] in "+-":
+            body = body[:-5]
+        return datetime.fromtimestamp(int(body) / 1000, UTC).replace(tzinfo=None)
+    return datetime.fromisoformat(str(value)).replace(tzinfo=None)
+
+
+def local_ts(path: str) -> dict[str, Callable]:
+    """Spec: an Edm.DateTime in the connection's time zone -> UTC ISO string."""
+
+    def conv(record: dict, tz: ZoneInfo) -> str | None:
+        value = record.get(path)
+        try:
+            wall = sap_wallclock(value)
+        except (TypeError, ValueError):
+            raise MappingError(f"{path}: not an Edm.DateTime: {value!r}") from None
+        return None if wall is None else format_utc(wall.replace(tzinfo=tz))
+
+    return {"fn": conv}
+
+
+def _first_word(path: str) -> dict[str, Callable]:
+    def conv(record: dict, tz: ZoneInfo) -> str | None:
+        text = (record.get(path) or "").split()
+        return text[0] if text else None
+
+    return {"fn": conv}
+
+
+def _flag_deleted(flag: str, when: str) -> Callable[[dict, ZoneInfo], str | None]:
+    """deletedAt: the change time when a deletion flag is set (True or a non-empty code)."""
+
+    def conv(record: dict, tz: ZoneInfo) -> str | None:
+        if not record.get(flag):
+            return None
+        value = record.get(when)
+        wall = sap_wallclock(value)
+        if wall is None:
+            return None
+        is_offset = isinstance(value, str) and value[-7:-2].startswith(("+", "-"))
+        return format_utc(wall.replace(tzinfo=UTC if is_offset else tz))
+
+    return conv
+
+
+def _not(path: str) -> dict[str, Callable]:
+    return {"fn": lambda r, tz: None if r.get(path) is None else not r.get(path)}
+
+
+def _line_total(record: dict, tz: ZoneInfo) -> float | None:
+    try:
+        qty, price = float(record["OrderQuantity"]), float(record["NetPriceAmount"])
+        per = float(record.get("NetPriceQuantity") or 1) or 1.0
+    except (KeyError, TypeError, ValueError):
+        return None
+    return round(qty * price / per, 2)
+
+
+WORK_ORDER = EntityMapping(
+    key=("MaintenanceOrder",),
+    version="LastChangeDateTime",
+    created={"ts": "MaintOrderCreationDateTime"},
+    fields={
+        "code": "MaintenanceOrder",
+        "title": "MaintenanceOrderDesc",
+        "status": _first_word("SystemStatusText"),
+        "statusKey": _first_word("SystemStatusText"),
+        "severity": "MaintPriority",
+        "categoryName": "MaintenanceOrderType",
+        "assetKey": {"ref": ["Equipment"]},
+        "locationKey": {"ref": ["FunctionalLocation"]},
+        "siteKey": {"ref": ["MaintenancePlant"]},
+        "organizationKey": {"ref": ["CompanyCode"]},
+        "pmKey": {"ref": ["MaintenancePlan"]},
+        "scheduledAt": {"ts": "MaintOrdSchedldBscStrtDateTime"},
+        "dueAt": {"ts": "MaintOrdBasicEndDateTime"},
+        "completedAt": {"ts": "MainWorkCompletedDateTime"},
+    },
+)
+
+ASSET = EntityMapping(
+    key=("Equipment",),
+    version="LastChangeDateTime",
+    created=local_ts("CreationDate"),
+    deleted={"fn": _flag_deleted("EquipmentIsMarkedForDeletion", "LastChangeDateTime")},
+    fields={
+        "name": "EquipmentName",
+        "description": "TechnicalObjectType",
+        "categoryName": "EquipmentCategory",
+        "criticality": "ABCIndicator",
+        "isActive": _not("EquipmentIsInactive"),
+        "makeName": "AssetManufacturerName",
+        "modelName": "ManufacturerPartTypeName",
+        "serialNumber": {"first": ["ManufacturerSerialNumber", "SerialNumber"]},
+        "parentKey": {"ref": ["SuperordinateEquipment"]},
+        "locationKey": {"ref": ["FunctionalLocation"]},
+        "siteKey": {"ref": ["MaintenancePlant"]},
+        "organizationKey": {"ref": ["CompanyCode"]},
+        "activatedAt": local_ts("OperationStartDate"),
+        "deactivatedAt": local_ts("EquipmentEndOfUseDate"),
+    },
+)
+
+LOCATION = EntityMapping(
+    key=("FunctionalLocation",),
+    version="LastChangeDateTime",
+    created=local_ts("CreationDate"),
+    deleted={"fn": _flag_deleted("FuncnlLocIsMarkedForDeletion", "LastChangeDateTime")},
+    fields={
+        "code": "FunctionalLocationLabelName",
+        "name": "FunctionalLocationName",
+        "type": "FunctionalLocationCategory",
+        "isActive": {"bool": "FunctionalLocationIsActive"},
+        "parentKey": {"ref": ["SuperiorFunctionalLocation"]},
+        "siteKey": {"ref": ["MaintenancePlant"]},
+        "organizationKey": {"ref": ["CompanyCode"]},
+    },
+)
+
+PM = EntityMapping(
+    key=("MaintenancePlan",),
+    version="LastChangeDateTime",
+    created=local_ts("CreationDate"),
+    fields={
+        "title": "MaintenancePlanDesc",
+        "status": "MaintenancePlanSystemStatus",
+        "statusKey": "MaintenancePlanSystemStatus",
+        "categoryName": "MaintenancePlanCategory",
+        "description": "MaintenanceStrategy",
+    },
+)
+
+MATERIAL = EntityMapping(
+    key=("Product",),
+    version="LastChangeDateTime",
+    created=local_ts("CreationDate"),
+    deleted={"fn": _flag_deleted("IsMarkedForDeletion", "LastChangeDateTime")},
+    fields={
+        "code": "Product",
+        "partNumber": "ProductManufacturerNumber",
+        "isActive": _not("IsMarkedForDeletion"),
+        "uomKey": {"ref": ["BaseUnit"]},
+    },
+)
+
+PRODUCT = EntityMapping(
+    key=("Product",),
+    version="LastChangeDateTime",
+    created=local_ts("CreationDate"),
+    deleted={"fn": _flag_deleted("IsMarkedForDeletion", "LastChangeDateTime")},
+    fields={
+        "code": "Product",
+        "type": "ProductType",
+        "status": "CrossPlantStatus",
+        "uomKey": {"ref": ["BaseUnit"]},
+        "partNumber": "ProductManufacturerNumber",
+    },
+)
+
+PO_LINE = EntityMapping(
+    key=("PurchaseOrder", "PurchaseOrderItem"),
+    fields={
+        "purchaseOrderKey": {"ref": ["PurchaseOrder"]},
+        "materialKey": {"ref": ["Material"]},
+        "lineNo": "PurchaseOrderItem",
+        "code": "Material",
+        "type": "PurchaseOrderItemCategory",
+        "name": "PurchaseOrderItemText",
+        "quantity": {"float": "OrderQuantity"},
+        "uomKey": {"ref": ["PurchaseOrderQuantityUnit"]},
+        "currencyKey": {"ref": ["DocumentCurrency"]},
+        "price": {"float": "NetPriceAmount"},
+        "lineTotalValue": {"fn": _line_total},
+    },
+)
+
+PURCHASE_ORDER = EntityMapping(
+    key=("PurchaseOrder",),
+    version="LastChangeDateTime",
+    created=local_ts("CreationDate"),
+    deleted={"fn": _flag_deleted("PurchasingDocumentDeletionCode", "LastChangeDateTime")},
+    fields={
+        "orderNo": "PurchaseOrder",
+        "orderDate": local_ts("PurchaseOrderDate"),
+        "vendorKey": {"ref": ["Supplier"]},
+        "organizationKey": {"ref": ["CompanyCode"]},
+        "status": {
+            "map": "PurchasingProcessingStatus",
+            "values": {
+                "01": "In Process",
+                "02": "Active",
+                "03": "In Approval",
+                "05": "Released",
+                "08": "Rejected",
+            },  # fmt: skip
+        },
+        "statusKey": "PurchasingProcessingStatus",
+        "terms": "PaymentTerms",
+        "currencyKey": {"ref": ["DocumentCurrency"]},
+    },
+    children={"purchase-orders.line-items": ("to_PurchaseOrderItem.results", PO_LINE)},
+)
+
+VENDOR = EntityMapping(
+    key=("Supplier",),
+    version="_lastChange",
+    created={"fn": lambda r, tz: _combine(r, "CreationDate", "CreationTime", tz)},
+    fields={
+        "code": "Supplier",
+        "name": {
+            "first": ["BusinessPartnerFullName", "OrganizationBPName1", "BusinessPartnerName"]
+        },
+    },
+)
+
+
+def _combine(record: dict, date_path: str, time_path: str, tz: ZoneInfo) -> str | None:
+    wall = combine_date_time(record.get(date_path), record.get(time_path))
+    return None if wall is None else format_utc(wall.replace(tzinfo=tz))
+
+
+def combine_date_time(date_value: Any, time_value: Any) -> datetime | None:
+    """Wall-clock datetime from an Edm.DateTime date and an Edm.Time (``PT10H20M30S``)."""
+    day = sap_wallclock(date_value)
+    if day is None:
+        return None
+    seconds = 0
+    if time_value:
+        text = str(time_value)
+        if not text.startswith("PT"):
+            raise ValueError(f"not an Edm.Time: {time_value!r}")
+        num, total = "", 0
+        for ch in text[2:]:
+            if ch.isdigit() or ch == ".":
+                num += ch
+            else:
+                total += int(float(num or 0) * {"H": 3600, "M": 60, "S": 1}[ch])
+                num = ""
+        seconds = total
+    return day.replace(hour=0, minute=0, second=0) + timedelta(seconds=seconds)
+
+
+def _spec(
+    name: str, mapping: EntityMapping, service: str, entity_set: str, **opts: Any
+) -> EntitySpec:
+    return EntitySpec(
+        name=name, mapping=mapping, options={"service": service, "set": entity_set, **opts}
+    )
+
+
+ENTITIES: dict[str, EntitySpec] = {
+    "work-orders": _spec(
+        "work-orders", WORK_ORDER, "API_MAINTENANCEORDER", "MaintenanceOrder",
+        change="LastChangeDateTime", orderby=("LastChangeDateTime", "MaintenanceOrder"),
+    ),
+    "assets": _spec(
+        "assets", ASSET, "API_EQUIPMENT", "Equipment",
+        change="LastChangeDateTime", orderby=("LastChangeDateTime", "Equipment"),
+        current_segment=True,
+    ),
+    "locations": _spec(
+        "locations", LOCATION, "API_FUNCTIONALLOCATION", "FunctionalLocation",
+        change="LastChangeDateTime", orderby=("LastChangeDateTime", "FunctionalLocation"),
+    ),
+    "pm": _spec(
+        "pm", PM, "API_MAINTENANCEPLAN", "MaintenancePlan",
+        change="LastChangeDateTime", orderby=("LastChangeDateTime", "MaintenancePlan"),
+    ),
+    "materials": _spec(
+        "materials", MATERIAL, "API_PRODUCT_SRV", "A_Product",
+        change="LastChangeDateTime", orderby=("LastChangeDateTime", "Product"),
+    ),
+    "products": _spec(
+        "products", PRODUCT, "API_PRODUCT_SRV", "A_Product",
+        change="LastChangeDateTime", orderby=("LastChangeDateTime", "Product"),
+    ),
+    "purchase-orders": _spec(
+        "purchase-orders", PURCHASE_ORDER, "API_PURCHASEORDER_PROCESS_SRV", "A_PurchaseOrder",
+        change="LastChangeDateTime", orderby=("LastChangeDateTime", "PurchaseOrder"),
+        items=("A_PurchaseOrderItem", "to_PurchaseOrderItem"),
+    ),
+    "vendors": _spec(
+        "vendors", VENDOR, "API_BUSINESS_PARTNER", "A_BusinessPartner",
+        change_date=("LastChangeDate", "LastChangeTime"), created_date=("CreationDate", "CreationTime"),
+        orderby=("LastChangeDate", "LastChangeTime", "BusinessPartner"), where="Supplier ne ''",
+    ),
+}  # fmt: skip

@@ -1,0 +1,26 @@
+"""Trimmed SAP EDMX documents served by the sandbox (one ``<SERVICE>.xml`` per OData service).
+
+They are cut from SAP's public metadata down to the entity sets this project implements (no
+navigation properties, associations or annotations); `build` regenerates them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+METADATA_DIR = Path(__file__).parent
+
+# service -> entity sets the sandbox implements
+SERVICES: dict[str, tuple[str, ...]] = {
+    "API_MAINTENANCEORDER": ("MaintenanceOrder",),
+    "API_EQUIPMENT": ("Equipment",),
+    "API_FUNCTIONALLOCATION": ("FunctionalLocation",),
+    "API_MAINTENANCEPLAN": ("MaintenancePlan",),
+    "API_PRODUCT_SRV": ("A_Product",),
+    "API_PURCHASEORDER_PROCESS_SRV": ("A_PurchaseOrder", "A_PurchaseOrderItem"),
+    "API_BUSINESS_PARTNER": ("A_BusinessPartner", "A_Supplier"),
+}
+
+
+def metadata_path(service: str) -> Path:
+    return METADATA_DIR / f"{service}.xml"

@@ -1,0 +1,176 @@
+"""A protocol-faithful SAP S/4HANA OData v2 sandbox (SAP Gateway behaviour, generated data).
+
+``python -m connectors.sap_s4hana.sandbox --port PORT`` runs it; `start` runs one in this process and
+returns ``(base_url, handle)``. The handle stops the server and changes records over time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+
+from connectors.sap_s4hana.metadata import SERVICES, metadata_path
+from connectors.sap_s4hana.sandbox.data import FAR_END, Dataset, Table
+from connectors.sap_s4hana.sandbox.odata import (
+    EntitySetInfo,
+    load_sets,
+    wire_datetime,
+    wire_offset,
+    wire_time,
+)
+from connectors.sap_s4hana.sandbox.server import Faults, SapSandbox, serve_in_thread
+
+__all__ = ["SandboxHandle", "all_sets", "build_server", "start"]
+
+
+def all_sets() -> dict[tuple[str, str], EntitySetInfo]:
+    """Every implemented entity set, keyed by (service, set)."""
+    out = {}
+    for service, names in SERVICES.items():
+        sets = load_sets(service, metadata_path(service))
+        out.update({(service, n): sets[n] for n in names})
+    return out
+
+
+def build_server(port: int = 0, host: str = "127.0.0.1", *, seed: int = 1, size: int = 1000,
+                 data: str | Path | None = None, user: str = "demo", password: str = "demo",
+                 timezone: str = "UTC", server_page_size: int = 1000,
+                 faults: Faults | None = None) -> SapSandbox:  # fmt: skip
+    if server_page_size < 1:
+        raise ValueError("server_page_size must be at least 1")
+    dataset = Dataset(all_sets(), seed=seed, size=size, tz=ZoneInfo(timezone))
+    if data:
+        _load_data(dataset, Path(data))
+    return SapSandbox((host, port), dataset, user, password, faults or Faults(), server_page_size)
+
+
+def _load_data(dataset: Dataset, path: Path) -> None:
+    """Replace generated sets by the records in a JSON file ``{"<EntitySet>": [records...]}``."""
+    content = orjson.loads(path.read_bytes())
+    if not isinstance(content, dict):
+        raise ValueError(f"{path}: must be a JSON object mapping entity set names to record lists")
+    by_name = {name: key for key, name in ((k, k[1]) for k in dataset.tables)}
+    for name, records in content.items():
+        if name not in by_name:
+            raise ValueError(f"{path}: unknown entity set {name!r}; known: {', '.join(by_name)}")
+        table = dataset.tables[by_name[name]]
+        for r in records:
+            bad = [p for p in r if p not in table.es.props and p != "__metadata"]
+            if bad:
+                raise ValueError(f"{path}: {name} has no properties {', '.join(bad)}")
+        records = [{**table.template, **{k: v for k, v in r.items() if k != "__metadata"}}
+                   for r in records]  # fmt: skip
+        dataset.tables[by_name[name]] = Table.from_records(table.es, records)
+
+
+@dataclass
+class SandboxHandle:
+    server: SapSandbox
+
+    @property
+    def dataset(self) -> Dataset:
+        return self.server.dataset
+
+    @property
+    def faults(self) -> Faults:
+        return self.server.faults
+
+    def table(self, entity_set: str) -> Table:
+        for (_, name), table in self.dataset.tables.items():
+            if name == entity_set:
+                return table
+        raise KeyError(f"unknown entity set {entity_set!r}")
+
+    def get(self, entity_set: str, *key: str) -> dict | None:
+        table = self.table(entity_set)
+        with self.dataset.lock:
+            rid = table.find(key)
+            return None if rid is None else table.row(rid)
+
+    def records(self, entity_set: str) -> list[dict]:
+        with self.dataset.lock:
+            return [r for _, r in self.table(entity_set).rows()]
+
+    def _stamp(self, table: Table, at: datetime) -> dict[str, Any]:
+        props = table.es.props
+        if props.get("LastChangeDateTime") == "Edm.DateTimeOffset":
+            return {"LastChangeDateTime": wire_offset(int(at.timestamp() * 1000))}
+        local = at.astimezone(self.dataset.tz)
+        stamp: dict[str, Any] = {}
+        if "LastChangeDate" in props:
+            stamp["LastChangeDate"] = wire_datetime(datetime(local.year, local.month, local.day))
+        if "LastChangeTime" in props:
+            stamp["LastChangeTime"] = wire_time(
+                local.hour * 3600 + local.minute * 60 + local.second
+            )
+        return stamp
+
+    def update(self, entity_set: str, key: tuple[str, ...], changes: Mapping[str, Any] | None = None,
+               at: datetime | None = None) -> dict:  # fmt: skip
+        """Change a record as a user would: its change stamp moves to ``at`` (default now)."""
+        table = self.table(entity_set)
+        at = at or datetime.now(UTC)
+        with self.dataset.lock:
+            rid = table.find(tuple(key))
+            if rid is None:
+                raise KeyError(f"{entity_set}{key} not found")
+            rec = {**table.row(rid), **(changes or {}), **self._stamp(table, at)}
+            table.put(rid, rec)
+        return rec
+
+    def add(self, entity_set: str, record: Mapping[str, Any]) -> dict:
+        table = self.table(entity_set)
+        rec = {**table.template, **record}
+        with self.dataset.lock:
+            table.put(None, rec)
+        return rec
+
+    def delete(self, entity_set: str, key: tuple[str, ...]) -> None:
+        table = self.table(entity_set)
+        with self.dataset.lock:
+            rid = table.find(tuple(key))
+            if rid is None:
+                raise KeyError(f"{entity_set}{key} not found")
+            table.put(rid, None)
+
+    def new_equipment_segment(self, equipment: str, valid_from: date,
+                              changes: Mapping[str, Any] | None = None,
+                              at: datetime | None = None) -> dict:  # fmt: skip
+        """Close the current time segment the day before ``valid_from`` and open a new one."""
+        table = self.table("Equipment")
+        at = at or datetime.now(UTC)
+        with self.dataset.lock:
+            rid = table.find((equipment, FAR_END))
+            if rid is None:
+                raise KeyError(f"Equipment {equipment} has no current segment")
+            current = table.row(rid)
+            end = valid_from - timedelta(days=1)
+            table.put(
+                rid,
+                {
+                    **current,
+                    "ValidityEndDate": wire_datetime(datetime(end.year, end.month, end.day)),
+                },
+            )
+            new = {**current, **(changes or {}), **self._stamp(table, at),
+                   "ValidityStartDate": wire_datetime(datetime(valid_from.year, valid_from.month, valid_from.day))}  # fmt: skip
+            table.put(None, new)
+        return new
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def start(port: int = 0, **options: Any) -> tuple[str, SandboxHandle]:
+    """Run a sandbox in a background thread; returns (base_url, handle). Call ``handle.stop()``."""
+    server = build_server(port, **options)
+    serve_in_thread(server)
+    host, bound = server.server_address[:2]
+    return f"http://{host}:{bound}", SandboxHandle(server)

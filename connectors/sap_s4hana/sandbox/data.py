@@ -1,0 +1,438 @@
+"""Sandbox records: generated lazily from (seed, index) in SAP's JSON wire form, plus changes.
+
+Sizes derive from ``size`` (the number of maintenance orders). Every 50 consecutive orders share one
+LastChangeDateTime (a minute apart), so window boundaries always cut through a group. Every fourth
+equipment has three time segments (only one, ValidityEndDate 9999-12-31, is current). Edm.DateTime
+values are wall-clock times in the sandbox's time zone, as SAP stores them; DateTimeOffset is UTC.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from connectors.sap_s4hana.sandbox.odata import (
+    EntitySetInfo,
+    wire_datetime,
+    wire_offset,
+    wire_time,
+)
+
+BASE = datetime(2024, 1, 1, tzinfo=UTC)
+BASE_MS = int(BASE.timestamp() * 1000)
+FAR_END = wire_datetime(datetime(9999, 12, 31))
+PLANTS = ("1010", "1020", "1710")
+MAKES = ("KSB", "Grundfos", "Siemens", "ABB", "Atlas Copco", "SKF")
+VERBS = ("Inspect", "Repair", "Replace seal on", "Lubricate", "Calibrate", "Overhaul")
+OBJECTS = ("pump", "compressor", "conveyor", "motor", "valve", "boiler")
+STATUSES = ("CRTD MANC", "REL  MANC NMAT", "REL  PRC  SETC", "TECO PRC  SETC", "CLSD PRC")
+
+
+def mix(seed: int, i: int, salt: int = 0) -> int:
+    """A cheap deterministic 32-bit hash of (seed, index, salt)."""
+    x = (i * 0x9E3779B1 + seed * 0x85EBCA77 + salt * 0xC2B2AE3D + 0x165667B1) & 0xFFFFFFFF
+    x ^= x >> 15
+    x = (x * 0x2C1B3C6D) & 0xFFFFFFFF
+    x ^= x >> 12
+    x = (x * 0x297A2D39) & 0xFFFFFFFF
+    return x ^ (x >> 15)
+
+
+def _default(edm: str) -> Any:
+    if edm == "Edm.String":
+        return ""
+    if edm == "Edm.Boolean":
+        return False
+    if edm.startswith("Edm.Int"):
+        return 0
+    return None
+
+
+class Table:
+    """One entity set: ``count`` generated rows, an overlay of changed/deleted rows, and extras."""
+
+    def __init__(self, es: EntitySetInfo, count: int, gen: Callable[[int], dict]) -> None:
+        self.es = es
+        self.template = {p: _default(t) for p, t in es.props.items()}
+        self.count = count
+        self._gen = gen
+        self.overlay: dict[int, dict | None] = {}
+        self.extra: list[dict | None] = []
+        self.version = 0
+        self._index: dict[tuple, int] | None = None
+
+    @classmethod
+    def from_records(cls, es: EntitySetInfo, records: list[dict]) -> Table:
+        table = cls(es, 0, lambda i: {})
+        table.extra = [dict(r) for r in records]
+        return table
+
+    @property
+    def size(self) -> int:
+        return self.count + len(self.extra)
+
+    def row(self, rid: int) -> dict | None:
+        if rid in self.overlay:
+            return self.overlay[rid]
+        if rid >= self.count:
+            return self.extra[rid - self.count]
+        rec = self.template.copy()
+        rec.update(self._gen(rid))
+        return rec
+
+    def rows(self) -> Iterator[tuple[int, dict]]:
+        for rid in range(self.size):
+            rec = self.row(rid)
+            if rec is not None:
+                yield rid, rec
+
+    def key_of(self, rec: dict) -> tuple:
+        return tuple(rec.get(k) for k in self.es.keys)
+
+    def find(self, key: tuple) -> int | None:
+        if self._index is None:
+            self._index = {self.key_of(r): rid for rid, r in self.rows()}
+        return self._index.get(tuple(key))
+
+    def put(self, rid: int | None, rec: dict | None) -> int:
+        """Replace row ``rid`` (None: append) with ``rec`` (None: delete)."""
+        if rid is None:
+            self.extra.append(rec)
+            rid = self.size - 1
+        else:
+            old = self.row(rid)
+            if old is not None and self._index is not None:
+                self._index.pop(self.key_of(old), None)
+            self.overlay[rid] = rec
+        if rec is not None and self._index is not None:
+            self._index[self.key_of(rec)] = rid
+        self.version += 1
+        return rid
+
+
+def _local(ms: int, tz: ZoneInfo) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC).astimezone(tz).replace(tzinfo=None)
+
+
+def _day(d: datetime | date) -> str:
+    return wire_datetime(datetime(d.year, d.month, d.day))
+
+
+class Dataset:
+    """All tables of one sandbox instance, keyed by (service, entity set)."""
+
+    def __init__(self, sets: dict[tuple[str, str], EntitySetInfo], seed: int = 1, size: int = 1000,
+                 tz: ZoneInfo | None = None) -> None:  # fmt: skip
+        self.seed, self.size, self.tz = seed, size, tz or ZoneInfo("UTC")
+        self.lock = threading.RLock()
+        n = size
+        self.n_equipment = max(8, n // 10)
+        self.n_floc = max(4, n // 50)
+        self.n_plan = max(4, n // 20)
+        self.n_product = max(8, n // 10)
+        self.n_po = max(6, n // 10)
+        self.n_bp = max(8, n // 20)
+        # equipment rows: (equipment index, segment, segments); every 4th equipment has 3 segments
+        self.eq_rows = [
+            (j, s, 3 if j % 4 == 0 else 1)
+            for j in range(self.n_equipment)
+            for s in range(3 if j % 4 == 0 else 1)
+        ]
+        self.po_items = [(p, k) for p in range(self.n_po) for k in range(p % 3 + 1)]
+        self.suppliers = [b for b in range(self.n_bp) if b % 4 != 3]
+        gens: dict[str, tuple[int, Callable[[int], dict]]] = {
+            "MaintenanceOrder": (n, self.order),
+            "Equipment": (len(self.eq_rows), self.equipment),
+            "FunctionalLocation": (self.n_floc, self.floc),
+            "MaintenancePlan": (self.n_plan, self.plan),
+            "A_Product": (self.n_product, self.product),
+            "A_PurchaseOrder": (self.n_po, self.po),
+            "A_PurchaseOrderItem": (len(self.po_items), self.po_item),
+            "A_BusinessPartner": (self.n_bp, self.bp),
+            "A_Supplier": (len(self.suppliers), self.supplier),
+        }
+        self.tables = {key: Table(es, *gens[es.name]) for key, es in sets.items()}
+
+    def h(self, i: int, salt: int) -> int:
+        return mix(self.seed, i, salt)
+
+    # --- identifiers shared by references, so they join ---
+    @staticmethod
+    def equipment_id(j: int) -> str:
+        return str(10000000 + j)
+
+    def floc_id(self, f: int) -> str:
+        return f"{PLANTS[f % len(PLANTS)]}-A{f // 10:03d}-{f % 10:02d}"
+
+    @staticmethod
+    def plan_id(p: int) -> str:
+        return str(10000 + p)
+
+    @staticmethod
+    def product_id(m: int) -> str:
+        return f"SP-{m:06d}"
+
+    @staticmethod
+    def bp_id(b: int) -> str:
+        return str(17100000 + b)
+
+    # --- generators ---
+    def order(self, i: int) -> dict:
+        h = self.h(i, 1)
+        changed = BASE_MS + (i // 50) * 60_000
+        created = changed - (h % 30) * 86_400_000 - 3_600_000
+        start = created + (h % 5) * 86_400_000
+        status = STATUSES[h % len(STATUSES)]
+        eq = i % self.n_equipment
+        plant = PLANTS[eq % len(PLANTS)]
+        rec = {
+            "MaintenanceOrder": str(4000000 + i),
+            "MaintenanceOrderType": ("PM01", "PM02", "PM03")[h % 3],
+            "MaintenanceOrderDesc": f"{VERBS[h % 6]} {OBJECTS[(h >> 3) % 6]} {i}",
+            "MaintOrdBasicStartDateTime": wire_offset(start),
+            "MaintOrdBasicEndDateTime": wire_offset(start + 2 * 86_400_000),
+            "MaintOrdSchedldBscStrtDateTime": wire_offset(start),
+            "MaintOrdSchedldBscEndDateTime": wire_offset(start + 2 * 86_400_000),
+            "MainWorkCompletedDateTime": wire_offset(start + 86_400_000)
+            if status.startswith(("TECO", "CLSD"))
+            else None,
+            "MaintenancePlanningPlant": plant,
+            "MaintenancePlant": plant,
+            "MainWorkCenter": ("MECH", "ELEC", "INST")[(h >> 5) % 3],
+            "MainWorkCenterPlant": plant,
+            "CompanyCode": "1010",
+            "ControllingArea": "A000",
+            "Currency": "EUR",
+            "Equipment": self.equipment_id(eq),
+            "EquipmentName": f"{MAKES[eq % 6]} {OBJECTS[eq % 6]} {eq}",
+            "FunctionalLocation": self.floc_id(eq % self.n_floc),
+            "MaintenancePlannerGroup": "010",
+            "MaintenanceActivityType": ("001", "002", "003")[(h >> 7) % 3],
+            "MaintPriority": str(1 + (h >> 9) % 4),
+            "MaintPriorityType": "PM",
+            "MaintenancePlan": self.plan_id(i % self.n_plan) if i % 5 == 0 else "",
+            "LastChangeByUser": "CB9980000001",
+            "LastChangeDateTime": wire_offset(changed),
+            "CreatedByUser": "CB9980000002",
+            "MaintOrderCreationDateTime": wire_offset(created),
+            "SystemStatusText": status,
+            "TechnicalObject": self.equipment_id(eq),
+            "TechObjIsEquipOrFuncnlLoc": "EAMS_EQUI",
+        }
+        return rec
+
+    def equipment(self, r: int) -> dict:
+        j, s, segs = self.eq_rows[r]
+        h = self.h(j, 2)
+        current = s == segs - 1
+        starts = (
+            [date(2020, 1, 1), date(2023, 1, 1), date(2023, 7, 1)]
+            if segs == 3
+            else [date(2021, 1, 1)]
+        )
+        end = FAR_END if current else _day(starts[s + 1] - timedelta(days=1))
+        changed = (
+            BASE_MS + (j // 10) * 3_600_000
+            if current
+            else int(
+                datetime(starts[s + 1].year, starts[s + 1].month, 1, tzinfo=UTC).timestamp() * 1000
+            )
+        )
+        plant = PLANTS[j % len(PLANTS)]
+        name = f"{MAKES[j % 6]} {OBJECTS[j % 6]} {j}"
+        return {
+            "Equipment": self.equipment_id(j),
+            "ValidityEndDate": end,
+            "ValidityEndTime": wire_time(86399),
+            "ValidityStartDate": _day(starts[s]),
+            "EquipmentName": name if current else f"{name} (segment {s + 1})",
+            "EquipmentCategory": "M",
+            "TechnicalObjectType": OBJECTS[j % 6].upper()[:10],
+            "GrossWeight": f"{100 + h % 900}.500",
+            "GrossWeightUnit": "KG",
+            "InventoryNumber": f"INV-{j:06d}",
+            "OperationStartDate": _day(starts[0]),
+            "AcquisitionValue": f"{1000 + h % 50000}.00",
+            "Currency": "EUR",
+            "AssetManufacturerName": MAKES[j % 6],
+            "ManufacturerPartTypeName": f"MX-{h % 100:02d}",
+            "ManufacturerSerialNumber": f"SN{h:010d}",
+            "MaintenancePlant": plant,
+            "MaintenancePlanningPlant": plant,
+            "ABCIndicator": "ABC"[h % 3],
+            "CompanyCode": "1010",
+            "FunctionalLocation": self.floc_id(
+                (j + s) % self.n_floc if not current else j % self.n_floc
+            ),
+            "SuperordinateEquipment": self.equipment_id(j - 1) if j % 7 == 6 else "",
+            "CreationDate": _day(starts[0]),
+            "CreatedByUser": "CB9980000002",
+            "LastChangedByUser": "CB9980000001",
+            "LastChangeDateTime": wire_offset(changed),
+            "EquipmentIsInstalled": True,
+            "EquipmentIsMarkedForDeletion": j % 97 == 96,
+        }
+
+    def floc(self, f: int) -> dict:
+        plant = PLANTS[f % len(PLANTS)]
+        return {
+            "FunctionalLocation": self.floc_id(f),
+            "FunctionalLocationLabelName": self.floc_id(f),
+            "FunctionalLocationName": f"{('Line', 'Area', 'Hall')[f % 3]} {f}",
+            "FunctionalLocationCategory": "M",
+            "SuperiorFunctionalLocation": self.floc_id(f - f % 10) if f % 10 else "",
+            "MaintenancePlant": plant,
+            "MaintenancePlanningPlant": plant,
+            "CityName": ("Walldorf", "Hamburg", "Chicago")[f % 3],
+            "Country": ("DE", "DE", "US")[f % 3],
+            "CompanyCode": "1010",
+            "LastChangeDateTime": wire_offset(BASE_MS + f * 3_600_000),
+            "FunctionalLocationIsActive": True,
+            "FunctionalLocationIsCreated": True,
+            "CreationDate": _day(date(2020, 1, 1)),
+            "CreatedByUser": "CB9980000002",
+        }
+
+    def plan(self, p: int) -> dict:
+        changed = BASE_MS + p * 7_200_000
+        return {
+            "MaintenancePlan": self.plan_id(p),
+            "MaintenancePlanDesc": f"{VERBS[p % 6]} {OBJECTS[p % 6]}s every {(p % 12) + 1} months",
+            "CreationDate": _day(date(2023, 1, 1)),
+            "CreatedByUser": "CB9980000002",
+            "LastChangeDate": _day(_local(changed, self.tz)),
+            "LastChangedByUser": "CB9980000001",
+            "MaintenanceStrategy": "A" if p % 2 else "",
+            "SchedulingDuration": "365",
+            "SchedulingDurationUnit": "DAY",
+            "NumberOfMaintenanceItems": "1",
+            "CycleModificationRatio": "1.00",
+            "MaintenanceCall": p % 7,
+            "MaintenancePlanCategory": "PM",
+            "BasicStartDate": _day(date(2023, 1, 1)),
+            "SchedulingStartDate": _day(date(2023, 1, 1)),
+            "SchedulingStartTime": wire_time(0),
+            "LastChangeDateTime": wire_offset(changed),
+            "MaintenancePlanSystemStatus": "INAC" if p % 9 == 8 else "ACTV",
+        }
+
+    def product(self, m: int) -> dict:
+        h = self.h(m, 3)
+        changed = BASE_MS + m * 1_800_000
+        return {
+            "Product": self.product_id(m),
+            "ProductType": ("ERSA", "HAWA", "FERT")[m % 3],
+            "CreationDate": _day(date(2022, 6, 1)),
+            "CreatedByUser": "CB9980000002",
+            "LastChangeDate": _day(_local(changed, self.tz)),
+            "LastChangedByUser": "CB9980000001",
+            "LastChangeDateTime": wire_offset(changed),
+            "IsMarkedForDeletion": m % 50 == 49,
+            "GrossWeight": f"{h % 50}.250",
+            "WeightUnit": "KG",
+            "NetWeight": f"{h % 50}.000",
+            "ProductGroup": ("L001", "L002")[m % 2],
+            "BaseUnit": ("EA", "PC", "M")[m % 3],
+            "Division": "00",
+            "ProductManufacturerNumber": f"MPN-{h % 100000:05d}",
+            "ManufacturerNumber": self.bp_id(self.suppliers[m % len(self.suppliers)]),
+            "IndustrySector": "M",
+        }
+
+    def po(self, p: int) -> dict:
+        h = self.h(p, 4)
+        changed = BASE_MS + p * 900_000
+        created = _local(changed - (h % 10) * 86_400_000, self.tz)
+        return {
+            "PurchaseOrder": str(4500000000 + p),
+            "CompanyCode": "1010",
+            "PurchaseOrderType": "NB",
+            "PurchasingDocumentDeletionCode": "L" if p % 40 == 39 else "",
+            "PurchasingProcessingStatus": ("01", "02", "05")[h % 3],
+            "CreatedByUser": "CB9980000002",
+            "CreationDate": _day(created),
+            "LastChangeDateTime": wire_offset(changed),
+            "Supplier": self.bp_id(self.suppliers[p % len(self.suppliers)]),
+            "Language": "EN",
+            "PaymentTerms": "0001",
+            "PurchasingOrganization": "1010",
+            "PurchasingGroup": "001",
+            "PurchaseOrderDate": _day(created),
+            "DocumentCurrency": "EUR",
+            "ExchangeRate": "1.00000",
+        }
+
+    def po_item(self, r: int) -> dict:
+        p, k = self.po_items[r]
+        h = self.h(r, 5)
+        m = (p + k) % self.n_product
+        return {
+            "PurchaseOrder": str(4500000000 + p),
+            "PurchaseOrderItem": str((k + 1) * 10),
+            "PurchaseOrderItemText": f"Spare part {self.product_id(m)}",
+            "Plant": PLANTS[p % len(PLANTS)],
+            "StorageLocation": "101A",
+            "MaterialGroup": "L001",
+            "OrderQuantity": f"{1 + h % 20}.000",
+            "PurchaseOrderQuantityUnit": ("EA", "PC", "M")[m % 3],
+            "OrderPriceUnit": ("EA", "PC", "M")[m % 3],
+            "DocumentCurrency": "EUR",
+            "NetPriceAmount": f"{5 + h % 500}.{h % 100:02d}",
+            "NetPriceQuantity": "1",
+            "IsCompletelyDelivered": h % 3 == 0,
+            "PurchaseOrderItemCategory": "0",
+            "Material": self.product_id(m),
+            "ProductType": "1",
+        }
+
+    def bp_change(self, b: int) -> tuple[datetime | None, datetime]:
+        """(last change, creation) of a business partner as local wall-clock times."""
+        created = _local(BASE_MS - 86_400_000 * 30 + b * 600_000, self.tz)
+        if b % 10 == 9:  # never changed: SAP leaves LastChangeDate empty
+            return None, created
+        return _local(BASE_MS + (b // 5) * 600_000, self.tz), created
+
+    def bp(self, b: int) -> dict:
+        changed, created = self.bp_change(b)
+        supplier = self.bp_id(b) if b % 4 != 3 else ""
+        name = f"{('Acme', 'Nordwind', 'Contoso', 'Globex', 'Initech')[b % 5]} Supplies {b}"
+        return {
+            "BusinessPartner": self.bp_id(b),
+            "Customer": self.bp_id(b) if b % 4 == 3 else "",
+            "Supplier": supplier,
+            "BusinessPartnerCategory": "2",
+            "BusinessPartnerFullName": name,
+            "BusinessPartnerGrouping": "BP02",
+            "BusinessPartnerName": name,
+            "BusinessPartnerUUID": f"{self.h(b, 6):08x}-{b % 65536:04x}-1eda-9a8b-{b:012x}",
+            "CorrespondenceLanguage": "EN",
+            "CreatedByUser": "CB9980000002",
+            "CreationDate": _day(created),
+            "CreationTime": wire_time(created.hour * 3600 + created.minute * 60 + created.second),
+            "Language": "EN",
+            "LastChangeDate": _day(changed) if changed else None,
+            "LastChangeTime": wire_time(
+                changed.hour * 3600 + changed.minute * 60 + changed.second if changed else 0
+            ),
+            "LastChangedByUser": "CB9980000001" if changed else "",
+            "OrganizationBPName1": name,
+            "SearchTerm1": name.split()[0].upper(),
+            "IsMarkedForArchiving": False,
+        }
+
+    def supplier(self, r: int) -> dict:
+        b = self.suppliers[r]
+        _, created = self.bp_change(b)
+        name = self.bp(b)["BusinessPartnerFullName"]
+        return {
+            "Supplier": self.bp_id(b),
+            "CreatedByUser": "CB9980000002",
+            "CreationDate": _day(created),
+            "SupplierAccountGroup": "SUPL",
+            "SupplierFullName": name,
+            "SupplierName": name[:35],
+            "DeletionIndicator": False,
+        }

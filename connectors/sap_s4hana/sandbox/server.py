@@ -1,0 +1,357 @@
+"""The sandbox's HTTP side: SAP Gateway routes, Basic auth, CSRF, OData v2 JSON, injected faults."""
+
+from __future__ import annotations
+
+import base64
+import random
+import secrets
+import threading
+import time
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+
+import orjson
+
+from connectors.sap_s4hana.metadata import SERVICES, metadata_path
+from connectors.sap_s4hana.sandbox.data import Dataset, Table
+from connectors.sap_s4hana.sandbox.odata import (
+    ODataError,
+    check_select,
+    compile_filter,
+    key_predicate,
+    parse_key_predicate,
+    sort_key,
+    wire_offset,
+)
+
+PREFIX = "/sap/opu/odata/sap/"
+SESSION_COOKIE = "SAP_SESSIONID_SBX_100"
+WRITABLE = {("API_MAINTENANCEORDER", "MaintenanceOrder")}
+
+
+@dataclass
+class Faults:
+    """Random fault rates (0..1) plus a queue of forced faults for the next requests."""
+
+    fail_429: float = 0.0
+    retry_after: float = 1.0
+    fail_500: float = 0.0
+    slow: float = 0.0
+    slow_seconds: float = 2.0
+    truncate: float = 0.0
+    forced: deque = field(default_factory=deque)
+    rng: random.Random = field(default_factory=lambda: random.Random(7))
+
+    def next(self) -> str | None:
+        if self.forced:
+            return self.forced.popleft()
+        r = self.rng.random
+        for kind, rate in (("429", self.fail_429), ("500", self.fail_500),
+                           ("truncate", self.truncate), ("slow", self.slow)):  # fmt: skip
+            if rate and r() < rate:
+                return kind
+        return None
+
+
+class SapSandbox(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, addr: tuple[str, int], dataset: Dataset, user: str, password: str,
+                 faults: Faults, server_page_size: int = 1000) -> None:  # fmt: skip
+        super().__init__(addr, Handler)
+        self.dataset = dataset
+        self.auth = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+        self.faults = faults
+        self.server_page_size = server_page_size
+        self.sessions: dict[str, str] = {}  # session id -> csrf token
+        self.metadata = {s: metadata_path(s).read_bytes() for s in SERVICES}
+        self.cache: OrderedDict[tuple, list[int]] = OrderedDict()
+        self.requests = 0
+
+    def select_rows(self, table: Table, filt: str | None, orderby: str | None) -> list[int]:
+        """Row ids matching ``$filter`` in ``$orderby`` order, cached until the table changes."""
+        key = (table.es.service, table.es.name, filt, orderby, table.version)
+        with self.dataset.lock:
+            hit = self.cache.get(key)
+            if hit is not None:
+                self.cache.move_to_end(key)
+                return hit
+        pred = compile_filter(filt, table.es) if filt else None
+        keys = sort_key(orderby, table.es)
+        with self.dataset.lock:
+            rows = [(rid, r) for rid, r in table.rows() if pred is None or pred(r)]
+        if len({desc for _, desc in keys}) == 1:
+            fns = [fn for fn, _ in keys]
+            rows.sort(key=lambda t: tuple(fn(t[1]) for fn in fns), reverse=keys[0][1])
+        else:
+            for fn, desc in reversed(keys):
+                rows.sort(key=lambda t, fn=fn: fn(t[1]), reverse=desc)
+        ids = [rid for rid, _ in rows]
+        with self.dataset.lock:
+            self.cache[key] = ids
+            while len(self.cache) > 16:
+                self.cache.popitem(last=False)
+        return ids
+
+
+def _error_body(code: str, message: str) -> bytes:
+    return orjson.dumps({"error": {
+        "code": code,
+        "message": {"lang": "en", "value": message},
+        "innererror": {
+            "application": {"component_id": "PM-FIO", "service_namespace": "/SAP/",
+                            "service_id": "SANDBOX", "service_version": "0001"},
+            "transactionid": secrets.token_hex(16).upper(),
+            "timestamp": time.strftime("%Y%m%d%H%M%S.0000000", time.gmtime()),
+            "Error_Resolution": {"SAP_Transaction": "Run transaction /IWFND/ERROR_LOG on SAP "
+                                 "Gateway hub system", "SAP_Note": "See SAP Note 1797736"},
+            "errordetails": [{"code": code, "message": message, "propertyref": "",
+                              "severity": "error", "target": ""}],
+        },
+    }})  # fmt: skip
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: SapSandbox
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+    # --- plumbing ---
+    def _send(self, status: int, body: bytes = b"", ctype: str = "application/json",
+              headers: dict[str, str] | None = None, truncate: bool = False) -> None:  # fmt: skip
+        self.send_response(status)
+        if body or status != 204:
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+        self.send_header("dataserviceversion", "2.0")
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        if truncate:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body[: len(body) // 2] if truncate else body)
+
+    def _error(self, status: int, message: str, code: str = "SY/530",
+               headers: dict[str, str] | None = None) -> None:  # fmt: skip
+        self._send(status, _error_body(code, message), "application/json", headers)
+
+    def _authorized(self) -> bool:
+        if self.headers.get("Authorization") == self.server.auth:
+            return True
+        self._send(401, b"<html><body>Logon failed</body></html>", "text/html",
+                   {"WWW-Authenticate": 'Basic realm="SAP NetWeaver Application Server [SBX/100]"'})  # fmt: skip
+        return False
+
+    def _session(self) -> str | None:
+        cookie = SimpleCookie(self.headers.get("Cookie", ""))
+        morsel = cookie.get(SESSION_COOKIE)
+        return morsel.value if morsel else None
+
+    def _route(self) -> tuple[str, str, str, str, dict[str, str]]:
+        """(service, service root path, resource path after it, raw query, params)."""
+        parts = urlsplit(self.path)
+        path = unquote(parts.path)
+        if not path.startswith(PREFIX):
+            raise ODataError(404, f"No service found for path {path}", "/IWFND/MED/170")
+        rest = path[len(PREFIX) :]
+        service_seg, _, resource = rest.partition("/")
+        service, _, version = service_seg.partition(";")
+        if service not in SERVICES or (version and service != "API_MAINTENANCEORDER"):
+            raise ODataError(
+                404, f"No service found for namespace '', name '{service_seg}', version '0001'",
+                "/IWFND/MED/170",
+            )  # fmt: skip
+        params = dict(parse_qsl(parts.query, keep_blank_values=True))
+        return service, f"{PREFIX}{service_seg}/", resource, parts.query, params
+
+    def _table(self, service: str, name: str) -> Table:
+        table = self.server.dataset.tables.get((service, name))
+        if table is None:
+            raise ODataError(
+                404, f"Resource not found for segment '{name}'", "/IWBEP/CM_MGW_RT/021"
+            )
+        return table
+
+    # --- verbs ---
+    def do_GET(self) -> None:  # noqa: N802
+        self.server.requests += 1
+        if not self._authorized():
+            return
+        try:
+            self._get()
+        except ODataError as exc:
+            self._error(exc.status, exc.message, exc.code)
+
+    do_HEAD = do_GET  # noqa: N815
+
+    def _csrf_headers(self) -> dict[str, str]:
+        if self.headers.get("x-csrf-token", "").lower() != "fetch":
+            return {}
+        sid = self._session()
+        if sid not in self.server.sessions:
+            sid = secrets.token_urlsafe(24)
+            self.server.sessions[sid] = secrets.token_urlsafe(18)
+        return {
+            "x-csrf-token": self.server.sessions[sid],
+            "Set-Cookie": f"{SESSION_COOKIE}={sid}; path=/; HttpOnly",
+        }
+
+    def _get(self) -> None:
+        service, root_path, resource, query, params = self._route()
+        extra = self._csrf_headers()
+        fault = self.server.faults.next()
+        if fault == "429":
+            retry = str(self.server.faults.retry_after)
+            self._error(
+                429, "Rate limit exceeded", "/IWFND/CM_CONSUMER/429", {"Retry-After": retry}
+            )
+            return
+        if fault == "500":
+            self._error(500, "Internal server error (injected)", "/IWBEP/CX_MGW_TECH_EXCEPTION")
+            return
+        if fault == "slow":
+            time.sleep(self.server.faults.slow_seconds)
+        host = (
+            self.headers.get("Host") or f"{self.server.server_address[0]}:{self.server.server_port}"
+        )
+        root = f"http://{host}{root_path}"
+        if resource == "$metadata":
+            self._send(200, self.server.metadata[service], "application/xml", extra,
+                       truncate=fault == "truncate")  # fmt: skip
+            return
+        if resource == "":
+            sets = [name for (svc, name) in self.server.dataset.tables if svc == service]
+            self._send(200, orjson.dumps({"d": {"EntitySets": sets}}), headers=extra)
+            return
+        fmt = params.get("$format")
+        if fmt not in (None, "json") or (
+            fmt is None and "json" not in self.headers.get("Accept", "")
+        ):
+            raise ODataError(415, "The sandbox answers JSON only: send Accept: application/json "
+                             "or $format=json")  # fmt: skip
+        name, paren, keypart = resource.partition("(")
+        if name.endswith("/$count"):
+            table = self._table(service, name[: -len("/$count")])
+            ids = self.server.select_rows(table, params.get("$filter"), None)
+            self._send(200, str(len(ids)).encode(), "text/plain", extra)
+            return
+        table = self._table(service, name)
+        if paren:
+            rec = self._find(table, "(" + keypart)
+            body = {
+                "d": self._entry(table, rec, root, check_select(params.get("$select"), table.es))
+            }
+            self._send(200, orjson.dumps(body), headers=extra)
+            return
+        self._collection(table, root, query, params, extra, fault == "truncate")
+
+    def _find(self, table: Table, keypart: str) -> dict:
+        key = parse_key_predicate(keypart, table.es)
+        with self.server.dataset.lock:
+            rid = table.find(tuple(key[k] for k in table.es.keys))
+            rec = None if rid is None else table.row(rid)
+        if rec is None:
+            raise ODataError(404, f"Resource not found for segment '{table.es.name}{keypart}'",
+                             "/IWBEP/CM_MGW_RT/021")  # fmt: skip
+        return rec
+
+    @staticmethod
+    def _entry(table: Table, rec: dict, root: str, select: list[str] | None) -> dict:
+        uri = f"{root}{table.es.name}{key_predicate(table.es, rec)}"
+        out: dict[str, Any] = {"__metadata": {"id": uri, "uri": uri, "type": table.es.type_name}}
+        if select is None:
+            out.update(rec)
+        else:
+            for name in select:
+                out[name] = rec.get(name)
+        return out
+
+    def _collection(self, table: Table, root: str, query: str, params: dict[str, str],
+                    extra: dict[str, str], truncate: bool) -> None:  # fmt: skip
+        select = check_select(params.get("$select"), table.es)
+        try:
+            top = int(params["$top"]) if "$top" in params else None
+            skip = int(params.get("$skip", 0))
+            token = int(params.get("$skiptoken", 0))
+        except ValueError:
+            raise ODataError(400, "$top, $skip and $skiptoken must be integers") from None
+        if (top is not None and top < 0) or skip < 0 or token < 0:
+            raise ODataError(400, "$top, $skip and $skiptoken must not be negative")
+        ids = self.server.select_rows(table, params.get("$filter"), params.get("$orderby"))
+        chosen = ids[skip:] if top is None else ids[skip : skip + top]
+        size = self.server.server_page_size
+        page = chosen[token : token + size]
+        with self.server.dataset.lock:
+            rows = [table.row(rid) for rid in page]
+        d: dict[str, Any] = {"results": [self._entry(table, r, root, select) for r in rows if r]}
+        if params.get("$inlinecount") == "allpages":
+            d["__count"] = str(len(ids))
+        if token + size < len(chosen):
+            q = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "$skiptoken"]
+            q.append(("$skiptoken", str(token + size)))
+            d["__next"] = f"{root}{table.es.name}?{urlencode(q)}"
+        self._send(200, orjson.dumps({"d": d}), headers=extra, truncate=truncate)
+
+    def _write(self) -> None:
+        self.server.requests += 1
+        if not self._authorized():
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        sid, token = self._session(), self.headers.get("x-csrf-token")
+        if not sid or not token or self.server.sessions.get(sid) != token:
+            self._send(403, b"CSRF token validation failed", "text/plain",
+                       {"x-csrf-token": "Required"})  # fmt: skip
+            return
+        try:
+            service, _, resource, _, _ = self._route()
+            name, paren, keypart = resource.partition("(")
+            table = self._table(service, name)
+            if self.command not in ("PATCH", "MERGE") or not paren:
+                raise ODataError(405, f"Method {self.command} is not allowed on {resource}",
+                                 "/IWBEP/CM_MGW_RT/004")  # fmt: skip
+            if (service, name) not in WRITABLE:
+                raise ODataError(
+                    405, f"{name} is read-only in this sandbox", "/IWBEP/CM_MGW_RT/004"
+                )
+            self._patch(table, "(" + keypart, body)
+        except ODataError as exc:
+            self._error(exc.status, exc.message, exc.code)
+
+    do_POST = do_PATCH = do_MERGE = do_PUT = do_DELETE = _write  # noqa: N815
+
+    def _patch(self, table: Table, keypart: str, body: bytes) -> None:
+        try:
+            changes = orjson.loads(body)
+            if not isinstance(changes, dict):
+                raise ValueError
+        except ValueError:
+            raise ODataError(400, "The request body must be a JSON object") from None
+        changes = changes.get("d", changes)
+        for prop in changes:
+            if prop not in table.es.props:
+                raise ODataError(400, f"Property {prop} not found in type {table.es.type_name}",
+                                 "/IWBEP/CM_MGW_RT/022")  # fmt: skip
+            if prop in table.es.keys:
+                raise ODataError(400, f"Key property {prop} cannot be changed")
+        rec = self._find(table, keypart)
+        key = tuple(rec[k] for k in table.es.keys)
+        with self.server.dataset.lock:
+            new = {**rec, **changes, "LastChangeDateTime": wire_offset(int(time.time() * 1000))}
+            table.put(table.find(key), new)
+        self._send(204)
+
+
+def serve_in_thread(server: SapSandbox) -> threading.Thread:
+    thread = threading.Thread(target=server.serve_forever, name="sap-sandbox", daemon=True)
+    thread.start()
+    return thread
