@@ -168,7 +168,9 @@ class Collection:
 
     def updated_ms(self, i: int) -> int:
         over = self.overrides.get(i)
-        return parse_ms(over["updatedAt"]) if over is not None else self.base_updated(i)
+        if over is None or not over.get("updatedAt"):
+            return self.base_updated(i)  # collections without updatedAt keep their base slot
+        return parse_ms(over["updatedAt"])
 
     def key(self, i: int, sort: str) -> SortKey:
         """Sort key for ``sort`` in {id, createdAt, updatedAt} (ascending)."""
@@ -182,9 +184,10 @@ class Collection:
             return (rid, 0)
         rid = int(over["id"])
         if sort == "updatedAt":
-            return (parse_ms(over["updatedAt"]), rid)
+            return (self.updated_ms(i), rid)
         if sort == "createdAt":
-            return (parse_ms(over["createdAt"]), rid)
+            c = over.get("createdAt")
+            return (parse_ms(c) if c else self.base_created(i), rid)
         return (rid, 0)
 
     # -- changes
@@ -192,7 +195,8 @@ class Collection:
         with self.lock:
             rec = self.get(i)
             rec.update(fields)
-            rec["updatedAt"] = iso_ms(now_ms)
+            if "updatedAt" in rec:  # vendors, users, teams, meters have no updatedAt
+                rec["updatedAt"] = iso_ms(now_ms)
             self.overrides[i] = rec
             return rec
 
