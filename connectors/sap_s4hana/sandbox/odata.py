@@ -144,7 +144,7 @@ def _literal_value(raw: str, edm: str, prop: str) -> Any:
     if raw == "null":
         return None
     prefix, _, rest = raw.partition("'")
-    if raw.startswith("'") or prefix:
+    if "'" in raw:
         given = _LITERAL_TYPES.get(prefix, "Edm.String") if prefix else "Edm.String"
         text = rest[:-1].replace("''", "'")
         if edm in ("Edm.DateTime", "Edm.DateTimeOffset", "Edm.Time") and given != edm:
@@ -235,8 +235,9 @@ class _Parser:
         if tok and tok[0] == "lp":
             self.take()
             inner = self.or_expr()
-            if self.take()[0] != "rp":
+            if (self.peek() or ("", ""))[0] != "rp":
                 raise ODataError(400, "Invalid $filter: missing ')'")
+            self.take()
             return inner
         return self.comparison()
 
