@@ -1,0 +1,285 @@
+"""Maximo object structures -> unified EAM entities (pure data; see include/mapping.py).
+
+References are built from exactly the attributes that form the target's key, so they join:
+site = (siteid), asset = (siteid, assetnum), location/storeroom = (siteid, location),
+vendor = (orgid, company), material = (itemsetid, itemnum), pm = (siteid, pmnum),
+team = (persongroup), user = (personid), meter = (siteid, assetnum, metername).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connectors.base import EntitySpec
+from include.keys import make_key
+from include.mapping import EntityMapping
+
+
+def _one_ref(*parts: str) -> dict[str, Any]:
+    """A list holding one reference key (for list-valued unified fields)."""
+
+    def fn(r: dict, tz: Any) -> list[str]:
+        key = make_key([r.get(p) for p in parts])
+        return [key] if key else []
+
+    return {"fn": fn}
+
+
+def _is(attr: str, *values: str) -> dict[str, Any]:
+    def fn(r: dict, tz: Any) -> bool | None:
+        v = r.get(attr)
+        return None if v is None else v in values
+
+    return {"fn": fn}
+
+
+def _stock_quantity(r: dict, tz: Any) -> float | None:
+    if r.get("curbaltotal") is not None:
+        return float(r["curbaltotal"])
+    bals = r.get("invbalances")
+    if not bals:
+        return None
+    return float(sum(float(b.get("curbal") or 0) for b in bals))
+
+
+def _pm_triggers(r: dict, tz: Any) -> list[dict[str, Any]]:
+    if r.get("frequency") is None:
+        return []
+    return [{"type": "time", "frequency": r.get("frequency"), "unit": r.get("frequnit")}]
+
+
+def _po_gross(r: dict, tz: Any) -> float | None:
+    if r.get("totalcost") is None:
+        return None
+    taxes = sum(float(r.get(f"totaltax{i}") or 0) for i in range(1, 6))
+    return round(float(r["totalcost"]) + taxes, 2)
+
+
+STATUS = {"status": "status", "statusKey": {"ref": ["status"]}}
+
+WORK_ORDER = EntityMapping(
+    key=("siteid", "wonum"),
+    version="changedate",
+    remote_id="workorderid",
+    created={"ts": "reportdate"},
+    fields={
+        "code": "wonum", "title": "description", **STATUS,
+        "siteKey": {"ref": ["siteid"]}, "organizationKey": {"ref": ["orgid"]},
+        "assetKey": {"ref": ["siteid", "assetnum"]}, "locationKey": {"ref": ["siteid", "location"]},
+        "parentKey": {"ref": ["siteid", "parent"]}, "pmKey": {"ref": ["siteid", "pmnum"]},
+        "teamKey": {"ref": ["persongroup"]}, "laborAssignedKey": {"ref": ["lead"]},
+        "severity": {"str": "wopriority"}, "categoryName": "worktype",
+        "estimatedTime": {"str": "estdur"}, "actualTime": {"str": "actlabhrs"},
+        "scheduledAt": {"ts": "schedstart"}, "dueAt": {"ts": "targcompdate"},
+        "completedAt": {"ts": "actfinish"},
+    },
+)  # fmt: skip
+
+ASSET = EntityMapping(
+    key=("siteid", "assetnum"),
+    version="changedate",
+    remote_id="assetuid",
+    fields={
+        "name": "description", "description": "description", "status": "status",
+        "siteKey": {"ref": ["siteid"]}, "organizationKey": {"ref": ["orgid"]},
+        "parentKey": {"ref": ["siteid", "parent"]}, "locationKey": {"ref": ["siteid", "location"]},
+        "vendorKey": {"ref": ["orgid", "vendor"]}, "categoryName": "assettype",
+        "criticality": {"str": "priority"}, "isActive": _is("status", "OPERATING", "NOT READY"),
+        "makeName": "manufacturer", "modelName": "pluscmodelnum", "serialNumber": "serialnum",
+        "activatedAt": {"ts": "installdate"},
+    },
+)  # fmt: skip
+
+LOCATION = EntityMapping(
+    key=("siteid", "location"),
+    version="changedate",
+    remote_id="locationsid",
+    fields={
+        "code": "location", "name": "description", "description": "description", "type": "type",
+        "siteKey": {"ref": ["siteid"]}, "organizationKey": {"ref": ["orgid"]},
+        "isActive": _is("status", "OPERATING"), "isDefault": {"bool": "isdefault"},
+    },
+)  # fmt: skip
+
+SITE = EntityMapping(
+    key=("siteid",),
+    remote_id="siteuid",
+    fields={
+        "code": "siteid", "name": "description", "description": "description",
+        "organizationKey": {"ref": ["orgid"]},
+    },
+)  # fmt: skip
+
+PM = EntityMapping(
+    key=("siteid", "pmnum"),
+    version="changedate",
+    remote_id="pmuid",
+    fields={
+        "title": "description", "description": "description", **STATUS,
+        "siteKey": {"ref": ["siteid"]}, "assetKeys": _one_ref("siteid", "assetnum"),
+        "teamKey": {"ref": ["persongroup"]}, "severity": {"str": "priority"},
+        "categoryName": "worktype", "dueAt": {"ts": "nextdate"}, "triggers": {"fn": _pm_triggers},
+    },
+)  # fmt: skip
+
+MATERIAL = EntityMapping(
+    key=("itemsetid", "itemnum"),
+    remote_id="itemid",
+    updated={"ts": "statusdate"},
+    fields={
+        "code": "itemnum", "partNumber": "itemnum", "name": "description",
+        "description": "description", "isActive": _is("status", "ACTIVE"),
+        "isAssembly": {"bool": "iskit"}, "uomKey": {"ref": ["issueunit"]},
+    },
+)  # fmt: skip
+
+STOCK = EntityMapping(
+    key=("siteid", "itemnum", "location"),
+    remote_id="inventoryid",
+    fields={
+        "materialKey": {"ref": ["itemsetid", "itemnum"]},
+        "locationKey": {"ref": ["siteid", "location"]},
+        "storeroomKey": {"ref": ["siteid", "location"]}, "siteKey": {"ref": ["siteid"]},
+        "position": "binnum", "uomKey": {"ref": ["issueunit"]},
+        "quantity": {"fn": _stock_quantity}, "minLevel": {"float": "minlevel"},
+        "maxLevel": {"float": "maxlevel"}, "reorderQuantity": {"float": "orderqty"},
+    },
+)  # fmt: skip
+
+PO_LINE = EntityMapping(
+    key=("siteid", "ponum", "polinenum"),
+    remote_id="polineid",
+    fields={
+        "purchaseOrderKey": {"ref": ["siteid", "ponum"]},
+        "materialKey": {"ref": ["itemsetid", "itemnum"]},
+        "assetKey": {"ref": ["siteid", "assetnum"]}, "locationKey": {"ref": ["siteid", "storeloc"]},
+        "lineNo": {"str": "polinenum"}, "code": "itemnum", "type": "linetype",
+        "name": "description", "description": "description",
+        "quantity": {"float": "orderqty"}, "receivedQuantity": {"float": "receivedqty"},
+        "uomKey": {"ref": ["orderunit"]}, "price": {"float": "unitcost"},
+        "lineTotalValue": {"float": "linecost"}, "dueAt": {"ts": "reqdeliverydate"},
+        "deliveryAt": {"ts": "vendeliverydate"},
+    },
+)  # fmt: skip
+
+PURCHASE_ORDER = EntityMapping(
+    key=("siteid", "ponum"),
+    version="changedate",
+    remote_id="poid",
+    fields={
+        "orderNo": "ponum", "title": "description", "description": "description", **STATUS,
+        "siteKey": {"ref": ["siteid"]}, "organizationKey": {"ref": ["orgid"]},
+        "vendorKey": {"ref": ["orgid", "vendor"]}, "orderDate": {"ts": "orderdate"},
+        "dueAt": {"ts": "requireddate"}, "currencyKey": {"ref": ["currencycode"]},
+        "terms": "paymentterms", "userRequestedKey": {"ref": ["purchaseagent"]},
+        "totalNetValue": {"float": "totalcost"}, "totalGrossValue": {"fn": _po_gross},
+    },
+    children={"purchase-orders.line-items": ("poline", PO_LINE)},
+)  # fmt: skip
+
+VENDOR = EntityMapping(
+    key=("orgid", "company"),
+    version="changedate",
+    remote_id="companiesid",
+    fields={"code": "company", "name": "name", "organizationKey": {"ref": ["orgid"]}},
+)
+
+USER = EntityMapping(
+    key=("personid",),
+    remote_id="personuid",
+    updated={"ts": "statusdate"},
+    fields={
+        "name": "displayname", "email": "primaryemail", "description": "title",
+        "isActive": _is("status", "ACTIVE"), "organizationKey": {"ref": ["locationorg"]},
+        "siteKeys": _one_ref("locationsite"), "locationKeys": _one_ref("locationsite", "location"),
+    },
+)  # fmt: skip
+
+TEAM = EntityMapping(
+    key=("persongroup",),
+    fields={
+        "code": "persongroup", "name": "description", "description": "description",
+        "userKeys": {"refs": "persongroupteam", "each": ["respparty"]},
+    },
+)  # fmt: skip
+
+METER = EntityMapping(
+    key=("siteid", "assetnum", "metername"),
+    remote_id="assetmeterid",
+    fields={
+        "name": "metername", "siteKey": {"ref": ["siteid"]},
+        "assetKeys": _one_ref("siteid", "assetnum"), "uomName": "measureunitid",
+        "uomKey": {"ref": ["measureunitid"]}, "lastReading": {"float": "lastreading"},
+        "lastReadingAt": {"ts": "lastreadingdate"},
+    },
+)  # fmt: skip
+
+METER_READING = EntityMapping(
+    key=("meterreadingid",),
+    version="readingdate",
+    remote_id="meterreadingid",
+    created={"ts": "enterdate"},
+    fields={
+        "assetKey": {"ref": ["siteid", "assetnum"]},
+        "meterKey": {"ref": ["siteid", "assetnum", "metername"]},
+        "reading": {"float": "reading"}, "readAt": {"ts": "readingdate"},
+    },
+)  # fmt: skip
+
+WO_SELECT = (
+    "wonum,siteid,orgid,workorderid,description,status,statusdate,worktype,wopriority,assetnum,"
+    "location,pmnum,parent,reportdate,reportedby,schedstart,schedfinish,targcompdate,actstart,"
+    "actfinish,estdur,actlabhrs,persongroup,lead,supervisor,woeq1,wolo1,changedate,changeby"
+)
+ASSET_SELECT = (
+    "assetnum,siteid,orgid,assetuid,description,status,statusdate,location,parent,serialnum,"
+    "manufacturer,pluscmodelnum,vendor,assettype,priority,installdate,isrunning,changedate"
+)
+PO_SELECT = (
+    "ponum,siteid,orgid,poid,revisionnum,description,status,statusdate,vendor,orderdate,"
+    "requireddate,currencycode,totalcost,totaltax1,totaltax2,totaltax3,totaltax4,totaltax5,"
+    "purchaseagent,paymentterms,changedate,poline{*}"
+)
+
+
+def _spec(
+    name: str, os: str, mapping: EntityMapping, select: str, time_attr: str | None = None
+) -> EntitySpec:
+    return EntitySpec(
+        name, mapping, incremental=time_attr is not None,
+        options={"os": os, "select": select, "time_attr": time_attr},
+    )  # fmt: skip
+
+
+ENTITIES: dict[str, EntitySpec] = {
+    s.name: s
+    for s in (
+        _spec("sites", "MXAPISITE", SITE, "siteid,orgid,siteuid,description,active"),
+        _spec("locations", "MXAPIOPERLOC", LOCATION,
+              "location,siteid,orgid,locationsid,description,type,status,isdefault,changedate",
+              "changedate"),
+        _spec("assets", "MXAPIASSET", ASSET, ASSET_SELECT, "changedate"),
+        _spec("work-orders", "MXAPIWODETAIL", WORK_ORDER, WO_SELECT, "changedate"),
+        _spec("pm", "MXAPIPM", PM,
+              "pmnum,siteid,orgid,pmuid,description,status,assetnum,location,frequency,frequnit,"
+              "priority,worktype,persongroup,nextdate,changedate", "changedate"),
+        _spec("materials", "MXAPIITEM", MATERIAL,
+              "itemnum,itemsetid,itemid,description,status,statusdate,issueunit,orderunit,iskit"),
+        _spec("stocks", "MXAPIINVENTORY", STOCK,
+              "itemnum,itemsetid,siteid,orgid,location,inventoryid,status,issueunit,minlevel,"
+              "maxlevel,orderqty,binnum,curbaltotal,invbalances{curbal,binnum,lotnum}"),
+        _spec("purchase-orders", "MXAPIPO", PURCHASE_ORDER, PO_SELECT, "changedate"),
+        _spec("vendors", "MXAPICOMPANY", VENDOR,
+              "company,orgid,companiesid,type,name,currencycode,changedate", "changedate"),
+        _spec("users", "MXAPIPERSON", USER,
+              "personid,personuid,displayname,status,statusdate,title,primaryemail,"
+              "locationsite,locationorg,location"),
+        _spec("teams", "MXAPIPERSONGROUP", TEAM, "persongroup,description,persongroupteam{respparty}"),
+        _spec("meters", "MXAPIASSETMETER", METER,
+              "assetnum,siteid,orgid,metername,assetmeterid,measureunitid,lastreading,"
+              "lastreadingdate"),
+        _spec("meter-readings", "MXAPIMETERREADING", METER_READING,
+              "meterreadingid,assetnum,siteid,metername,reading,readingdate,enterdate",
+              "readingdate"),
+    )
+}  # fmt: skip

@@ -1,0 +1,139 @@
+"""A protocol-faithful IBM Maximo Manage JSON API sandbox
+(``python -m connectors.maximo.sandbox --port PORT``).
+
+`start_sandbox(...)` runs one in-process instance on a free port and returns ``(base_url, handle)``;
+the handle stops it and changes records over time (`mutate`, `add`, `delete`): a change sets
+``changedate`` (where the object structure has one) and a new ``_rowstamp``; a delete makes the
+record vanish. Instances share nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from http.server import ThreadingHTTPServer
+from typing import Any
+
+import orjson
+
+from connectors.maximo.sandbox.data import World, mix
+from connectors.maximo.sandbox.server import Faults, Sandbox, make_handler
+
+DEFAULT_API_KEY = "maximo-demo-key"
+
+
+class SandboxHandle:
+    """Controls one running sandbox."""
+
+    def __init__(
+        self, server: ThreadingHTTPServer, sandbox: Sandbox, change_rate: float = 0
+    ) -> None:
+        self.server, self.sandbox = server, sandbox
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=server.serve_forever, daemon=True)]
+        if change_rate > 0:
+            self._threads.append(
+                threading.Thread(target=self._churn, args=(change_rate,), daemon=True)
+            )
+        for t in self._threads:
+            t.start()
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def record(self, os: str, key: tuple | list) -> dict[str, Any] | None:
+        """The current internal record (dates as epoch seconds), or None."""
+        return self.sandbox.table(os).current(tuple(str(k) for k in key))
+
+    def mutate(self, os: str, key: tuple | list, changedate: datetime | None = None,
+               **changes: Any) -> dict[str, Any]:  # fmt: skip
+        """Change a record: new values, ``changedate`` (default now) and ``_rowstamp``."""
+        table = self.sandbox.table(os)
+        key = tuple(str(k) for k in key)
+        with table.lock:
+            rec = table.current(key)
+            if rec is None:
+                raise KeyError(f"{os}: no record with key {key}")
+            new = {**rec, **self.sandbox.internal(changes)}
+            self._stamp(table, new, changedate)
+            table.put(new, replaces=key)
+        return new
+
+    def add(
+        self, os: str, record: dict[str, Any], changedate: datetime | None = None
+    ) -> dict[str, Any]:
+        table = self.sandbox.table(os)
+        new = self.sandbox.internal(record)
+        if table.current(table.key(new)) is not None:
+            raise KeyError(f"{os}: a record with key {table.key(new)} exists")
+        self._stamp(table, new, changedate, keep_time="changedate" in record)
+        table.put(new)
+        return new
+
+    def delete(self, os: str, key: tuple | list) -> bool:
+        return self.sandbox.table(os).delete(tuple(str(k) for k in key))
+
+    def _stamp(self, table: Any, rec: dict, when: datetime | None, keep_time: bool = False) -> None:
+        attr = table.os.time_attr
+        if attr == "changedate" and not keep_time:
+            rec[attr] = int((when or datetime.now(UTC)).timestamp())
+        rec["_rowstamp"] = self.sandbox.next_rowstamp()
+
+    def _churn(self, rate: float) -> None:
+        """Change ``rate`` work orders per second (status and changedate)."""
+        table = self.sandbox.table("MXAPIWODETAIL")
+        n = 0
+        while not self._stop.wait(1.0 / rate):
+            if not table.base_count:
+                continue
+            n += 1
+            i = mix(self.sandbox.world.seed, 99, n) % table.base_count
+            rec = table.base(i)
+            try:
+                self.mutate("MXAPIWODETAIL", table.key(rec), status=("INPRG", "COMP")[n % 2])
+            except KeyError:
+                continue
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.server.shutdown()
+        self.server.server_close()
+        for t in self._threads:
+            t.join(timeout=5)
+
+    def __enter__(self) -> SandboxHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_sandbox(
+    port: int = 0, host: str = "127.0.0.1", *, seed: int = 1, size: int = 1000,
+    data: dict[str, list[dict[str, Any]]] | str | None = None, apikey: str = DEFAULT_API_KEY,
+    fail_429: float = 0.0, retry_after: float = 1.0, fail_500: float = 0.0, slow: float = 0.0,
+    slow_seconds: float = 0.5, truncate: float = 0.0, max_page_size: int = 1000,
+    timezone: str = "America/New_York", naive_times: bool = False, change_rate: float = 0.0,
+) -> tuple[str, SandboxHandle]:  # fmt: skip
+    """Start a sandbox in background threads; returns (base URL, handle). ``data`` is a dict or
+    the path of a JSON file ``{"MXAPIWODETAIL": [...], ...}`` served instead of generated records."""
+    if isinstance(data, str):
+        with open(data, "rb") as fh:
+            data = orjson.loads(fh.read())
+        if not isinstance(data, dict):
+            raise ValueError("--data must hold a JSON object {object structure: [records]}")
+    faults = Faults(seed, fail_429, fail_500, slow, truncate, slow_seconds, retry_after)
+    sandbox = Sandbox(
+        World(seed, size), apikey=apikey, timezone=timezone, naive_times=naive_times,
+        max_page_size=max_page_size, faults=faults,
+        data={k.upper(): v for k, v in data.items()} if data is not None else None,
+    )  # fmt: skip
+    server = ThreadingHTTPServer((host, port), make_handler(sandbox))
+    server.daemon_threads = True
+    handle = SandboxHandle(server, sandbox, change_rate)
+    return handle.url, handle
+
+
+__all__ = ["DEFAULT_API_KEY", "SandboxHandle", "start_sandbox"]

@@ -1,0 +1,413 @@
+"""The sandbox HTTP server: Maximo's JSON API (``/maximo/api/os/<OS>``, ``/maximo/oslc/os/<OS>``).
+
+Where a client can tell, it behaves like Maximo Manage: ``apikey`` header or query parameter (401 with
+Maximo's error JSON otherwise); ``lean=1`` plain JSON, otherwise ``spi:``/``rdf:``/``oslc:`` names;
+``oslc.select`` (without it members carry only ``href``, as in Maximo), ``oslc.where``,
+``oslc.orderBy`` (each attribute needs ``+``/``-``; an unencoded ``+`` arrives as a space and is a 400),
+``oslc.pageSize`` (above the maximum: 400, not a cap; absent: auto-paging at 1000), ``pageno``,
+``collectioncount=1``, ``count=1``, ``stablepaging=1`` (a frozen result set walked forward with
+``stableId``; the current page may be fetched again, for retries), ``_dropnulls=0``. Error bodies are
+``{"Error":{"reasonCode","message","statusCode"}}``; the BMXAA codes are representative.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from datetime import datetime, timedelta
+from functools import lru_cache
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
+from zoneinfo import ZoneInfo
+
+import orjson
+
+from connectors.maximo.sandbox.data import DATE_ATTRS, DOMAINS, World
+from connectors.maximo.sandbox.oslc import (
+    QueryError,
+    Select,
+    compile_where,
+    parse_instant,
+    parse_order,
+    parse_select,
+    parse_where,
+    time_bounds,
+)
+from connectors.maximo.sandbox.store import Record, Scan, Table
+
+AUTO_PAGE = 1000
+_EPOCH = datetime(1970, 1, 1)
+_CLOCK = [f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}" for s in range(86400)]
+
+
+@lru_cache(maxsize=8192)
+def _day(day: int) -> str:
+    return (_EPOCH + timedelta(days=day)).strftime("%Y-%m-%dT")
+
+
+STABLE_IDLE = 300.0
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+    def body(self) -> bytes:
+        return orjson.dumps(
+            {
+                "Error": {
+                    "reasonCode": self.code,
+                    "message": f"{self.code} - {self.message}",
+                    "statusCode": str(self.status),
+                }
+            }  # fmt: skip
+        )
+
+
+class Faults:
+    """Injected failures at given rates (0..1) from a seeded generator."""
+
+    def __init__(self, seed: int = 0, fail_429: float = 0.0, fail_500: float = 0.0,
+                 slow: float = 0.0, truncate: float = 0.0, slow_seconds: float = 0.5,
+                 retry_after: float = 1.0) -> None:  # fmt: skip
+        self.rates = {"429": fail_429, "500": fail_500, "slow": slow, "truncate": truncate}
+        self.slow_seconds, self.retry_after = slow_seconds, retry_after
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+        self.counts = dict.fromkeys(self.rates, 0)
+
+    def roll(self) -> str | None:
+        with self._lock:
+            for name, rate in self.rates.items():
+                if rate and self._rng.random() < rate:
+                    self.counts[name] += 1
+                    return name
+        return None
+
+
+class Sandbox:
+    """State shared by the handler threads."""
+
+    def __init__(self, world: World, *, apikey: str = "maximo-demo-key",
+                 timezone: str = "America/New_York", naive_times: bool = False,
+                 max_page_size: int = 1000, faults: Faults | None = None,
+                 data: dict[str, list[Record]] | None = None) -> None:  # fmt: skip
+        self.world, self.apikey = world, apikey
+        self.tz = ZoneInfo(timezone)
+        self.naive = naive_times
+        self.max_page_size = max_page_size
+        self.faults = faults or Faults()
+        self.tables: dict[str, Table] = {}
+        for name, os in world.structures.items():
+            records = None
+            if data is not None:
+                records = [self.internal(r) for r in data.get(name, [])]
+            self.tables[name] = Table(os, records)
+        self.rowstamp = 900_000_000
+        self._lock = threading.Lock()
+        self._scans: OrderedDict[tuple, Scan] = OrderedDict()
+        self._stable: dict[str, tuple[Scan, list[int]]] = {}
+        self.offset = lru_cache(maxsize=65536)(self._offset)
+        self.time_key = lru_cache(maxsize=65536)(self._time_key) if naive_times else float
+        self.requests = 0
+
+    # --- times ---------------------------------------------------------------------------------
+    def _offset(self, bucket: int) -> tuple[int, str]:
+        """(UTC offset seconds, rendered suffix) for a 15-minute bucket of epoch seconds."""
+        off = datetime.fromtimestamp(bucket * 900, self.tz).utcoffset()
+        secs = int(off.total_seconds()) if off is not None else 0
+        sign, a = ("-" if secs < 0 else "+"), abs(secs)
+        return secs, "" if self.naive else f"{sign}{a // 3600:02d}:{a % 3600 // 60:02d}"
+
+    def fmt(self, epoch: int) -> str:
+        """Epoch seconds as Maximo renders them: local time with offset (or naive)."""
+        secs, suffix = self.offset(epoch // 900)
+        day, sec = divmod(epoch + secs, 86400)
+        return _day(day) + _CLOCK[sec] + suffix
+
+    def _time_key(self, epoch: int) -> float:
+        """The instant Maximo compares: naive storage loses the DST fold (first occurrence)."""
+        if not self.naive:
+            return float(epoch)
+        local = datetime.fromtimestamp(epoch, self.tz).replace(tzinfo=None)
+        return local.replace(tzinfo=self.tz).timestamp()
+
+    def internal(self, rec: Record) -> Record:
+        """A record from a data file or a test: ISO date strings become epoch seconds."""
+        out: Record = {}
+        for k, v in rec.items():
+            k = k.lower()
+            if k in DATE_ATTRS and isinstance(v, str):
+                out[k] = int(parse_instant(v, self.tz))
+            elif isinstance(v, datetime):
+                out[k] = int((v if v.tzinfo else v.replace(tzinfo=self.tz)).timestamp())
+            elif isinstance(v, list):
+                out[k] = [self.internal(c) if isinstance(c, dict) else c for c in v]
+            else:
+                out[k] = v
+        return out
+
+    def next_rowstamp(self) -> int:
+        with self._lock:
+            self.rowstamp += 1
+            return self.rowstamp
+
+    # --- queries -------------------------------------------------------------------------------
+    def table(self, name: str) -> Table:
+        t = self.tables.get(name.upper())
+        if t is None:
+            raise ApiError(404, "BMXAA8727E", f"The object structure {name.upper()} was not found.")
+        return t
+
+    def scan(self, table: Table, q: dict[str, str], stable: bool) -> Scan:
+        clauses = parse_where(q.get("oslc.where", ""))
+        order = parse_order(q.get("oslc.orderBy", ""))
+        pred = compile_where(clauses, self.tz, self.time_key)
+        attr = table.os.time_attr
+        lo, hi = time_bounds(clauses, attr, self.tz) if attr else (None, None)
+        slack = 7200 if self.naive else 0
+        if stable:
+            return Scan(table, pred, order, lo, hi, slack)
+        ck = (table.os.name, q.get("oslc.where", ""), q.get("oslc.orderBy", ""), table.version)
+        with self._lock:
+            scan = self._scans.get(ck)
+            if scan is not None:
+                self._scans.move_to_end(ck)
+                return scan
+        scan = Scan(table, pred, order, lo, hi, slack)
+        with self._lock:
+            self._scans[ck] = scan
+            while len(self._scans) > 32:
+                self._scans.popitem(last=False)
+        return scan
+
+    def stable_scan(self, table: Table, q: dict[str, str]) -> tuple[str, Scan, int]:
+        """(stableId, scan, page) for a stable-paging request; checks forward-only paging."""
+        now = time.monotonic()
+        with self._lock:
+            for sid in [s for s, (sc, _) in self._stable.items() if now - sc.created > STABLE_IDLE]:
+                del self._stable[sid]
+        sid = q.get("stableId")
+        page = _int(q.get("pageno", "1"), "pageno")
+        if sid is None:
+            sid = uuid.uuid4().hex
+            scan = self.scan(table, q, stable=True)
+            with self._lock:
+                self._stable[sid] = (scan, [1])
+            return sid, scan, 1
+        with self._lock:
+            entry = self._stable.get(sid)
+        if entry is None:
+            raise ApiError(400, "BMXAA9378E", f"The stable set {sid} expired or does not exist.")
+        scan, last = entry
+        if page not in (last[0], last[0] + 1):
+            raise ApiError(400, "BMXAA9379E", f"Page {page} of stable set {sid} has expired.")
+        last[0] = page
+        scan.created = now
+        return sid, scan, page
+
+    # --- rendering -----------------------------------------------------------------------------
+    def member(
+        self, table: Table, rec: Record, sel: Select | None, base: str, dropnulls: bool
+    ) -> Record:
+        os = table.os
+        rid = "/".join(str(rec.get(a, "")) for a in os.href_key)
+        href = f"{base}/_" + base64.urlsafe_b64encode(rid.encode()).decode().replace("=", "-")
+        out: Record = {"href": href}
+        if sel is None:
+            return out
+        out["_rowstamp"] = str(rec.get("_rowstamp", ""))
+        _project(out, rec, sel, dropnulls, os.children, self.fmt)
+        for attr, domain in os.domains.items():
+            if attr in out and out[attr] is not None:
+                desc = self.world_domain(domain, out[attr])
+                if desc:
+                    out[f"{attr}_description"] = desc
+        return out
+
+    def world_domain(self, domain: str, value: Any) -> str | None:
+        entry = DOMAINS.get(domain, {}).get(value)
+        return entry[1] if entry else None
+
+
+def _int(text: str, name: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ApiError(
+            400, "BMXAA9490E", f"The value {text!r} of {name} is not a number."
+        ) from None
+
+
+def _project(out: Record, rec: Record, sel: Select, dropnulls: bool, children: tuple[str, ...],
+             fmt: Any) -> None:  # fmt: skip
+    """Copy the selected attributes (dates rendered by ``fmt``) and child collections into ``out``."""
+    if sel.attrs is None:
+        if dropnulls:
+            out.update({k: v for k, v in rec.items() if v is not None and k not in children})
+        else:
+            out.update({k: v for k, v in rec.items() if k not in children})
+        out["_rowstamp"] = str(rec.get("_rowstamp", ""))
+    else:
+        for k in sel.attrs:
+            if k in children:
+                continue
+            v = rec.get(k)
+            if v is not None or not dropnulls:
+                out[k] = v
+    for k in DATE_ATTRS.intersection(out):
+        v = out[k]
+        if type(v) is int:
+            out[k] = fmt(v)
+    for child, csel in sel.children.items():
+        items = rec.get(child)
+        if not items:
+            continue
+        rows = []
+        for item in items:
+            row: Record = {"_rowstamp": str(item.get("_rowstamp", ""))}
+            _project(row, item, csel, dropnulls, (), fmt)
+            rows.append(row)
+        out[child] = rows
+
+
+def namespaced(value: Any) -> Any:
+    """Non-lean JSON: ``spi:`` attribute names, ``rdf:about`` for href (top level and children)."""
+    if isinstance(value, list):
+        return [namespaced(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for k, v in value.items():
+        if k == "href":
+            out["rdf:about"] = v
+        elif k.startswith("_"):
+            out[k] = v
+        else:
+            out[f"spi:{k}"] = namespaced(v)
+    return out
+
+
+def make_handler(sb: Sandbox) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "MaximoSandbox/1.0"
+
+        def log_message(self, fmt: str, *args: Any) -> None:  # quiet; never log keys
+            pass
+
+        def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None,
+                  truncate: bool = False) -> None:  # fmt: skip
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            if truncate:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2] if truncate else body)
+
+        def do_GET(self) -> None:  # noqa: N802
+            sb.requests += 1
+            try:
+                self._get()
+            except ApiError as exc:
+                self._send(exc.status, exc.body())
+            except QueryError as exc:
+                self._send(400, ApiError(400, "BMXAA9487E", str(exc)).body())
+            except Exception as exc:  # pragma: no cover - a sandbox bug, reported like Maximo would
+                self._send(500, ApiError(500, "BMXAA0000E", f"internal error: {exc}").body())
+
+        def _get(self) -> None:
+            parts = urlsplit(self.path)
+            segs = [s for s in parts.path.split("/") if s]
+            if (
+                len(segs) != 4
+                or segs[0] != "maximo"
+                or segs[1] not in ("api", "oslc")
+                or segs[2] != "os"
+            ):
+                raise ApiError(404, "BMXAA8727E", f"The resource {parts.path} was not found.")
+            qs = parse_qs(parts.query, keep_blank_values=True)
+            q = {k: v[-1] for k, v in qs.items()}
+            key = self.headers.get("apikey") or q.get("apikey")
+            if key != sb.apikey:
+                raise ApiError(401, "BMXAA7901E", "You cannot log in at this time. Contact the system administrator.")  # fmt: skip
+            fault = sb.faults.roll()
+            if fault == "429":
+                err = ApiError(429, "BMXAA9999E", "Too many requests; retry later.")
+                self._send(429, err.body(), {"Retry-After": f"{sb.faults.retry_after:g}"})
+                return
+            if fault == "500":
+                self._send(
+                    500, ApiError(500, "BMXAA4214E", "An unknown error has occurred.").body()
+                )
+                return
+            if fault == "slow":
+                time.sleep(sb.faults.slow_seconds)
+            table = sb.table(segs[3])
+            body = self._collection(table, q, segs)
+            self._send(200, body, truncate=fault == "truncate")
+
+        def _collection(self, table: Table, q: dict[str, str], segs: list[str]) -> bytes:
+            host = self.headers.get("Host", "localhost")
+            base = f"http://{host}/maximo/{segs[1]}/os/{segs[3].lower()}"
+            lean = q.get("lean") == "1"
+            if q.get("count") == "1":
+                scan = sb.scan(table, q, stable=False)
+                return orjson.dumps({"totalCount": scan.count()})
+            size_text = q.get("oslc.pageSize")
+            size = AUTO_PAGE if size_text is None else _int(size_text, "oslc.pageSize")
+            limit = table.os.max_page_size or sb.max_page_size
+            if size < 1 or size > limit:
+                raise ApiError(400, "BMXAA9549E", f"The page size {size} is not allowed: it must be between 1 and the maximum page size {limit}.")  # fmt: skip
+            sel = parse_select(q["oslc.select"]) if "oslc.select" in q else None
+            dropnulls = q.get("_dropnulls") != "0"
+            if q.get("stablepaging") in ("1", "true") or "stableId" in q:
+                sid, scan, page = sb.stable_scan(table, q)
+            else:
+                sid, page = None, _int(q.get("pageno", "1"), "pageno")
+                if page < 1:
+                    raise ApiError(400, "BMXAA9490E", f"pageno {page} must be >= 1.")
+                scan = sb.scan(table, q, stable=False)
+            rows, more = scan.page(page, size)
+            members = [sb.member(table, r, sel, base, dropnulls) for r in rows]
+            query = {k: v for k, v in q.items() if k not in ("pageno", "stableId")}
+            this = f"{base}?{_qs(query)}"
+            info: dict[str, Any] = {"href": this, "pagenum": page}
+            if more:
+                nxt = {**query, "pageno": str(page + 1)}
+                if sid:
+                    nxt["stableId"] = sid
+                info["nextPage"] = {"href": f"{base}?{_qs(nxt)}"}
+            if page > 1 and not sid:
+                info["previousPage"] = {"href": f"{base}?{_qs({**query, 'pageno': str(page - 1)})}"}
+            if q.get("collectioncount") == "1":
+                total = scan.count()
+                info["totalCount"] = total
+                info["totalPages"] = max(1, -(-total // size))
+            if lean:
+                return orjson.dumps({"member": members, "href": base, "responseInfo": info})
+            ns_info = {f"oslc:{k}": ({"rdf:resource": v["href"]} if isinstance(v, dict) else v)
+                       for k, v in info.items()}  # fmt: skip
+            return orjson.dumps(
+                {
+                    "rdfs:member": namespaced(members),
+                    "rdf:about": base,
+                    "oslc:responseInfo": ns_info,
+                }
+            )
+
+    return Handler
+
+
+def _qs(q: dict[str, str]) -> str:
+    return urlencode(q, quote_via=quote, safe="*")
