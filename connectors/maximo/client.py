@@ -7,7 +7,8 @@ URL-encoded), ``oslc.pageSize`` and ``stablepaging=1`` (a frozen result set: row
 neither shift offsets nor get skipped), following ``responseInfo.nextPage.href`` until it is absent.
 
 Options: ``naive_times`` (bool), ``object_structures`` ({entity: OS name} overrides), ``max_page_size``
-(the server's ``mxe.oslc.maxpagesize``, default 1000), ``api_root`` (default ``/maximo/api``).
+(the server's ``mxe.oslc.maxpagesize``, default 1000), ``api_root`` (default ``/maximo/api``),
+``retry_base_delay`` / ``retry_max_sleep`` (seconds, for the shared retry client).
 """
 
 from __future__ import annotations
@@ -78,7 +79,11 @@ class MaximoConnector(Connector):
         }
         self.http = HttpClient(
             SYSTEM, settings.host, headers={"Accept": "application/json"},
-            timeout=settings.timeout, policy=RetryPolicy(max_retries=settings.max_retries),
+            timeout=settings.timeout, policy=RetryPolicy(
+                max_retries=settings.max_retries,
+                base_delay=float(opts.get("retry_base_delay", 0.5)),
+                max_sleep=float(opts.get("retry_max_sleep", 30.0)),
+            ),
             error_detail=error_detail,
         )  # fmt: skip
         self.reader = RestReader(
