@@ -1,0 +1,40 @@
+"""Run the API standalone: ``python -m include.api [--host 127.0.0.1] [--port 8000]``.
+
+The store comes from ``MILLWRIGHT_STORE_URL`` (else SQLite under ``MILLWRIGHT_HOME``).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import uvicorn
+
+from include.api.app import create_app
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m include.api", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--workers", type=int, default=1, help="threads are per process")
+    parser.add_argument("--log-level", default="warning")
+    args = parser.parse_args(argv)
+    if args.workers > 1:
+        uvicorn.run(
+            "include.api.__main__:app_factory",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level=args.log_level,
+        )
+    else:
+        uvicorn.run(create_app(), host=args.host, port=args.port, log_level=args.log_level)
+
+
+def app_factory():  # noqa: ANN201 (uvicorn --factory target)
+    return create_app()
+
+
+if __name__ == "__main__":
+    main()
