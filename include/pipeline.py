@@ -63,7 +63,7 @@ def plan_window(
 
     - snapshot entities (no change time at the source): always a full read;
     - backfill: exactly its data interval (the cursor never moves backwards);
-    - no cursor yet: a full read up to the interval end (or now);
+    - no cursor yet: a full, unbounded read (it also reconciles deletes);
     - scheduled: ``[min(cursor, interval_start) - overlap, interval_end)``: no gap after a pause/outage;
     - manual (or anything else): ``[cursor - overlap, now)``.
     """
@@ -74,7 +74,8 @@ def plan_window(
         return Window(interval_start, interval_end)
     cursor = parse_datetime(store.get_cursor(cfg.id, entity))
     if cursor is None:
-        return Window(None, interval_end if run_type == "scheduled" else now)
+        # Unbounded: a full read is followed by reconciliation, which must see every key.
+        return Window()
     if run_type == "scheduled" and interval_start is not None:
         return Window(min(cursor, interval_start) - cfg.overlap_delta, interval_end)
     return Window(cursor - cfg.overlap_delta, now)
