@@ -123,13 +123,16 @@ def _host_of(conn: Any) -> str:
 
 
 def credentials_of(conn: Any) -> dict[str, str]:
-    """Login, password and every extra (``apikey``, ``client_secret``...) as strings."""
+    """Every extra (``apikey``, ``client_secret``...), login (also as ``user``) and password
+    (also as ``apikey``/``api_key``) unless an extra sets them, as strings."""
     creds = {k: str(v) for k, v in (conn.extra_dejson or {}).items() if v is not None}
     if conn.login:
         creds.setdefault("login", conn.login)
+        creds.setdefault("user", conn.login)
     if conn.password:
         creds.setdefault("password", conn.password)
-        creds.setdefault("apikey", conn.password)
+        creds.setdefault("apikey", conn.password)  # the names connectors use for a key
+        creds.setdefault("api_key", conn.password)
     return creds
 
 

@@ -1,0 +1,145 @@
+"""Operator commands: ``python -m include.cli ...``
+
+- ``validate-config FILE``: check a ``millwright_connections`` JSON file; exit 1 naming each error;
+- ``schema``: print the JSON Schema of the Variable;
+- ``quarantine list --connection ID [--entity E]``: the records that failed mapping/validation;
+- ``quarantine reprocess --connection ID [--entity E]``: map them again with the current mapping
+  and load the ones that now pass (after a mapping or config fix).
+
+The quarantine commands need the connection's config: ``--config FILE``, else the environment
+variable ``AIRFLOW_VAR_MILLWRIGHT_CONNECTIONS``, else ``airflow variables get``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from include import pipeline
+from include.config import (
+    VARIABLE_NAME,
+    ConfigError,
+    ConnectionConfig,
+    VariableError,
+    json_schema,
+    parse_connections,
+)
+from include.timeutil import format_utc, utcnow
+
+if TYPE_CHECKING:
+    from include.store import Store
+
+
+def _validate(path: Path) -> int:
+    try:
+        entries = parse_connections(path.read_text())
+    except (OSError, VariableError) as exc:
+        print(f"{path}: {exc}", file=sys.stderr)
+        return 1
+    errors = [e for e in entries if isinstance(e, ConfigError)]
+    for entry in entries:
+        if isinstance(entry, ConfigError):
+            print(f"ERROR {entry}", file=sys.stderr)
+        else:
+            print(f"ok    {entry.id} ({entry.customer}, {entry.system}) -> DAG {entry.dag_id}")
+    print(f"{len(entries) - len(errors)} valid, {len(errors)} invalid")
+    return 1 if errors else 0
+
+
+def _config_text(config: Path | None) -> str:
+    if config is not None:
+        return config.read_text()
+    env = os.environ.get("AIRFLOW_VAR_" + VARIABLE_NAME.upper())
+    if env:
+        return env
+    out = subprocess.run(
+        ["airflow", "variables", "get", VARIABLE_NAME], capture_output=True, text=True, check=False
+    )
+    if out.returncode != 0:
+        raise VariableError(f"cannot read Airflow Variable {VARIABLE_NAME!r}: {out.stderr.strip()}")
+    return out.stdout
+
+
+def find_connection(connection_id: str, config: Path | None) -> ConnectionConfig:
+    for entry in parse_connections(_config_text(config)):
+        if isinstance(entry, ConnectionConfig) and entry.id == connection_id:
+            return entry
+        if isinstance(entry, ConfigError) and entry.connection_id == connection_id:
+            raise entry
+    raise SystemExit(f"connection {connection_id!r} is not in {VARIABLE_NAME}")
+
+
+def reprocess(store: Store, cfg: ConnectionConfig, entity: str | None = None) -> dict:
+    """Map unresolved quarantined records again; load and resolve the ones that now pass."""
+    from connectors.registry import get_connector
+
+    connector_cls = get_connector(cfg.system)
+    now = format_utc(utcnow())
+    fixed = still = 0
+    items = store.quarantine_list(cfg.id, entity, limit=1_000_000)
+    for ent in sorted({i["entity"] for i in items}):
+        cm = pipeline.compile_mapping(connector_cls, cfg, ent)
+        for item in (i for i in items if i["entity"] == ent):
+            result = pipeline.map_page(ent, cm, [item["raw"]])
+            if result.quarantine:
+                still += 1
+                continue
+            by_entity: dict[str, list] = {}
+            for row in result.rows:
+                by_entity.setdefault(row[0], []).append(row)
+            for target, rows in by_entity.items():
+                store.load_batch(cfg.id, target, pipeline._load_rows(rows), synced_at=now)
+            store.quarantine_resolve([item["id"]], now)
+            fixed += 1
+    return {"connection": cfg.id, "reprocessed": fixed, "still_failing": still}
+
+
+def _quarantine(args: argparse.Namespace) -> int:
+    from include.airflow_glue import open_store
+
+    store = open_store()
+    try:
+        if args.action == "list":
+            items = store.quarantine_list(args.connection, args.entity, limit=args.limit)
+            for item in items:
+                print(json.dumps(item, default=str))
+            print(f"{len(items)} quarantined record(s)", file=sys.stderr)
+            return 0
+        cfg = find_connection(args.connection, args.config)
+        result = reprocess(store, cfg, args.entity)
+        print(json.dumps(result))
+        return 0 if result["still_failing"] == 0 else 2
+    finally:
+        store.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m include.cli", description=__doc__.split("\n")[0]
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    v = sub.add_parser("validate-config", help="validate a millwright_connections JSON file")
+    v.add_argument("file", type=Path)
+    sub.add_parser("schema", help="print the JSON Schema of the Variable")
+    q = sub.add_parser("quarantine", help="list or re-process quarantined records")
+    q.add_argument("action", choices=["list", "reprocess"])
+    q.add_argument("--connection", required=True)
+    q.add_argument("--entity")
+    q.add_argument("--limit", type=int, default=100)
+    q.add_argument("--config", type=Path, help="JSON file with the Variable's content")
+    args = parser.parse_args(argv)
+    if args.command == "validate-config":
+        return _validate(args.file)
+    if args.command == "schema":
+        print(json.dumps(json_schema(), indent=2))
+        return 0
+    return _quarantine(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""The generated DAGs as Airflow's DagBag sees them: one per connection, failures isolated."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.airflow.conftest import ROOT
+
+pytestmark = pytest.mark.airflow
+
+VAR_ENV = "AIRFLOW_VAR_MILLWRIGHT_CONNECTIONS"
+
+
+def conn(cid: str, customer: str = "acme", **kw: object) -> dict:
+    return {"id": cid, "customer": customer, "system": "maximo",
+            "airflow_conn_id": f"mw_{cid}", **kw}  # fmt: skip
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    monkeypatch.setenv("MILLWRIGHT_HOME", str(tmp_path / "mw"))
+    monkeypatch.delenv(VAR_ENV, raising=False)
+    monkeypatch.delenv("_AIRFLOW_PARSING_CONTEXT_DAG_ID", raising=False)
+    return monkeypatch
+
+
+def dagbag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(ROOT / "dags"))
+
+
+def fail_message(dag) -> str:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    [t] = dag.tasks
+    assert t.task_id == "config_error"
+    with pytest.raises(AirflowFailException) as info:
+        t.python_callable()
+    return str(info.value)
+
+
+def test_one_dag_per_connection_and_a_bad_one_isolated(env: pytest.MonkeyPatch) -> None:
+    from airflow.sdk import CronDataIntervalTimetable
+
+    variable = [
+        conn("acme-us", schedule="*/15 * * * *", tags=["us"]),
+        conn("acme-eu"),
+        conn("globex-1", customer="globex", source_timezone="Mars/Base"),
+        conn("bad-sys", system="nosuch"),
+    ]
+    env.setenv(VAR_ENV, json.dumps(variable))
+    bag = dagbag()
+    assert bag.import_errors == {}
+    assert set(bag.dag_ids) == {"sync__acme-us", "sync__acme-eu", "sync__globex-1", "sync__bad-sys"}
+
+    us = bag.dags["sync__acme-us"]
+    assert set(us.tags) == {"acme", "maximo", "millwright", "us"}
+    assert isinstance(us.timetable, CronDataIntervalTimetable)
+    assert us.timetable.expression == "*/15 * * * *"
+    assert str(us.timetable.timezone) == "UTC"
+    assert us.catchup is False and us.max_active_runs == 1
+    assert us.start_date.year == 2024 and us.start_date.utcoffset().total_seconds() == 0
+    assert "acme-us" in us.doc_md and "mw_acme-us" in us.doc_md
+    ids = set(us.task_ids)
+    assert {"work-orders.extract", "work-orders.map", "work-orders.load"} <= ids
+    assert {"work-orders.reconcile", "statuses"} <= ids
+    assert us.get_task("work-orders.load").pool == "millwright_store_writer"
+    assert us.get_task("work-orders.extract").retries == 2
+    # the path extract -> map -> load -> reconcile
+    assert us.get_task("work-orders.map").upstream_task_ids == {"work-orders.extract"}
+    assert us.get_task("work-orders.load").upstream_task_ids == {"work-orders.map"}
+    assert us.get_task("work-orders.reconcile").upstream_task_ids == {"work-orders.load"}
+
+    for dag_id, words in [
+        ("sync__globex-1", "source_timezone: unknown time zone 'Mars/Base'"),
+        ("sync__bad-sys", "unknown system 'nosuch'"),
+    ]:
+        dag = bag.dags[dag_id]
+        assert "CONFIG ERROR" in dag.description and words in dag.description
+        assert words in dag.doc_md
+        assert words in fail_message(dag)
+        assert type(dag.timetable).__name__ == "NullTimetable"  # never scheduled
+
+
+def test_missing_variable_shows_an_error_dag_and_keeps_the_last_good(
+    env: pytest.MonkeyPatch,
+) -> None:
+    bag = dagbag()  # never set, nothing remembered: only the error DAG
+    assert bag.import_errors == {}
+    assert bag.dag_ids == ["millwright__config_error"]
+    assert "'millwright_connections' is not set" in fail_message(bag.dags[bag.dag_ids[0]])
+
+    env.setenv(VAR_ENV, json.dumps([conn("acme-us"), conn("acme-eu")]))
+    assert set(dagbag().dag_ids) == {"sync__acme-us", "sync__acme-eu"}
+
+    env.setenv(VAR_ENV, "[{not json")
+    bag = dagbag()
+    assert bag.import_errors == {}
+    assert set(bag.dag_ids) == {"millwright__config_error", "sync__acme-us", "sync__acme-eu"}
+    error = bag.dags["millwright__config_error"]
+    assert "is not valid JSON" in error.description
+    assert "last valid Variable (2 entries)" in error.description
+
+
+def test_a_worker_builds_only_its_dag(env: pytest.MonkeyPatch) -> None:
+    env.setenv(VAR_ENV, json.dumps([conn("acme-us"), conn("acme-eu")]))
+    env.setenv("_AIRFLOW_PARSING_CONTEXT_DAG_ID", "sync__acme-eu")
+    assert dagbag().dag_ids == ["sync__acme-eu"]
+
+
+def test_disconnected_connection_has_no_schedule(env: pytest.MonkeyPatch) -> None:
+    env.setenv(VAR_ENV, json.dumps([conn("gone", status="disconnected")]))
+    dag = dagbag().dags["sync__gone"]
+    assert dag.description.startswith("DISCONNECTED")
+    assert type(dag.timetable).__name__ == "NullTimetable"
