@@ -39,6 +39,8 @@ def error_detail(response: requests.Response) -> str:
     code, message = err.get("reasonCode"), err.get("message")
     if not (code or message):
         return response.text[:300]
+    if code and message and str(message).startswith(str(code)):
+        return str(message)  # Maximo's message already leads with the code
     return f"{code}: {message}" if code else str(message)
 
 
