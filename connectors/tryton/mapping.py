@@ -1,0 +1,394 @@
+"""Tryton -> unified model: what to read per entity (model, domain, fields) and how to map it.
+
+Keys are Tryton record ids (stable; codes and numbers are optional or assigned late, e.g. a draft
+purchase has no number) and every reference is ``{"ref": [<many2one field>]}``: the many2one value
+is the target's id, so it joins the target's key. Materials and ERP products are both
+``product.product`` (the variant, not the template: their ids differ). Stocks are keyed by
+``(product, location)``. ``last_modified_at`` (Tryton's ``COALESCE(write_date, create_date)``,
+UTC) orders upserts; ``write_date`` is NULL until a record's first edit.
+Related fields are read as ``"party.code"`` and found under ``party_rel`` (see client.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from include.mapping import EntityMapping
+
+STAMPS = ("create_date", "write_date", "last_modified_at")
+
+
+def _stamped(**kw: Any) -> dict[str, Any]:
+    return {
+        "version": "last_modified_at",
+        "remote_id": "id",
+        "created": {"ts": "create_date"},
+        **kw,
+    }
+
+
+def _non_empty(path: str):
+    def fn(record: dict, _tz: Any) -> bool | None:
+        value = record.get(path)
+        return None if value is None else bool(value)
+
+    return fn
+
+
+def _parent_location(record: dict, _tz: Any) -> str | None:
+    """A location's parent, unless the parent is a warehouse (that is the site: siteKey)."""
+    parent, rel = record.get("parent"), record.get("parent_rel") or {}
+    if parent is None or rel.get("type") == "warehouse":
+        return None
+    return str(parent)
+
+
+def _address(record: dict, _tz: Any) -> dict[str, Any] | None:
+    rel = record.get("address_rel")
+    if not rel:
+        return None
+    country = (rel.get("country_rel") or {}).get("code")
+    out = {
+        "street": rel.get("street"),
+        "city": rel.get("city"),
+        "postalCode": rel.get("postal_code"),
+        "country": country,
+    }
+    return {k: v for k, v in out.items() if v}
+
+
+_PRODUCT_FIELDS = [
+    "code", "name", "description", "active", "type", "consumable", "purchasable",
+    "default_uom", "default_uom.symbol", "boms", "template", *STAMPS,
+]  # fmt: skip
+
+MATERIALS = EntityMapping(
+    key=("id",),
+    fields={
+        "code": "code",
+        "partNumber": "code",
+        "name": "name",
+        "description": "description",
+        "isActive": {"bool": "active"},
+        "isAssembly": {"fn": _non_empty("boms")},
+        "uomKey": {"ref": ["default_uom_rel.symbol"]},
+    },
+    **_stamped(),
+)
+
+PRODUCTS = EntityMapping(
+    key=("id",),
+    fields={
+        "code": "code",
+        "sku": "code",
+        "partNumber": "code",
+        "name": "name",
+        "description": "description",
+        "type": "type",
+        "status": {"map": "active", "values": {True: "active", False: "inactive"}},
+        "price": {"float": "list_price"},
+        "quantity": {"float": "quantity"},
+        "uomKey": {"ref": ["default_uom_rel.symbol"]},
+    },
+    **_stamped(),
+)
+
+SITES = EntityMapping(
+    key=("id",),
+    fields={"name": "name", "code": "code", "address": {"fn": _address}},
+    **_stamped(),
+)
+
+LOCATIONS = EntityMapping(
+    key=("id",),
+    fields={
+        "siteKey": {"ref": ["warehouse"]},
+        "parentKey": {"fn": _parent_location},
+        "name": "name",
+        "code": "code",
+        "type": "type",
+        "isActive": {"bool": "active"},
+        "address": {"fn": _address},
+    },
+    **_stamped(),
+)
+
+VENDORS = EntityMapping(
+    key=("id",),
+    fields={"name": "name", "code": "code"},
+    **_stamped(),
+)
+
+USERS = EntityMapping(
+    key=("id",),
+    fields={
+        "organizationKey": {"ref": ["company"]},
+        "name": "party_rel.name",
+        "email": "party_rel.email",
+        "description": "party_rel.code",
+        "isActive": {"bool": "active"},
+    },
+    **_stamped(),
+)
+
+ASSETS = EntityMapping(
+    key=("id",),
+    fields={
+        "siteKey": {"ref": ["warehouse"]},
+        "parentKey": {"ref": ["parent"]},
+        "organizationKey": {"ref": ["company"]},
+        "name": "name",
+        "categoryName": "category_rel.name",
+        "isActive": {"bool": "active"},
+        "status": {"map": "active", "values": {True: "active", False: "inactive"}},
+    },
+    **_stamped(),
+)
+
+PO_LINES = EntityMapping(
+    key=("id",),
+    fields={
+        "purchaseOrderKey": {"ref": ["purchase"]},
+        "materialKey": {"ref": ["product"]},
+        "vendorKey": {"ref": ["supplier"]},
+        "locationKey": {"ref": ["to_location"]},
+        "statusKey": "purchase_state",
+        "lineNo": {"str": "sequence"},
+        "code": "product_rel.code",
+        "type": "type",
+        "name": "product_rel.name",
+        "description": "description",
+        "quantity": {"float": "quantity"},
+        "receivedQuantity": {"float": "actual_quantity"},
+        "uomKey": {"ref": ["unit_rel.symbol"]},
+        "currencyKey": {"ref": ["currency_rel.code"]},
+        "price": {"float": "unit_price"},
+        "lineTotalValue": {"float": "amount"},
+        "notes": "note",
+        "dueAt": {"ts": "delivery_date"},
+    },
+    **_stamped(),
+)
+
+PURCHASE_ORDERS = EntityMapping(
+    key=("id",),
+    fields={
+        "siteKey": {"ref": ["warehouse"]},
+        "organizationKey": {"ref": ["company"]},
+        "vendorKey": {"ref": ["party"]},
+        "userRequestedKey": {"ref": ["quoted_by"]},
+        "userApprovedKey": {"ref": ["confirmed_by"]},
+        "orderNo": "number",
+        "orderDate": {"ts": "purchase_date"},
+        "status": "state",
+        "statusKey": "state",
+        "title": "description",
+        "description": "reference",
+        "dueAt": {"ts": "delivery_date"},
+        "notes": "comment",
+        "currencyKey": {"ref": ["currency_rel.code"]},
+        "totalNetValue": {"float": "untaxed_amount"},
+        "totalGrossValue": {"float": "total_amount"},
+    },
+    children={"purchase-orders.line-items": ("lines", PO_LINES)},
+    **_stamped(),
+)
+
+PRODUCTION_ORDERS = EntityMapping(
+    key=("id",),
+    fields={
+        "siteKey": {"ref": ["warehouse"]},
+        "locationKey": {"ref": ["location"]},
+        "assetKey": {"ref": ["work_center"]},
+        "productKey": {"ref": ["product"]},
+        "orderNo": "number",
+        "orderDate": {"ts": "create_date"},
+        "status": "state",
+        "statusKey": "state",
+        "quantity": {"float": "quantity"},
+        "plannedStartAt": {"ts": "planned_start_date"},
+        "plannedEndAt": {"ts": "planned_date"},
+        "note": "reference",
+    },
+    **_stamped(),
+)
+
+STOCKS = EntityMapping(
+    key=("product", "location"),
+    fields={
+        "materialKey": {"ref": ["product"]},
+        "locationKey": {"ref": ["location"]},
+        "siteKey": {"ref": ["warehouse"]},
+        "uomKey": {"ref": ["default_uom_rel.symbol"]},
+        "quantity": {"float": "quantity"},
+    },
+)
+
+_ADDRESS = ["address.street", "address.city", "address.postal_code", "address.country.code"]
+
+# entity: (mapping, read options). Options: model, domain, fields, context, incremental.
+READS: dict[str, tuple[EntityMapping, dict[str, Any]]] = {
+    "sites": (
+        SITES,
+        {
+            "model": "stock.location",
+            "domain": [("type", "=", "warehouse")],
+            "fields": ["name", "code", "active", "address", *_ADDRESS, *STAMPS],
+        },
+    ),
+    "locations": (
+        LOCATIONS,
+        {
+            "model": "stock.location",
+            "domain": [("type", "!=", "warehouse")],
+            "fields": [
+                "name",
+                "code",
+                "type",
+                "active",
+                "parent",
+                "parent.type",
+                "warehouse",
+                "address",
+                *_ADDRESS,
+                *STAMPS,
+            ],  # fmt: skip
+        },
+    ),
+    "materials": (MATERIALS, {"model": "product.product", "fields": _PRODUCT_FIELDS}),
+    "products": (
+        PRODUCTS,
+        {"model": "product.product", "fields": [*_PRODUCT_FIELDS, "list_price", "quantity"]},
+    ),
+    "stocks": (STOCKS, {"model": "product.product", "incremental": False}),
+    "vendors": (
+        VENDORS,
+        {"model": "party.party", "fields": ["name", "code", "active", *STAMPS]},
+    ),
+    "users": (
+        USERS,
+        {
+            "model": "company.employee",
+            "fields": [
+                "company",
+                "party",
+                "party.name",
+                "party.code",
+                "party.email",
+                "active",
+                "start_date",
+                "end_date",
+                *STAMPS,
+            ],  # fmt: skip
+        },
+    ),
+    "assets": (
+        ASSETS,
+        {
+            "model": "production.work.center",
+            "fields": [
+                "name",
+                "warehouse",
+                "parent",
+                "company",
+                "category",
+                "category.name",
+                "active",
+                "cost_price",
+                "cost_method",
+                *STAMPS,
+            ],  # fmt: skip
+        },
+    ),
+    "purchase-orders": (
+        PURCHASE_ORDERS,
+        {
+            "model": "purchase.purchase",
+            "fields": [
+                "number",
+                "reference",
+                "description",
+                "state",
+                "party",
+                "company",
+                "currency",
+                "currency.code",
+                "warehouse",
+                "purchase_date",
+                "delivery_date",
+                "untaxed_amount",
+                "tax_amount",
+                "total_amount",
+                "comment",
+                "quoted_by",
+                "confirmed_by",
+                "invoice_method",
+                "shipment_state",
+                *STAMPS,
+            ],  # fmt: skip
+            "lines": {
+                "model": "purchase.line",
+                "fields": [
+                    "purchase",
+                    "purchase_state",
+                    "sequence",
+                    "type",
+                    "product",
+                    "product.code",
+                    "product.name",
+                    "description",
+                    "quantity",
+                    "actual_quantity",
+                    "unit",
+                    "unit.symbol",
+                    "unit_price",
+                    "amount",
+                    "currency",
+                    "currency.code",
+                    "supplier",
+                    "to_location",
+                    "delivery_date",
+                    "note",
+                    *STAMPS,
+                ],  # fmt: skip
+            },
+        },
+    ),
+    "production-orders": (
+        PRODUCTION_ORDERS,
+        {
+            "model": "production",
+            "fields": [
+                "number",
+                "reference",
+                "state",
+                "type",
+                "product",
+                "quantity",
+                "unit",
+                "unit.symbol",
+                "warehouse",
+                "location",
+                "work_center",
+                "planned_date",
+                "planned_start_date",
+                "effective_date",
+                "effective_start_date",
+                "company",
+                *STAMPS,
+            ],  # fmt: skip
+        },
+    ),
+}
+
+STATUSES: dict[str, list[tuple[str, str]]] = {
+    "purchase-orders": [
+        ("draft", "Draft"), ("quotation", "Quotation"), ("confirmed", "Confirmed"),
+        ("processing", "Processing"), ("done", "Done"), ("cancelled", "Cancelled"),
+    ],
+    "production-orders": [
+        ("request", "Request"), ("draft", "Draft"), ("waiting", "Waiting"),
+        ("assigned", "Assigned"), ("running", "Running"), ("done", "Done"),
+        ("cancelled", "Cancelled"),
+    ],
+}  # fmt: skip

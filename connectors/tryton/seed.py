@@ -1,0 +1,267 @@
+"""Seed a Tryton database with realistic plant data, through JSON-RPC only.
+
+A company (USD, the admin user and an employee bound to it), technicians, vendors with
+addresses, spare parts (template + variant, goods, cost and list prices), a second warehouse,
+storage bins, quantities on hand (supplier -> bin moves, done), purchase orders with lines (some
+confirmed), work centers and a few productions. Creates go in batches of at most 50 records (larger
+calls can fail on SQLite). Deterministic: the same ``parts`` gives the same data.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from connectors.base import SourceError
+from connectors.tryton.client import TrytonRpc
+
+SEED_VERSION = 2  # bump when the seeded data changes: cached seeded templates are keyed by it
+BATCH = 50
+STOCKED = 200  # parts that get quantities on hand (stock moves are the slowest part to seed)
+
+PART_KINDS = [
+    ("Bearing", "6204-2RS deep groove"), ("V-belt", "SPA 1250"), ("Hydraulic filter", "10 micron"),
+    ("Mechanical seal", "35 mm"), ("Proximity sensor", "M18 PNP"), ("Contactor", "3-pole 24 V"),
+    ("Gear motor", "0.75 kW"), ("Coupling insert", "L-100"), ("O-ring kit", "NBR 70"),
+    ("Pressure gauge", "0-10 bar"), ("Solenoid valve", "1/2 in 24 VDC"), ("Fuse", "10 A gG"),
+    ("Air filter", "F7 592x592"), ("Chain", "ANSI 60"), ("Idler pulley", "80 mm"),
+]  # fmt: skip
+VENDORS = [
+    "SKF Distribution", "Parker Hannifin", "Grainger Industrial", "Motion Industries",
+    "Festo Supply", "Schaeffler Parts", "Bosch Rexroth", "ABB Service", "Siemens Spares",
+    "Fastenal", "RS Components", "McMaster Supply",
+]  # fmt: skip
+# No email addresses: trytond checks their domain's DNS, which a sandbox cannot resolve.
+CITIES = [("Cleveland", "44101"), ("Chicago", "60601"), ("Houston", "77001"), ("Denver", "80201")]
+
+
+def _chunks(items: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _create(rpc: TrytonRpc, model: str, values: Sequence[dict]) -> list[int]:
+    ids: list[int] = []
+    for chunk in _chunks(values):
+        ids += rpc.model(model, "create", list(chunk))
+    return ids
+
+
+def _accepting_warnings(rpc: TrytonRpc, model: str, method: str, *args: Any) -> Any:
+    """Call; on a UserWarning accept it (a res.user.warning record, as the client does), retry."""
+    for _ in range(5):
+        try:
+            return rpc.model(model, method, *args)
+        except SourceError as exc:
+            if exc.status != "UserWarning":
+                raise
+            name = exc.tryton_error[1][0]  # type: ignore[attr-defined]
+            rpc.model("res.user.warning", "create", [{"user": rpc.user_id, "name": name}])
+    raise RuntimeError(f"tryton: {model}.{method} kept raising warnings")
+
+
+def _one(rpc: TrytonRpc, model: str, domain: list) -> int | None:
+    rows = rpc.search_read(model, domain, ["id"], limit=1)
+    return rows[0]["id"] if rows else None
+
+
+def _party(name: str, i: int) -> dict[str, Any]:
+    city, postal = CITIES[i % len(CITIES)]
+    return {
+        "name": name,
+        "addresses": [["create", [{"street": f"{100 + i} Industrial Way", "city": city,
+                                   "postal_code": postal}]]],
+    }  # fmt: skip
+
+
+def seed_company(rpc: TrytonRpc) -> tuple[int, int]:
+    """(company id, currency id); reuses an existing company."""
+    currency = _one(rpc, "currency.currency", [("code", "=", "USD")])
+    if currency is None:
+        currency = _create(rpc, "currency.currency", [{
+            "name": "US Dollar", "code": "USD", "symbol": "$", "digits": 2,
+            "rounding": Decimal("0.01")}])[0]  # fmt: skip
+    company = _one(rpc, "company.company", [])
+    if company is None:
+        party = _create(rpc, "party.party", [_party("Millwright Demo Plant", 0)])[0]
+        company = _create(rpc, "company.company", [{"party": party, "currency": currency}])[0]
+        admin = rpc.user_id
+        rpc.model(
+            "res.user", "write", [admin], {"companies": [["add", [company]]], "company": company}
+        )
+        rpc.context["company"] = company
+        boss = _create(rpc, "party.party", [_party("Alex Admin", 1)])[0]
+        emp = _create(rpc, "company.employee", [{"party": boss, "company": company}])[0]
+        rpc.model("res.user", "write", [admin], {"employees": [["add", [emp]]], "employee": emp})
+        techs = ["Jordan Reyes", "Sam Patel", "Taylor Kim", "Morgan Diaz"]
+        parties = _create(rpc, "party.party", [_party(n, i) for i, n in enumerate(techs, 2)])
+        _create(rpc, "company.employee", [{"party": p, "company": company} for p in parties])
+    rpc.context["company"] = company
+    return company, currency
+
+
+def seed_locations(rpc: TrytonRpc) -> dict[str, Any]:
+    """Warehouses (the default WH plus "North Plant") and three bins under each storage zone."""
+    if _one(rpc, "stock.location", [("code", "=", "NP")]) is None:
+        zones = _create(rpc, "stock.location", [
+            {"name": "NP Input", "type": "storage"}, {"name": "NP Output", "type": "storage"},
+            {"name": "NP Storage", "type": "storage"},
+            {"name": "NP Production", "type": "production"}])  # fmt: skip
+        _create(rpc, "stock.location", [{
+            "name": "North Plant", "code": "NP", "type": "warehouse", "input_location": zones[0],
+            "output_location": zones[1], "storage_location": zones[2],
+            "production_location": zones[3]}])  # fmt: skip
+    warehouses = rpc.search_read(
+        "stock.location", [("type", "=", "warehouse")], ["storage_location", "production_location"],
+        limit=10)  # fmt: skip
+    bins: list[int] = []
+    for wh in warehouses:
+        storage = wh["storage_location"]
+        existing = rpc.search_read("stock.location", [("parent", "=", storage)], ["id"], limit=10)
+        if not existing:
+            existing = [{"id": i} for i in _create(rpc, "stock.location", [
+                {"name": f"Aisle {a}", "code": f"{wh['id']}-{a}", "type": "storage",
+                 "parent": storage} for a in "ABC"])]  # fmt: skip
+        bins += [r["id"] for r in existing]
+    supplier = _one(rpc, "stock.location", [("type", "=", "supplier")])
+    return {"warehouses": warehouses, "bins": bins, "supplier": supplier}
+
+
+def seed_parts(rpc: TrytonRpc, parts: int, unit: int, start: int = 0) -> list[int]:
+    """``parts`` spare parts; returns the product.product ids."""
+    rnd = random.Random(start + parts)
+    templates = []
+    for n in range(start, start + parts):
+        kind, spec = PART_KINDS[n % len(PART_KINDS)]
+        cost = Decimal(rnd.randint(150, 250_000)) / 100
+        templates.append({
+            "name": f"{kind} {spec} #{n + 1:05d}", "code": f"SP-{n + 1:05d}", "type": "goods",
+            "default_uom": unit, "purchase_uom": unit, "purchasable": True,
+            "cost_price_method": "fixed", "list_price": (cost * Decimal("1.35")).quantize(Decimal("0.01")),
+            "products": [["create", [{"cost_price": cost,
+                                      "description": f"{kind}, {spec}. Critical spare."}]]],
+        })  # fmt: skip
+    template_ids = _create(rpc, "product.template", templates)
+    products: list[int] = []
+    for chunk in _chunks(template_ids, 500):
+        rows = rpc.search_read(
+            "product.product", [("template", "in", list(chunk))], ["id"], limit=1000
+        )
+        products += [r["id"] for r in rows]
+    return products
+
+
+def seed_stock(rpc: TrytonRpc, company: int, currency: int, unit: int, products: list[int],
+               locations: dict[str, Any]) -> int:  # fmt: skip
+    """Receive quantities from the supplier location into the bins (moves done)."""
+    rnd = random.Random(len(products))
+    bins, today = locations["bins"], date.today()
+    moves = [{
+        "product": p, "unit": unit, "quantity": float(rnd.randint(1, 40)),
+        "from_location": locations["supplier"], "to_location": bins[i % len(bins)],
+        "company": company, "currency": currency, "unit_price": Decimal("10.00"),
+        "effective_date": today - timedelta(days=rnd.randint(1, 90)),
+    } for i, p in enumerate(products)]  # fmt: skip
+    ids = _create(rpc, "stock.move", moves)
+    for chunk in _chunks(ids, 200):
+        _accepting_warnings(rpc, "stock.move", "do", list(chunk))
+    return len(ids)
+
+
+def seed_purchases(rpc: TrytonRpc, company: int, currency: int, unit: int, vendors: list[int],
+                   products: list[int], count: int, warehouse: int) -> list[int]:  # fmt: skip
+    rnd = random.Random(count)
+    today = date.today()
+    addresses = {
+        a["party"]: a["id"]
+        for a in rpc.search_read("party.address", [("party", "in", vendors)], ["party"], limit=1000)
+    }
+    orders = []
+    for n in range(count):
+        lines = [{
+            "type": "line", "product": rnd.choice(products), "quantity": float(rnd.randint(1, 24)),
+            "unit": unit, "unit_price": Decimal(rnd.randint(500, 90_000)) / 100,
+            "description": "Replenishment",
+        } for _ in range(rnd.randint(1, 5))]  # fmt: skip
+        orders.append({
+            "party": vendors[n % len(vendors)],
+            "invoice_address": addresses.get(vendors[n % len(vendors)]), "company": company, "currency": currency,
+            "warehouse": warehouse, "invoice_method": "manual",
+            "purchase_date": today - timedelta(days=n), "reference": f"REQ-{1000 + n}",
+            "description": f"Spares replenishment {n + 1}",
+            "delivery_date": today + timedelta(days=7 + n % 14),
+            "lines": [["create", lines]],
+        })  # fmt: skip
+    ids = _create(rpc, "purchase.purchase", orders)
+    quoted = ids[: (2 * len(ids)) // 3]
+    if quoted:
+        _accepting_warnings(rpc, "purchase.purchase", "quote", quoted)
+        _accepting_warnings(rpc, "purchase.purchase", "confirm", quoted[: len(quoted) // 2 or 1])
+    return ids
+
+
+def seed_production(rpc: TrytonRpc, company: int, unit: int, products: list[int],
+                    warehouses: list[dict], count: int) -> tuple[list[int], list[int]]:  # fmt: skip
+    names = ["CNC Mill 1", "CNC Lathe 2", "Assembly Cell A", "Paint Line", "Packaging Line"]
+    centers = _create(rpc, "production.work.center", [{
+        "name": n, "warehouse": warehouses[i % len(warehouses)]["id"], "company": company,
+        "cost_method": "hour", "cost_price": Decimal("85.00")} for i, n in enumerate(names)])  # fmt: skip
+    assemblies = _create(rpc, "product.template", [{
+        "name": f"Gearbox assembly GB-{n}", "code": f"GB-{n}", "type": "goods",
+        "default_uom": unit, "producible": True, "cost_price_method": "fixed",
+        "list_price": Decimal("1450.00"), "products": [["create", [{"cost_price": Decimal("900")}]]],
+    } for n in range(1, 4)])  # fmt: skip
+    products = [
+        r["id"]
+        for r in rpc.search_read("product.product", [("template", "in", assemblies)], [], limit=10)
+    ]
+    today = date.today()
+    prods = []
+    for n in range(count):
+        wh = warehouses[n % len(warehouses)]
+        prods.append({
+            "company": company, "warehouse": wh["id"], "location": wh["production_location"],
+            "product": products[n % len(products)], "quantity": float(5 + n), "unit": unit,
+            "work_center": [c for i, c in enumerate(centers)
+                            if warehouses[i % len(warehouses)]["id"] == wh["id"]][n % 2], "reference": f"WO-{2000 + n}",
+            "planned_start_date": today + timedelta(days=n), "planned_date": today + timedelta(days=n + 2),
+        })  # fmt: skip
+    ids = _create(rpc, "production", prods)
+    waiting = ids[: len(ids) // 2]
+    if waiting:
+        _accepting_warnings(rpc, "production", "wait", waiting)
+    return centers, ids
+
+
+def seed(url: str, db: str, password: str, parts: int = 200, user: str = "admin") -> dict[str, int]:
+    """Seed (or top up) the database; returns how many records of each kind were created."""
+    if parts < 1:
+        raise ValueError(f"parts must be at least 1, got {parts}")
+    rpc = TrytonRpc(url, db, user, password, context={"active_test": False})
+    try:
+        rpc.login()
+        company, currency = seed_company(rpc)
+        unit = _one(rpc, "product.uom", [("symbol", "=", "u")])
+        if unit is None:
+            raise RuntimeError("tryton: no 'u' (unit) product.uom; is the product module active?")
+        locations = seed_locations(rpc)
+        existing = rpc.model("product.product", "search_count", [("code", "like", "SP-%")])
+        products = seed_parts(rpc, max(0, parts - existing), unit, start=existing)
+        if not products:
+            return {"parts": 0}
+        vendor_names = [v for v in VENDORS if _one(rpc, "party.party", [("name", "=", v)]) is None]
+        _create(rpc, "party.party", [_party(n, i) for i, n in enumerate(vendor_names, 10)])
+        vendors = [_one(rpc, "party.party", [("name", "=", v)]) for v in VENDORS]
+        moves = seed_stock(rpc, company, currency, unit, products[:STOCKED], locations)
+        pos = seed_purchases(rpc, company, currency, unit, [v for v in vendors if v], products,
+                             max(5, min(60, parts // 20)), locations["warehouses"][0]["id"])  # fmt: skip
+        centers, prods = seed_production(rpc, company, unit, products, locations["warehouses"], 8)
+        return {
+            "parts": len(products), "stock_moves": moves, "purchases": len(pos),
+            "work_centers": len(centers), "productions": len(prods),
+        }  # fmt: skip
+    finally:
+        rpc.close()
