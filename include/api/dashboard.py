@@ -1,0 +1,26 @@
+"""The admin dashboard: one static page (``/api/system/dashboard``) whose script calls the admin API
+with the admin token the user types in (kept in sessionStorage only). Listed in Airflow's UI via an
+``external_views`` entry (include/api/plugin_parts.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+
+STATIC = Path(__file__).parent / "static"
+
+
+def dashboard_router() -> APIRouter:
+    r = APIRouter(prefix="/api/system", tags=["Dashboard"])
+
+    @r.get("/dashboard", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(STATIC / "dashboard.html", media_type="text/html")
+
+    @r.get("/dashboard/dashboard.js", include_in_schema=False)
+    def script() -> FileResponse:
+        return FileResponse(STATIC / "dashboard.js", media_type="text/javascript")
+
+    return r

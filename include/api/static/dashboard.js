@@ -1,0 +1,102 @@
+// Millwright admin dashboard: lists connections and acts on them through /api/system/*.
+"use strict";
+const base = location.pathname.replace(/\/dashboard\/?$/, "");
+const $ = (sel) => document.querySelector(sel);
+
+function token() { return sessionStorage.getItem("millwright_admin_token") || ""; }
+
+function say(text, isError) {
+  const m = $("#message");
+  m.textContent = text;
+  m.className = isError ? "error" : "";
+}
+
+async function api(method, path) {
+  const r = await fetch(base + path, {
+    method, headers: { Authorization: "Bearer " + token(), Accept: "application/json" },
+  });
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(body.message || ("HTTP " + r.status));
+  return body;
+}
+
+function cell(row, text, cls) {
+  const td = document.createElement("td");
+  td.textContent = text == null ? "" : String(text);
+  if (cls) td.className = cls;
+  row.appendChild(td);
+  return td;
+}
+
+function button(td, label, action, c) {
+  const b = document.createElement("button");
+  b.textContent = label;
+  b.dataset.action = action;
+  b.dataset.id = c.key;
+  b.addEventListener("click", () => act(action, c));
+  td.appendChild(b);
+}
+
+const ACTIONS = {
+  disconnect: { method: "POST", path: (id) => `/connections/${id}/disconnect`,
+    ask: (c) => `Disconnect ${c.key}? Its tokens stop working at once and its syncs stop.` },
+  reconnect: { method: "POST", path: (id) => `/connections/${id}/reconnect`,
+    ask: (c) => `Reconnect ${c.customer} / ${c.system}? This creates a NEW connection with a new token.` },
+  purge: { method: "DELETE", path: (id) => `/connections/${id}/data`,
+    ask: (c) => `Delete ALL stored data of ${c.key}? This cannot be undone.` },
+};
+
+async function act(action, c) {
+  const a = ACTIONS[action];
+  if (!window.confirm(a.ask(c))) { say("Cancelled."); return; }
+  try {
+    const body = await api(a.method, a.path(c.key));
+    let text = `${action} ${c.key}: done.`;
+    if (body.data && body.data.access_token) {
+      text += ` New connection ${body.data.key}, token (shown once): ${body.data.access_token}`;
+    }
+    say(text);
+    await load(false);
+  } catch (e) { say(`${action} ${c.key} failed: ${e.message}`, true); }
+}
+
+async function load(announce) {
+  try {
+    const [conns, credits] = await Promise.all([
+      api("GET", "/connections?per_page=500"), api("GET", "/credits"),
+    ]);
+    $("#credits").textContent = credits.data.map(
+      (p) => `${p.customer}: ${p.used}/${p.pool} credits used, ${p.available} available`).join(" · ");
+    const tbody = $("#connections tbody");
+    tbody.replaceChildren();
+    for (const c of conns.data) {
+      const tr = document.createElement("tr");
+      tr.dataset.id = c.key;
+      const name = cell(tr, c.name);
+      const small = document.createElement("small");
+      small.textContent = ` ${c.key}` + (c.reason ? ` (${c.reason})` : "");
+      name.appendChild(small);
+      cell(tr, c.customer); cell(tr, c.system); cell(tr, c.deployment);
+      cell(tr, c.status, c.status).dataset.field = "status";
+      cell(tr, c.last_sync || "never");
+      cell(tr, Object.entries(c.counts).map(([e, n]) => `${e}: ${n}`).join(", ") || "none");
+      cell(tr, c.credits);
+      const td = cell(tr, "");
+      if (c.status === "active" || c.status === "refused") button(td, "Disconnect", "disconnect", c);
+      if (c.status === "disconnected") {
+        if (!c.successor) button(td, "Reconnect", "reconnect", c);
+        button(td, "Delete data", "purge", c);
+      }
+      tbody.appendChild(tr);
+    }
+    $("#connections").hidden = false;
+    if (announce) say(`${conns.data.length} connections.`);
+  } catch (e) { say(`Cannot load: ${e.message}`, true); }
+}
+
+$("#login").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  sessionStorage.setItem("millwright_admin_token", $("#token").value);
+  load(true);
+});
+if (token()) load(true);

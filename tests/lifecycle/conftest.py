@@ -1,0 +1,97 @@
+"""Fixtures: a migrated store, the offline Airflow adapter, the full app with an admin token."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from include.airflow_adapter import MemoryAirflowAdapter
+from include.api.plugin_parts import build_app
+from include.config import VARIABLE_NAME
+from include.lifecycle import Lifecycle
+from include.store import Store
+
+ADMIN = "admin-secret-for-tests"
+HEADERS = {"Authorization": f"Bearer {ADMIN}"}
+
+
+def _store(url: str) -> Iterator[Store]:
+    store = Store(url)
+    store.migrate()
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "sqlite":
+        yield from _store(f"sqlite:///{tmp_path / 'store.db'}")
+    else:
+        yield from _store(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    yield from _store(f"sqlite:///{tmp_path / 'store.db'}")
+
+
+@pytest.fixture
+def airflow() -> MemoryAirflowAdapter:
+    return MemoryAirflowAdapter()
+
+
+@pytest.fixture
+def client(
+    store: Store, airflow: MemoryAirflowAdapter, monkeypatch: pytest.MonkeyPatch
+) -> TestClient:
+    monkeypatch.setenv("MILLWRIGHT_ADMIN_TOKEN", ADMIN)
+    app = build_app(store, airflow, config_provider=lambda cid: None)
+    return TestClient(app, raise_server_exceptions=False)
+
+
+@pytest.fixture
+def lifecycle(client: TestClient) -> Lifecycle:
+    return client.app.state.lifecycle
+
+
+def parse(airflow: MemoryAirflowAdapter) -> None:
+    """What Airflow's dag-processor does: a DAG per Variable entry (paused at creation);
+    DAGs no longer generated turn stale."""
+    entries = json.loads(airflow.get_variable(VARIABLE_NAME) or "[]")
+    ids = {f"sync__{e['id']}" for e in entries}
+    for dag_id in ids - set(airflow.state["dags"]):
+        airflow.register_dag(dag_id)
+    for dag_id in set(airflow.state["dags"]) - ids:
+        airflow.state["dags"][dag_id]["is_stale"] = True
+
+
+def variable(airflow: MemoryAirflowAdapter) -> list[dict[str, Any]]:
+    return json.loads(airflow.get_variable(VARIABLE_NAME) or "[]")
+
+
+def snapshot(store: Store, airflow: MemoryAirflowAdapter) -> Any:
+    """Everything stored that an operation may change."""
+    tables = ["connection_registry", "credit_pools", "audit_log", "tokens", "records"]
+    with store.engine.connect() as conn:
+        rows = {t: conn.execute(sa.text(f"SELECT * FROM {t} ORDER BY 1")).all() for t in tables}
+    return rows, json.dumps(airflow.state, sort_keys=True)
+
+
+def new_body(**over: Any) -> dict[str, Any]:
+    body = {
+        "customer": "acme",
+        "system": "maintainx",
+        "name": "Acme MaintainX",
+        "email": "ops@acme.example",
+        "credentials": {"host": "https://api.getmaintainx.com", "password": "s3cret-key"},
+        "config": {"schedule": "*/30 * * * *"},
+    }
+    return {**body, **over}

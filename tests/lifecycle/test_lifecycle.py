@@ -1,0 +1,242 @@
+"""Connection lifecycle through the admin API (offline Airflow adapter, real store)."""
+
+from __future__ import annotations
+
+import json
+
+import orjson
+import pytest
+
+from include.lifecycle import ConnectionNotActive, write_guard
+from include.store import LoadRow
+from tests.lifecycle.conftest import HEADERS, new_body, parse, snapshot, variable
+
+
+def create(client, **over):
+    r = client.post("/api/system/connections", json=new_body(**over), headers=HEADERS)
+    assert r.status_code == 201, r.text
+    return r.json()["data"]
+
+
+def read_api(client, token):
+    return client.get("/api/integrations/current", headers={"Authorization": f"Bearer {token}"})
+
+
+def load(store, cid, keys, guard=None):
+    rows = [
+        LoadRow(key=k, remote_id=k, version=None, data=orjson.dumps({"key": k, "customFields": {}}),
+                raw=orjson.dumps({"id": k}), updated_at=None, created_at=None, deleted_at=None)
+        for k in keys
+    ]  # fmt: skip
+    return store.load_batch(cid, "assets", rows, synced_at="2024-06-01T00:00:00Z", guard=guard)
+
+
+def test_create_stores_secrets_in_connection_charges_and_syncs(client, airflow):
+    c = create(client)
+    cid, token = c["key"], c["access_token"]
+    assert (c["customer"], c["system"], c["credits"], c["status"]) == (
+        "acme",
+        "maintainx",
+        1,
+        "active",
+    )
+    assert read_api(client, token).status_code == 200
+    [entry] = variable(airflow)
+    assert entry["id"] == cid and entry["status"] == "active" and "s3cret" not in json.dumps(entry)
+    assert airflow.state["connections"][entry["airflow_conn_id"]]["password"] == "s3cret-key"
+    assert [p["op"] for p in c["pending"]] == ["unpause", "trigger"]  # DAG not parsed yet
+    parse(airflow)
+    client.post("/api/system/settle", headers=HEADERS)
+    assert airflow.dag_state(f"sync__{cid}").is_paused is False
+    assert airflow.state["runs"] == [
+        {"dag_id": f"sync__{cid}", "run_id": "manual__1", "conf": {"full": True}}
+    ]
+    credits = client.get("/api/system/credits/acme", headers=HEADERS).json()["data"]
+    assert (credits["pool"], credits["used"], credits["available"]) == (10, 1, 9)
+
+
+def test_on_premise_costs_double(client):
+    assert create(client, system="tryton", deployment="on_premise")["credits"] == 4
+
+
+def test_out_of_credits_is_402_and_changes_nothing(client, store, airflow):
+    client.put("/api/system/credits/acme", json={"pool": 3}, headers=HEADERS)
+    before = snapshot(store, airflow)
+    r = client.post(
+        "/api/system/connections",
+        json=new_body(system="tryton", deployment="on_premise"),
+        headers=HEADERS,
+    )
+    assert r.status_code == 402
+    assert "needs 4 credits but has 3 available" in r.json()["message"]
+    assert snapshot(store, airflow) == before
+
+
+def test_disconnect_revokes_pauses_returns_credits(client, store, airflow):
+    c = create(client)
+    parse(airflow)
+    client.post("/api/system/settle", headers=HEADERS)
+    r = client.delete(f"/api/system/connections/{c['key']}", headers=HEADERS)
+    assert r.status_code == 200 and r.json()["data"]["status"] == "disconnected"
+    assert read_api(client, c["access_token"]).status_code == 401
+    assert variable(airflow)[0]["status"] == "disconnected"
+    assert airflow.dag_state(f"sync__{c['key']}").is_paused is True
+    assert client.get("/api/system/credits/acme", headers=HEADERS).json()["data"]["used"] == 0
+    again = client.post(f"/api/system/connections/{c['key']}/disconnect", headers=HEADERS)
+    assert again.status_code == 409
+    assert (
+        client.post(f"/api/system/connections/{c['key']}/token", headers=HEADERS).status_code == 409
+    )
+    audit = client.get(f"/api/system/connections/{c['key']}/audit", headers=HEADERS).json()["data"]
+    assert audit[0]["action"] == "disconnect"
+    assert audit[0]["details"] == {"credits_returned": 1, "tokens_revoked": 1}
+
+
+def test_write_guard_refuses_loads_after_disconnect(client, store):
+    c = create(client)
+    cid = c["key"]
+    load(store, cid, ["a1"], guard=write_guard(cid))
+    client.post(f"/api/system/connections/{cid}/disconnect", headers=HEADERS)
+    with pytest.raises(ConnectionNotActive):
+        load(store, cid, ["a2"], guard=write_guard(cid))
+    assert store.get_record(cid, "assets", "a2") is None
+    assert store.count(cid, "assets") == 1
+
+
+def test_export_then_delete_data(client, store, airflow):
+    c = create(client)
+    cid = c["key"]
+    parse(airflow)
+    load(store, cid, ["a1", "a2"])
+    client.post(f"/api/system/connections/{cid}/disconnect", headers=HEADERS)
+    r = client.get(f"/api/system/connections/{cid}/export?entity=assets", headers=HEADERS)
+    assert r.status_code == 200
+    assert [json.loads(line)["key"] for line in r.text.splitlines()] == ["a1", "a2"]
+    d = client.delete(f"/api/system/connections/{cid}/data", headers=HEADERS)
+    assert d.status_code == 200
+    assert d.json()["data"]["purged"]["records"] == 2 and d.json()["data"]["purged"]["tokens"] == 1
+    assert store.count(cid, "assets") == 0 and variable(airflow) == []
+    assert airflow.state["connections"] == {}
+    assert airflow.dag_state(f"sync__{cid}") is not None  # not stale yet: kept
+    parse(airflow)  # Airflow re-parses; the DAG is gone from the file -> stale
+    client.post("/api/system/settle", headers=HEADERS)
+    assert airflow.dag_state(f"sync__{cid}") is None
+    view = client.get(f"/api/system/connections/{cid}", headers=HEADERS).json()["data"]
+    assert view["status"] == "purged" and view["pending"] == []
+    audit = client.get(f"/api/system/connections/{cid}/audit", headers=HEADERS).json()["data"]
+    assert audit[0]["action"] == "delete_data" and audit[0]["details"]["purged"]["records"] == 2
+
+
+def test_delete_data_of_active_connection_is_refused(client, store, airflow):
+    c = create(client)
+    before = snapshot(store, airflow)
+    r = client.delete(f"/api/system/connections/{c['key']}/data", headers=HEADERS)
+    assert r.status_code == 409 and "disconnect it first" in r.json()["message"]
+    assert snapshot(store, airflow) == before
+
+
+def test_reconnect_new_id_and_token_same_credentials(client, store, airflow):
+    c = create(client)
+    old = c["key"]
+    client.post(f"/api/system/connections/{old}/disconnect", headers=HEADERS)
+    r = client.post(f"/api/system/connections/{old}/reconnect", headers=HEADERS)
+    assert r.status_code == 201, r.text
+    n = r.json()["data"]
+    assert n["key"] != old and n["predecessor"] == old and n["status"] == "active"
+    assert read_api(client, n["access_token"]).status_code == 200
+    assert read_api(client, c["access_token"]).status_code == 401
+    entries = {e["id"]: e for e in variable(airflow)}
+    assert entries[n["key"]]["airflow_conn_id"] == entries[old]["airflow_conn_id"]
+    assert entries[n["key"]]["schedule"] == "*/30 * * * *"
+    again = client.post(f"/api/system/connections/{old}/reconnect", headers=HEADERS)
+    assert again.status_code == 201  # a disconnected connection may be reconnected again
+    # purging the old one keeps the credentials the new one uses
+    client.delete(f"/api/system/connections/{old}/data", headers=HEADERS)
+    assert entries[old]["airflow_conn_id"] in airflow.state["connections"]
+
+
+def test_patch_resyncs_what_changed(client, airflow):
+    c = create(client, config={"entities": ["assets"]})
+    parse(airflow)
+    client.post("/api/system/settle", headers=HEADERS)
+    r = client.patch(
+        f"/api/system/connections/{c['key']}",
+        json={"entities": ["assets", "work-orders"], "schedule": "0 * * * *"},
+        headers=HEADERS,
+    )
+    assert r.status_code == 200, r.text
+    assert airflow.state["runs"][-1]["conf"] == {"entities": ["work-orders"], "full": True}
+    assert variable(airflow)[0]["schedule"] == "0 * * * *"
+    bad = client.patch(
+        f"/api/system/connections/{c['key']}", json={"entities": ["nope"]}, headers=HEADERS
+    )
+    assert bad.status_code == 400 and "nope" in bad.json()["message"]
+
+
+def test_pool_shrink_keeps_existing_refuses_new(client):
+    create(client, system="tryton")
+    r = client.put("/api/system/credits/acme", json={"pool": 1}, headers=HEADERS)
+    assert r.json()["data"] == {
+        "customer": "acme",
+        "pool": 1,
+        "pool_is_default": False,
+        "used": 2,
+        "available": 0,
+    }
+    assert (
+        client.get("/api/system/connections", headers=HEADERS).json()["data"][0]["status"]
+        == "active"
+    )
+    assert (
+        client.post("/api/system/connections", json=new_body(), headers=HEADERS).status_code == 402
+    )
+
+
+def test_reconcile_hand_added_entries(client, airflow):
+    entries = [
+        {"id": "hand-1", "customer": "beta", "system": "tryton", "airflow_conn_id": "x"},
+        {"id": "hand-2", "customer": "beta", "system": "maximo", "airflow_conn_id": "y",
+         "deployment": "on_premise"},
+    ]  # fmt: skip
+    airflow.set_variable_if("millwright_connections", None, json.dumps(entries))
+    client.put("/api/system/credits/beta", json={"pool": 5}, headers=HEADERS)
+    r = client.post("/api/system/reconcile", headers=HEADERS)
+    assert r.json()["data"] == {"registered": ["hand-1"], "refused": ["hand-2"], "disconnected": []}
+    rows = {
+        c["key"]: c for c in client.get("/api/system/connections", headers=HEADERS).json()["data"]
+    }
+    assert rows["hand-2"]["status"] == "refused" and "needs 8 credits" in rows["hand-2"]["reason"]
+    assert {e["id"]: e.get("status", "active") for e in variable(airflow)} == {
+        "hand-1": "active", "hand-2": "disconnected"}  # fmt: skip
+    tok = client.post("/api/system/connections/hand-1/token", headers=HEADERS).json()["data"][
+        "token"
+    ]
+    assert read_api(client, tok).status_code == 200
+    # a data engineer disconnects by hand: reconcile revokes and returns credits
+    airflow.state["variables"]["millwright_connections"] = json.dumps(
+        [{**entries[0], "status": "disconnected"}, entries[1]]
+    )
+    assert client.post("/api/system/reconcile", headers=HEADERS).json()["data"]["disconnected"] == [
+        "hand-1"
+    ]
+    assert read_api(client, tok).status_code == 401
+
+
+def test_metadata(client):
+    cid = create(client)["key"]
+    url = f"/api/system/connections/{cid}/metadata"
+    r = client.post(
+        url, json=[{"key": "uc_first", "value": "A"}, {"key": "b", "value": "B"}], headers=HEADERS
+    )
+    assert r.status_code == 200
+    client.post(url, json=[{"key": "b", "value": "B2"}], headers=HEADERS)
+    assert client.get(url, headers=HEADERS).json()["data"] == [
+        {"key": "uc_first", "value": "A"}, {"key": "b", "value": "B2"}]  # fmt: skip
+
+
+def test_variable_cas_retries_then_409_without_changes(client, store, airflow, monkeypatch):
+    before = snapshot(store, airflow)
+    monkeypatch.setattr(airflow, "set_variable_if", lambda *a: False)  # someone always wins
+    r = client.post("/api/system/connections", json=new_body(), headers=HEADERS)
+    assert r.status_code == 409 and "keeps changing" in r.json()["message"]
+    assert snapshot(store, airflow) == before
