@@ -122,15 +122,15 @@ class ObjectStructure:
     children: tuple[str, ...] = ()
     max_page_size: int | None = None
 
+    def __post_init__(self) -> None:
+        self.step = max(1, SPAN // max(1, -(-self.count // GROUP)))  # seconds between groups
+
     def time_of(self, i: int) -> int:
-        groups = max(1, -(-self.count // GROUP))
-        return T0 + (i // GROUP) * max(1, SPAN // groups)
+        return T0 + (i // GROUP) * self.step
 
     def first_at_or_after(self, epoch: float) -> int:
         """The smallest base index whose time is >= epoch (grouped structures)."""
-        groups = max(1, -(-self.count // GROUP))
-        step = max(1, SPAN // groups)
-        g = max(0, -(-(int(epoch) - T0) // step)) if epoch > T0 else 0
+        g = max(0, -(-(int(epoch) - T0) // self.step)) if epoch > T0 else 0
         return min(self.count, g * GROUP)
 
 

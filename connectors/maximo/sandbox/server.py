@@ -113,7 +113,11 @@ class Sandbox:
         self._lock = threading.Lock()
         self._scans: OrderedDict[tuple, Scan] = OrderedDict()
         self._stable: dict[str, tuple[Scan, list[int]]] = {}
-        self.offset = lru_cache(maxsize=65536)(self._offset)
+        self.fmt = self._formatter()
+        self.descriptions = {
+            name: [(attr, {v: d for v, (_, d) in DOMAINS[dom].items()}) for attr, dom in os.domains.items()]
+            for name, os in world.structures.items()
+        }  # fmt: skip
         self.time_key = lru_cache(maxsize=65536)(self._time_key) if naive_times else float
         self.requests = 0
 
@@ -125,11 +129,25 @@ class Sandbox:
         sign, a = ("-" if secs < 0 else "+"), abs(secs)
         return secs, "" if self.naive else f"{sign}{a // 3600:02d}:{a % 3600 // 60:02d}"
 
-    def fmt(self, epoch: int) -> str:
-        """Epoch seconds as Maximo renders them: local time with offset (or naive)."""
-        secs, suffix = self.offset(epoch // 900)
-        day, sec = divmod(epoch + secs, 86400)
-        return _day(day) + _CLOCK[sec] + suffix
+    def _formatter(self) -> Any:
+        """``fmt(epoch) -> str``: local time with offset (or naive), via plain dict caches of the
+        offset per 15 minutes and the date per day (this is the sandbox's hottest function)."""
+        offsets: dict[int, tuple[int, str]] = {}
+        days: dict[int, str] = {}
+        clock = _CLOCK
+
+        def fmt(epoch: int) -> str:
+            bucket = epoch // 900
+            off = offsets.get(bucket)
+            if off is None:
+                off = offsets[bucket] = self._offset(bucket)
+            day, sec = divmod(epoch + off[0], 86400)
+            d = days.get(day)
+            if d is None:
+                d = days[day] = _day(day)
+            return d + clock[sec] + off[1]
+
+        return fmt
 
     def _time_key(self, epoch: int) -> float:
         """The instant Maximo compares: naive storage loses the DST fold (first occurrence)."""
@@ -216,24 +234,19 @@ class Sandbox:
     def member(
         self, table: Table, rec: Record, sel: Select | None, base: str, dropnulls: bool
     ) -> Record:
+        """One collection member as Maximo renders it (href, _rowstamp, attributes, descriptions)."""
         os = table.os
-        rid = "/".join(str(rec.get(a, "")) for a in os.href_key)
+        rid = "/".join([str(rec.get(a, "")) for a in os.href_key])
         href = f"{base}/_" + base64.urlsafe_b64encode(rid.encode()).decode().replace("=", "-")
-        out: Record = {"href": href}
         if sel is None:
-            return out
-        out["_rowstamp"] = str(rec.get("_rowstamp", ""))
+            return {"href": href}
+        out: Record = {"href": href, "_rowstamp": str(rec.get("_rowstamp", ""))}
         _project(out, rec, sel, dropnulls, os.children, self.fmt)
-        for attr, domain in os.domains.items():
-            if attr in out and out[attr] is not None:
-                desc = self.world_domain(domain, out[attr])
-                if desc:
-                    out[f"{attr}_description"] = desc
+        for attr, descs in self.descriptions[os.name]:
+            desc = descs.get(out.get(attr))
+            if desc:
+                out[f"{attr}_description"] = desc
         return out
-
-    def world_domain(self, domain: str, value: Any) -> str | None:
-        entry = DOMAINS.get(domain, {}).get(value)
-        return entry[1] if entry else None
 
 
 def _int(text: str, name: str) -> int:
@@ -253,7 +266,7 @@ def _project(out: Record, rec: Record, sel: Select, dropnulls: bool, children: t
             out.update({k: v for k, v in rec.items() if v is not None and k not in children})
         else:
             out.update({k: v for k, v in rec.items() if k not in children})
-        out["_rowstamp"] = str(rec.get("_rowstamp", ""))
+        out["_rowstamp"] = str(rec.get("_rowstamp", ""))  # as a string, like Maximo
     else:
         for k in sel.attrs:
             if k in children:
