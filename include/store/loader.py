@@ -80,6 +80,12 @@ def _fill(conn: sa.Connection, table: str, cols: Sequence[str], rows: Iterable[t
 def classify(conn: sa.Connection, connection_id: str, entity: str) -> tuple[int, int, int, int]:
     """(inserted, inserted already deleted, updated, change in deleted among updated)."""
     upd = f"r.key IS NOT NULL AND {newer(conn, 's', 'r')}"
+    cols = "r.key, r.version, r.data, r.deleted_at, r.deleted_by"
+    match = "r.connection_id = :c AND r.entity = :e AND r.key = s.key"
+    if _is_pg(conn):  # LATERAL .. LIMIT 1 is never flattened: one primary-key probe per row
+        join = f"LEFT JOIN LATERAL (SELECT {cols} FROM records r WHERE {match} LIMIT 1) r ON TRUE"
+    else:
+        join = f"LEFT JOIN records r ON {match}"
     sql = f"""
         SELECT
           COALESCE(SUM(CASE WHEN r.key IS NULL THEN 1 ELSE 0 END), 0),
@@ -88,8 +94,7 @@ def classify(conn: sa.Connection, connection_id: str, entity: str) -> tuple[int,
           COALESCE(SUM(CASE WHEN {upd} THEN
               (CASE WHEN s.deleted_at IS NULL THEN 0 ELSE 1 END)
             - (CASE WHEN r.deleted_at IS NULL THEN 0 ELSE 1 END) ELSE 0 END), 0)
-        FROM mw_stage s
-        LEFT JOIN records r ON r.connection_id = :c AND r.entity = :e AND r.key = s.key
+        FROM mw_stage s {join}
     """
     row = conn.execute(sa.text(sql), {"c": connection_id, "e": entity}).one()
     return int(row[0]), int(row[1]), int(row[2]), int(row[3])
@@ -152,9 +157,27 @@ def advance_cursor(conn: sa.Connection, connection_id: str, entity: str, value: 
     ).scalar_one()
 
 
+def refresh_stats(conn: sa.Connection, entity_total: int) -> bool:
+    """PostgreSQL: ANALYZE `records` when it holds more than twice the rows of its statistics.
+
+    Autovacuum lags behind bulk loads; without statistics the planner takes ``connection_id =
+    AND entity =`` for one row, probes the wrong index and a 10k batch costs a minute. Runs
+    O(log n) times as a table grows; call it outside the write transaction.
+    """
+    if not _is_pg(conn) or entity_total < 1000:
+        return False
+    sql = "SELECT reltuples FROM pg_class WHERE oid = to_regclass('records')"
+    reltuples = conn.exec_driver_sql(sql).scalar()
+    if reltuples is None or entity_total <= 2 * max(float(reltuples), 0.0):
+        return False
+    conn.exec_driver_sql("ANALYZE records")
+    return True
+
+
 def create_key_table(conn: sa.Connection, table: str) -> None:
-    if _is_pg(conn):
+    if _is_pg(conn):  # not unique: COPY must accept a listing that repeats a key
         conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {table} (key text)")
+        conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {table}_key ON {table} (key)")
     else:
         conn.exec_driver_sql(
             f"CREATE TEMP TABLE IF NOT EXISTS {table} (key TEXT PRIMARY KEY) WITHOUT ROWID"
@@ -177,7 +200,10 @@ def soft_delete_missing(
     """Soft-delete live records whose key is not in ``mw_keys`` (and, when ``by_parent``, whose
     parent_key is in ``mw_parents``). ``deletedAt`` is written into ``data`` too."""
     if _is_pg(conn):
-        conn.exec_driver_sql("ANALYZE mw_keys")
+        # probe the key index per record: `records` statistics often lag after bulk loads and a
+        # misestimate turns the anti join into a rescan of the whole listing per record
+        conn.exec_driver_sql("SET LOCAL enable_hashjoin = off")
+        conn.exec_driver_sql("SET LOCAL enable_mergejoin = off")
         set_data = "jsonb_set(data, '{deletedAt}', to_jsonb(CAST(:d AS text)))"
     else:
         set_data = "json_set(data, '$.deletedAt', :d)"

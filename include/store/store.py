@@ -110,6 +110,9 @@ class Store:
                         loader.advance_cursor(
                             conn, connection_id, entity, comparable(cursor), _now()
                         )
+                if ins:
+                    with conn.begin():
+                        loader.refresh_stats(conn, _total(conn, connection_id, entity))
             finally:
                 if conn.in_transaction():
                     conn.rollback()
@@ -350,6 +353,12 @@ class Store:
 
 def _now() -> str:
     return format_utc(utcnow()) or ""
+
+
+def _total(conn: sa.Connection, connection_id: str, entity: str) -> int:
+    t = schema.entity_counts
+    stmt = sa.select(t.c.total).where(t.c.connection_id == connection_id, t.c.entity == entity)
+    return int(conn.execute(stmt).scalar() or 0)
 
 
 def _live(conn: sa.Connection, connection_id: str, entity: str) -> int:
