@@ -171,7 +171,7 @@ PURCHASE_ORDER = EntityMapping(
         "siteKey": {"ref": ["siteid"]}, "organizationKey": {"ref": ["orgid"]},
         "vendorKey": {"ref": ["orgid", "vendor"]}, "orderDate": {"ts": "orderdate"},
         "dueAt": {"ts": "requireddate"}, "currencyKey": {"ref": ["currencycode"]},
-        "terms": "paymentterms", "userRequestedKey": {"ref": ["purchaseagent"]},
+        "terms": "paymentterms",
         "totalNetValue": {"float": "totalcost"}, "totalGrossValue": {"fn": _po_gross},
     },
     children={"purchase-orders.line-items": ("poline", PO_LINE)},

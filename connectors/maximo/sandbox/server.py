@@ -186,6 +186,11 @@ class Sandbox:
     def scan(self, table: Table, q: dict[str, str], stable: bool) -> Scan:
         clauses = parse_where(q.get("oslc.where", ""))
         order = parse_order(q.get("oslc.orderBy", ""))
+        known = table.attributes()
+        for name in [c.attr for c in clauses] + [a for a, _ in order]:
+            if known and "." not in name and name not in known:
+                raise ApiError(400, "BMXAA3880E",
+                               f"The attribute {name.upper()} does not exist in {table.os.name}.")  # fmt: skip
         pred = compile_where(clauses, self.tz, self.time_key)
         attr = table.os.time_attr
         lo, hi = time_bounds(clauses, attr, self.tz) if attr else (None, None)

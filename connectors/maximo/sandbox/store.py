@@ -38,6 +38,14 @@ class Table:
         for rec in records or ():
             self.overlay[self.key(rec)] = rec
 
+    def attributes(self) -> set[str]:
+        """Attribute names the structure's records carry (empty when it has no records)."""
+        with self.lock:
+            names = set(self.base(0)) if self.base_count else set()
+            for rec in self.overlay.values():
+                names.update(rec or ())
+        return names
+
     def key(self, rec: Record) -> tuple:
         missing = [a for a in self.os.key if rec.get(a) in (None, "")]
         if missing:

@@ -110,6 +110,8 @@ def test_where_operators(shared):
     )
     r = get(url, lean="1", **{"oslc.where": 'status="APPR" or x'})
     assert r.status_code == 400 and "oslc.where" in r.json()["Error"]["message"]
+    r = get(url, lean="1", **{"oslc.where": 'stauts="APPR"'})  # a typo is an error, not 0 rows
+    assert r.status_code == 400 and "STAUTS" in r.json()["Error"]["message"]
 
 
 def test_order_by_and_unencoded_plus(shared):
