@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -30,12 +29,8 @@ os.environ.update(AIRFLOW_ENV)
 
 @pytest.fixture(scope="session")
 def airflow_home() -> Iterator[Path]:
-    """The session's AIRFLOW_HOME with a migrated metadata DB and the store-writer pool."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    airflow = str(Path(sys.executable).parent / "airflow")
-    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
-    subprocess.run(
-        [airflow, "pools", "set", "millwright_store_writer", "1", "store writers"],
-        env=env, check=True, capture_output=True,
-    )  # fmt: skip
+    """The session's AIRFLOW_HOME with a migrated metadata DB (dag.test() needs one)."""
+    from airflow.utils.db import upgradedb
+
+    upgradedb()
     yield _HOME
