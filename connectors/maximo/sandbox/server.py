@@ -134,9 +134,15 @@ class Sandbox:
         offset per 15 minutes and the date per day (this is the sandbox's hottest function)."""
         offsets: dict[int, tuple[int, str]] = {}
         days: dict[int, str] = {}
+        memo: dict[int, str] = {}  # records share changedate/statusdate: many repeats
         clock = _CLOCK
 
         def fmt(epoch: int) -> str:
+            text = memo.get(epoch)
+            if text is not None:
+                return text
+            if len(memo) > 1 << 17:
+                memo.clear()
             bucket = epoch // 900
             off = offsets.get(bucket)
             if off is None:
@@ -145,7 +151,8 @@ class Sandbox:
             d = days.get(day)
             if d is None:
                 d = days[day] = _day(day)
-            return d + clock[sec] + off[1]
+            text = memo[epoch] = d + clock[sec] + off[1]
+            return text
 
         return fmt
 
