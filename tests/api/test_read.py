@@ -53,8 +53,8 @@ def api(store):
         id="acme", customer="Acme Corp", system="maintainx", airflow_conn_id="mx",
         custom_fields={"work-orders": {"priorityCode": "extra.p", "area": "loc.area"}},
     )  # fmt: skip
-    client = make_client(store, lambda cid: cfg if cid == "acme" else None)
-    return api_for(client, store, "acme")
+    with make_client(store, lambda cid: cfg if cid == "acme" else None) as client:
+        yield api_for(client, store, "acme")
 
 
 def _keys(resp) -> list[str]:
