@@ -122,17 +122,18 @@ class Sandbox:
         self.requests = 0
 
     # --- times ---------------------------------------------------------------------------------
-    def _offset(self, bucket: int) -> tuple[int, str]:
-        """(UTC offset seconds, rendered suffix) for a 15-minute bucket of epoch seconds."""
-        off = datetime.fromtimestamp(bucket * 900, self.tz).utcoffset()
+    def _offset(self, epoch: int) -> tuple[int, str]:
+        """(UTC offset seconds, rendered suffix) at an instant."""
+        off = datetime.fromtimestamp(epoch, self.tz).utcoffset()
         secs = int(off.total_seconds()) if off is not None else 0
         sign, a = ("-" if secs < 0 else "+"), abs(secs)
         return secs, "" if self.naive else f"{sign}{a // 3600:02d}:{a % 3600 // 60:02d}"
 
     def _formatter(self) -> Any:
-        """``fmt(epoch) -> str``: local time with offset (or naive), via plain dict caches of the
-        offset per 15 minutes and the date per day (this is the sandbox's hottest function)."""
-        offsets: dict[int, tuple[int, str]] = {}
+        """``fmt(epoch) -> str``: local time with offset (or naive). The sandbox's hottest function:
+        plain dict caches of the offset per UTC day (None for the rare day with a transition, which
+        is computed per instant), of the date per local day, and of recent results."""
+        day_offsets: dict[int, tuple[int, str] | None] = {}
         days: dict[int, str] = {}
         memo: dict[int, str] = {}  # records share changedate/statusdate: many repeats
         clock = _CLOCK
@@ -143,10 +144,13 @@ class Sandbox:
                 return text
             if len(memo) > 1 << 17:
                 memo.clear()
-            bucket = epoch // 900
-            off = offsets.get(bucket)
+            utc_day = epoch // 86400
+            off = day_offsets.get(utc_day, False)
+            if off is False:
+                first, last = self._offset(utc_day * 86400), self._offset(utc_day * 86400 + 86399)
+                off = day_offsets[utc_day] = first if first == last else None
             if off is None:
-                off = offsets[bucket] = self._offset(bucket)
+                off = self._offset(epoch)
             day, sec = divmod(epoch + off[0], 86400)
             d = days.get(day)
             if d is None:
