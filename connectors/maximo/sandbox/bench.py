@@ -36,10 +36,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as fh:
+        line = next(x for x in fh if x.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m connectors.maximo.sandbox.bench")
     p.add_argument("--size", type=int, default=200_000)
     p.add_argument("--page-size", type=int, default=1000)
+    p.add_argument("--skip-connector", action="store_true", help="measure only the sandbox")
     a = p.parse_args(argv)
     port = free_port()
     cmd = [
@@ -73,6 +80,9 @@ def main(argv: list[str] | None = None) -> None:
         wall, cpu = time.perf_counter() - t0, cpu_seconds(proc.pid) - c0
         print(f"sandbox: {n} records in {wall:.1f}s = {n / wall:,.0f} records/s "
               f"(sandbox CPU {cpu:.1f}s = {n / cpu:,.0f} records per CPU-second)")  # fmt: skip
+        print(f"sandbox RSS after the run: {rss_mb(proc.pid):.0f} MB")
+        if a.skip_connector:
+            return
         settings = SourceSettings("bench", url, {"apikey": DEFAULT_API_KEY},
                                   ZoneInfo("America/New_York"), page_size=a.page_size)  # fmt: skip
         with CONNECTOR(settings) as c:

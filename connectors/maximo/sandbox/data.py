@@ -246,7 +246,7 @@ class World:
             "MXAPICOMPANY", ("orgid", "company"), ("company", "orgid"), "changedate",
             self.n_companies, self._company, co,
             _prefixes(co) | {("changedate", "company"), ("changedate", "company", "orgid")},
-            ("company", -100000),
+            ("company", 100000),
         )  # fmt: skip
         s["MXAPIPERSON"] = ObjectStructure(
             "MXAPIPERSON", ("personid",), ("personid",), None, self.n_persons, self._person,

@@ -63,7 +63,7 @@ class Table:
             raw = key[self.os.key.index(attr)]
             digits = raw.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
             if digits.isdigit():
-                i = int(digits) - (offset if offset >= 0 else -offset)
+                i = int(digits) - offset
                 if 0 <= i < self.base_count and self.key(self.base(i)) == key:
                     return i
             return None

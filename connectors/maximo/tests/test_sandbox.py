@@ -274,3 +274,17 @@ def test_change_rate_moves_records_forward(sandbox):
     time.sleep(0.5)
     where = {"oslc.where": f'changedate>="{start.isoformat()}"', "oslc.select": "wonum"}
     assert get(url, lean="1", **where).json()["member"], "no work order changed by the churn"
+
+
+def test_changes_reach_every_kind_of_key(sandbox):
+    url, h = sandbox(size=60)
+    h.mutate("MXAPICOMPANY", ("EAGLENA", "V100003"), name="Renamed Supply")
+    h.delete("MXAPIINVENTORY", ("BEDFORD", "500000", "SPARES"))
+    with pytest.raises(KeyError, match="no record"):
+        h.mutate("MXAPIASSET", ("BEDFORD", "999999"), status="X")
+    vendor = get(url, "/maximo/api/os/mxapicompany", lean="1",
+                 **{"oslc.select": "name", "oslc.where": 'company="V100003"'}).json()["member"]  # fmt: skip
+    assert [v["name"] for v in vendor] == ["Renamed Supply"]
+    stock = get(url, "/maximo/api/os/mxapiinventory", lean="1", **{"oslc.select": "location",
+                "oslc.where": 'itemnum="500000" and siteid="BEDFORD"'}).json()["member"]  # fmt: skip
+    assert [s["location"] for s in stock] == ["CENTRAL"]
