@@ -95,11 +95,23 @@ class TrytonConnector(Connector):
             wdom = ["OR", wdom, _prefix(lines, "lines.")]
         if wdom:
             domain.append(wdom)
+        context = None
+        if spec.get("quantity_in_warehouses"):
+            # Without locations in the context Tryton answers quantity 0: sum all warehouses.
+            whs = self.rpc.search_read(
+                "stock.location", [("type", "=", "warehouse")], [], limit=1000
+            )
+            context = {"locations": [w["id"] for w in whs]}
         for page in self.rpc.pages(
-            spec["model"], domain, spec["fields"], page_size=self.settings.page_size
-        ):
+            spec["model"], domain, spec["fields"], page_size=self.settings.page_size,
+            context=context,
+        ):  # fmt: skip
             if "lines" in spec:
                 self._attach_lines(page, spec["lines"])
+            if entity == "locations":
+                inside = self._warehouse_finder()
+                for row in page:
+                    row["warehouse"] = inside(row.get("left"))
             yield page
 
     def read_keys(self, entity: str) -> Iterator[list[dict[str, Any]]]:
@@ -112,6 +124,20 @@ class TrytonConnector(Connector):
         if entity == "vendors":
             domain += list(self.settings.options.get("vendor_domain", []))
         yield from self.rpc.pages(spec["model"], domain, [], page_size=self.settings.page_size)
+
+    def _warehouse_finder(self):
+        """``left -> id`` of the innermost warehouse containing a location (nested set)."""
+        whs = self.rpc.search_read(
+            "stock.location", [("type", "=", "warehouse")], ["left", "right"], limit=100_000
+        )
+        whs.sort(key=lambda w: w["right"] - w["left"])  # innermost first
+
+        def find(left: int | None) -> int | None:
+            if left is None:
+                return None
+            return next((w["id"] for w in whs if w["left"] < left < w["right"]), None)
+
+        return find
 
     def _attach_lines(self, page: list[dict[str, Any]], spec: dict[str, Any]) -> None:
         """Replace each purchase's ``lines`` (ids) by the line records, read in id pages."""
@@ -129,8 +155,11 @@ class TrytonConnector(Connector):
     def _stocks(self) -> Iterator[list[dict[str, Any]]]:
         """Snapshot of quantities on hand per storage location (each location alone, no children)."""
         locations = self.rpc.search_read(
-            "stock.location", [("type", "=", "storage")], ["warehouse"], limit=100_000
+            "stock.location", [("type", "=", "storage")], ["left"], limit=100_000
         )
+        inside = self._warehouse_finder()
+        for loc in locations:
+            loc["warehouse"] = inside(loc["left"])
         fields = ["default_uom", "default_uom.symbol", "quantity"]
         for loc in locations:
             ctx = {"locations": [loc["id"]], "with_childs": False}

@@ -86,7 +86,7 @@ PRODUCTS = EntityMapping(
         "description": "description",
         "type": "type",
         "status": {"map": "active", "values": {True: "active", False: "inactive"}},
-        "price": {"float": "list_price"},
+        "price": {"float": "list_price_used"},  # the variant's price, else the template's
         "quantity": {"float": "quantity"},
         "uomKey": {"ref": ["default_uom_rel.symbol"]},
     },
@@ -227,6 +227,8 @@ STOCKS = EntityMapping(
 _ADDRESS = ["address.street", "address.city", "address.postal_code", "address.country.code"]
 
 # entity: (mapping, read options). Options: model, domain, fields, context, incremental.
+# A location's ``warehouse`` is not a stored field: the connector derives it from the nested set
+# (``left``/``right``) of the warehouses.
 READS: dict[str, tuple[EntityMapping, dict[str, Any]]] = {
     "sites": (
         SITES,
@@ -248,7 +250,8 @@ READS: dict[str, tuple[EntityMapping, dict[str, Any]]] = {
                 "active",
                 "parent",
                 "parent.type",
-                "warehouse",
+                "left",
+                "right",
                 "address",
                 *_ADDRESS,
                 *STAMPS,
@@ -258,7 +261,11 @@ READS: dict[str, tuple[EntityMapping, dict[str, Any]]] = {
     "materials": (MATERIALS, {"model": "product.product", "fields": _PRODUCT_FIELDS}),
     "products": (
         PRODUCTS,
-        {"model": "product.product", "fields": [*_PRODUCT_FIELDS, "list_price", "quantity"]},
+        {
+            "model": "product.product",
+            "fields": [*_PRODUCT_FIELDS, "list_price_used", "quantity"],
+            "quantity_in_warehouses": True,
+        },
     ),
     "stocks": (STOCKS, {"model": "product.product", "incremental": False}),
     "vendors": (
