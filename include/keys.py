@@ -13,14 +13,24 @@ from collections.abc import Iterable
 _ESCAPE = str.maketrans({"%": "%25", ":": "%3A", "/": "%2F"})
 
 
+def key_part(part: object) -> str | None:
+    """One escaped key part; None when missing or blank."""
+    if part is None:
+        return None
+    text = part.strip() if isinstance(part, str) else str(part).strip()
+    if not text:
+        return None
+    if "%" in text or ":" in text or "/" in text:
+        return text.translate(_ESCAPE)
+    return text
+
+
 def make_key(parts: Iterable[object]) -> str | None:
     """Key for a natural-key tuple; None when any part is missing or blank."""
     out = []
     for part in parts:
-        if part is None:
+        text = key_part(part)
+        if text is None:
             return None
-        text = str(part).strip()
-        if not text:
-            return None
-        out.append(text.translate(_ESCAPE))
+        out.append(text)
     return ":".join(out) if out else None

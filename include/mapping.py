@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from include.keys import make_key
+from include.keys import key_part, make_key
 from include.timeutil import to_utc_iso
 
 Getter = Callable[[dict], Any]
@@ -129,6 +129,9 @@ def compile_spec(name: str, spec: Any, tz: ZoneInfo) -> Mapper:
         return ts
     if "ref" in spec:
         getters = [_getter(p) for p in spec["ref"]]
+        if len(getters) == 1:
+            g0 = getters[0]
+            return lambda r: key_part(g0(r))
         return lambda r: make_key([g(r) for g in getters])
     if "refs" in spec:
         get_list = _getter(spec["refs"])
@@ -202,6 +205,39 @@ class CompiledMapping:
             for child, (path, cm) in mapping.children.items()
         }
 
+        self._data = self._codegen()
+
+    def _codegen(self) -> Callable[[dict], dict[str, Any]]:
+        """Generate one straight-line function for the data fields: plain copies become inline
+        ``r.get(...)`` and everything else one call, with no per-field loop (mapping is hot)."""
+        ns: dict[str, Any] = {}
+        lines = ["def _data(r):", "    d = {}", "    _get = r.get"]
+        fields = [*self._fields]
+        specs = dict(self.mapping.fields)
+        for i, (name, fn) in enumerate(fields):
+            spec = specs.get(name)
+            if isinstance(spec, str) and "." not in spec:
+                lines.append(f"    v = _get({spec!r})")
+            else:
+                ns[f"f{i}"] = fn
+                lines.append(f"    v = f{i}(r)")
+            lines.append(f"    if v is not None: d[{name!r}] = v")
+        for j, (_name, get) in enumerate(self._custom):
+            ns[f"c{j}"] = get
+        custom = ", ".join(f"{n!r}: c{j}(r)" for j, (n, _) in enumerate(self._custom))
+        lines.append(f"    d['customFields'] = {{{custom}}}")
+        for attr, name in (
+            ("_created", "createdAt"),
+            ("_updated", "updatedAt"),
+            ("_deleted", "deletedAt"),
+        ):
+            if getattr(self, attr):
+                ns[attr] = getattr(self, attr)
+                lines.append(f"    d[{name!r}] = {attr}(r)")
+        lines.append("    return d")
+        exec(compile("\n".join(lines), f"<mapping {self.mapping.key}>", "exec"), ns)  # noqa: S102
+        return ns["_data"]
+
     def key_of(self, raw: dict) -> str | None:
         return make_key([g(raw) for g in self._key])
 
@@ -210,18 +246,7 @@ class CompiledMapping:
         if key is None:
             names = ", ".join(self.mapping.key)
             raise MappingError(f"key: natural key ({names}) is missing")
-        data: dict[str, Any] = {"key": key}
-        for name, fn in self._fields:
-            value = fn(raw)
-            if value is not None:
-                data[name] = value
-        data["customFields"] = {n: g(raw) for n, g in self._custom}
-        if self._created:
-            data["createdAt"] = self._created(raw)
-        if self._updated:
-            data["updatedAt"] = self._updated(raw)
-        if self._deleted:
-            data["deletedAt"] = self._deleted(raw)
+        data = {"key": key, **self._data(raw)}
         version = self._version(raw) if self._version else None
         rid = self._remote_id(raw) if self._remote_id else None
         return MappedRecord(key, None if rid is None else str(rid), version, data)

@@ -62,14 +62,23 @@ def format_utc(dt: datetime | None) -> str | None:
     """ISO-8601 UTC with ``Z``; microseconds only when present."""
     if dt is None:
         return None
-    dt = dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)
-    if dt.microsecond:
-        return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    dt = dt.astimezone(UTC) if dt.tzinfo else dt
+    return dt.replace(tzinfo=None).isoformat() + "Z"
+
+
+@lru_cache(maxsize=65536)
+def _str_to_utc_iso(value: str, tz: ZoneInfo | None) -> str | None:
+    return format_utc(parse_datetime(value, tz))
 
 
 def to_utc_iso(value: object, tz: ZoneInfo | None = None) -> str | None:
-    """Parse a source time and format it as stored (`format_utc(parse_datetime(...))`)."""
+    """Parse a source time and format it as stored (`format_utc(parse_datetime(...))`).
+
+    String values are cached (bounded): sources repeat timestamps a lot (one change time per batch
+    job, dates without times), and parsing dominates mapping time otherwise.
+    """
+    if isinstance(value, str):
+        return _str_to_utc_iso(value, tz)
     return format_utc(parse_datetime(value, tz))
 
 

@@ -1,0 +1,123 @@
+"""Full sync of N Maximo work orders: Millwright's pipeline vs. its limits vs. dlt, side by side.
+
+Run by hand (not in CI), in the bench venv (`make bench` creates it):
+
+    .venv-bench/bin/python -m bench.sync_full --n 1000000 [--db sqlite,postgres] [--skip-dlt]
+
+Every phase runs in its own process so peak memory (max RSS) is per phase. The sandbox runs in another
+process, as a real source would. Phases, per database:
+
+- read: merely read all pages from the sandbox (connector only): the source limit;
+- bulk: merely bulk-load N pre-built rows (COPY on PostgreSQL, one transaction per batch on SQLite):
+  the database limit;
+- millwright: extract -> map -> load through include/pipeline.py, exactly what the DAG's tasks call;
+- incremental: after 1% of the records changed at the source, a windowed run: cost follows the changes;
+- dlt: dlt's REST API source with merge on the key, same sandbox, same database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_URL = os.environ.get("MILLWRIGHT_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+APIKEY = "bench-key"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_sandbox(n: int, seed: int = 7) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "connectors.maximo.sandbox", "--port", str(port), "--size", str(n),
+         "--seed", str(seed), "--apikey", APIKEY],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc, url
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("sandbox did not start")
+
+
+def run_phase(phase: str, **kw: object) -> dict:
+    """Run one phase in a child process; it prints one JSON line with its figures."""
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.sync_phases", phase, json.dumps(kw)],
+        cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    if out.returncode != 0:
+        return {"phase": phase, "error": out.stderr.strip().splitlines()[-1:] or ["failed"]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def store_url(db: str, workdir: Path) -> str:
+    if db == "sqlite":
+        return f"sqlite:///{workdir / 'bench.db'}"
+    return PG_URL
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=1_000_000)
+    ap.add_argument("--db", default="sqlite,postgres")
+    ap.add_argument("--skip-dlt", action="store_true")
+    ap.add_argument("--dlt-n-sqlite", type=int, default=50_000, help="dlt's SQLite merge is quadratic")
+    args = ap.parse_args()
+
+    proc, url = start_sandbox(args.n)
+    results = []
+    try:
+        for db in args.db.split(","):
+            with tempfile.TemporaryDirectory(prefix="mw-bench-") as tmp:
+                work = Path(tmp)
+                common = {"url": url, "apikey": APIKEY, "n": args.n, "db": db, "work": str(work)}
+                surl = store_url(db, work)
+                results.append(run_phase("read", **common))
+                results.append(run_phase("millwright", store=surl, **common))
+                results.append(run_phase("bulk", store=surl, **common))
+                results.append(run_phase("incremental", store=surl, **common))
+                if not args.skip_dlt:
+                    n_dlt = args.n if db == "postgres" else min(args.n, args.dlt_n_sqlite)
+                    results.append(run_phase("dlt", **{**common, "n": n_dlt}))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    print_table(results)
+
+
+def print_table(results: list[dict]) -> None:
+    print(f"\n{'db':<9} {'phase':<12} {'records':>9} {'seconds':>8} {'records/s':>10} {'peak MiB':>9}")
+    for r in results:
+        if "error" in r:
+            print(f"{r.get('db', ''):<9} {r['phase']:<12} ERROR {r['error']}")
+            continue
+        print(
+            f"{r['db']:<9} {r['phase']:<12} {r['records']:>9} {r['seconds']:>8.1f} "
+            f"{r['records'] / r['seconds'] if r['seconds'] else 0:>10.0f} {r['peak_mib']:>9.0f}"
+        )
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+if __name__ == "__main__":
+    main()
