@@ -110,7 +110,7 @@ class Store:
                         loader.advance_cursor(
                             conn, connection_id, entity, comparable(cursor), _now()
                         )
-                if ins:
+                if ins and self.dialect == "postgresql":
                     with conn.begin():
                         loader.refresh_stats(conn, _total(conn, connection_id, entity))
             finally:
