@@ -1,0 +1,72 @@
+"""Our /openapi.json against Makini's oas3_eam.json and oas3_erp.json: every path we serve is
+one of theirs, and every record field we add beyond theirs is a known, documented addition.
+
+The reference files come from $MILLWRIGHT_REFERENCE_DIR (default <repo>/../shared/reference);
+the test skips when they are absent and writes nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.conftest import make_client
+from tests.api.oas_coverage import coverage, load_makini, reference_dir
+
+ENVELOPE = {"customFields", "createdAt", "updatedAt", "deletedAt"}
+# Millwright's unified model carries these beyond Makini's schema (listed in docs/API.md).
+KNOWN_EXTRAS = {
+    "assets": {"organizationKey", "status"},
+    "meter-readings": {"readAt"},
+    "meters": {"name"},
+    "purchase-orders": {"status"},
+    "purchase-orders.line-items": {"purchaseOrderKey"},
+    "stocks": {"siteKey"},
+    "teams": {"userKeys"},
+    "users": {"email"},
+    "production-orders": {
+        "assetKey", "plannedEndAt", "plannedStartAt", "productKey", "quantity", "status",
+    },
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def ours(tmp_path_factory):
+    if load_makini("eam") is None or load_makini("erp") is None:
+        pytest.skip(f"Makini reference OpenAPI files not found under {reference_dir()}")
+    from include.store import Store
+
+    store = Store(f"sqlite:///{tmp_path_factory.mktemp('oas') / 'store.db'}")
+    with make_client(store) as client:
+        doc = client.get("/openapi.json").json()
+    store.close()
+    return doc
+
+
+def _mtimes():
+    root = reference_dir() / "makini"
+    return {p: p.stat().st_mtime_ns for p in root.glob("*.json")}
+
+
+@pytest.mark.parametrize("ns", ["eam", "erp"])
+def test_paths_and_fields_match_makini(ours, ns):
+    before = _mtimes()
+    makini = load_makini(ns)
+    ours_ns = {p for p in ours["paths"] if p.startswith(f"/api/{ns}/")}
+    assert ours_ns, "no paths served"
+    not_makini = sorted(p for p in ours_ns if p not in makini["paths"])
+    assert not_makini == [], f"paths Makini does not have: {not_makini}"
+    for p in ours_ns:
+        assert "get" in makini["paths"][p]
+    for row in coverage(ours, ns):
+        resource = row["path"].removeprefix(f"/api/{ns}/")
+        assert "key" in row["covered"] or resource == "work-orders/custom-fields", row["path"]
+        unexpected = set(row["extra"]) - ENVELOPE - KNOWN_EXTRAS.get(resource, set())
+        assert not unexpected, f"{row['path']}: fields not in Makini's schema: {unexpected}"
+    assert _mtimes() == before  # read only
+
+
+def test_security_scheme_and_list_parameters(ours):
+    assert ours["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    op = ours["paths"]["/api/eam/work-orders"]["get"]
+    names = {p["name"] for p in op["parameters"]}
+    assert {"page", "per_page", "filter", "sort", "filterMatch", "cursor"} <= names
+    assert op["security"] == [{"bearerAuth": []}]
