@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
 
+from include.store.types import StoreError
+
 STAGE_COLS = (
     "key",
     "remote_id",
@@ -77,53 +79,74 @@ def _fill(conn: sa.Connection, table: str, cols: Sequence[str], rows: Iterable[t
             conn.exec_driver_sql(sql, params)
 
 
-def classify(conn: sa.Connection, connection_id: str, entity: str) -> tuple[int, int, int, int]:
-    """(inserted, inserted already deleted, updated, change in deleted among updated)."""
-    upd = f"r.key IS NOT NULL AND {newer(conn, 's', 'r')}"
-    cols = "r.key, r.version, r.data, r.deleted_at, r.deleted_by"
+_INSERT = """
+    INSERT INTO records (connection_id, entity, key, remote_id, parent_key, version, data,
+                         raw, created_at, updated_at, deleted_at, deleted_by, synced_at)
+    SELECT :c, :e, s.key, s.remote_id, s.parent_key, s.version, s.data, s.raw, s.created_at,
+           s.updated_at, s.deleted_at,
+           CASE WHEN s.deleted_at IS NULL THEN NULL ELSE 'source' END, :synced
+    FROM {source} s WHERE TRUE
+    ON CONFLICT (connection_id, entity, key) DO UPDATE SET
+      remote_id = excluded.remote_id,
+      parent_key = excluded.parent_key,
+      version = excluded.version,
+      data = excluded.data,
+      raw = excluded.raw,
+      created_at = COALESCE(excluded.created_at, records.created_at),
+      updated_at = excluded.updated_at,
+      deleted_at = excluded.deleted_at,
+      deleted_by = excluded.deleted_by,
+      synced_at = excluded.synced_at
+    WHERE {newer}
+"""
+_DELETED_DELTA = """(CASE WHEN s.deleted_at IS NULL THEN 0 ELSE 1 END)
+    - (CASE WHEN r.key IS NULL OR r.deleted_at IS NULL THEN 0 ELSE 1 END)"""
+
+
+def merge_staged(
+    conn: sa.Connection, connection_id: str, entity: str, synced_at: str
+) -> tuple[int, int, int]:
+    """Upsert ``mw_stage`` into `records`: (inserted, updated, change in deleted rows).
+
+    PostgreSQL: one statement; only new or newer rows reach the INSERT (ON CONFLICT would lock
+    and so write every unchanged row it visits). SQLite: classify, then INSERT .. SELECT.
+    """
+    params = {"c": connection_id, "e": entity, "synced": synced_at}
     match = "r.connection_id = :c AND r.entity = :e AND r.key = s.key"
+    upsert_where = newer(conn, "excluded", "records")
     if _is_pg(conn):  # LATERAL .. LIMIT 1 is never flattened: one primary-key probe per row
-        join = f"LEFT JOIN LATERAL (SELECT {cols} FROM records r WHERE {match} LIMIT 1) r ON TRUE"
+        cols = "r.key, r.version, r.data, r.deleted_at, r.deleted_by"
+        sql = f"""
+            WITH cand AS (
+              SELECT s.*, r.key IS NULL AS is_new, {_DELETED_DELTA} AS del_delta
+              FROM mw_stage s
+              LEFT JOIN LATERAL (SELECT {cols} FROM records r WHERE {match} LIMIT 1) r ON TRUE
+              WHERE r.key IS NULL OR {newer(conn, "s", "r")}
+            ), up AS ({_INSERT.format(source="cand", newer=upsert_where)} RETURNING 1)
+            SELECT COALESCE(SUM(CASE WHEN is_new THEN 1 ELSE 0 END), 0),
+                   COUNT(*), COALESCE(SUM(del_delta), 0), (SELECT COUNT(*) FROM up)
+            FROM cand
+        """
+        ins, cand, deleted, written = conn.execute(sa.text(sql), params).one()
+        upd = cand - ins
     else:
-        join = f"LEFT JOIN records r ON {match}"
-    sql = f"""
-        SELECT
-          COALESCE(SUM(CASE WHEN r.key IS NULL THEN 1 ELSE 0 END), 0),
-          COALESCE(SUM(CASE WHEN r.key IS NULL AND s.deleted_at IS NOT NULL THEN 1 ELSE 0 END), 0),
-          COALESCE(SUM(CASE WHEN {upd} THEN 1 ELSE 0 END), 0),
-          COALESCE(SUM(CASE WHEN {upd} THEN
-              (CASE WHEN s.deleted_at IS NULL THEN 0 ELSE 1 END)
-            - (CASE WHEN r.deleted_at IS NULL THEN 0 ELSE 1 END) ELSE 0 END), 0)
-        FROM mw_stage s {join}
-    """
-    row = conn.execute(sa.text(sql), {"c": connection_id, "e": entity}).one()
-    return int(row[0]), int(row[1]), int(row[2]), int(row[3])
-
-
-def upsert_staged(conn: sa.Connection, connection_id: str, entity: str, synced_at: str) -> int:
-    """One INSERT .. SELECT .. ON CONFLICT DO UPDATE WHERE <newer>; returns rows written."""
-    sql = f"""
-        INSERT INTO records (connection_id, entity, key, remote_id, parent_key, version, data,
-                             raw, created_at, updated_at, deleted_at, deleted_by, synced_at)
-        SELECT :c, :e, s.key, s.remote_id, s.parent_key, s.version, s.data, s.raw, s.created_at,
-               s.updated_at, s.deleted_at,
-               CASE WHEN s.deleted_at IS NULL THEN NULL ELSE 'source' END, :synced
-        FROM mw_stage s WHERE TRUE
-        ON CONFLICT (connection_id, entity, key) DO UPDATE SET
-          remote_id = excluded.remote_id,
-          parent_key = excluded.parent_key,
-          version = excluded.version,
-          data = excluded.data,
-          raw = excluded.raw,
-          created_at = COALESCE(excluded.created_at, records.created_at),
-          updated_at = excluded.updated_at,
-          deleted_at = excluded.deleted_at,
-          deleted_by = excluded.deleted_by,
-          synced_at = excluded.synced_at
-        WHERE {newer(conn, "excluded", "records")}
-    """
-    result = conn.execute(sa.text(sql), {"c": connection_id, "e": entity, "synced": synced_at})
-    return result.rowcount
+        sql = f"""
+            SELECT COALESCE(SUM(CASE WHEN r.key IS NULL THEN 1 ELSE 0 END), 0),
+                   COUNT(*), COALESCE(SUM({_DELETED_DELTA}), 0)
+            FROM mw_stage s LEFT JOIN records r ON {match}
+            WHERE r.key IS NULL OR {newer(conn, "s", "r")}
+        """
+        ins, cand, deleted = conn.execute(sa.text(sql), params).one()
+        upd = cand - ins
+        written = conn.execute(
+            sa.text(_INSERT.format(source="mw_stage", newer=upsert_where)), params
+        ).rowcount
+    if written != cand:
+        raise StoreError(
+            f"load of {connection_id}/{entity}: wrote {written} rows, expected {ins} inserts + "
+            f"{upd} updates (a concurrent writer?); rolled back"
+        )
+    return int(ins), int(upd), int(deleted)
 
 
 def add_counts(conn: sa.Connection, connection_id: str, entity: str, total: int, deleted: int):
@@ -207,7 +230,11 @@ def soft_delete_missing(
         set_data = "jsonb_set(data, '{deletedAt}', to_jsonb(CAST(:d AS text)))"
     else:
         set_data = "json_set(data, '$.deletedAt', :d)"
-    parent = " AND parent_key IN (SELECT key FROM mw_parents)" if by_parent else ""
+    parent = (
+        " AND parent_key IS NOT NULL AND parent_key IN (SELECT key FROM mw_parents)"
+        if by_parent
+        else ""
+    )
     sql = f"""
         UPDATE records SET deleted_at = :d, deleted_by = 'reconcile', data = {set_data}
         WHERE connection_id = :c AND entity = :e AND deleted_at IS NULL{parent}

@@ -98,14 +98,8 @@ class Store:
                     if guard is not None:
                         guard(conn)
                     loader.lock_entity(conn, connection_id, entity)
-                    ins, ins_del, upd, del_delta = loader.classify(conn, connection_id, entity)
-                    written = loader.upsert_staged(conn, connection_id, entity, synced_at)
-                    if written != ins + upd:
-                        raise StoreError(
-                            f"load of {connection_id}/{entity}: wrote {written} rows, expected "
-                            f"{ins} inserts + {upd} updates (concurrent writer?); rolled back"
-                        )
-                    loader.add_counts(conn, connection_id, entity, ins, ins_del + del_delta)
+                    ins, upd, deleted = loader.merge_staged(conn, connection_id, entity, synced_at)
+                    loader.add_counts(conn, connection_id, entity, ins, deleted)
                     if cursor is not None:
                         loader.advance_cursor(
                             conn, connection_id, entity, comparable(cursor), _now()

@@ -42,7 +42,16 @@ def upgrade() -> None:
     op.create_index(
         "ix_records_updated", "records", ["connection_id", "entity", "updated_at", "key"]
     )
-    op.create_index("ix_records_parent", "records", ["connection_id", "entity", "parent_key"])
+    # partial: only child entities (PO line items) have parents, and a full index would cost
+    # every insert of every other entity an index entry
+    has_parent = sa.text("parent_key IS NOT NULL")
+    op.create_index(
+        "ix_records_parent",
+        "records",
+        ["connection_id", "entity", "parent_key"],
+        postgresql_where=has_parent,
+        sqlite_where=has_parent,
+    )
 
     op.create_table(
         "cursors",
