@@ -256,8 +256,12 @@ class Sandbox:
         href = f"{base}/_" + base64.urlsafe_b64encode(rid.encode()).decode().replace("=", "-")
         if sel is None:
             return {"href": href}
-        out: Record = {"href": href, "_rowstamp": str(rec.get("_rowstamp", ""))}
-        _project(out, rec, sel, dropnulls, os.children, self.fmt)
+        if sel.attrs is None:  # the hot path: render the scan's fresh record in place
+            out = _render_all(rec, sel, dropnulls, os.children, self.fmt)
+            out["href"] = href
+        else:
+            out = {"href": href, "_rowstamp": str(rec.get("_rowstamp", ""))}
+            _project(out, rec, sel, dropnulls, os.children, self.fmt)
         for attr, descs in self.descriptions[os.name]:
             desc = descs.get(out.get(attr))
             if desc:
@@ -272,6 +276,39 @@ def _int(text: str, name: str) -> int:
         raise ApiError(
             400, "BMXAA9490E", f"The value {text!r} of {name} is not a number."
         ) from None
+
+
+_DATE_KEYS = tuple(sorted(DATE_ATTRS))
+
+
+def _render_all(rec: Record, sel: Select, dropnulls: bool, children: tuple[str, ...],
+                fmt: Any) -> Record:  # fmt: skip
+    """``oslc.select=*``: ``rec`` itself (a fresh dict) with nulls dropped and dates rendered."""
+    kids = {c: rec.pop(c, None) for c in children}
+    if dropnulls:
+        for k in [k for k, v in rec.items() if v is None]:
+            del rec[k]
+    for k in _DATE_KEYS:
+        v = rec.get(k)
+        if type(v) is int:
+            rec[k] = fmt(v)
+    rec["_rowstamp"] = str(rec.get("_rowstamp", ""))  # a string, like Maximo
+    if sel.children:
+        _project_children(rec, kids, sel, dropnulls, fmt)
+    return rec
+
+
+def _project_children(out: Record, rec: Record, sel: Select, dropnulls: bool, fmt: Any) -> None:
+    for child, csel in sel.children.items():
+        items = rec.get(child)
+        if not items:
+            continue
+        rows = []
+        for item in items:
+            row: Record = {"_rowstamp": str(item.get("_rowstamp", ""))}
+            _project(row, item, csel, dropnulls, (), fmt)
+            rows.append(row)
+        out[child] = rows
 
 
 def _project(out: Record, rec: Record, sel: Select, dropnulls: bool, children: tuple[str, ...],
@@ -294,16 +331,7 @@ def _project(out: Record, rec: Record, sel: Select, dropnulls: bool, children: t
         v = out[k]
         if type(v) is int:
             out[k] = fmt(v)
-    for child, csel in sel.children.items():
-        items = rec.get(child)
-        if not items:
-            continue
-        rows = []
-        for item in items:
-            row: Record = {"_rowstamp": str(item.get("_rowstamp", ""))}
-            _project(row, item, csel, dropnulls, (), fmt)
-            rows.append(row)
-        out[child] = rows
+    _project_children(out, rec, sel, dropnulls, fmt)
 
 
 def namespaced(value: Any) -> Any:

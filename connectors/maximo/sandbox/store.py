@@ -155,7 +155,8 @@ class Scan:
                 yield build(i)  # type: ignore[misc]
 
     def _iter(self, b: int, o: int) -> Iterator[tuple[Record, int, int]]:
-        """(record, base position after, overlay position after) from a position."""
+        """(record, base position after, overlay position after) from a position. Every record is
+        a fresh dict (base records are built, overlay records copied): callers may change it."""
         pred, overlay, build, shadow = self.pred, self.overlay, self.table.os.build, self.shadow
         n_ov, attrs = len(overlay), self.sort_attrs if self.streamed else ()
         while b < self.b_hi:
@@ -170,11 +171,11 @@ class Scan:
                 k = tuple(sort_value(rec.get(a)) for a in attrs)
                 while o < n_ov and tuple(sort_value(overlay[o].get(a)) for a in attrs) < k:
                     o += 1
-                    yield overlay[o - 1], b - 1, o
+                    yield dict(overlay[o - 1]), b - 1, o
             yield rec, b, o
         while o < n_ov:
             o += 1
-            yield overlay[o - 1], b, o
+            yield dict(overlay[o - 1]), b, o
 
     def page(self, pageno: int, size: int) -> tuple[list[Record], bool]:
         """Records of page ``pageno`` and whether another page follows."""

@@ -78,6 +78,12 @@ def test_select_child_and_dropnulls(shared):
         assert po["poline"] and all(
             set(li) == {"_rowstamp", "polinenum", "orderqty"} for li in po["poline"]
         )
+    star = get(url, "/maximo/api/os/mxapipo", lean="1",
+               **{"oslc.select": "*,poline{*}", "oslc.pageSize": "3"}).json()["member"]  # fmt: skip
+    assert all(po["poline"] and po["changedate"].endswith(":00") for po in star)
+    assert all(None not in po.values() and isinstance(po["_rowstamp"], str) for po in star)
+    bare = get(url, "/maximo/api/os/mxapipo", lean="1", **{"oslc.select": "*"}).json()["member"]
+    assert bare and not any("poline" in po for po in bare)
     sel = {"oslc.select": "wonum,actfinish", "oslc.where": 'status="WAPPR"', "oslc.pageSize": "1"}
     dropped = get(url, lean="1", **sel).json()["member"][0]
     assert "actfinish" not in dropped
