@@ -114,6 +114,7 @@ class Sandbox:
         self._scans: OrderedDict[tuple, Scan] = OrderedDict()
         self._stable: dict[str, tuple[Scan, list[int]]] = {}
         self.fmt = self._formatter()
+        self._date_keys: dict[str, tuple[int, tuple[str, ...]]] = {}
         self.descriptions = {
             name: [(attr, {v: d for v, (_, d) in DOMAINS[dom].items()}) for attr, dom in os.domains.items()]
             for name, os in world.structures.items()
@@ -247,6 +248,14 @@ class Sandbox:
         return sid, scan, page
 
     # --- rendering -----------------------------------------------------------------------------
+    def date_keys(self, table: Table) -> tuple[str, ...]:
+        """The date attributes the table's records carry (cached per table version)."""
+        cached = self._date_keys.get(table.os.name)
+        if cached is None or cached[0] != table.version:
+            keys = tuple(sorted(DATE_ATTRS.intersection(table.attributes())))
+            cached = self._date_keys[table.os.name] = (table.version, keys)
+        return cached[1]
+
     def member(
         self, table: Table, rec: Record, sel: Select | None, base: str, dropnulls: bool
     ) -> Record:
@@ -257,7 +266,7 @@ class Sandbox:
         if sel is None:
             return {"href": href}
         if sel.attrs is None:  # the hot path: render the scan's fresh record in place
-            out = _render_all(rec, sel, dropnulls, os.children, self.fmt)
+            out = _render_all(rec, sel, dropnulls, os.children, self.fmt, self.date_keys(table))
             out["href"] = href
         else:
             out = {"href": href, "_rowstamp": str(rec.get("_rowstamp", ""))}
@@ -278,17 +287,14 @@ def _int(text: str, name: str) -> int:
         ) from None
 
 
-_DATE_KEYS = tuple(sorted(DATE_ATTRS))
-
-
 def _render_all(rec: Record, sel: Select, dropnulls: bool, children: tuple[str, ...],
-                fmt: Any) -> Record:  # fmt: skip
+                fmt: Any, date_keys: tuple[str, ...]) -> Record:  # fmt: skip
     """``oslc.select=*``: ``rec`` itself (a fresh dict) with nulls dropped and dates rendered."""
     kids = {c: rec.pop(c, None) for c in children}
     if dropnulls:
         for k in [k for k, v in rec.items() if v is None]:
             del rec[k]
-    for k in _DATE_KEYS:
+    for k in date_keys:
         v = rec.get(k)
         if type(v) is int:
             rec[k] = fmt(v)
