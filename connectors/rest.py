@@ -21,7 +21,8 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from connectors.http import HttpClient
+from connectors.base import SourceError
+from connectors.http import HttpClient, endpoint_of
 
 TimeFormat = Literal["iso_utc", "iso_offset", "iso_naive", "epoch_ms", "epoch_s"]
 
@@ -47,6 +48,7 @@ class PagingSpec:
     first_page: int = 1
     size_param: str | None = None
     max_size: int = 1000
+    require_records: bool = True  # a body without the records path is an error, not "no records"
 
 
 @dataclass(frozen=True)
@@ -172,9 +174,14 @@ class RestReader:
             body = self.http.get_json(url, params=send)
             if on_page:
                 on_page(body)
-            records = get_path(body, p.records_path) or []
+            records = get_path(body, p.records_path)
+            if records is None and not p.require_records:
+                records = []
             if not isinstance(records, list):
-                raise ValueError(f"{path}: {p.records_path or 'body'} is not a list of records")
+                raise SourceError(
+                    self.http.system, f"GET {endpoint_of(self.http.url(url))}", "invalid body",
+                    f"{p.records_path or 'the body'} is not a list of records",
+                )  # fmt: skip
             if records:
                 yield records
             url, send = self._next(body, path, query, records)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import orjson
 import pytest
 
+from connectors.base import SourceError
 from connectors.http import HttpClient
 from connectors.rest import (
     AuthSpec,
@@ -116,6 +117,15 @@ def test_cursor_paging(server):
     r = reader(server, PagingSpec("cursor", "items", "nextCursor", size_param="limit", max_size=10))
     pages = list(r.pages("/cursor", page_size=500))  # clamped to the maximum of 10
     assert [len(p) for p in pages] == [10, 10, 3] and sum(pages, []) == ROWS
+
+
+def test_a_body_without_the_records_is_a_source_error(server):
+    r = reader(server, PagingSpec("cursor", "records", "nextCursor", size_param="limit"))
+    with pytest.raises(SourceError, match="records is not a list") as exc:
+        list(r.pages("/cursor"))
+    assert exc.value.endpoint == "GET /cursor" and exc.value.system == "demo"
+    lenient = PagingSpec("cursor", "records", "nextCursor", require_records=False)
+    assert list(reader(server, lenient).pages("/cursor")) == []
 
 
 def test_page_paging_and_window_params(server):

@@ -219,6 +219,9 @@ def test_faults_429_with_retry_after_500_and_truncation(sandbox):
     url, _ = sandbox(size=10, fail_500=1.0)
     r = get(url, lean="1")
     assert r.status_code == 500 and r.json()["Error"]["statusCode"] == "500"
+    url, _ = sandbox(size=10, slow=1.0, slow_seconds=0.3)
+    began = time.perf_counter()
+    assert get(url, lean="1").status_code == 200 and time.perf_counter() - began >= 0.3
     url, _ = sandbox(size=10, truncate=1.0)
     with pytest.raises(requests.exceptions.ChunkedEncodingError):
         get(url, lean="1", **{"oslc.select": "*"})
