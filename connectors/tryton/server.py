@@ -49,12 +49,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def write_config(directory: Path, port: int) -> Path:
+def write_config(directory: Path, port: int, max_attempt: int = 5) -> Path:
+    """``max_attempt``: failed logins per name before 429 (each failure sleeps up to 2**n s)."""
     conf = directory / f"trytond-{port}.conf"
     conf.write_text(
         "[database]\nuri = sqlite://\n"
         f"path = {directory}\nlist = True\n"
         f"[web]\nlisten = 127.0.0.1:{port}\n"
+        f"[session]\nmax_attempt = {max_attempt}\n"
     )
     return conf
 
@@ -124,8 +126,8 @@ def setup(directory: Path, db: str, password: str = "admin", fresh: bool = False
     return target
 
 
-def serve_command(directory: Path, db: str, port: int) -> list[str]:
-    conf = write_config(Path(directory).resolve(), port)
+def serve_command(directory: Path, db: str, port: int, max_attempt: int = 5) -> list[str]:
+    conf = write_config(Path(directory).resolve(), port, max_attempt)
     return [_bin("trytond"), "-c", str(conf), "-d", db]
 
 
@@ -171,6 +173,7 @@ def start_tryton(
     password: str = "admin",
     parts: int | None = None,
     fresh: bool = False,
+    max_attempt: int = 5,
 ) -> TrytonHandle:
     """Set up (idempotent, cached), start trytond in the background and optionally seed it.
 
@@ -194,7 +197,7 @@ def start_tryton(
     port = port or free_port()
     log = open(directory / f"{db}-{port}.log", "ab")  # noqa: SIM115 - owned by the process
     proc = subprocess.Popen(
-        serve_command(directory, db, port), stdout=log, stderr=subprocess.STDOUT
+        serve_command(directory, db, port, max_attempt), stdout=log, stderr=subprocess.STDOUT
     )
     log.close()
     url = f"http://127.0.0.1:{port}"

@@ -313,3 +313,54 @@ def test_parts_read_throughput(tryton, capsys):
             f"(cold run {runs[0][1] / runs[0][0]:,.0f}/s); read+map+validate "
             f"{n / with_map:,.0f} records/s"
         )
+
+
+# --- protocol edges --------------------------------------------------------------------------
+
+
+def test_expired_session_logs_in_again(tryton):
+    rpc = TrytonRpc(tryton.url, tryton.db, tryton.user, tryton.password)
+    rpc.login()
+    first = rpc.user_id
+    rpc.http.session.headers["Authorization"] = "Session YWRtaW46MTpub3BlCg=="  # admin:1:nope
+    assert rpc.search_read("company.company", [], ["id"], limit=1)
+    assert (
+        rpc.user_id == first
+        and "YWRtaW46MTpub3BlCg" not in rpc.http.session.headers["Authorization"]
+    )
+    rpc.close()
+
+
+def test_missing_context_is_422(rpc):
+    rpc.login()
+    with pytest.raises(SourceError) as err:
+        rpc._post("model.product.product.search", [[], 0, 1, None])
+    assert err.value.status == 422 and "missing context" in str(err.value)
+
+
+def test_repeated_bad_logins_get_429_and_are_never_retried(tryton):
+    """Tryton counts failed logins per login name; a throwaway name keeps admin usable."""
+    statuses = []
+    for _ in range(4):
+        rpc = TrytonRpc(tryton.url, tryton.db, "ghost-user", "bad")
+        with pytest.raises(SourceError) as err:
+            rpc.login()
+        statuses.append(err.value.status)
+        assert rpc.http.retries == 0 and rpc._login_http.retries == 0
+        rpc.close()
+    assert statuses[0] == 401 and statuses[-1] == 429
+    assert "too many failed logins" in str(err.value)
+
+
+def test_server_cli_setup_copies_the_cached_template(tryton):
+    from connectors.tryton.server import main
+    from connectors.tryton.tests.conftest import cache_dir
+
+    db = f"cli_{tryton.db}"
+    target = cache_dir() / f"{db}.sqlite"
+    try:
+        t0 = time.perf_counter()
+        assert main(["setup", "--dir", str(cache_dir()), "--db", db]) == 0
+        assert target.stat().st_size > 1_000_000 and time.perf_counter() - t0 < 10
+    finally:
+        target.unlink(missing_ok=True)
