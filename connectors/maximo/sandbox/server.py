@@ -4,7 +4,7 @@ Where a client can tell, it behaves like Maximo Manage: ``apikey`` header or que
 Maximo's error JSON otherwise); ``lean=1`` plain JSON, otherwise ``spi:``/``rdf:``/``oslc:`` names;
 ``oslc.select`` (without it members carry only ``href``, as in Maximo), ``oslc.where``,
 ``oslc.orderBy`` (each attribute needs ``+``/``-``; an unencoded ``+`` arrives as a space and is a 400),
-``oslc.pageSize`` (above the maximum: 400, not a cap; absent: auto-paging at 1000), ``pageno``,
+``oslc.pageSize`` (above the maximum: 400, not a cap; absent: auto-paging at min(1000, maximum)), ``pageno``,
 ``collectioncount=1``, ``count=1``, ``stablepaging=1`` (a frozen result set walked forward with
 ``stableId``; the current page may be fetched again, for retries), ``_dropnulls=0``. Error bodies are
 ``{"Error":{"reasonCode","message","statusCode"}}``; the BMXAA codes are representative.
@@ -428,8 +428,8 @@ def make_handler(sb: Sandbox) -> type[BaseHTTPRequestHandler]:
                 scan = sb.scan(table, q, stable=False)
                 return orjson.dumps({"totalCount": scan.count()})
             size_text = q.get("oslc.pageSize")
-            size = AUTO_PAGE if size_text is None else _int(size_text, "oslc.pageSize")
             limit = table.os.max_page_size or sb.max_page_size
+            size = min(AUTO_PAGE, limit) if size_text is None else _int(size_text, "oslc.pageSize")
             if size < 1 or size > limit:
                 raise ApiError(400, "BMXAA9549E", f"The page size {size} is not allowed: it must be between 1 and the maximum page size {limit}.")  # fmt: skip
             sel = parse_select(q["oslc.select"]) if "oslc.select" in q else None

@@ -297,3 +297,26 @@ def test_changes_reach_every_kind_of_key(sandbox):
     stock = get(url, "/maximo/api/os/mxapiinventory", lean="1", **{"oslc.select": "location",
                 "oslc.where": 'itemnum="500000" and siteid="BEDFORD"'}).json()["member"]  # fmt: skip
     assert [s["location"] for s in stock] == ["CENTRAL"]
+
+
+def test_command_line_sandbox(tmp_path: Path):
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [sys.executable, "-m", "connectors.maximo.sandbox", "--port", str(port), "--size", "30",
+           "--apikey", "k1", "--timezone", "Europe/Berlin", "--max-page-size", "10"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).resolve().parents[3])  # fmt: skip
+    try:
+        assert proc.stdout is not None and "Maximo sandbox" in proc.stdout.readline()
+        url = f"http://127.0.0.1:{port}"
+        assert get(url, key="k1", lean="1", **{"oslc.pageSize": "11"}).status_code == 400
+        rows = get(url, key="k1", lean="1", **{"oslc.select": "changedate"}).json()
+        assert rows["member"][0]["changedate"] == "2024-01-01T01:00:00+01:00"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
