@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from include.store import Store
 
@@ -148,7 +149,7 @@ def test_sqlite_loader_gives_up_after_its_busy_timeout(tmp_path: Path) -> None:
     )
     try:
         assert holder.stdout.readline().strip() == "LOCKED"
-        with pytest.raises(Exception, match="database is locked"):
+        with pytest.raises(sa.exc.OperationalError, match="database is locked"):
             impatient.load_batch("c1", WO, [row("a")], synced_at=T1)
     finally:
         holder.wait(timeout=30)
