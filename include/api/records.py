@@ -80,12 +80,22 @@ def list_page(store: Store, connection_id: str, entity: str, q: ListQuery) -> Pa
             total = conn.execute(sa.select(sa.func.count()).where(*scope)).scalar_one()
         if q.cursor_mode:
             return _keyset(conn, dialect, scope, q, total)
-        stmt = (
-            sa.select(*_columns(dialect, q.include_remote_data))
+        # Deferred join: skip the offset over keys only, then fetch the page's documents (the
+        # database would otherwise build every skipped row's JSON text).
+        order = order_by(q, records, dialect)
+        page_keys = (
+            sa.select(records.c.key)
             .where(*scope)
-            .order_by(*order_by(q, records, dialect))
+            .order_by(*order)
             .limit(q.per_page)
             .offset((q.page - 1) * q.per_page)
+            .subquery("page_keys")
+        )
+        stmt = (
+            sa.select(*_columns(dialect, q.include_remote_data))
+            .join(page_keys, records.c.key == page_keys.c.key)
+            .where(records.c.connection_id == connection_id, records.c.entity == entity)
+            .order_by(*order)
         )
         rows = conn.execute(stmt).all()
     remote = q.include_remote_data
