@@ -4,7 +4,8 @@ A company (USD, the admin user and an employee bound to it), technicians, vendor
 addresses, spare parts (template + variant, goods, cost and list prices), a second warehouse,
 storage bins, quantities on hand (supplier -> bin moves, done), purchase orders with lines (some
 confirmed), work centers and a few productions. Creates go in batches of at most 50 records (larger
-calls can fail on SQLite). Deterministic: the same ``parts`` gives the same data.
+calls can fail on SQLite). Deterministic: the same ``parts`` gives the same data. Seeding again
+with a larger ``parts`` tops up: more parts, their stock and another round of purchase orders.
 """
 
 from __future__ import annotations
@@ -203,8 +204,11 @@ def seed_purchases(rpc: TrytonRpc, company: int, currency: int, unit: int, vendo
     return ids
 
 
-def seed_production(rpc: TrytonRpc, company: int, unit: int, products: list[int],
-                    warehouses: list[dict], count: int) -> tuple[list[int], list[int]]:  # fmt: skip
+def seed_production(rpc: TrytonRpc, company: int, unit: int, warehouses: list[dict],
+                    count: int) -> tuple[list[int], list[int]]:  # fmt: skip
+    """Work centers, three producible assemblies and ``count`` productions (once only)."""
+    if _one(rpc, "production.work.center", []) is not None:
+        return [], []
     names = ["CNC Mill 1", "CNC Lathe 2", "Assembly Cell A", "Paint Line", "Packaging Line"]
     centers = _create(rpc, "production.work.center", [{
         "name": n, "warehouse": warehouses[i % len(warehouses)]["id"], "company": company,
@@ -258,7 +262,7 @@ def seed(url: str, db: str, password: str, parts: int = 200, user: str = "admin"
         moves = seed_stock(rpc, company, currency, unit, products[:STOCKED], locations)
         pos = seed_purchases(rpc, company, currency, unit, [v for v in vendors if v], products,
                              max(5, min(60, parts // 20)), locations["warehouses"][0]["id"])  # fmt: skip
-        centers, prods = seed_production(rpc, company, unit, products, locations["warehouses"], 8)
+        centers, prods = seed_production(rpc, company, unit, locations["warehouses"], 8)
         return {
             "parts": len(products), "stock_moves": moves, "purchases": len(pos),
             "work_centers": len(centers), "productions": len(prods),
