@@ -225,7 +225,8 @@ class TrytonRpc:
         fields = list(dict.fromkeys(["id", *fields]))
         last = 0
         while True:
-            page_domain = [*domain, ("id", ">", last)] if domain else [("id", ">", last)]
+            # The caller's domain nested as one sub-domain: a leading "OR" stays its own.
+            page_domain = [list(domain), ("id", ">", last)] if domain else [("id", ">", last)]
             rows = self.search_read(model, page_domain, fields, limit=page_size, context=context)
             if not rows:
                 return

@@ -86,8 +86,8 @@ class TrytonConnector(Connector):
             yield from self._stocks()
             return
         domain = list(spec.get("domain", []))
-        if entity == "vendors":
-            domain += list(self.settings.options.get("vendor_domain", []))
+        if entity == "vendors" and self.settings.options.get("vendor_domain"):
+            domain.append(list(self.settings.options["vendor_domain"]))
         wdom = window_domain(self._naive(window.start), self._naive(window.end))
         if wdom and entity == "purchase-orders":
             # A PO counts as changed when one of its lines changed.
@@ -121,8 +121,8 @@ class TrytonConnector(Connector):
             return
         self._context()
         domain = list(spec.get("domain", []))
-        if entity == "vendors":
-            domain += list(self.settings.options.get("vendor_domain", []))
+        if entity == "vendors" and self.settings.options.get("vendor_domain"):
+            domain.append(list(self.settings.options["vendor_domain"]))
         yield from self.rpc.pages(spec["model"], domain, [], page_size=self.settings.page_size)
 
     def _warehouse_finder(self):

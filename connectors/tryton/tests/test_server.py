@@ -285,6 +285,15 @@ def test_keyset_paging_with_small_pages(tryton):
         assert keys == ids
 
 
+def test_vendor_domain_option_with_or(tryton):
+    vendor_domain = ["OR", ("name", "=", "Fastenal"), ("name", "=", "ABB Service")]
+    options = {"database": tryton.db, "vendor_domain": vendor_domain}
+    with CONNECTOR(settings_for(tryton, options=options)) as conn:
+        names = sorted(v["name"] for v in map_all("vendors", conn.read("vendors", Window())))
+        assert names == ["ABB Service", "Fastenal"]
+        assert len([r for page in conn.read_keys("vendors") for r in page]) == 2
+
+
 def test_statuses(connector):
     codes = [s["code"] for s in connector.statuses("purchase-orders")]
     assert codes[:3] == ["draft", "quotation", "confirmed"]
