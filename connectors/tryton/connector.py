@@ -153,7 +153,7 @@ class TrytonConnector(Connector):
             row["lines"] = by_purchase[row["id"]]
 
     def _stocks(self) -> Iterator[list[dict[str, Any]]]:
-        """Snapshot of quantities on hand per storage location (each location alone, no children)."""
+        """Quantities on hand per storage location, each location alone (no children)."""
         locations = self.rpc.search_read(
             "stock.location", [("type", "=", "storage")], ["left"], limit=100_000
         )

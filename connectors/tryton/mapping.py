@@ -228,6 +228,11 @@ STOCKS = EntityMapping(
     },
 )
 
+
+def _f(names: str) -> list[str]:
+    return names.split()
+
+
 _ADDRESS = ["address.street", "address.city", "address.postal_code", "address.country.code"]
 
 # entity: (mapping, read options). Options: model, domain, fields, context, incremental.
@@ -248,18 +253,10 @@ READS: dict[str, tuple[EntityMapping, dict[str, Any]]] = {
             "model": "stock.location",
             "domain": [("type", "!=", "warehouse")],
             "fields": [
-                "name",
-                "code",
-                "type",
-                "active",
-                "parent",
-                "parent.type",
-                "left",
-                "right",
-                "address",
+                *_f("name code type active parent parent.type left right address"),
                 *_ADDRESS,
                 *STAMPS,
-            ],  # fmt: skip
+            ],
         },
     ),
     "materials": (MATERIALS, {"model": "product.product", "fields": _PRODUCT_FIELDS}),
@@ -281,16 +278,9 @@ READS: dict[str, tuple[EntityMapping, dict[str, Any]]] = {
         {
             "model": "company.employee",
             "fields": [
-                "company",
-                "party",
-                "party.name",
-                "party.code",
-                "party.email",
-                "active",
-                "start_date",
-                "end_date",
+                *_f("company party party.name party.code party.email active start_date end_date"),
                 *STAMPS,
-            ],  # fmt: skip
+            ],
         },
     ),
     "assets": (
@@ -298,17 +288,12 @@ READS: dict[str, tuple[EntityMapping, dict[str, Any]]] = {
         {
             "model": "production.work.center",
             "fields": [
-                "name",
-                "warehouse",
-                "parent",
-                "company",
-                "category",
-                "category.name",
-                "active",
-                "cost_price",
-                "cost_method",
+                *_f(
+                    "name warehouse parent company category category.name active cost_price "
+                    "cost_method"
+                ),
                 *STAMPS,
-            ],  # fmt: skip
+            ],
         },
     ),
     "purchase-orders": (
@@ -316,52 +301,23 @@ READS: dict[str, tuple[EntityMapping, dict[str, Any]]] = {
         {
             "model": "purchase.purchase",
             "fields": [
-                "number",
-                "reference",
-                "description",
-                "state",
-                "party",
-                "company",
-                "currency",
-                "currency.code",
-                "warehouse",
-                "purchase_date",
-                "delivery_date",
-                "untaxed_amount",
-                "tax_amount",
-                "total_amount",
-                "comment",
-                "quoted_by",
-                "confirmed_by",
-                "invoice_method",
-                "shipment_state",
+                *_f(
+                    "number reference description state party company currency currency.code "
+                    "warehouse purchase_date delivery_date untaxed_amount tax_amount total_amount "
+                    "comment quoted_by confirmed_by invoice_method shipment_state"
+                ),
                 *STAMPS,
-            ],  # fmt: skip
+            ],
             "lines": {
                 "model": "purchase.line",
                 "fields": [
-                    "purchase",
-                    "purchase_state",
-                    "sequence",
-                    "type",
-                    "product",
-                    "product.code",
-                    "product.name",
-                    "description",
-                    "quantity",
-                    "actual_quantity",
-                    "unit",
-                    "unit.symbol",
-                    "unit_price",
-                    "amount",
-                    "currency",
-                    "currency.code",
-                    "supplier",
-                    "to_location",
-                    "delivery_date",
-                    "note",
+                    *_f(
+                        "purchase purchase_state sequence type product product.code product.name "
+                        "description quantity actual_quantity unit unit.symbol unit_price amount currency "
+                        "currency.code supplier to_location delivery_date note"
+                    ),
                     *STAMPS,
-                ],  # fmt: skip
+                ],
             },
         },
     ),
@@ -370,24 +326,13 @@ READS: dict[str, tuple[EntityMapping, dict[str, Any]]] = {
         {
             "model": "production",
             "fields": [
-                "number",
-                "reference",
-                "state",
-                "type",
-                "product",
-                "quantity",
-                "unit",
-                "unit.symbol",
-                "warehouse",
-                "location",
-                "work_center",
-                "planned_date",
-                "planned_start_date",
-                "effective_date",
-                "effective_start_date",
-                "company",
+                *_f(
+                    "number reference state type product quantity unit unit.symbol warehouse location "
+                    "work_center planned_date planned_start_date effective_date effective_start_date "
+                    "company"
+                ),
                 *STAMPS,
-            ],  # fmt: skip
+            ],
         },
     ),
 }
