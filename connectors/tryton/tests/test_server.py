@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
+import orjson
 import pytest
 
 from connectors.base import SourceError, Window
@@ -292,6 +293,25 @@ def test_vendor_domain_option_with_or(tryton):
         names = sorted(v["name"] for v in map_all("vendors", conn.read("vendors", Window())))
         assert names == ["ABB Service", "Fastenal"]
         assert len([r for page in conn.read_keys("vendors") for r in page]) == 2
+
+
+def test_pages_are_plain_json(connector):
+    """Pages are staged as JSON lines: no tagged or Python-only values may remain."""
+    for entity in CONNECTOR.entities:
+        page = next(iter(connector.read(entity, Window())))
+        orjson.dumps(page)  # raises on anything that is not plain JSON
+
+        def keys(value):
+            if isinstance(value, dict):
+                yield from value
+                for v in value.values():
+                    yield from keys(v)
+            elif isinstance(value, list):
+                for v in value:
+                    yield from keys(v)
+
+        found = set(keys(page))
+        assert "__class__" not in found and not [k for k in found if k.endswith(".")], entity
 
 
 def test_statuses(connector):

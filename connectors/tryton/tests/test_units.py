@@ -122,3 +122,20 @@ def test_mapping_of_a_recorded_purchase_with_lines():
     assert line.data["purchaseOrderKey"] == rec.key and line.data["materialKey"] == "33"
     assert line.data["lineTotalValue"] == 100.0 and line.data["uomKey"] == "u"
     list_adapter("purchase-orders").validate_python([{**rec.data, "lineItems": [line.data]}])
+
+
+def test_registry_and_connection_config_know_tryton():
+    import json
+
+    from connectors.registry import get_connector
+    from include.config import ConnectionConfig, parse_connections
+
+    assert get_connector("tryton") is CONNECTOR
+    entry = {
+        "id": "plant-erp", "customer": "acme", "system": "tryton", "airflow_conn_id": "tryton_acme",
+        "entities": ["materials", "purchase-orders"], "options": {"database": "millwright"},
+    }  # fmt: skip
+    (cfg,) = parse_connections(json.dumps([entry]))
+    assert isinstance(cfg, ConnectionConfig) and cfg.selected_entities() == entry["entities"]
+    (bad,) = parse_connections(json.dumps([{**entry, "entities": ["meters"]}]))
+    assert "meters not supported by tryton" in str(bad)
