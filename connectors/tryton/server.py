@@ -155,6 +155,7 @@ class TrytonHandle:
     process: subprocess.Popen
     user: str = "admin"
     timings: dict[str, float] = field(default_factory=dict)
+    config: Path | None = None  # the per-port trytond config, removed on stop
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -164,6 +165,8 @@ class TrytonHandle:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
+        if self.config is not None:
+            self.config.unlink(missing_ok=True)
 
 
 def start_tryton(
@@ -201,7 +204,8 @@ def start_tryton(
     )
     log.close()
     url = f"http://127.0.0.1:{port}"
-    handle = TrytonHandle(url, db, password, proc, timings=timings)
+    conf = directory / f"trytond-{port}.conf"
+    handle = TrytonHandle(url, db, password, proc, timings=timings, config=conf)
     try:
         t1 = time.perf_counter()
         wait_ready(url, db, proc=proc)
