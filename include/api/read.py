@@ -208,6 +208,20 @@ def integrations_router() -> APIRouter:
         cfg = request.app.state.config_provider(connection_id)
         return {"data": integration_status(request.app.state.store, connection_id, cfg)}
 
+    @router.delete("/current", summary="Disconnect this connection with its own token")
+    def disconnect_current(request: Request, connection_id: str = Connection) -> dict:
+        """Makini's verb: the token revokes itself; syncs stop; data stays until purged."""
+        lifecycle = getattr(request.app.state, "lifecycle", None)
+        if lifecycle is None:
+            raise ApiError(501, "connection management is not enabled on this server", {})
+        from include.lifecycle import LifecycleError
+
+        try:
+            lifecycle.disconnect(connection_id, f"token:{connection_id}")
+        except LifecycleError as exc:
+            raise ApiError(exc.status, exc.message, {exc.field: [exc.message]}) from None
+        return {"data": {"id": connection_id, "status": "disconnected"}}
+
     return router
 
 

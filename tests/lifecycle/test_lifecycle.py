@@ -240,3 +240,18 @@ def test_variable_cas_retries_then_409_without_changes(client, store, airflow, m
     r = client.post("/api/system/connections", json=new_body(), headers=HEADERS)
     assert r.status_code == 409 and "keeps changing" in r.json()["message"]
     assert snapshot(store, airflow) == before
+
+
+def test_connection_disconnects_itself_with_its_own_token(client, store, airflow):
+    """Makini's `DELETE /api/integrations/current`: the token's own connection, nothing else."""
+    c = create(client)
+    other = create(client)
+    parse(airflow)
+    client.post("/api/system/settle", headers=HEADERS)
+    token = {"Authorization": f"Bearer {c['access_token']}"}
+    r = client.delete("/api/integrations/current", headers=token)
+    assert r.status_code == 200 and r.json()["data"]["status"] == "disconnected"
+    assert read_api(client, c["access_token"]).status_code == 401
+    assert airflow.dag_state(f"sync__{c['key']}").is_paused is True
+    assert read_api(client, other["access_token"]).status_code == 200
+    assert client.delete("/api/integrations/current", headers=token).status_code == 401
