@@ -213,7 +213,7 @@ def integrations_router() -> APIRouter:
         """Makini's verb: the token revokes itself; syncs stop; data stays until purged."""
         lifecycle = getattr(request.app.state, "lifecycle", None)
         if lifecycle is None:
-            raise ApiError(501, "connection management is not enabled on this server", {})
+            raise ApiError(405, "connection management is not enabled on this server", {})
         from include.lifecycle import LifecycleError
 
         try:
