@@ -1,6 +1,9 @@
 """Run the API standalone: ``python -m include.api [--host 127.0.0.1] [--port 8000]``.
 
-The store comes from ``MILLWRIGHT_STORE_URL`` (else SQLite under ``MILLWRIGHT_HOME``).
+The store comes from ``MILLWRIGHT_STORE_URL`` (else SQLite under ``MILLWRIGHT_HOME``). The full
+app is served: the read API, the admin API (``/api/system/*``) and the dashboard; the admin side reaches
+Airflow through its REST API (``MILLWRIGHT_AIRFLOW_URL`` + ``MILLWRIGHT_AIRFLOW_USER``/``_PASSWORD``
+or ``_TOKEN``). ``--read-only`` serves the read API alone, e.g. for read replicas scaled out.
 """
 
 from __future__ import annotations
@@ -10,6 +13,9 @@ import argparse
 import uvicorn
 
 from include.api.app import create_app
+from include.api.plugin_parts import build_app
+
+_READ_ONLY = False
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -18,7 +24,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--workers", type=int, default=1, help="threads are per process")
     parser.add_argument("--log-level", default="warning")
+    parser.add_argument("--read-only", action="store_true", help="no admin API or dashboard")
     args = parser.parse_args(argv)
+    global _READ_ONLY
+    _READ_ONLY = args.read_only
     if args.workers > 1:
         uvicorn.run(
             "include.api.__main__:app_factory",
@@ -29,11 +38,11 @@ def main(argv: list[str] | None = None) -> None:
             log_level=args.log_level,
         )
     else:
-        uvicorn.run(create_app(), host=args.host, port=args.port, log_level=args.log_level)
+        uvicorn.run(app_factory(), host=args.host, port=args.port, log_level=args.log_level)
 
 
 def app_factory():  # noqa: ANN201 (uvicorn --factory target)
-    return create_app()
+    return create_app() if _READ_ONLY else build_app()
 
 
 if __name__ == "__main__":
