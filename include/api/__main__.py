@@ -9,13 +9,12 @@ or ``_TOKEN``). ``--read-only`` serves the read API alone, e.g. for read replica
 from __future__ import annotations
 
 import argparse
+import os
 
 import uvicorn
 
 from include.api.app import create_app
 from include.api.plugin_parts import build_app
-
-_READ_ONLY = False
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -26,8 +25,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--log-level", default="warning")
     parser.add_argument("--read-only", action="store_true", help="no admin API or dashboard")
     args = parser.parse_args(argv)
-    global _READ_ONLY
-    _READ_ONLY = args.read_only
+    if args.read_only:  # an env var, so that worker processes see it too
+        os.environ["MILLWRIGHT_API_READ_ONLY"] = "1"
     if args.workers > 1:
         uvicorn.run(
             "include.api.__main__:app_factory",
@@ -42,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def app_factory():  # noqa: ANN201 (uvicorn --factory target)
-    return create_app() if _READ_ONLY else build_app()
+    return create_app() if os.environ.get("MILLWRIGHT_API_READ_ONLY") == "1" else build_app()
 
 
 if __name__ == "__main__":
