@@ -159,6 +159,7 @@ class Sandbox:
             text = memo[epoch] = d + clock[sec] + off[1]
             return text
 
+        fmt.memo = memo  # type: ignore[attr-defined]  # callers in hot loops probe it first
         return fmt
 
     def _time_key(self, epoch: int) -> float:
@@ -326,18 +327,39 @@ def _project(out: Record, rec: Record, sel: Select, dropnulls: bool, children: t
         else:
             out.update({k: v for k, v in rec.items() if k not in children})
         out["_rowstamp"] = str(rec.get("_rowstamp", ""))  # as a string, like Maximo
-    else:
-        for k in sel.attrs:
-            if k in children:
-                continue
-            v = rec.get(k)
-            if v is not None or not dropnulls:
-                out[k] = v
+    else:  # the connectors' hot path: an explicit attribute list, planned once per select
+        attrs, dates = _plan(sel.attrs, children)
+        get = rec.get
+        if dropnulls:
+            for k in attrs:
+                v = get(k)
+                if v is not None:
+                    out[k] = v
+        else:
+            for k in attrs:
+                out[k] = get(k)
+        memo = getattr(fmt, "memo", None) or {}
+        for k in dates:
+            v = out.get(k)
+            if type(v) is int:
+                out[k] = memo.get(v) or fmt(v)
+        if sel.children:
+            _project_children(out, rec, sel, dropnulls, fmt)
+        return
     for k in DATE_ATTRS.intersection(out):
         v = out[k]
         if type(v) is int:
             out[k] = fmt(v)
     _project_children(out, rec, sel, dropnulls, fmt)
+
+
+@lru_cache(maxsize=256)
+def _plan(
+    attrs: frozenset[str], children: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(selected plain attributes, the date attributes among them) for an explicit select."""
+    plain = tuple(sorted(a for a in attrs if a not in children))
+    return plain, tuple(a for a in plain if a in DATE_ATTRS)
 
 
 def namespaced(value: Any) -> Any:
