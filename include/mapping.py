@@ -28,7 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from include.keys import key_part, make_key
-from include.timeutil import to_utc_iso
+from include.timeutil import to_utc_iso, utc_iso_converter
 
 Getter = Callable[[dict], Any]
 Mapper = Callable[[dict], Any]
@@ -196,6 +196,7 @@ class CompiledMapping:
         updated = mapping.updated or (
             {"ts": version} if version and mapping.version_is_time else None
         )
+        self._updated_spec = updated
         self._updated = compile_spec("updatedAt", updated, tz) if updated else None
         self._created = compile_spec("createdAt", mapping.created, tz) if mapping.created else None
         self._deleted = compile_spec("deletedAt", mapping.deleted, tz) if mapping.deleted else None
@@ -205,48 +206,141 @@ class CompiledMapping:
             for child, (path, cm) in mapping.children.items()
         }
 
-        self._data = self._codegen()
+        self._row = self._codegen(tz)
 
-    def _codegen(self) -> Callable[[dict], dict[str, Any]]:
-        """Generate one straight-line function for the data fields: plain copies become inline
-        ``r.get(...)`` and everything else one call, with no per-field loop (mapping is hot)."""
-        ns: dict[str, Any] = {}
-        lines = ["def _data(r):", "    d = {}", "    _get = r.get"]
-        fields = [*self._fields]
-        specs = dict(self.mapping.fields)
-        for i, (name, fn) in enumerate(fields):
-            spec = specs.get(name)
-            if isinstance(spec, str) and "." not in spec:
-                lines.append(f"    v = _get({spec!r})")
+    def _codegen(self, tz: ZoneInfo) -> Callable[[dict], tuple]:
+        """Generate one straight-line function ``raw -> (key, remote_id, version, data)`` (mapping
+        is hot): plain copies, references, times and ``str`` coercions are inlined, with bounded
+        memo dicts for reference parts and times (sources repeat sites, statuses, change times);
+        everything else is one call. Same values, field order and errors as the specs' functions."""
+        m = self.mapping
+        ns: dict[str, Any] = {"MappingError": MappingError, "_kp": key_part}
+        kp_cache: dict[Any, str] = {}
+        ns["_kc"] = kp_cache
+
+        def kp_cached(x: Any) -> str | None:
+            v = key_part(x)
+            if v is not None and x.__class__ is str:
+                if len(kp_cache) >= 1 << 16:
+                    kp_cache.clear()
+                kp_cache[x] = v
+            return v
+
+        ns["_kpc"] = kp_cached
+        conv = utc_iso_converter(tz)
+        ns["_tc"], ns["_tconv"] = conv.cache, conv  # type: ignore[attr-defined]
+        lines = ["def _row(r):", "    _get = r.get"]
+        counter = iter(range(1 << 30))
+
+        def get_expr(path: str) -> str:
+            if "." not in path:
+                return f"_get({path!r})"
+            name = f"g{next(counter)}"
+            ns[name] = _getter(path)
+            return f"{name}(r)"
+
+        def part(var: str, path: str, cached: bool = True) -> None:
+            """``var`` = the escaped key part at ``path`` (None when missing or blank)."""
+            lines.append(f"    x = {get_expr(path)}")
+            if cached:
+                lines.append(f"    {var} = _kc.get(x) if x.__class__ is str else None")
+                lines.append(f"    if {var} is None and x is not None: {var} = _kpc(x)")
             else:
-                ns[f"f{i}"] = fn
-                lines.append(f"    v = f{i}(r)")
+                lines.append(f"    {var} = None if x is None else _kp(x)")
+
+        def key_expr(var: str, paths: Any, cached: bool = True) -> None:
+            names = []
+            for j, path in enumerate(paths):
+                part(f"p{j}", path, cached)
+                names.append(f"p{j}")
+            if not names:
+                lines.append(f"    {var} = None")
+                return
+            cond = " and ".join(f"{n} is not None" for n in names)
+            joined = " + ':' + ".join(names)
+            lines.append(f"    {var} = ({joined}) if {cond} else None")
+
+        def ts_expr(var: str, name: str, path: str) -> None:
+            lines.append(f"    x = {get_expr(path)}")
+            lines.append(f"    {var} = _tc.get(x) if x.__class__ is str else None")
+            lines.append(f"    if {var} is None and x is not None and x != '':")
+            lines.append("        try:")
+            lines.append(f"            {var} = _tconv(x)")
+            lines.append("        except ValueError:")
+            lines.append(
+                f"            raise MappingError({name + ': not a date/time: '!r} + repr(x)) from None"
+            )
+
+        def value(var: str, name: str, spec: Any, fn: Mapper) -> None:
+            if isinstance(spec, str):
+                lines.append(f"    {var} = {get_expr(spec)}")
+            elif isinstance(spec, dict) and len(spec) == 1 and isinstance(spec.get("ts"), str):
+                ts_expr(var, name, spec["ts"])
+            elif (
+                isinstance(spec, dict)
+                and len(spec) == 1
+                and isinstance(spec.get("ref"), list | tuple)
+            ):
+                if len(spec["ref"]) == 1:
+                    part(var, spec["ref"][0])
+                else:
+                    key_expr(var, spec["ref"])
+            elif isinstance(spec, dict) and len(spec) == 1 and isinstance(spec.get("str"), str):
+                lines.append(f"    x = {get_expr(spec['str'])}")
+                lines.append(
+                    f"    {var} = None if x is None or x == '' else (x if x.__class__ is str else str(x))"
+                )
+            else:
+                fname = f"f{next(counter)}"
+                ns[fname] = fn
+                lines.append(f"    {var} = {fname}(r)")
+
+        key_expr("key", m.key, cached=False)
+        names = ", ".join(m.key)
+        lines.append("    if key is None:")
+        lines.append(
+            f"        raise MappingError({'key: natural key (' + names + ') is missing'!r})"
+        )
+        lines.append("    d = {'key': key}")
+        for name, fn in self._fields:
+            value("v", name, m.fields[name], fn)
             lines.append(f"    if v is not None: d[{name!r}] = v")
         for j, (_name, get) in enumerate(self._custom):
             ns[f"c{j}"] = get
         custom = ", ".join(f"{n!r}: c{j}(r)" for j, (n, _) in enumerate(self._custom))
         lines.append(f"    d['customFields'] = {{{custom}}}")
-        for attr, name in (
-            ("_created", "createdAt"),
-            ("_updated", "updatedAt"),
-            ("_deleted", "deletedAt"),
+        version_is_updated = m.version is not None and m.version_is_time and not m.updated
+        for spec, name in (
+            (m.created, "createdAt"),
+            (self._updated_spec, "updatedAt"),
+            (m.deleted, "deletedAt"),
         ):
-            if getattr(self, attr):
-                ns[attr] = getattr(self, attr)
-                lines.append(f"    d[{name!r}] = {attr}(r)")
-        lines.append("    return d")
-        exec(compile("\n".join(lines), f"<mapping {self.mapping.key}>", "exec"), ns)  # noqa: S102
-        return ns["_data"]
+            if spec:
+                value("v", name, spec, compile_spec(name, spec, tz))
+                lines.append(f"    d[{name!r}] = v")
+        if m.version is None:
+            lines.append("    ver = None")
+        elif version_is_updated:
+            lines.append("    ver = d['updatedAt']")
+        else:
+            ns["_version"] = self._version
+            lines.append("    ver = _version(r)")
+        if m.remote_id:
+            lines.append(f"    rid = {get_expr(m.remote_id)}")
+            lines.append("    if rid is not None and rid.__class__ is not str: rid = str(rid)")
+        else:
+            lines.append("    rid = None")
+        lines.append("    return key, rid, ver, d")
+        code = "\n".join(lines)
+        exec(compile(code, f"<mapping {m.key}>", "exec"), ns)  # noqa: S102
+        return ns["_row"]
 
     def key_of(self, raw: dict) -> str | None:
         return make_key([g(raw) for g in self._key])
 
+    def row(self, raw: dict) -> tuple[str, str | None, str | None, dict[str, Any]]:
+        """``(key, remote_id, version, data)``: the pipeline's hot path; raises MappingError."""
+        return self._row(raw)
+
     def __call__(self, raw: dict) -> MappedRecord:
-        key = self.key_of(raw)
-        if key is None:
-            names = ", ".join(self.mapping.key)
-            raise MappingError(f"key: natural key ({names}) is missing")
-        data = {"key": key, **self._data(raw)}
-        version = self._version(raw) if self._version else None
-        rid = self._remote_id(raw) if self._remote_id else None
-        return MappedRecord(key, None if rid is None else str(rid), version, data)
+        return MappedRecord(*self._row(raw))

@@ -71,6 +71,75 @@ def _str_to_utc_iso(value: str, tz: ZoneInfo | None) -> str | None:
     return format_utc(parse_datetime(value, tz))
 
 
+_fromisoformat = datetime.fromisoformat
+
+
+def utc_iso_converter(tz: ZoneInfo | None = None, cache_size: int = 1 << 16):
+    """A fast ``value -> to_utc_iso(value, tz)`` for one zone, for hot loops (the mapping).
+
+    ISO strings take a short path (``fromisoformat`` + ``astimezone``, the same steps as
+    `parse_datetime` + `format_utc`); results of strings are memoised in a bounded dict, which the
+    generated mapping code probes inline (``conv.cache``) before calling. Raises ValueError like
+    `parse_datetime`.
+    """
+    cache: dict[str, str] = {}
+    hours: dict[str, str] = {}  # "YYYY-MM-DDTHH" + offset -> the UTC "YYYY-MM-DDTHH"
+    zone_ = tz or UTC
+
+    def conv(value: object) -> str | None:
+        if value.__class__ is not str:
+            return format_utc(parse_datetime(value, tz))
+        out = cache.get(value)  # type: ignore[call-overload]
+        if out is not None:
+            return out
+        text: str = value  # type: ignore[assignment]
+        if (  # ISO with a whole-hour offset: convert the hour once, keep minutes and seconds
+            len(text) == 25
+            and text[22:] == ":00"
+            and text[19] in "+-"
+            and text[13] == ":"
+            and text[16] == ":"
+            and text[14:16].isdigit()
+            and text[17:19].isdigit()
+            and text[14:16] < "60"
+            and text[17:19] < "60"
+        ):
+            hour_key = text[:13] + text[19:]
+            prefix = hours.get(hour_key)
+            if prefix is None:
+                try:
+                    dt = _fromisoformat(text[:13] + ":00:00" + text[19:])
+                except ValueError:
+                    dt = None
+                if dt is not None:
+                    prefix = dt.astimezone(UTC).isoformat()[:13]
+                    if len(hours) >= cache_size:
+                        hours.clear()
+                    hours[hour_key] = prefix
+            if prefix is not None:
+                out = prefix + text[13:19] + "Z"
+        if out is None and len(text) >= 19 and text[10] == "T" and text[4] == "-":
+            try:
+                dt = _fromisoformat(text)
+            except ValueError:
+                dt = None
+            if dt is not None:
+                if dt.tzinfo is None:
+                    dt = dt.replace(tzinfo=zone_)
+                out = dt.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
+        if out is None:
+            out = format_utc(parse_datetime(text, tz))
+            if out is None:
+                return None
+        if len(cache) >= cache_size:
+            cache.clear()
+        cache[text] = out
+        return out
+
+    conv.cache = cache  # type: ignore[attr-defined]
+    return conv
+
+
 def to_utc_iso(value: object, tz: ZoneInfo | None = None) -> str | None:
     """Parse a source time and format it as stored (`format_utc(parse_datetime(...))`).
 
