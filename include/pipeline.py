@@ -6,6 +6,12 @@ Each step is idempotent and passes a small summary (paths and counts) to the nex
 - `map_pages` maps and validates each page into ``mapped.jsonl`` and quarantines what fails;
 - `load` upserts ``mapped.jsonl`` in bounded batches and advances the cursor with the last batch.
 
+Hot-path choices (see docs/BENCHMARKS.md): extract fetches the next page in a background thread
+while it writes the current one; ``mapped.jsonl`` holds each record's ``data`` and ``raw`` already
+serialised, so load never decodes or re-encodes them; pages are validated with a validator that
+builds no model instances; load prepares the next batch while a writer thread runs the current
+one in the database.
+
 Staging paths may be `pathlib.Path` or `airflow.sdk.ObjectStoragePath` (anything with ``/``,
 ``open``, ``mkdir``), so the same code stages to a local disk or to object storage.
 """
@@ -13,9 +19,12 @@ Staging paths may be `pathlib.Path` or `airflow.sdk.ObjectStoragePath` (anything
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -25,8 +34,8 @@ from pydantic import ValidationError
 from connectors.base import Connector, Window
 from include.config import ConnectionConfig
 from include.keys import make_key
-from include.mapping import CompiledMapping, MappedRecord, MappingError
-from include.model import CHILD_ENTITIES, list_adapter
+from include.mapping import CompiledMapping, MappingError
+from include.model import CHILD_ENTITIES, list_adapter, page_checker
 from include.store import LoadRow, LoadStats, QuarantineItem, Store, SyncRun
 from include.timeutil import format_utc, parse_datetime, utcnow, zone
 
@@ -99,7 +108,7 @@ def extract(connector: Connector, entity: str, window: Window, out_dir: StagingP
     pages = records = 0
     started = time.monotonic()
     with path.open("wb") as fh:
-        for page in connector.read(entity, window):
+        for page in prefetch(connector.read(entity, window)):
             fh.write(orjson.dumps(page))
             fh.write(b"\n")
             pages += 1
@@ -116,6 +125,50 @@ def extract(connector: Connector, entity: str, window: Window, out_dir: StagingP
         "window": window_to_dict(window),
         "full": window.is_full,
     }
+
+
+_DONE = object()
+
+
+def prefetch(pages: Iterable[Any], depth: int = 2) -> Iterator[Any]:
+    """Iterate ``pages`` in a background thread, at most ``depth`` pages ahead (bounded memory):
+    the next request is in flight while the caller writes the current page. Exceptions are
+    re-raised in the caller; stopping early (an error, ``close()``) stops the thread."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for page in pages:
+                if not put((page, None)):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            put((_DONE, exc))
+            return
+        put((_DONE, None))
+
+    worker = threading.Thread(target=run, name="mw-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, exc = q.get()
+            if item is _DONE:
+                if exc is not None:
+                    raise exc
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 def iter_lines(path: StagingPath) -> Iterator[Any]:
@@ -145,66 +198,110 @@ def _validation_reason(exc: ValidationError) -> str:
 
 @dataclass
 class _PageResult:
+    """``rows``: ``[entity, key, remote_id, version, parent_key, updatedAt, createdAt, deletedAt,
+    data, raw]`` with ``data``/``raw`` as JSON bytes; ``keys``: the natural key of every record of
+    the page that has one, quarantined or not (what a full read lists for reconciliation)."""
+
     rows: list[list[Any]]
     quarantine: list[QuarantineItem]
-
-
-def _row(entity: str, rec: MappedRecord, raw: Any, parent: str | None) -> list[Any]:
-    d = rec.data
-    return [
-        entity,
-        rec.key,
-        rec.remote_id,
-        rec.version,
-        parent,
-        d.get("updatedAt"),
-        d.get("createdAt"),
-        d.get("deletedAt"),
-        d,
-        raw,
-    ]
+    keys: list[str] = field(default_factory=list)
+    statuses: set[str] = field(default_factory=set)
 
 
 def map_page(entity: str, cm: CompiledMapping, page: list[dict]) -> _PageResult:
     """Map and validate one page; records that fail go to the quarantine list with the reason."""
-    good: list[tuple[MappedRecord, dict, list[tuple[str, MappedRecord, dict]]]] = []
+    good: list[tuple[str, str | None, str | None, dict, dict, list | None]] = []
     quarantine: list[QuarantineItem] = []
+    keys: list[str] = []
+    row_of = cm.row
+    kids_specs = [
+        (child_entity, get_list, ccm, CHILD_ENTITIES[child_entity])
+        for child_entity, (get_list, ccm) in cm.children.items()
+    ]
     for raw in page:
         try:
-            rec = cm(raw)
-            children = []
-            for child_entity, (get_list, ccm) in cm.children.items():
-                _, list_field, parent_field = CHILD_ENTITIES[child_entity]
-                mapped_children = []
-                for item in get_list(raw) or []:
-                    child = ccm(item)
-                    child.data.setdefault(parent_field, rec.key)
-                    children.append((child_entity, child, item))
-                    mapped_children.append(child.data)
-                rec.data[list_field] = mapped_children
-            good.append((rec, raw, children))
+            key, rid, version, data = row_of(raw)
+            kids = None
+            if kids_specs:
+                kids = []
+                for child_entity, get_list, ccm, (_, list_field, parent_field) in kids_specs:
+                    mapped_children = []
+                    for item in get_list(raw) or []:
+                        child = ccm(item)
+                        child.data.setdefault(parent_field, key)
+                        kids.append((child_entity, child, item))
+                        mapped_children.append(child.data)
+                    data[list_field] = mapped_children
+            good.append((key, rid, version, data, raw, kids))
+            keys.append(key)
         except MappingError as exc:
-            quarantine.append(QuarantineItem(cm.key_of(raw), orjson.dumps(raw).decode(), str(exc)))
+            qkey = cm.key_of(raw)
+            if qkey:
+                keys.append(qkey)
+            quarantine.append(QuarantineItem(qkey, orjson.dumps(raw).decode(), str(exc)))
     if good:
-        adapter = list_adapter(entity)
-        try:
-            adapter.validate_python([g[0].data for g in good])
+        try:  # one call per page; only a failing page is re-checked record by record
+            page_checker(entity).validate_python([g[3] for g in good])
         except ValidationError:
+            adapter = list_adapter(entity)
             kept = []
             for g in good:
                 try:
-                    adapter.validate_python([g[0].data])
+                    adapter.validate_python([g[3]])
                     kept.append(g)
                 except ValidationError as exc:
-                    raw_json = orjson.dumps(g[1]).decode()
-                    quarantine.append(QuarantineItem(g[0].key, raw_json, _validation_reason(exc)))
+                    raw_json = orjson.dumps(g[4]).decode()
+                    quarantine.append(QuarantineItem(g[0], raw_json, _validation_reason(exc)))
             good = kept
+    dumps = orjson.dumps
     rows: list[list[Any]] = []
-    for rec, raw, children in good:
-        rows.append(_row(entity, rec, raw, None))
-        for child_entity, child, item in children:
-            rows.append(_row(child_entity, child, item, rec.key))
-    return _PageResult(rows, quarantine)
+    statuses: set[str] = set()
+    for key, rid, version, d, raw, kids in good:
+        rows.append([
+            entity, key, rid, version, None, d.get("updatedAt"), d.get("createdAt"),
+            d.get("deletedAt"), dumps(d), dumps(raw),
+        ])  # fmt: skip
+        status = d.get("status")
+        if status and isinstance(status, str):
+            statuses.add(status)
+        for child_entity, child, item in kids or ():
+            c = child.data
+            rows.append([
+                child_entity, child.key, child.remote_id, child.version, key, c.get("updatedAt"),
+                c.get("createdAt"), c.get("deletedAt"), dumps(c), dumps(item),
+            ])  # fmt: skip
+    return _PageResult(rows, quarantine, keys, statuses)
+
+
+def write_rows(fh: Any, rows: Sequence[list[Any]]) -> None:
+    """Append one page of rows to ``mapped.jsonl``: per row ``<JSON of the first 8 fields>\\t
+    <data JSON>\\t<raw JSON>\\n`` (orjson never emits a raw tab or newline), then an empty
+    line ending the page. ``data``/``raw`` pass through as bytes: load never re-encodes them."""
+    dumps = orjson.dumps
+    parts = []
+    for r in rows:
+        parts += (dumps(r[:8]), b"\t", r[8], b"\t", r[9], b"\n")
+    parts.append(b"\n")
+    fh.write(b"".join(parts))
+
+
+def iter_mapped(path: StagingPath) -> Iterator[list[list[Any]]]:
+    """Pages of rows from ``mapped.jsonl`` (see `write_rows`), ``data``/``raw`` as JSON text."""
+    loads = orjson.loads
+    with path.open("rb") as fh:
+        page: list[list[Any]] = []
+        for line in fh:
+            if line == b"\n":
+                yield page
+                page = []
+                continue
+            head, data, raw = line.rstrip(b"\n").split(b"\t", 2)
+            row = loads(head)
+            row.append(data.decode())
+            row.append(raw.decode())
+            page.append(row)
+        if page:
+            yield page
 
 
 def map_pages(
@@ -223,18 +320,22 @@ def map_pages(
     pages_path = to_path(extracted["path"])
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "mapped.jsonl"
+    keys_path = out_dir / "keys.txt"
     mapped = quarantined = 0
     max_updated: str | None = None
+    statuses: set[str] = set()
     started = time.monotonic()
-    with path.open("wb") as fh:
+    with path.open("wb") as fh, keys_path.open("wb") as kfh:
         for page in iter_lines(pages_path):
             result = map_page(entity, cm, page)
             if result.quarantine:
                 store.quarantine_add(cfg.id, entity, run_id, result.quarantine)
                 quarantined += len(result.quarantine)
             if result.rows:
-                fh.write(orjson.dumps(result.rows))
-                fh.write(b"\n")
+                write_rows(fh, result.rows)
+            if result.keys:  # one JSON list of keys per page, for reconciliation
+                kfh.write(orjson.dumps(result.keys) + b"\n")
+            statuses |= result.statuses
             for row in result.rows:
                 if row[0] == entity:
                     mapped += 1
@@ -248,9 +349,11 @@ def map_pages(
     return {
         **extracted,
         "mapped_path": str(path),
+        "keys_path": str(keys_path),
         "mapped": mapped,
         "quarantined": quarantined,
         "max_updated": max_updated,
+        "statuses": sorted(statuses),
     }
 
 
@@ -262,22 +365,18 @@ def _default_path_factory(like: StagingPath) -> Callable[[str], StagingPath]:
 # ---------------------------------------------------------------- load
 
 
+def _json_text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bytes | bytearray):
+        return value.decode()
+    return orjson.dumps(value).decode()
+
+
 def _load_rows(rows: Sequence[list[Any]]) -> list[LoadRow]:
-    dumps = orjson.dumps
-    return [
-        LoadRow(
-            key=r[1],
-            remote_id=r[2],
-            version=r[3],
-            parent_key=r[4],
-            updated_at=r[5],
-            created_at=r[6],
-            deleted_at=r[7],
-            data=dumps(r[8]).decode(),
-            raw=dumps(r[9]).decode(),
-        )
-        for r in rows
-    ]
+    """Rows of `map_page` / `iter_mapped` as `LoadRow`s (``data``/``raw`` as JSON text)."""
+    text = _json_text
+    return [LoadRow(r[1], r[2], r[3], text(r[8]), text(r[9]), r[4], r[5], r[6], r[7]) for r in rows]
 
 
 def load(
@@ -301,13 +400,13 @@ def load(
     total = LoadStats(0, 0, 0)
     child_totals: dict[str, LoadStats] = {}
     cursor = mapped.get("max_updated") if incremental else None
-    statuses: set[str] = set()
+    statuses: set[str] = set(mapped.get("statuses") or ())
     pending: dict[str, list[list[Any]]] = {}
     pending_count = 0
 
-    def flush(final: bool) -> None:
-        nonlocal total, pending, pending_count
-        parent_rows = pending.pop(entity, [])
+    def flush(batch: dict[str, list[list[Any]]], final: bool) -> None:
+        nonlocal total
+        parent_rows = batch.pop(entity, [])
         if parent_rows or final:
             stats = store.load_batch(
                 cfg.id, entity, _load_rows(parent_rows), synced_at=synced_at,
@@ -315,7 +414,7 @@ def load(
             )  # fmt: skip
             total = _add(total, stats)
         parent_keys = [r[1] for r in parent_rows]
-        for child_entity, rows in pending.items():
+        for child_entity, rows in batch.items():
             stats = store.load_batch(
                 cfg.id, child_entity, _load_rows(rows), synced_at=synced_at, guard=guard
             )
@@ -324,23 +423,31 @@ def load(
                 cfg.id, child_entity, [[r[1] for r in rows]],
                 deleted_at=synced_at, parent_keys=parent_keys,
             )  # fmt: skip
-        pending, pending_count = {}, 0
 
-    for page_rows in iter_lines(path_factory(mapped["mapped_path"])):
-        for row in page_rows:
-            pending.setdefault(row[0], []).append(row)
-            if row[0] == entity and row[8].get("status"):
-                statuses.add(row[8]["status"])
-        pending_count += len(page_rows)
-        if pending_count >= batch_size:
-            flush(final=False)
-    flush(final=True)
+    # One writer thread runs the batches in order (at most one in flight, one being read: bounded
+    # memory) while this thread reads the next; the database releases the GIL while it works.
+    with ThreadPoolExecutor(1, thread_name_prefix="mw-load") as writer:
+        in_flight: Future | None = None
+        for page_rows in iter_mapped(path_factory(mapped["mapped_path"])):
+            for row in page_rows:
+                pending.setdefault(row[0], []).append(row)
+            pending_count += len(page_rows)
+            if pending_count >= batch_size:
+                if in_flight is not None:
+                    in_flight.result()
+                in_flight = writer.submit(flush, pending, False)
+                pending, pending_count = {}, 0
+        if in_flight is not None:
+            in_flight.result()
+        writer.submit(flush, pending, True).result()
 
     deleted = 0
     if mapped.get("full") and mapped.get("path"):
         deleted = reconcile_from_pages(store, cfg, entity, mapped, path_factory, synced_at)
     if statuses:
-        rows = [{"key": make_key([s]), "name": s, "code": s, "isActive": True} for s in statuses]
+        rows = [
+            {"key": make_key([s]), "name": s, "code": s, "isActive": True} for s in sorted(statuses)
+        ]
         store.upsert_statuses(cfg.id, entity, rows)
 
     summary = {
@@ -399,6 +506,13 @@ def reconcile_from_pages(
     deleted_at: str,
 ) -> int:
     """After a complete full read: soft-delete stored records whose keys were not in it."""
+    if extracted.get("keys_path"):  # written by map_pages: no second decode of every page
+
+        def batches() -> Iterator[list[str]]:
+            yield from iter_lines(path_factory(extracted["keys_path"]))
+
+        return store.reconcile(cfg.id, entity, batches(), deleted_at=deleted_at)
+
     from connectors.registry import get_connector
 
     cm = compile_mapping(get_connector(cfg.system), cfg, entity)
