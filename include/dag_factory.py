@@ -30,6 +30,7 @@ from airflow.sdk import (
 )
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
+from connectors.base import Window
 from connectors.registry import get_connector
 from include import airflow_glue as glue
 from include import pipeline
@@ -99,15 +100,40 @@ def _aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
+def disconnected_dag(cfg: ConnectionConfig) -> DAG:
+    """A disconnected connection's DAG: visible with its history, no schedule; a manual trigger
+    (or an unpause) only says that the connection is disconnected."""
+    from include.lifecycle import disconnected_dag_spec  # heavy: only for disconnected ones
+
+    spec = disconnected_dag_spec(cfg.id, cfg.customer, cfg.system)
+    with DAG(
+        dag_id=cfg.dag_id,
+        description=spec["description"],
+        doc_md=spec["doc_md"] + "\n" + glue.config_doc(cfg),
+        schedule=None,
+        start_date=_aware(cfg.start_date),
+        catchup=False,
+        is_paused_upon_creation=True,
+        tags=[cfg.customer, cfg.system, TAG, "disconnected", *cfg.tags],
+    ) as dag:
+
+        @task(task_id=spec["task_id"], retries=0)
+        def disconnected() -> None:
+            log.warning(spec["message"])
+            raise AirflowSkipException(spec["message"])
+
+        disconnected()
+    return dag
+
+
 def build_sync_dag(cfg: ConnectionConfig) -> DAG:
-    """The sync DAG of one valid connection."""
+    """The sync DAG of one valid connection (`disconnected_dag` once it is disconnected)."""
+    if cfg.status != "active":
+        return disconnected_dag(cfg)
     connector_cls = get_connector(cfg.system)
     entities = [e for e in cfg.selected_entities() if e not in CHILD_ENTITIES]
-    active = cfg.status == "active"
-    schedule = CronDataIntervalTimetable(cfg.schedule, timezone="UTC") if active else None
+    schedule = CronDataIntervalTimetable(cfg.schedule, timezone="UTC")
     description = f"Sync {cfg.customer} / {cfg.system} ({cfg.id}): {', '.join(entities)}"
-    if not active:
-        description = f"DISCONNECTED (no schedule). {description}"
 
     with DAG(
         dag_id=cfg.dag_id,
@@ -117,6 +143,7 @@ def build_sync_dag(cfg: ConnectionConfig) -> DAG:
         start_date=_aware(cfg.start_date),
         catchup=False,
         max_active_runs=1,
+        is_paused_upon_creation=False,
         tags=[cfg.customer, cfg.system, TAG, *cfg.tags],
         default_args=DEFAULT_ARGS,
     ) as dag:
@@ -125,6 +152,9 @@ def build_sync_dag(cfg: ConnectionConfig) -> DAG:
         def extract(entity: str) -> dict:
             run = run_info()
             spec = connector_cls.entities[entity]
+            only = run.conf.get("entities")
+            if only is not None and entity not in only:
+                raise AirflowSkipException(f"this run re-syncs only {', '.join(only)}")
             store = glue.open_store()
             try:
                 window = pipeline.plan_window(
@@ -133,6 +163,8 @@ def build_sync_dag(cfg: ConnectionConfig) -> DAG:
                 )  # fmt: skip
             finally:
                 store.close()
+            if run.conf.get("full") is True:
+                window = Window()  # a re-sync asked for by a settings change (or by hand)
             out = glue.staging_dir(cfg.id, entity, run.run_id)
             with glue.make_connector(cfg) as connector:
                 return pipeline.extract(connector, entity, window, out)
@@ -152,6 +184,8 @@ def build_sync_dag(cfg: ConnectionConfig) -> DAG:
 
         @task(task_id="load", pool=glue.LOAD_POOL)
         def load(entity: str, mapped: dict) -> dict:
+            from include.lifecycle import write_guard
+
             run = run_info()
             spec = connector_cls.entities[entity]
             store = glue.open_store()
@@ -159,6 +193,7 @@ def build_sync_dag(cfg: ConnectionConfig) -> DAG:
                 summary = pipeline.load(
                     store, cfg, entity, mapped, run_id=run.run_id,
                     incremental=spec.incremental, path_factory=glue.to_staging_path,
+                    guard=write_guard(cfg.id),  # a disconnect mid-run: nothing more is written
                 )  # fmt: skip
             except pipeline.QuarantineThresholdExceeded as exc:
                 raise AirflowFailException(str(exc)) from None  # retrying cannot help

@@ -117,3 +117,6 @@ def test_disconnected_connection_has_no_schedule(env: pytest.MonkeyPatch) -> Non
     dag = dagbag().dags["sync__gone"]
     assert dag.description.startswith("DISCONNECTED")
     assert type(dag.timetable).__name__ == "NullTimetable"
+    assert "disconnected" in dag.tags
+    # a manual trigger does nothing but say so: one task that skips with the message
+    assert [t.task_id for t in dag.tasks] == ["disconnected"]
