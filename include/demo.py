@@ -146,14 +146,21 @@ def wait_port(port: int, timeout: float, what: str, proc: subprocess.Popen | Non
 
 
 def _secrets(airflow_home: Path) -> dict[str, str]:
-    """JWT secret and API secret key, generated once and kept in AIRFLOW_HOME."""
+    """The demo's secrets, generated once and kept in AIRFLOW_HOME (missing ones are added)."""
     path = airflow_home / "millwright-demo-secrets.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    airflow_home.mkdir(parents=True, exist_ok=True)
-    values = {"jwt_secret": secrets.token_urlsafe(32), "secret_key": secrets.token_urlsafe(32)}
-    path.write_text(json.dumps(values))
-    path.chmod(0o600)
+    values = json.loads(path.read_text()) if path.exists() else {}
+    wanted = {
+        "jwt_secret": lambda: secrets.token_urlsafe(32),
+        "secret_key": lambda: secrets.token_urlsafe(32),
+        "admin_password": lambda: secrets.token_urlsafe(12),  # Airflow login (SimpleAuthManager)
+        "admin_token": lambda: "mwadmin_" + secrets.token_urlsafe(32),  # Millwright's admin API
+    }
+    missing = {k: make() for k, make in wanted.items() if k not in values}
+    if missing:
+        values.update(missing)
+        airflow_home.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+        path.chmod(0o600)
     return values
 
 
@@ -180,10 +187,25 @@ def airflow_env(
             "AIRFLOW__API__BASE_URL": f"http://localhost:{api_port}",
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{api_port}/execution/",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "20",
+            # the plugin's admin API: its own token, and how it reaches Airflow's REST API
+            "MILLWRIGHT_ADMIN_TOKEN": s["admin_token"],
+            "MILLWRIGHT_AIRFLOW_URL": f"http://localhost:{api_port}",
+            "MILLWRIGHT_AIRFLOW_USER": "admin",
+            "MILLWRIGHT_AIRFLOW_PASSWORD": s["admin_password"],
         }
     )
+    _write_password_file(airflow_home, s["admin_password"])
     env.pop("MILLWRIGHT_STORE_URL", None)  # the demo's store is SQLite under .demo/
     return env
+
+
+def _write_password_file(airflow_home: Path, password: str) -> None:
+    """Pre-seed SimpleAuthManager's password file: it keeps existing users' passwords, so the
+    admin password is known before Airflow starts (the plugin logs in with it)."""
+    path = airflow_home / "simple_auth_manager_passwords.json.generated"
+    if not path.exists():
+        path.write_text(json.dumps({"admin": password}) + "\n")
+        path.chmod(0o600)
 
 
 def airflow(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -377,11 +399,35 @@ def start(wait: bool = True, size: int | None = None) -> int:
         for dag_id, state in states.items():
             print(f"  {dag_id}: {state}")
         _print_counts()
+    _register_connections(base)
     print(f"\nAirflow UI: {base}  login: admin / {admin_password()}")
     if skipped:
         print(f"Not in this demo yet (connector not in the checkout): {', '.join(skipped)}")
     print("Stop everything with `make demo-stop`.")
     return 0
+
+
+def _register_connections(base: str) -> None:
+    """Through the unified API served by the plugin: credit pools, pick up the connections the demo
+    wrote to the Variable by hand, and issue one application token to show a read."""
+    admin = {"Authorization": f"Bearer {_secrets(AIRFLOW_HOME)['admin_token']}"}
+    api = f"{base}/millwright/api/system"
+    try:
+        for customer in {s.customer for s in available_sources()}:
+            requests.put(f"{api}/credits/{customer}", json={"pool": 40}, headers=admin, timeout=60)
+        requests.post(f"{api}/reconcile", headers=admin, timeout=120).raise_for_status()
+        first = available_sources()[0].id
+        r = requests.post(f"{api}/connections/{first}/token", headers=admin, timeout=60)
+        r.raise_for_status()
+        token = r.json()["data"]["access_token"]
+    except (requests.RequestException, KeyError, ValueError) as exc:
+        print(f"  (the unified API did not answer as expected: {exc})")
+        return
+    print(f"\nUnified API: {base}/millwright/api/eam/work-orders (dashboard: Admin > Millwright "
+          f"connections)\n  admin token: {admin['Authorization'][7:]}\n"
+          f"  token of {first}: {token}\n"
+          f"  try: curl -H 'Authorization: Bearer {token}' "
+          f"'{base}/millwright/api/eam/work-orders?per_page=2'")  # fmt: skip
 
 
 def _print_counts() -> None:
