@@ -419,7 +419,7 @@ def _register_connections(base: str) -> None:
         first = available_sources()[0].id
         r = requests.post(f"{api}/connections/{first}/token", headers=admin, timeout=60)
         r.raise_for_status()
-        token = r.json()["data"]["access_token"]
+        token = r.json()["data"]["token"]
     except (requests.RequestException, KeyError, ValueError) as exc:
         print(f"  (the unified API did not answer as expected: {exc})")
         return
