@@ -1,6 +1,8 @@
 """Real Airflow processes (`airflow standalone`: scheduler, dag-processor, api-server, triggerer,
 LocalExecutor workers) against the real Maximo sandbox: trigger through the REST API, a backfill,
-and a broken Variable that must not take the running connection's DAG down."""
+and a broken Variable that must not take the running connection's DAG down; and the unified API
+served by this project's plugin under /millwright, whose admin side drives Airflow through its REST
+API (RestAirflowAdapter). One Airflow instance for the module (starting it takes 1-2 minutes)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from include import demo
 from tests.airflow.conftest import ROOT
@@ -24,9 +27,18 @@ pytestmark = pytest.mark.airflow
 CID = "live-mx"
 DAG_ID = f"sync__{CID}"
 ENTITIES = ["work-orders", "assets"]
+# A second connection for the plugin test (it gets disconnected). Its start date is in the future,
+# so unpausing it schedules no run.
+API_CID = "live-api"
+VARIABLE = [
+    {"id": CID, "customer": "acme", "system": "maximo", "airflow_conn_id": "mw_live_mx",
+     "entities": ENTITIES, "schedule": "0 0 * * *", "start_date": "2024-01-01T00:00:00"},
+    {"id": API_CID, "customer": "acme", "system": "maximo", "airflow_conn_id": "mw_live_mx",
+     "entities": ["sites"], "schedule": "0 0 * * *", "start_date": "2099-01-01T00:00:00"},
+]  # fmt: skip
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def sandbox() -> Iterator[tuple[str, object]]:
     from connectors.maximo.sandbox import start_sandbox
 
@@ -37,8 +49,13 @@ def sandbox() -> Iterator[tuple[str, object]]:
         handle.stop()
 
 
-@pytest.fixture
-def standalone(tmp_path: Path, sandbox: tuple[str, object]) -> Iterator[tuple[demo.Api, dict]]:
+@pytest.fixture(scope="module")
+def standalone(
+    tmp_path_factory: pytest.TempPathFactory, sandbox: tuple[str, object]
+) -> Iterator[tuple[demo.Api, dict]]:
+    """`airflow standalone` with the environment `make demo` gives it (include/demo.py): the
+    plugin's admin token, how it reaches Airflow's REST API, and a pre-seeded admin password."""
+    tmp_path = tmp_path_factory.mktemp("standalone")
     home, mw_home = tmp_path / "airflow", tmp_path / "mw"
     port = demo.free_port()
     env = demo.airflow_env(port, home, mw_home)
@@ -55,11 +72,8 @@ def standalone(tmp_path: Path, sandbox: tuple[str, object]) -> Iterator[tuple[de
     })  # fmt: skip
     for key in ("AIRFLOW_VAR_MILLWRIGHT_CONNECTIONS", "_AIRFLOW_PARSING_CONTEXT_DAG_ID"):
         env.pop(key, None)
-    variable = [{"id": CID, "customer": "acme", "system": "maximo", "airflow_conn_id": "mw_live_mx",
-                 "entities": ENTITIES, "schedule": "0 0 * * *",
-                 "start_date": "2024-01-01T00:00:00"}]  # fmt: skip
     demo.airflow(env, "db", "migrate")
-    demo.airflow(env, "variables", "set", "millwright_connections", json.dumps(variable))
+    demo.airflow(env, "variables", "set", "millwright_connections", json.dumps(VARIABLE))
     demo.airflow(env, "pools", "set", "millwright_store_writer", "1", "store writers")
     log = open(tmp_path / "standalone.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(["airflow", "standalone"], cwd=ROOT, env=env, stdout=log,
@@ -90,12 +104,71 @@ def wait_for(what: str, check, timeout: float, every: float = 2.0):
         time.sleep(every)
 
 
+def test_plugin_api_drives_airflow(standalone: tuple[demo.Api, dict]) -> None:
+    """The plugin-mounted app against the real api-server: admin auth, reconcile of hand-made
+    Variable entries, a token that reads, and a disconnect that kills the token, pauses the DAG
+    (as Airflow's own REST API reports it) and marks the Variable entry disconnected."""
+    api, env = standalone
+    # Order-independent: the other test of this module ends with a broken Variable.
+    api.call("PATCH", "/variables/millwright_connections",
+             json={"key": "millwright_connections", "value": json.dumps(VARIABLE)})  # fmt: skip
+    mw = f"{api.base}/millwright/api"
+    admin = {"Authorization": f"Bearer {env['MILLWRIGHT_ADMIN_TOKEN']}"}
+
+    def call(method: str, path: str, headers: dict | None = None) -> requests.Response:
+        return requests.request(method, f"{mw}{path}", headers=headers, timeout=120)
+
+    r = call("GET", "/system/connections")  # the first request builds the app
+    assert r.status_code == 401, r.text
+    assert r.headers["WWW-Authenticate"] == "Bearer"
+    assert call("GET", "/system/connections", {"Authorization": "Bearer wrong"}).status_code == 401
+    r = call("GET", "/system/connections", admin)
+    assert r.status_code == 200, r.text
+    assert r.json()["meta"]["total"] == 0
+
+    # Reconcile registers the hand-made entries (the DAGs need not be parsed for that).
+    r = call("POST", "/system/reconcile", admin)
+    assert r.status_code == 200, r.text
+    assert sorted(r.json()["data"]["registered"]) == sorted([CID, API_CID])
+    r = call("GET", f"/system/connections/{API_CID}", admin)
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["status"] == "active" and r.json()["data"]["credits"] == 4
+
+    r = call("POST", f"/system/connections/{API_CID}/token", admin)
+    assert r.status_code == 200, r.text
+    app_token = {"Authorization": f"Bearer {r.json()['data']['token']}"}
+    r = call("GET", "/integrations/current", app_token)
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["id"] == API_CID
+    assert call("GET", "/integrations/current").status_code == 401
+
+    # Active DAGs are created unpaused (include/dag_factory.py); made sure, so the pause below is
+    # the disconnect's doing. The future start date means no scheduled run.
+    dag_id = f"sync__{API_CID}"
+    demo.wait_dags(api, [dag_id], 120)
+    api.call("PATCH", f"/dags/{dag_id}?update_mask=is_paused", json={"is_paused": False})
+    assert api.call("GET", f"/dags/{dag_id}")["is_paused"] is False
+
+    r = call("POST", f"/system/connections/{API_CID}/disconnect", admin)
+    assert r.status_code == 200, r.text
+    view = r.json()["data"]
+    assert view["status"] == "disconnected" and view["pending"] == [], view
+    assert call("GET", "/integrations/current", app_token).status_code == 401
+    assert api.call("GET", f"/dags/{dag_id}")["is_paused"] is True
+    entries = json.loads(api.call("GET", "/variables/millwright_connections")["value"])
+    status = {e["id"]: e.get("status", "active") for e in entries}
+    assert status == {CID: "active", API_CID: "disconnected"}
+    credits = call("GET", "/system/credits/acme", admin).json()["data"]
+    assert credits["used"] == 4  # live-mx only: the disconnect returned live-api's credits
+
+
 def test_trigger_backfill_and_broken_variable(
-    standalone: tuple[demo.Api, dict], sandbox: tuple[str, object], tmp_path: Path
+    standalone: tuple[demo.Api, dict], sandbox: tuple[str, object]
 ) -> None:
     from include.store import Store
 
     api, env = standalone
+    tmp_path = Path(env["MILLWRIGHT_HOME"]).parent
     demo.wait_dags(api, [DAG_ID], 120)
     api.call("PATCH", f"/dags/{DAG_ID}?update_mask=is_paused", json={"is_paused": False})
     run = api.call("POST", f"/dags/{DAG_ID}/dagRuns", json={"logical_date": None})
