@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -22,7 +23,14 @@ Guard = Callable[[sa.Connection], None]
 def comparable(value: str | None) -> str | None:
     """Normalise an ISO UTC time to microseconds (``...:00Z`` -> ``...:00.000000Z``) so text order
     is time order; any other value (numbers, ETags) is returned unchanged."""
-    if value is None or len(value) == 27 or value[-1:] != "Z" or not _UTC.match(value):
+    if value is None or len(value) == 27 or value[-1:] != "Z":
+        return value
+    return _comparable(value)
+
+
+@lru_cache(maxsize=1 << 16)
+def _comparable(value: str) -> str:  # memoised: a batch repeats change times a lot
+    if not _UTC.match(value):
         return value
     if len(value) == 20:
         return value[:19] + ".000000Z"
