@@ -349,10 +349,12 @@ def page_checker(entity: str) -> TypeAdapter:
     checker = _CHECKERS.get(entity)
     if checker is None:
         model = ENTITIES[entity]
-        fields = {
-            name: (f.annotation if f.is_required() else NotRequired[f.annotation])  # type: ignore[valid-type]
-            for name, f in model.model_fields.items()
-        }
+        fields = {}
+        for name, f in model.model_fields.items():
+            ann: Any = f.annotation
+            if f.metadata:  # constraints pydantic lifted out of a top-level Annotated
+                ann = Annotated[(ann, *f.metadata)]  # type: ignore[valid-type]
+            fields[name] = ann if f.is_required() else NotRequired[ann]  # type: ignore[valid-type]
         shape = TypedDict(f"{model.__name__}Check", fields)  # type: ignore[operator]
         shape.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
         checker = _CHECKERS[entity] = TypeAdapter(list[shape])  # type: ignore[valid-type]

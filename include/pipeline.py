@@ -18,12 +18,17 @@ Staging paths may be `pathlib.Path` or `airflow.sdk.ObjectStoragePath` (anything
 
 from __future__ import annotations
 
+import io
 import logging
+import multiprocessing
+import os
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -304,6 +309,109 @@ def iter_mapped(path: StagingPath) -> Iterator[list[list[Any]]]:
             yield page
 
 
+@dataclass
+class _Chunk:
+    """Some pages mapped: ``block`` for mapped.jsonl, ``keys`` for keys.txt, the rest summed."""
+
+    block: bytes
+    keys: bytes
+    quarantine: list[QuarantineItem]
+    statuses: set[str]
+    mapped: int
+    max_updated: str | None
+
+
+def _map_lines(entity: str, cm: CompiledMapping, lines: Sequence[bytes]) -> _Chunk:
+    """Map pages given as raw ``pages.jsonl`` lines (the unit of work of a map worker)."""
+    out = io.BytesIO()
+    keys: list[bytes] = []
+    quarantine: list[QuarantineItem] = []
+    statuses: set[str] = set()
+    mapped = 0
+    max_updated: str | None = None
+    for line in lines:
+        result = map_page(entity, cm, orjson.loads(line))
+        quarantine += result.quarantine
+        if result.rows:
+            write_rows(out, result.rows)
+        if result.keys:  # one JSON list of keys per page, for reconciliation
+            keys.append(orjson.dumps(result.keys) + b"\n")
+        statuses |= result.statuses
+        for row in result.rows:
+            if row[0] == entity:
+                mapped += 1
+                if row[5] and (max_updated is None or row[5] > max_updated):
+                    max_updated = row[5]
+    return _Chunk(out.getvalue(), b"".join(keys), quarantine, statuses, mapped, max_updated)
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_init(connector_cls: type[Connector], cfg: ConnectionConfig, entity: str) -> None:
+    _WORKER["job"] = (entity, compile_mapping(connector_cls, cfg, entity))
+
+
+def _worker_map(lines: list[bytes]) -> _Chunk:
+    entity, cm = _WORKER["job"]
+    return _map_lines(entity, cm, lines)
+
+
+MAP_WORKERS_ENV = "MILLWRIGHT_MAP_WORKERS"
+PARALLEL_MAP_BYTES = 32 << 20  # below this a pool's start-up (a fresh interpreter) costs more
+CHUNK_PAGES = 4
+
+
+def map_workers(size: int | None) -> int:
+    """Processes for mapping a ``pages.jsonl`` of ``size`` bytes: ``MILLWRIGHT_MAP_WORKERS`` when
+    set (1 = in this process), else one per CPU (at most 4) for large files, else 1."""
+    env = os.environ.get(MAP_WORKERS_ENV, "").strip()
+    if env:
+        return max(1, int(env))
+    if size is None or size < PARALLEL_MAP_BYTES:
+        return 1
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _chunks(path: StagingPath) -> Iterator[list[bytes]]:
+    chunk: list[bytes] = []
+    with path.open("rb") as fh:
+        for line in fh:
+            if line.strip():
+                chunk.append(line)
+                if len(chunk) >= CHUNK_PAGES:
+                    yield chunk
+                    chunk = []
+    if chunk:
+        yield chunk
+
+
+def _map_parallel(
+    connector_cls: type[Connector], cfg: ConnectionConfig, entity: str, path: StagingPath,
+    workers: int,
+) -> Iterator[_Chunk]:  # fmt: skip
+    """Map chunks of pages in ``workers`` fresh processes, yielded in file order; at most two
+    chunks per worker are in flight (bounded memory)."""
+    ctx = multiprocessing.get_context("spawn")  # never fork a threaded task process
+    with ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=_worker_init, initargs=(connector_cls, cfg, entity)
+    ) as pool:
+        flight: deque[Future] = deque()
+        for chunk in _chunks(path):
+            flight.append(pool.submit(_worker_map, chunk))
+            if len(flight) >= 2 * workers:
+                yield flight.popleft().result()
+        while flight:
+            yield flight.popleft().result()
+
+
+def _size(path: StagingPath) -> int | None:
+    try:
+        return int(path.stat().st_size)  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - object storage without stat: map in-process
+        return None
+
+
 def map_pages(
     connector_cls: type[Connector],
     cfg: ConnectionConfig,
@@ -313,38 +421,58 @@ def map_pages(
     store: Store,
     run_id: str,
     path_factory: Callable[[str], StagingPath] | None = None,
+    workers: int | None = None,
 ) -> dict:
-    """Map ``pages.jsonl`` into ``mapped.jsonl``; quarantine failures; return a summary."""
-    cm = compile_mapping(connector_cls, cfg, entity)
+    """Map ``pages.jsonl`` into ``mapped.jsonl``; quarantine failures; return a summary.
+
+    Large files are mapped by a pool of processes (`map_workers`; the output is the same, in the
+    same order); quarantined records are stored from this process, page by page.
+    """
     to_path = path_factory or _default_path_factory(out_dir)
     pages_path = to_path(extracted["path"])
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "mapped.jsonl"
     keys_path = out_dir / "keys.txt"
-    mapped = quarantined = 0
-    max_updated: str | None = None
-    statuses: set[str] = set()
     started = time.monotonic()
-    with path.open("wb") as fh, keys_path.open("wb") as kfh:
-        for page in iter_lines(pages_path):
-            result = map_page(entity, cm, page)
-            if result.quarantine:
-                store.quarantine_add(cfg.id, entity, run_id, result.quarantine)
-                quarantined += len(result.quarantine)
-            if result.rows:
-                write_rows(fh, result.rows)
-            if result.keys:  # one JSON list of keys per page, for reconciliation
-                kfh.write(orjson.dumps(result.keys) + b"\n")
-            statuses |= result.statuses
-            for row in result.rows:
-                if row[0] == entity:
-                    mapped += 1
-                    if row[5] and (max_updated is None or row[5] > max_updated):
-                        max_updated = row[5]
+    n_workers = workers if workers is not None else map_workers(_size(pages_path))
+
+    def run(chunks: Iterator[_Chunk]) -> tuple[int, int, str | None, set[str]]:
+        mapped = quarantined = 0
+        max_updated: str | None = None
+        statuses: set[str] = set()
+        with path.open("wb") as fh, keys_path.open("wb") as kfh:
+            for chunk in chunks:
+                if chunk.quarantine:  # idempotent per item: a re-run adds nothing twice
+                    store.quarantine_add(cfg.id, entity, run_id, chunk.quarantine)
+                    quarantined += len(chunk.quarantine)
+                fh.write(chunk.block)
+                kfh.write(chunk.keys)
+                statuses |= chunk.statuses
+                mapped += chunk.mapped
+                if chunk.max_updated and (max_updated is None or chunk.max_updated > max_updated):
+                    max_updated = chunk.max_updated
+        return mapped, quarantined, max_updated, statuses
+
+    def in_process() -> Iterator[_Chunk]:
+        cm = compile_mapping(connector_cls, cfg, entity)
+        return (_map_lines(entity, cm, lines) for lines in _chunks(pages_path))
+
+    if n_workers > 1:
+        try:
+            totals = run(_map_parallel(connector_cls, cfg, entity, pages_path, n_workers))
+        except (BrokenProcessPool, OSError, AssertionError) as exc:
+            # e.g. a daemonic parent, or a __main__ that cannot be re-imported: map here instead
+            log.warning("map %s: worker processes failed (%r); mapping in-process", entity, exc)
+            n_workers = 1
+            totals = run(in_process())
+    else:
+        totals = run(in_process())
+    mapped, quarantined, max_updated, statuses = totals
     read = extracted["read"]
     log.info(
-        "map %s: %d read, %d mapped, %d quarantined in %.1fs",
-        entity, read, mapped, quarantined, time.monotonic() - started,
+        "map %s: %d read, %d mapped, %d quarantined in %.1fs (%d process%s)",
+        entity, read, mapped, quarantined, time.monotonic() - started, n_workers,
+        "es" if n_workers > 1 else "",
     )  # fmt: skip
     return {
         **extracted,
