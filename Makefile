@@ -36,8 +36,14 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: install
-	$(PY) -m bench.run_all
+BENCH_VENV ?= .venv-bench
+BENCH_N    ?= 1000000
+
+# Full-sync benchmark (millwright vs. its limits vs. dlt) in its own venv; see docs/BENCHMARKS.md.
+bench:
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet -r bench/requirements.txt
+	$(BENCH_VENV)/bin/python -m bench.sync_full --n $(BENCH_N) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .airflow .demo .millwright .pytest_cache .ruff_cache

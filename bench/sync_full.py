@@ -29,7 +29,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PG_URL = os.environ.get("MILLWRIGHT_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get(
+    "MILLWRIGHT_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+PG_SCHEMA = "mw_bench"  # dropped and re-created per run: every run starts from an empty store
+DLT_SCHEMA = "dlt_bench"
 APIKEY = "bench-key"
 
 
@@ -71,7 +75,23 @@ def run_phase(phase: str, **kw: object) -> dict:
 def store_url(db: str, workdir: Path) -> str:
     if db == "sqlite":
         return f"sqlite:///{workdir / 'bench.db'}"
-    return PG_URL
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{PG_SCHEMA}"
+
+
+def pg_dsn() -> str:
+    """PG_URL as a plain libpq URL (dlt's postgres destination uses psycopg2)."""
+    return PG_URL.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def reset_pg() -> None:
+    """Empty schemas for the store and for dlt, so every run loads into empty tables."""
+    import psycopg
+
+    with psycopg.connect(pg_dsn(), autocommit=True) as conn:
+        for schema in (PG_SCHEMA, DLT_SCHEMA, f"{DLT_SCHEMA}_staging"):
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        conn.execute(f"CREATE SCHEMA {PG_SCHEMA}")
 
 
 def main() -> None:
@@ -79,7 +99,10 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--db", default="sqlite,postgres")
     ap.add_argument("--skip-dlt", action="store_true")
-    ap.add_argument("--dlt-n-sqlite", type=int, default=50_000, help="dlt's SQLite merge is quadratic")
+    ap.add_argument(
+        "--dlt-n-sqlite", type=int, default=20_000, help="dlt's SQLite merge is quadratic: capped N"
+    )
+    ap.add_argument("--json", help="also write the results to this JSON file")
     args = ap.parse_args()
 
     proc, url = start_sandbox(args.n)
@@ -90,6 +113,9 @@ def main() -> None:
                 work = Path(tmp)
                 common = {"url": url, "apikey": APIKEY, "n": args.n, "db": db, "work": str(work)}
                 surl = store_url(db, work)
+                if db == "postgres":
+                    reset_pg()
+                    common["pg_dsn"] = pg_dsn()
                 results.append(run_phase("read", **common))
                 results.append(run_phase("millwright", store=surl, **common))
                 results.append(run_phase("bulk", store=surl, **common))
@@ -100,19 +126,63 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)")
     print_table(results)
+    print_targets(results)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1, default=str))
 
 
 def print_table(results: list[dict]) -> None:
-    print(f"\n{'db':<9} {'phase':<12} {'records':>9} {'seconds':>8} {'records/s':>10} {'peak MiB':>9}")
+    head = (
+        f"{'db':<9} {'phase':<12} {'records':>9} {'seconds':>8} {'records/s':>10} {'peak MiB':>9}"
+    )
+    print(f"\n{head} {'CPU s':>7}")
     for r in results:
         if "error" in r:
             print(f"{r.get('db', ''):<9} {r['phase']:<12} ERROR {r['error']}")
             continue
         print(
             f"{r['db']:<9} {r['phase']:<12} {r['records']:>9} {r['seconds']:>8.1f} "
-            f"{r['records'] / r['seconds'] if r['seconds'] else 0:>10.0f} {r['peak_mib']:>9.0f}"
+            f"{rate(r):>10.0f} {r['peak_mib']:>9.0f} {r.get('cpu_s', 0):>7.1f}"
         )
+
+
+def rate(r: dict) -> float:
+    return r["records"] / r["seconds"] if r.get("seconds") else 0.0
+
+
+def print_targets(results: list[dict]) -> None:
+    """The issue's targets per database: >= 5x dlt's records/s, >= half the slower limit, flat memory."""
+    for db in dict.fromkeys(r.get("db") for r in results):
+        by = {r["phase"]: r for r in results if r.get("db") == db and "error" not in r}
+        mw = by.get("millwright")
+        if not mw:
+            continue
+        print(f"\n{db}: millwright {rate(mw):,.0f} records/s, peak {mw['peak_mib']:.0f} MiB")
+        limits = [by[p] for p in ("read", "bulk") if p in by]
+        if limits:
+            slower = min(limits, key=rate)
+            half = rate(slower) / 2
+            ok = "met" if rate(mw) >= half else "MISSED"
+            print(
+                f"  >= half the slower limit ({slower['phase']} {rate(slower):,.0f}/s -> {half:,.0f}/s): {ok}"
+            )
+        if "dlt" in by:
+            five = 5 * rate(by["dlt"])
+            ok = "met" if rate(mw) >= five else "MISSED"
+            print(
+                f"  >= 5x dlt ({rate(by['dlt']):,.0f}/s at {by['dlt']['records']:,} records -> {five:,.0f}/s): {ok}"
+            )
+        ok = "met" if mw["peak_mib"] < 512 else "MISSED"
+        print(f"  peak memory < 512 MiB: {ok}")
+        if "incremental" in by:
+            inc = by["incremental"]
+            share = inc["seconds"] / mw["seconds"] if mw["seconds"] else 0
+            print(
+                f"  incremental: {inc['records']:,} changed records in {inc['seconds']:.2f}s "
+                f"({share:.1%} of the full run's time for {inc['records'] / mw['records']:.1%} of its records)"
+            )
 
 
 def peak_mib() -> float:
