@@ -104,7 +104,9 @@ def wait_for(what: str, check, timeout: float, every: float = 2.0):
         time.sleep(every)
 
 
-def test_plugin_api_drives_airflow(standalone: tuple[demo.Api, dict]) -> None:
+def test_plugin_api_drives_airflow(
+    standalone: tuple[demo.Api, dict], sandbox: tuple[str, object]
+) -> None:
     """The plugin-mounted app against the real api-server: admin auth, reconcile of hand-made
     Variable entries, a token that reads, and a disconnect that kills the token, pauses the DAG
     (as Airflow's own REST API reports it) and marks the Variable entry disconnected."""
@@ -160,6 +162,37 @@ def test_plugin_api_drives_airflow(standalone: tuple[demo.Api, dict]) -> None:
     assert status == {CID: "active", API_CID: "disconnected"}
     credits = call("GET", "/system/credits/acme", admin).json()["data"]
     assert credits["used"] == 4  # live-mx only: the disconnect returned live-api's credits
+
+    # Create through the API: the Airflow Connection and the Variable entry are written through
+    # Airflow's REST API; once the DAG is parsed, settling unpauses it and triggers a full sync.
+    new_cid = "live-new"
+    body = {
+        "id": new_cid, "customer": "acme", "system": "maximo",
+        "credentials": {"host": sandbox[0], "password": "k-live"},
+        "config": {"entities": ["sites"], "schedule": "0 0 * * *",
+                   "start_date": "2099-01-01T00:00:00"},
+    }  # fmt: skip
+    r = requests.post(f"{mw}/system/connections", json=body, headers=admin, timeout=120)
+    assert r.status_code == 201, r.text
+    new_token = {"Authorization": f"Bearer {r.json()['data']['access_token']}"}
+    conn = api.call("GET", f"/connections/millwright_{new_cid}")
+    assert (conn["conn_type"], conn["host"]) == ("http", sandbox[0])
+    entries = json.loads(api.call("GET", "/variables/millwright_connections")["value"])
+    assert [e["id"] for e in entries] == [CID, API_CID, new_cid]
+
+    def settled() -> bool:
+        r = call("POST", "/system/settle", admin)
+        assert r.status_code == 200, r.text
+        return new_cid not in r.json()["data"]
+
+    wait_for("the new DAG's unpause and first full sync", settled, 120, every=3)
+    runs = api.call("GET", f"/dags/sync__{new_cid}/dagRuns")["dag_runs"]
+    assert [run["conf"] for run in runs] == [{"full": True}]
+    states = demo.wait_runs(api, {f"sync__{new_cid}": runs[0]["dag_run_id"]}, 240)
+    assert states == {f"sync__{new_cid}": "success"}
+    current = call("GET", "/integrations/current", new_token).json()["data"]
+    assert current["id"] == new_cid and current["sync_status"] == "fulldone", current
+    assert api.call("GET", f"/dags/sync__{new_cid}")["is_paused"] is False
 
 
 def test_trigger_backfill_and_broken_variable(
