@@ -100,8 +100,15 @@ def run_sync(**kw: object) -> dict:
 # ---------------------------------------------------------------- one sync (child process)
 
 
-def peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def usage() -> dict:
+    """Peak MiB of the sync process and of its largest child (the pipeline's map workers, if any),
+    and CPU seconds of both: on a shared machine CPU time is steadier than wall time."""
+    me, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return {
+        "peak_mib": me.ru_maxrss / 1024,
+        "workers_peak_mib": kids.ru_maxrss / 1024,
+        "cpu_s": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
+    }
 
 
 def phase(kw: dict) -> dict:
@@ -136,7 +143,7 @@ def phase(kw: dict) -> dict:
     stored = store.count("bench", entity)
     store.close()
     return {"records": extracted["read"], "stored": stored, "seconds": seconds,
-            "summary": summary, "peak_mib": peak_mib()}  # fmt: skip
+            "summary": summary, **usage()}  # fmt: skip
 
 
 # ---------------------------------------------------------------- main
@@ -197,17 +204,18 @@ def _syncs(system: str, jobs: list, work: Path, source_s: float, n: int) -> list
 
 def table(rows: list[dict]) -> str:
     lines = [
-        "| system | entity | records | seconds | records/s | peak MiB |",
-        "|---|---|---:|---:|---:|---:|",
+        "| system | entity | records | seconds | records/s | CPU s | peak MiB | map workers' peak MiB |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['system']} | {r['entity']} | error: {r['error']} | | | |")
+            lines.append(f"| {r['system']} | {r['entity']} | error: {r['error']} | | | | | |")
             continue
         rate = r["records"] / r["seconds"] if r["seconds"] else 0.0
         lines.append(
             f"| {r['system']} | {r['entity']} | {r['records']:,} | {r['seconds']:.1f} "
-            f"| {rate:,.0f} | {r['peak_mib']:.0f} |"
+            f"| {rate:,.0f} | {r['cpu_s']:.1f} | {r['peak_mib']:.0f} "
+            f"| {r['workers_peak_mib']:.0f} |"
         )
     return "\n".join(lines)
 
