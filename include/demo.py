@@ -251,7 +251,7 @@ def running() -> dict[str, int]:
 
 
 def admin_password(airflow_home: Path = AIRFLOW_HOME) -> str:
-    """The admin password `airflow standalone` generated for SimpleAuthManager."""
+    """The admin password of SimpleAuthManager (pre-seeded by the demo, see `_write_password_file`)."""
     pw_file = airflow_home / "simple_auth_manager_passwords.json.generated"
     return json.loads(pw_file.read_text())["admin"]
 
