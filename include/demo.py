@@ -395,7 +395,7 @@ def start(wait: bool = True, size: int | None = None) -> int:
         runs[dag_id] = run_id
     print(f"Triggered a first full sync of {len(runs)} connections.")
     if wait:
-        states = wait_runs(api, runs, 600)
+        states = wait_runs(api, runs, 1200)
         for dag_id, state in states.items():
             print(f"  {dag_id}: {state}")
         _print_counts()
