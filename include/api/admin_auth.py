@@ -2,8 +2,12 @@
 
 The expected token is ``MILLWRIGHT_ADMIN_TOKEN`` (env), else the password of the Airflow
 Connection ``millwright_admin`` (read in-process; cached 60 s). Both sides are hashed with SHA-256
-and compared with `hmac.compare_digest`. Inside Airflow's api-server the same admin token is
-required (Airflow's own JWT is not accepted: plugin routes are not protected by Airflow).
+and compared with `hmac.compare_digest`.
+
+Inside Airflow's api-server (the plugin), Airflow's own authentication is accepted too: a valid
+Airflow JWT (``Authorization: Bearer`` or the UI's ``_token`` cookie, so the dashboard opened from
+the Airflow UI just works) of a user whom Airflow's auth manager allows to edit Connections. Plugin
+routes get no protection from Airflow, so this check is ours.
 """
 
 from __future__ import annotations
@@ -42,22 +46,54 @@ def admin_digest() -> bytes | None:
     return _cache["digest"]  # type: ignore[return-value]
 
 
-def require_admin(request: Request) -> str:
-    """FastAPI dependency: the actor name ("admin") or 401/503."""
+def _airflow_auth_manager():  # noqa: ANN202 - Airflow's BaseAuthManager, or None
+    """Airflow's auth manager when running inside its api-server (initialised), else None."""
+    try:
+        from airflow.api_fastapi.app import get_auth_manager
+
+        return get_auth_manager()
+    except Exception:  # not in Airflow's api-server, or Airflow absent
+        return None
+
+
+async def _airflow_user(request: Request, bearer: str | None) -> str | None:
+    """The name of the Airflow user behind a valid Airflow JWT allowed to edit Connections."""
+    manager = _airflow_auth_manager()
+    if manager is None:
+        return None
+    for token in (bearer, request.cookies.get("_token")):
+        if not token:
+            continue
+        try:
+            user = await manager.get_user_from_token(token)
+        except Exception:  # invalid, expired or revoked token
+            continue
+        if manager.is_authorized_connection(method="PUT", user=user):
+            return f"airflow:{user.get_name()}"
+    return None
+
+
+async def require_admin(request: Request) -> str:
+    """FastAPI dependency: the actor name ("admin" or "airflow:<user>") or 401/503."""
     expected = admin_digest()
-    if expected is None:
+    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+    bearer = token.strip() if scheme.lower() == "bearer" else None
+    given = hashlib.sha256((bearer or "").encode()).digest()
+    if expected is not None and bearer and hmac.compare_digest(given, expected):
+        return "admin"
+    airflow_user = await _airflow_user(request, bearer)
+    if airflow_user:
+        return airflow_user
+    if expected is None and _airflow_auth_manager() is None:
         raise ApiError(
             503,
             f"admin API not configured: set {ADMIN_ENV} or the Airflow Connection "
             f"{ADMIN_CONN_ID!r} (password = admin token)",
         )
-    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
-    given = hashlib.sha256(token.strip().encode()).digest()
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given, expected):
-        raise ApiError(
-            401,
-            "admin token required: 'Authorization: Bearer <admin token>'",
-            {"Authorization": ["missing or wrong admin token"]},
-            {"WWW-Authenticate": "Bearer"},
-        )
-    return "admin"
+    raise ApiError(
+        401,
+        "admin token (or, inside Airflow, an Airflow login allowed to edit Connections) required: "
+        "'Authorization: Bearer <admin token>'",
+        {"Authorization": ["missing or wrong admin token"]},
+        {"WWW-Authenticate": "Bearer"},
+    )

@@ -12,9 +12,10 @@ function say(text, isError) {
 }
 
 async function api(method, path) {
-  const r = await fetch(base + path, {
-    method, headers: { Authorization: "Bearer " + token(), Accept: "application/json" },
-  });
+  // With no admin token, the browser's Airflow login (its _token cookie) is the credential.
+  const headers = token() ? { Authorization: "Bearer " + token(), Accept: "application/json" }
+    : { Accept: "application/json" };
+  const r = await fetch(base + path, { method, headers, credentials: "same-origin" });
   const body = await r.json().catch(() => ({}));
   if (!r.ok) throw new Error(body.message || ("HTTP " + r.status));
   return body;
@@ -99,4 +100,4 @@ $("#login").addEventListener("submit", (ev) => {
   sessionStorage.setItem("millwright_admin_token", $("#token").value);
   load(true);
 });
-if (token()) load(true);
+load(true);  // works at once inside the Airflow UI; else asks for the admin token
