@@ -194,6 +194,22 @@ def test_plugin_api_drives_airflow(
     assert current["id"] == new_cid and current["sync_status"] == "fulldone", current
     assert api.call("GET", f"/dags/sync__{new_cid}")["is_paused"] is False
 
+    # Delete data of the disconnected one: its entry leaves the Variable, its Airflow Connection
+    # stays (live-mx uses it), its DAG's metadata is deleted once Airflow marks the DAG stale.
+    r = call("DELETE", f"/system/connections/{API_CID}/data", admin)
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["purged"]["tokens"] == 1
+    entries = json.loads(api.call("GET", "/variables/millwright_connections")["value"])
+    assert [e["id"] for e in entries] == [CID, new_cid]
+
+    def purged() -> bool:
+        r = call("POST", "/system/settle", admin)
+        assert r.status_code == 200, r.text
+        return API_CID not in r.json()["data"]
+
+    wait_for("the purged DAG's deletion", purged, 120, every=3)
+    assert _dag(api, dag_id) is None
+
 
 def test_trigger_backfill_and_broken_variable(
     standalone: tuple[demo.Api, dict], sandbox: tuple[str, object]
