@@ -127,6 +127,13 @@ def test_plugin_api_drives_airflow(
     r = call("GET", "/system/connections", admin)
     assert r.status_code == 200, r.text
     assert r.json()["meta"]["total"] == 0
+    # Inside Airflow, Airflow's own login works too: its JWT as a bearer, or the UI's cookie.
+    login = requests.post(f"{api.base}/auth/token", timeout=60, json={
+        "username": "admin", "password": env["MILLWRIGHT_AIRFLOW_PASSWORD"]})  # fmt: skip
+    jwt = login.json()["access_token"]
+    assert call("GET", "/system/connections", {"Authorization": f"Bearer {jwt}"}).status_code == 200
+    r = requests.get(f"{mw}/system/connections", cookies={"_token": jwt}, timeout=120)
+    assert r.status_code == 200, r.text
 
     # Reconcile registers the hand-made entries (the DAGs need not be parsed for that).
     r = call("POST", "/system/reconcile", admin)
