@@ -194,6 +194,8 @@ def phase_dlt(kw: dict) -> dict:
         pipeline_name=f"mw_bench_{kw['db']}", destination=dest, dataset_name="dlt_bench",
         pipelines_dir=str(Path(kw["work"]) / "dlt"),
     )  # fmt: skip
+    # the sandbox may hold more than n records (dlt into SQLite runs at a capped n): stop after n
+    source.add_limit(max_items=int(kw["n"]), count_rows=True)
     pipe.run(source)
     with pipe.sql_client() as client:
         n = client.execute_sql("SELECT count(*) FROM work_orders")[0][0]
@@ -219,8 +221,9 @@ def main() -> None:
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     workers = int(result.get("map_workers") or 0) if int(result.get("map_workers") or 0) > 1 else 0
     result.update(
-        phase=phase, db=kw["db"], peak_mib=peak_mib() + workers * kids, cpu_s=cpu_seconds()
-    )
+        phase=phase, db=kw["db"], peak_mib=peak_mib() + workers * kids, cpu_s=cpu_seconds(),
+        peak_main_mib=peak_mib(), peak_worker_mib=kids if workers else 0.0,
+    )  # fmt: skip
     print(json.dumps(result, default=str))
 
 
