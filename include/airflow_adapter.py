@@ -14,14 +14,18 @@ Secrets are sent to Airflow only and never logged.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
+
+log = logging.getLogger(__name__)
 
 
 class AirflowError(RuntimeError):
@@ -66,6 +70,9 @@ class AirflowAdapter(Protocol):
 # ---------------------------------------------------------------- REST
 
 
+_IDEMPOTENT = frozenset({"GET", "PUT", "PATCH", "DELETE"})
+
+
 class RestAirflowAdapter:
     """Airflow REST API v2. ``base_url`` like ``http://localhost:8080``; auth by ``token`` or by
     ``username``/``password`` exchanged at ``POST /auth/token`` (renewed once on a 401)."""
@@ -104,17 +111,25 @@ class RestAirflowAdapter:
         self._token = r.json()["access_token"]
 
     def _call(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        """One REST call: logs in again once on 401; retries idempotent calls on 5xx (Airflow on
+        SQLite answers 500 while another of its processes holds the database lock)."""
         if self._token is None:
             self._login()
-        for attempt in (1, 2):
+        relogged = False
+        for attempt in range(4):
             try:
                 r = self._http.request(
                     method, path, headers={"Authorization": f"Bearer {self._token}"}, **kw
                 )
             except httpx.HTTPError as exc:
                 raise AirflowError(f"Airflow {method} {path}: {type(exc).__name__}") from None
-            if r.status_code == 401 and attempt == 1 and self._user:
+            if r.status_code == 401 and not relogged and self._user:
+                relogged = True
                 self._login()
+                continue
+            if r.status_code >= 500 and method in _IDEMPOTENT and attempt < 3:
+                log.warning("Airflow %s %s answered %s; retrying", method, path, r.status_code)
+                time.sleep(0.5 * 2**attempt)
                 continue
             return r
         return r
