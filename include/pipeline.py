@@ -18,7 +18,6 @@ Staging paths may be `pathlib.Path` or `airflow.sdk.ObjectStoragePath` (anything
 
 from __future__ import annotations
 
-import io
 import logging
 import multiprocessing
 import os
@@ -204,8 +203,10 @@ def _validation_reason(exc: ValidationError) -> str:
 @dataclass
 class _PageResult:
     """``rows``: ``[entity, key, remote_id, version, parent_key, updatedAt, createdAt, deletedAt,
-    data, raw]`` with ``data``/``raw`` as JSON bytes; ``keys``: the natural key of every record of
-    the page that has one, quarantined or not (what a full read lists for reconciliation)."""
+    data, raw]`` with ``data``/``raw`` as JSON text (str, not orjson's bytes: each of those keeps
+    a buffer of ~8 KiB, so a batch of rows would take ten times its size); ``keys``: the natural
+    key of every record of the page that has one, quarantined or not (what a full read lists for
+    reconciliation)."""
 
     rows: list[list[Any]]
     quarantine: list[QuarantineItem]
@@ -264,7 +265,7 @@ def map_page(entity: str, cm: CompiledMapping, page: list[dict]) -> _PageResult:
     for key, rid, version, d, raw, kids in good:
         rows.append([
             entity, key, rid, version, None, d.get("updatedAt"), d.get("createdAt"),
-            d.get("deletedAt"), dumps(d), dumps(raw),
+            d.get("deletedAt"), dumps(d).decode(), dumps(raw).decode(),
         ])  # fmt: skip
         status = d.get("status")
         if status and isinstance(status, str):
@@ -273,7 +274,7 @@ def map_page(entity: str, cm: CompiledMapping, page: list[dict]) -> _PageResult:
             c = child.data
             rows.append([
                 child_entity, child.key, child.remote_id, child.version, key, c.get("updatedAt"),
-                c.get("createdAt"), c.get("deletedAt"), dumps(c), dumps(item),
+                c.get("createdAt"), c.get("deletedAt"), dumps(c).decode(), dumps(item).decode(),
             ])  # fmt: skip
     return _PageResult(rows, quarantine, keys, statuses)
 
@@ -281,11 +282,11 @@ def map_page(entity: str, cm: CompiledMapping, page: list[dict]) -> _PageResult:
 def write_rows(fh: Any, rows: Sequence[list[Any]]) -> None:
     """Append one page of rows to ``mapped.jsonl``: per row ``<JSON of the first 8 fields>\\t
     <data JSON>\\t<raw JSON>\\n`` (orjson never emits a raw tab or newline), then an empty
-    line ending the page. ``data``/``raw`` pass through as bytes: load never re-encodes them."""
+    line ending the page. ``data``/``raw`` are JSON text already: nothing is re-encoded."""
     dumps = orjson.dumps
     parts = []
     for r in rows:
-        parts += (dumps(r[:8]), b"\t", r[8], b"\t", r[9], b"\n")
+        parts += (dumps(r[:8]), b"\t", r[8].encode(), b"\t", r[9].encode(), b"\n")
     parts.append(b"\n")
     fh.write(b"".join(parts))
 
@@ -311,9 +312,10 @@ def iter_mapped(path: StagingPath) -> Iterator[list[list[Any]]]:
 
 @dataclass
 class _Chunk:
-    """Some pages mapped: ``block`` for mapped.jsonl, ``keys`` for keys.txt, the rest summed."""
+    """Some pages mapped: each page's rows (see `map_page`), ``keys`` for keys.txt, the rest
+    summed."""
 
-    block: bytes
+    pages: list[list[list[Any]]]
     keys: bytes
     quarantine: list[QuarantineItem]
     statuses: set[str]
@@ -323,7 +325,7 @@ class _Chunk:
 
 def _map_lines(entity: str, cm: CompiledMapping, lines: Sequence[bytes]) -> _Chunk:
     """Map pages given as raw ``pages.jsonl`` lines (the unit of work of a map worker)."""
-    out = io.BytesIO()
+    pages: list[list[list[Any]]] = []
     keys: list[bytes] = []
     quarantine: list[QuarantineItem] = []
     statuses: set[str] = set()
@@ -333,7 +335,7 @@ def _map_lines(entity: str, cm: CompiledMapping, lines: Sequence[bytes]) -> _Chu
         result = map_page(entity, cm, orjson.loads(line))
         quarantine += result.quarantine
         if result.rows:
-            write_rows(out, result.rows)
+            pages.append(result.rows)
         if result.keys:  # one JSON list of keys per page, for reconciliation
             keys.append(orjson.dumps(result.keys) + b"\n")
         statuses |= result.statuses
@@ -342,7 +344,7 @@ def _map_lines(entity: str, cm: CompiledMapping, lines: Sequence[bytes]) -> _Chu
                 mapped += 1
                 if row[5] and (max_updated is None or row[5] > max_updated):
                     max_updated = row[5]
-    return _Chunk(out.getvalue(), b"".join(keys), quarantine, statuses, mapped, max_updated)
+    return _Chunk(pages, b"".join(keys), quarantine, statuses, mapped, max_updated)
 
 
 _WORKER: dict[str, Any] = {}
@@ -445,7 +447,8 @@ def map_pages(
                 if chunk.quarantine:  # idempotent per item: a re-run adds nothing twice
                     store.quarantine_add(cfg.id, entity, run_id, chunk.quarantine)
                     quarantined += len(chunk.quarantine)
-                fh.write(chunk.block)
+                for rows in chunk.pages:
+                    write_rows(fh, rows)
                 kfh.write(chunk.keys)
                 statuses |= chunk.statuses
                 mapped += chunk.mapped
@@ -507,6 +510,81 @@ def _load_rows(rows: Sequence[list[Any]]) -> list[LoadRow]:
     return [LoadRow(r[1], r[2], r[3], text(r[8]), text(r[9]), r[4], r[5], r[6], r[7]) for r in rows]
 
 
+class BatchLoader:
+    """Upserts mapped rows in batches of ``batch_size`` on one writer thread (one batch in flight,
+    one being filled: bounded memory) while the caller produces the next; the database releases
+    the GIL while it works. `finish` writes the last batch together with the cursor."""
+
+    def __init__(
+        self, store: Store, cfg: ConnectionConfig, entity: str, *, synced_at: str,
+        guard: Callable[[Any], None] | None = None, batch_size: int = LOAD_BATCH,
+    ) -> None:  # fmt: skip
+        self.store, self.cfg, self.entity = store, cfg, entity
+        self.synced_at, self.guard, self.batch_size = synced_at, guard, batch_size
+        self.total = LoadStats(0, 0, 0)
+        self.children: dict[str, LoadStats] = {}
+        self._pending: dict[str, list[list[Any]]] = {}
+        self._count = 0
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="mw-load")
+        self._in_flight: Future | None = None
+
+    def add(self, rows: Iterable[list[Any]]) -> None:
+        """Queue rows (`map_page` / `iter_mapped` format); a full batch goes to the writer."""
+        pending = self._pending
+        n = 0
+        for row in rows:
+            pending.setdefault(row[0], []).append(row)
+            n += 1
+        self._count += n
+        if self._count >= self.batch_size:
+            self._submit(final=False, cursor=None)
+
+    def _submit(self, *, final: bool, cursor: str | None) -> None:
+        if self._in_flight is not None:
+            self._in_flight.result()  # re-raises the writer's error here
+            self._in_flight = None
+        batch, self._pending, self._count = self._pending, {}, 0
+        self._in_flight = self._writer.submit(self._flush, batch, final, cursor)
+
+    def finish(self, cursor: str | None) -> None:
+        """Write what is left, with the cursor (when given), and wait for the writer."""
+        try:
+            self._submit(final=True, cursor=cursor)
+            assert self._in_flight is not None
+            self._in_flight.result()
+        finally:
+            self._in_flight = None
+            self._writer.shutdown(wait=True)
+
+    def close(self) -> None:
+        """Stop after an error elsewhere: wait for the batch in flight, drop the rest."""
+        try:
+            if self._in_flight is not None:
+                self._in_flight.exception()
+        finally:
+            self._writer.shutdown(wait=True, cancel_futures=True)
+
+    def _flush(self, batch: dict[str, list[list[Any]]], final: bool, cursor: str | None) -> None:
+        store, cid, entity = self.store, self.cfg.id, self.entity
+        parent_rows = batch.pop(entity, [])
+        if parent_rows or final:
+            stats = store.load_batch(
+                cid, entity, _load_rows(parent_rows), synced_at=self.synced_at,
+                cursor=cursor if final else None, guard=self.guard,
+            )  # fmt: skip
+            self.total = _add(self.total, stats)
+        parent_keys = [r[1] for r in parent_rows]
+        for child_entity, rows in batch.items():
+            stats = store.load_batch(
+                cid, child_entity, _load_rows(rows), synced_at=self.synced_at, guard=self.guard
+            )
+            self.children[child_entity] = _add(self.children.get(child_entity), stats)
+            store.reconcile(
+                cid, child_entity, [[r[1] for r in rows]],
+                deleted_at=self.synced_at, parent_keys=parent_keys,
+            )  # fmt: skip
+
+
 def load(
     store: Store,
     cfg: ConnectionConfig,
@@ -523,59 +601,43 @@ def load(
 
     Raises `QuarantineThresholdExceeded` after loading when too many records were quarantined.
     """
-    synced_at = format_utc(utcnow())
-    started_at = synced_at
-    total = LoadStats(0, 0, 0)
-    child_totals: dict[str, LoadStats] = {}
-    cursor = mapped.get("max_updated") if incremental else None
-    statuses: set[str] = set(mapped.get("statuses") or ())
-    pending: dict[str, list[list[Any]]] = {}
-    pending_count = 0
-
-    def flush(batch: dict[str, list[list[Any]]], final: bool) -> None:
-        nonlocal total
-        parent_rows = batch.pop(entity, [])
-        if parent_rows or final:
-            stats = store.load_batch(
-                cfg.id, entity, _load_rows(parent_rows), synced_at=synced_at,
-                cursor=cursor if final else None, guard=guard,
-            )  # fmt: skip
-            total = _add(total, stats)
-        parent_keys = [r[1] for r in parent_rows]
-        for child_entity, rows in batch.items():
-            stats = store.load_batch(
-                cfg.id, child_entity, _load_rows(rows), synced_at=synced_at, guard=guard
-            )
-            child_totals[child_entity] = _add(child_totals.get(child_entity), stats)
-            store.reconcile(
-                cfg.id, child_entity, [[r[1] for r in rows]],
-                deleted_at=synced_at, parent_keys=parent_keys,
-            )  # fmt: skip
-
-    # One writer thread runs the batches in order (at most one in flight, one being read: bounded
-    # memory) while this thread reads the next; the database releases the GIL while it works.
-    with ThreadPoolExecutor(1, thread_name_prefix="mw-load") as writer:
-        in_flight: Future | None = None
+    started_at = synced_at = format_utc(utcnow())
+    loader = BatchLoader(
+        store, cfg, entity, synced_at=synced_at, guard=guard, batch_size=batch_size
+    )
+    try:
         for page_rows in iter_mapped(path_factory(mapped["mapped_path"])):
-            for row in page_rows:
-                pending.setdefault(row[0], []).append(row)
-            pending_count += len(page_rows)
-            if pending_count >= batch_size:
-                if in_flight is not None:
-                    in_flight.result()
-                in_flight = writer.submit(flush, pending, False)
-                pending, pending_count = {}, 0
-        if in_flight is not None:
-            in_flight.result()
-        writer.submit(flush, pending, True).result()
+            loader.add(page_rows)
+        loader.finish(mapped.get("max_updated") if incremental else None)
+    except BaseException:
+        loader.close()
+        raise
+    return finish_load(
+        store, cfg, entity, mapped, loader, run_id=run_id, started_at=started_at,
+        path_factory=path_factory,
+    )  # fmt: skip
 
+
+def finish_load(
+    store: Store,
+    cfg: ConnectionConfig,
+    entity: str,
+    mapped: dict,
+    loader: BatchLoader,
+    *,
+    run_id: str,
+    started_at: str,
+    path_factory: Callable[[str], StagingPath],
+) -> dict:
+    """After the last batch: reconcile a full read, store the statuses seen, record the run, log
+    the numbers, and raise `QuarantineThresholdExceeded` when too much was quarantined."""
+    synced_at, total = loader.synced_at, loader.total
     deleted = 0
     if mapped.get("full") and mapped.get("path"):
         deleted = reconcile_from_pages(store, cfg, entity, mapped, path_factory, synced_at)
+    statuses = sorted(set(mapped.get("statuses") or ()))
     if statuses:
-        rows = [
-            {"key": make_key([s]), "name": s, "code": s, "isActive": True} for s in sorted(statuses)
-        ]
+        rows = [{"key": make_key([s]), "name": s, "code": s, "isActive": True} for s in statuses]
         store.upsert_statuses(cfg.id, entity, rows)
 
     summary = {
@@ -586,7 +648,7 @@ def load(
         "updated": total.updated,
         "unchanged": total.unchanged,
         "deleted": deleted,
-        "children": {k: v._asdict() for k, v in child_totals.items()},
+        "children": {k: v._asdict() for k, v in loader.children.items()},
     }
     window = mapped.get("window") or {}
     quarantine_share = summary["quarantined"] / summary["read"] if summary["read"] else 0.0
