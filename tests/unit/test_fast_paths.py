@@ -77,8 +77,8 @@ def test_prefetch_yields_in_order_and_reraises() -> None:
 def test_mapped_rows_round_trip(tmp_path: Path) -> None:
     rows = [
         ["work-orders", "S:1", "7", "2024-01-01T00:00:00Z", None, "2024-01-01T00:00:00Z", None,
-         None, orjson.dumps({"key": "S:1", "title": "tab\there\nnewline"}),
-         orjson.dumps({"x": "a\tb"})],
+         None, orjson.dumps({"key": "S:1", "title": "tab\there\nnewline"}).decode(),
+         orjson.dumps({"x": "a\tb"}).decode()],
     ]  # fmt: skip
     path = tmp_path / "mapped.jsonl"
     with path.open("wb") as fh:
