@@ -34,14 +34,15 @@ def _distinct(conn: sa.Connection, a: str, b: str) -> str:
     return f"{a} IS DISTINCT FROM {b}" if _is_pg(conn) else f"{a} IS NOT {b}"
 
 
-def newer(conn: sa.Connection, s: str, r: str) -> str:
+def newer(conn: sa.Connection, s: str, r: str, s_data: str | None = None) -> str:
     """SQL: incoming row ``s`` replaces stored row ``r``. Never when s.version < r.version; else
     when s.version > r.version, the data or delete mark differ, or r was soft-deleted by
-    reconciliation (it reappeared). NULL versions fall through to the data comparison."""
+    reconciliation (it reappeared). NULL versions fall through to the data comparison.
+    ``s_data``: the SQL of s's data as r.data's type (default ``s.data``)."""
     return (
         f"(NOT COALESCE({s}.version < {r}.version, FALSE) AND ("
         f"COALESCE({s}.version > {r}.version, FALSE)"
-        f" OR {_distinct(conn, f'{s}.data', f'{r}.data')}"
+        f" OR {_distinct(conn, s_data or f'{s}.data', f'{r}.data')}"
         f" OR {_distinct(conn, f'{s}.deleted_at', f'{r}.deleted_at')}"
         f" OR COALESCE({r}.deleted_by = 'reconcile', FALSE)))"
     )
@@ -57,9 +58,11 @@ def lock_entity(conn: sa.Connection, connection_id: str, entity: str) -> None:
 
 
 def stage_rows(conn: sa.Connection, rows: Sequence[StageRow]) -> None:
-    """(Re)fill the session temp table ``mw_stage`` with ``rows`` (tuples in STAGE_COLS order)."""
-    json_type = "jsonb" if _is_pg(conn) else "text"
-    cols = ", ".join(f"{c} {json_type if c in ('data', 'raw') else 'text'}" for c in STAGE_COLS)
+    """(Re)fill the session temp table ``mw_stage`` with ``rows`` (tuples in STAGE_COLS order).
+
+    Every column is text, ``data`` and ``raw`` too: on PostgreSQL COPY then only copies bytes
+    and `merge_staged` parses the JSON of just the rows it compares or writes."""
+    cols = ", ".join(f"{c} text" for c in STAGE_COLS)
     conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS mw_stage ({cols})")
     clear(conn, "mw_stage")
     _fill(conn, "mw_stage", STAGE_COLS, rows)
@@ -82,7 +85,7 @@ def _fill(conn: sa.Connection, table: str, cols: Sequence[str], rows: Iterable[t
 _INSERT = """
     INSERT INTO records (connection_id, entity, key, remote_id, parent_key, version, data,
                          raw, created_at, updated_at, deleted_at, deleted_by, synced_at)
-    SELECT :c, :e, s.key, s.remote_id, s.parent_key, s.version, s.data, s.raw, s.created_at,
+    SELECT :c, :e, s.key, s.remote_id, s.parent_key, s.version, {data}, {raw}, s.created_at,
            s.updated_at, s.deleted_at,
            CASE WHEN s.deleted_at IS NULL THEN NULL ELSE 'source' END, :synced
     FROM {source} s WHERE TRUE
@@ -99,6 +102,12 @@ _INSERT = """
       synced_at = excluded.synced_at
     WHERE {newer}
 """
+# PostgreSQL: staged text as the types of records.data / records.raw
+STAGED_DATA = "CAST(s.data AS jsonb)"
+STAGED_RAW = "CAST(s.raw AS jsonb)"
+# False, after checking (json input only validates) the JSON of a row that is not written:
+# bad JSON fails the batch whether or not its row would be written, as when COPY parsed it
+_VALID_JSON = "num_nulls(CAST(s.data AS json), CAST(s.raw AS json)) < 0"
 _DELETED_DELTA = """(CASE WHEN s.deleted_at IS NULL THEN 0 ELSE 1 END)
     - (CASE WHEN r.key IS NULL OR r.deleted_at IS NULL THEN 0 ELSE 1 END)"""
 
@@ -116,13 +125,15 @@ def merge_staged(
     upsert_where = newer(conn, "excluded", "records")
     if _is_pg(conn):  # LATERAL .. LIMIT 1 is never flattened: one primary-key probe per row
         cols = "r.key, r.version, r.data, r.deleted_at, r.deleted_by"
+        # staged JSON is text: parsed to compare with stored rows and again only to write
+        insert = _INSERT.format(source="cand", newer=upsert_where, data=STAGED_DATA, raw=STAGED_RAW)
         sql = f"""
             WITH cand AS (
               SELECT s.*, r.key IS NULL AS is_new, {_DELETED_DELTA} AS del_delta
               FROM mw_stage s
               LEFT JOIN LATERAL (SELECT {cols} FROM records r WHERE {match} LIMIT 1) r ON TRUE
-              WHERE r.key IS NULL OR {newer(conn, "s", "r")}
-            ), up AS ({_INSERT.format(source="cand", newer=upsert_where)} RETURNING 1)
+              WHERE r.key IS NULL OR {newer(conn, "s", "r", STAGED_DATA)} OR {_VALID_JSON}
+            ), up AS ({insert} RETURNING 1)
             SELECT COALESCE(SUM(CASE WHEN is_new THEN 1 ELSE 0 END), 0),
                    COUNT(*), COALESCE(SUM(del_delta), 0), (SELECT COUNT(*) FROM up)
             FROM cand
@@ -139,7 +150,10 @@ def merge_staged(
         ins, cand, deleted = conn.execute(sa.text(sql), params).one()
         upd = cand - ins
         written = conn.execute(
-            sa.text(_INSERT.format(source="mw_stage", newer=upsert_where)), params
+            sa.text(
+                _INSERT.format(source="mw_stage", newer=upsert_where, data="s.data", raw="s.raw")
+            ),
+            params,
         ).rowcount
     if written != cand:
         raise StoreError(

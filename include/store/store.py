@@ -106,7 +106,12 @@ class Store:
                     if guard is not None:
                         guard(conn)
                     loader.lock_entity(conn, connection_id, entity)
-                    ins, upd, deleted = loader.merge_staged(conn, connection_id, entity, synced_at)
+                    try:
+                        ins, upd, deleted = loader.merge_staged(
+                            conn, connection_id, entity, synced_at
+                        )
+                    except sa.exc.DataError as exc:  # PostgreSQL parses staged JSON here
+                        raise _json_error(exc, rows, f"{connection_id}/{entity}") from exc
                     loader.add_counts(conn, connection_id, entity, ins, deleted)
                     if cursor is not None:
                         loader.advance_cursor(
@@ -399,6 +404,29 @@ def _stage_tuples(records: Sequence[LoadRow], entity: str) -> list[tuple]:
     if len({t[0] for t in out}) != len(out):
         out = _dedupe(out)
     return out
+
+
+def _json_error(exc: sa.exc.DataError, rows: Sequence[tuple], what: str) -> Exception:
+    """A StoreError naming the first row whose data or raw is not JSON, for PostgreSQL's
+    "invalid input syntax for type json" or a ``\\u0000`` jsonb refuses (other data errors
+    pass through unchanged)."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) not in ("22P02", "22P05"):  # only JSON casts raise them
+        return exc
+    pg = "; ".join(line.strip() for line in str(orig).splitlines()[:2])
+    reason = _bad_json(rows) or f"a record's data or raw is JSON PostgreSQL refuses ({pg})"
+    return StoreError(f"load of {what}: {reason}; nothing was written")
+
+
+def _bad_json(rows: Sequence[tuple]) -> str | None:
+    for t in rows:
+        for col, value in (("data", t[4]), ("raw", t[5])):
+            try:
+                if value is not None:
+                    orjson.loads(value)
+            except orjson.JSONDecodeError as bad:
+                return f"{col} of record {t[0]!r} is not valid JSON ({bad})"
+    return None  # orjson and PostgreSQL disagree (e.g. \u0000, which jsonb refuses)
 
 
 def _dedupe(rows: list[tuple]) -> list[tuple]:

@@ -188,3 +188,51 @@ def test_bad_rows_are_refused_with_a_clear_error(store: Store, bad, message) -> 
 def test_bad_synced_at_is_refused(store: Store) -> None:
     with pytest.raises(StoreError, match="synced_at must be an ISO-8601 UTC time"):
         store.load_batch("c1", WO, [row("a")], synced_at="2024-01-01 00:00")
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (row("b")._replace(data=b'{"key": "b", '), r"data of record 'b' is not valid JSON"),
+        (row("b")._replace(raw="{'ID': 'B'}"), r"raw of record 'b' is not valid JSON"),
+        (
+            row("b")._replace(data='{"key": "b", "t": "\\u0000"}'),
+            r"a record's data or raw is JSON PostgreSQL refuses \(unsupported Unicode.*u0000",
+        ),
+    ],
+)
+def test_bad_json_fails_the_batch_and_leaves_stored_rows_untouched(
+    pg_url: str, bad, message
+) -> None:
+    """PostgreSQL stages JSON as text and parses it in the merge: bad JSON (or a \\u0000 that
+    jsonb refuses) must still fail the whole batch with a StoreError naming the problem."""
+    store = Store(pg_url)
+    store.migrate()
+    try:
+        store.load_batch("c1", WO, [row("a", T1), row("b", T1)], synced_at=T1, cursor=T1)
+        before = snapshot(store, with_synced_at=True)
+        batch = [row("a", T2, status="new"), bad._replace(version=T2), row("c", T2)]
+        with pytest.raises(StoreError, match=f"load of c1/{WO}: {message}"):
+            store.load_batch("c1", WO, batch, synced_at=T2, cursor=T2)
+        assert snapshot(store, with_synced_at=True) == before
+        assert store.get_cursor("c1", WO) == before["cursors"][0][2]
+        assert store.load_batch("c1", WO, [row("c", T2)], synced_at=T2) == LoadStats(1, 0, 0)
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("version", [T0, T1], ids=["older", "same"])
+def test_bad_json_fails_the_batch_even_when_its_row_would_not_be_written(
+    pg_url: str, version: str
+) -> None:
+    store = Store(pg_url)
+    store.migrate()
+    try:
+        store.load_batch("c1", WO, [row("a", T1)], synced_at=T1)
+        before = snapshot(store, with_synced_at=True)
+        bad = row("a", version)._replace(raw=b'{"ID": ')
+        with pytest.raises(StoreError, match="raw of record 'a' is not valid JSON"):
+            store.load_batch("c1", WO, [bad, row("n", T2)], synced_at=T2)
+        assert snapshot(store, with_synced_at=True) == before
+    finally:
+        store.close()
