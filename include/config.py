@@ -69,6 +69,11 @@ class ConnectionConfig(BaseModel):
     reconcile_every: str = Field(
         default="1d", description="how often a run also reconciles hard deletes, e.g. 1d, 6h"
     )
+    pipeline: Literal["streaming", "staged"] = Field(
+        default="streaming",
+        description="streaming: one task per entity runs extract, map and load at once; "
+        "staged: extract -> map -> load as three tasks, each retried on its own",
+    )
     options: dict[str, Any] = Field(default_factory=dict, description="connector-specific")
     name: str | None = None
     tags: list[str] = Field(default_factory=list)

@@ -1,8 +1,10 @@
 """Build one Airflow DAG per connection of the ``millwright_connections`` Variable.
 
-Each connection's DAG ``sync__<id>`` has, per entity, a task group ``extract -> map -> load ->
-reconcile`` calling include/pipeline.py, plus a ``statuses`` task. Tasks pass summaries (paths and
-counts) through XCom; records travel through staging files.
+Each connection's DAG ``sync__<id>`` has, per entity, a task group ``sync -> reconcile``, where
+``sync`` runs extract, map and load at once (include/streaming.py; the default ``pipeline:
+streaming``), or ``extract -> map -> load -> reconcile`` as separate tasks (include/pipeline.py;
+``pipeline: staged``), plus a ``statuses`` task. Tasks pass summaries (paths and counts) through
+XCom; records travel through staging files.
 
 Failure isolation: each DAG is built inside its own try/except and validated; a bad entry becomes a
 placeholder DAG of the same id whose description and doc state the error and whose single task
@@ -33,7 +35,7 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from connectors.base import Window
 from connectors.registry import get_connector
 from include import airflow_glue as glue
-from include import pipeline
+from include import pipeline, streaming
 from include.config import ConfigError, ConnectionConfig, VariableError, parse_connections
 from include.model import CHILD_ENTITIES
 
@@ -148,23 +150,49 @@ def build_sync_dag(cfg: ConnectionConfig) -> DAG:
         default_args=DEFAULT_ARGS,
     ) as dag:
 
-        @task(task_id="extract")
-        def extract(entity: str) -> dict:
-            run = run_info()
-            spec = connector_cls.entities[entity]
+        def plan(store: Any, entity: str, run: RunInfo) -> Window:
+            """The entity's window for this run; skips entities a re-sync leaves out."""
             only = run.conf.get("entities")
             if only is not None and entity not in only:
                 raise AirflowSkipException(f"this run re-syncs only {', '.join(only)}")
+            if run.conf.get("full") is True:
+                return Window()  # a re-sync asked for by a settings change (or by hand)
+            return pipeline.plan_window(
+                store, cfg, entity, incremental=connector_cls.entities[entity].incremental,
+                run_type=run.run_type, interval_start=run.start, interval_end=run.end,
+            )  # fmt: skip
+
+        @task(task_id="sync")
+        def sync(entity: str) -> dict:
+            from include.lifecycle import write_guard
+
+            run = run_info()
+            out = glue.staging_dir(cfg.id, entity, run.run_id)
             store = glue.open_store()
             try:
-                window = pipeline.plan_window(
-                    store, cfg, entity, incremental=spec.incremental, run_type=run.run_type,
-                    interval_start=run.start, interval_end=run.end,
-                )  # fmt: skip
+                window = plan(store, entity, run)
+                with glue.make_connector(cfg) as connector:
+                    summary = streaming.sync_entity(
+                        connector, cfg, entity, window, out, store, run.run_id,
+                        incremental=connector_cls.entities[entity].incremental,
+                        path_factory=glue.to_staging_path,
+                        guard=write_guard(cfg.id),  # a disconnect mid-run: nothing more is written
+                    )  # fmt: skip
+            except pipeline.QuarantineThresholdExceeded as exc:
+                raise AirflowFailException(str(exc)) from None  # retrying cannot help
             finally:
                 store.close()
-            if run.conf.get("full") is True:
-                window = Window()  # a re-sync asked for by a settings change (or by hand)
+            glue.remove_staging(out)
+            return summary
+
+        @task(task_id="extract")
+        def extract(entity: str) -> dict:
+            run = run_info()
+            store = glue.open_store()
+            try:
+                window = plan(store, entity, run)
+            finally:
+                store.close()
             out = glue.staging_dir(cfg.id, entity, run.run_id)
             with glue.make_connector(cfg) as connector:
                 return pipeline.extract(connector, entity, window, out)
@@ -232,7 +260,10 @@ def build_sync_dag(cfg: ConnectionConfig) -> DAG:
 
         for entity in entities:
             with TaskGroup(group_id=_group_id(entity)):
-                loaded = load(entity, map_(entity, extract(entity)))
+                if cfg.pipeline == "staged":
+                    loaded = load(entity, map_(entity, extract(entity)))
+                else:
+                    loaded = sync(entity)
                 reconcile(entity, loaded)
         statuses()
     return dag

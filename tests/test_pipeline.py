@@ -1,5 +1,7 @@
 """The sync contract at pipeline level: include/pipeline.py + the real Maximo sandbox + a SQLite
-store, no Airflow. Each test is one promise of the incremental contract (README)."""
+store, no Airflow. Each test is one promise of the incremental contract (README). Tests that sync
+through `sync` run twice: through the staged steps (extract, map_pages, load one after another) and
+through include/streaming.py (all three at once), the two shapes a sync DAG can have."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import sqlalchemy as sa
 from connectors.base import Connector, SourceError, SourceSettings
 from connectors.maximo import CONNECTOR as Maximo
 from connectors.maximo.sandbox import start_sandbox
-from include import cli, pipeline
+from include import cli, pipeline, streaming
 from include.config import ConnectionConfig
 from include.store import Store
 from include.store import schema as store_schema
@@ -88,8 +90,34 @@ def load(store: Store, cfg: ConnectionConfig, mapped: dict, **kw: Any) -> dict:
                          incremental=True, path_factory=Path, **kw)  # fmt: skip
 
 
-def sync(store: Store, cfg: ConnectionConfig, src: Connector, tmp: Path, **kw: Any) -> dict:
-    return load(store, cfg, extract_map(store, cfg, src, tmp, **kw))
+SHAPE = {"name": "staged"}
+
+
+@pytest.fixture(autouse=True, params=["staged", "streaming"])
+def shape(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every test runs with `sync` going through either shape of the pipeline."""
+    SHAPE["name"] = request.param
+    yield request.param
+    SHAPE["name"] = "staged"
+
+
+def sync(store: Store, cfg: ConnectionConfig, src: Connector, tmp: Path, *,
+         run_type: str = "manual", start: datetime | None = None,
+         end: datetime | None = None, entity: str = "work-orders") -> dict:  # fmt: skip
+    """One sync run, through the shape `shape` picked."""
+    if SHAPE["name"] == "staged":
+        mapped = extract_map(store, cfg, src, tmp, run_type=run_type, start=start, end=end,
+                             entity=entity)  # fmt: skip
+        return load(store, cfg, mapped)
+    run_id = f"run{next(_runs)}"
+    window = pipeline.plan_window(
+        store, cfg, entity, incremental=True, run_type=run_type,
+        interval_start=start, interval_end=end,
+    )  # fmt: skip
+    out = tmp / "staging" / cfg.id / entity / run_id
+    return streaming.sync_entity(
+        src, cfg, entity, window, out, store, run_id, incremental=True, path_factory=Path
+    )
 
 
 def key_of(rec: dict) -> str:

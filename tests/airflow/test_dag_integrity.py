@@ -66,14 +66,11 @@ def test_one_dag_per_connection_and_a_bad_one_isolated(env: pytest.MonkeyPatch) 
     assert us.start_date.year == 2024 and us.start_date.utcoffset().total_seconds() == 0
     assert "acme-us" in us.doc_md and "mw_acme-us" in us.doc_md
     ids = set(us.task_ids)
-    assert {"work-orders.extract", "work-orders.map", "work-orders.load"} <= ids
-    assert {"work-orders.reconcile", "statuses"} <= ids
-    assert us.get_task("work-orders.load").pool == "millwright_store_writer"
-    assert us.get_task("work-orders.extract").retries == 2
-    # the path extract -> map -> load -> reconcile
-    assert us.get_task("work-orders.map").upstream_task_ids == {"work-orders.extract"}
-    assert us.get_task("work-orders.load").upstream_task_ids == {"work-orders.map"}
-    assert us.get_task("work-orders.reconcile").upstream_task_ids == {"work-orders.load"}
+    # the default shape: per entity, sync (extract, map and load at once) -> reconcile
+    assert {"work-orders.sync", "work-orders.reconcile", "statuses"} <= ids
+    assert not {"work-orders.extract", "work-orders.map", "work-orders.load"} & ids
+    assert us.get_task("work-orders.sync").retries == 2
+    assert us.get_task("work-orders.reconcile").upstream_task_ids == {"work-orders.sync"}
 
     for dag_id, words in [
         ("sync__globex-1", "source_timezone: unknown time zone 'Mars/Base'"),
@@ -120,3 +117,26 @@ def test_disconnected_connection_has_no_schedule(env: pytest.MonkeyPatch) -> Non
     assert "disconnected" in dag.tags
     # a manual trigger does nothing but say so: one task that skips with the message
     assert [t.task_id for t in dag.tasks] == ["disconnected"]
+
+
+def test_the_staged_shape_has_three_tasks_per_entity(env: pytest.MonkeyPatch) -> None:
+    env.setenv(VAR_ENV, json.dumps([conn("acme-us", pipeline="staged")]))
+    bag = dagbag()
+    assert bag.import_errors == {}
+    us = bag.dags["sync__acme-us"]
+    ids = set(us.task_ids)
+    assert {"work-orders.extract", "work-orders.map", "work-orders.load"} <= ids
+    assert "work-orders.sync" not in ids
+    assert us.get_task("work-orders.load").pool == "millwright_store_writer"
+    assert us.get_task("work-orders.extract").retries == 2
+    # the path extract -> map -> load -> reconcile
+    assert us.get_task("work-orders.map").upstream_task_ids == {"work-orders.extract"}
+    assert us.get_task("work-orders.load").upstream_task_ids == {"work-orders.map"}
+    assert us.get_task("work-orders.reconcile").upstream_task_ids == {"work-orders.load"}
+
+
+def test_an_unknown_pipeline_shape_is_a_config_error(env: pytest.MonkeyPatch) -> None:
+    env.setenv(VAR_ENV, json.dumps([conn("acme-us", pipeline="fast")]))
+    bag = dagbag()
+    assert bag.import_errors == {}
+    assert "pipeline" in fail_message(bag.dags["sync__acme-us"])

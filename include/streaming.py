@@ -1,0 +1,251 @@
+"""Extract, map and load of one entity at once: what a sync DAG's ``<entity>.sync`` task runs.
+
+`sync_entity` runs the three steps of `include.pipeline` concurrently over one stream of pages,
+so the source, the mapping and the database all work at the same time:
+
+- a reader thread fetches the next page while this thread writes the current one to
+  ``pages.jsonl`` (exactly what `pipeline.extract` writes);
+- chunks of pages go to map worker processes (`pipeline.map_workers`; the pool starts once the
+  stream passes `pipeline.PARALLEL_MAP_BYTES`, small runs map in this process) and come back in
+  order, to ``mapped.jsonl`` and ``keys.txt`` (what `pipeline.map_pages` writes), quarantined
+  records to the store;
+- mapped rows go to a `pipeline.BatchLoader`, whose writer thread upserts batch after batch while
+  the source is still being read; the last batch commits the cursor.
+
+Memory stays bounded: two pages prefetched, two chunks per map worker in flight, one batch being
+filled and one being written. Semantics are those of the three steps run one after another: the
+same staging files, the same quarantine, the same cursor rule (it moves only with the last batch,
+so a failure anywhere leaves it where it was). A retry of a run whose extract and map finished
+(``map.json`` beside ``mapped.jsonl`` records that) loads the staged rows again without reading
+the source; otherwise it starts over, and the store's upserts make that safe.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+import orjson
+
+from connectors.base import Connector, Window
+from include import pipeline
+from include.config import ConnectionConfig
+from include.pipeline import BatchLoader, StagingPath
+from include.store import Store
+from include.timeutil import format_utc, utcnow
+
+log = logging.getLogger(__name__)
+
+MARKER = "map.json"
+
+
+def sync_entity(
+    connector: Connector,
+    cfg: ConnectionConfig,
+    entity: str,
+    window: Window,
+    out_dir: StagingPath,
+    store: Store,
+    run_id: str,
+    *,
+    incremental: bool,
+    path_factory: Callable[[str], StagingPath],
+    guard: Callable[[Any], None] | None = None,
+    workers: int | None = None,
+    batch_size: int = pipeline.LOAD_BATCH,
+) -> dict:
+    """Extract -> map -> load ``entity`` in ``window`` as one stream; return the load summary
+    plus the staging paths. Raises `pipeline.QuarantineThresholdExceeded` after loading when
+    too many records were quarantined."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    marker = out_dir / MARKER
+    if _exists(marker):
+        with marker.open("rb") as fh:
+            mapped = orjson.loads(fh.read())
+        log.info(
+            "sync %s: extract and map finished in an earlier try (%d records mapped); loading "
+            "the staged rows again without reading the source", entity, mapped["mapped"],
+        )  # fmt: skip
+        summary = pipeline.load(
+            store, cfg, entity, mapped, run_id=run_id, incremental=incremental,
+            path_factory=path_factory, guard=guard, batch_size=batch_size,
+        )  # fmt: skip
+        return {**summary, "full": mapped["full"], "window": mapped["window"]}
+
+    started = time.monotonic()
+    started_at = synced_at = format_utc(utcnow())
+    loader = BatchLoader(
+        store, cfg, entity, synced_at=synced_at, guard=guard, batch_size=batch_size
+    )
+    mapper = _OrderedMapper(type(connector), cfg, entity, workers)
+    tally = _Tally()
+    pages_path, mapped_path = out_dir / "pages.jsonl", out_dir / "mapped.jsonl"
+    keys_path = out_dir / "keys.txt"
+    try:
+        with (
+            pages_path.open("wb") as pages_fh,
+            mapped_path.open("wb") as mapped_fh,
+            keys_path.open("wb") as keys_fh,
+        ):
+
+            def take(chunk: pipeline._Chunk) -> None:
+                if chunk.quarantine:  # idempotent per item: a re-run adds nothing twice
+                    store.quarantine_add(cfg.id, entity, run_id, chunk.quarantine)
+                for rows in chunk.pages:
+                    pipeline.write_rows(mapped_fh, rows)
+                    loader.add(rows)
+                keys_fh.write(chunk.keys)
+                tally.add(chunk)
+
+            for page in pipeline.prefetch(connector.read(entity, window)):
+                line = orjson.dumps(page)
+                pages_fh.write(line)
+                pages_fh.write(b"\n")
+                tally.pages += 1
+                tally.read += len(page)
+                for chunk in mapper.feed(line):
+                    take(chunk)
+            for chunk in mapper.drain():
+                take(chunk)
+        mapped = {
+            "path": str(pages_path), "pages": tally.pages, "read": tally.read,
+            "window": pipeline.window_to_dict(window), "full": window.is_full,
+            "mapped_path": str(mapped_path), "keys_path": str(keys_path),
+            "mapped": tally.mapped, "quarantined": tally.quarantined,
+            "max_updated": tally.max_updated, "statuses": sorted(tally.statuses),
+        }  # fmt: skip
+        with marker.open("wb") as fh:  # extract and map are complete: a retry only loads
+            fh.write(orjson.dumps(mapped))
+        loader.finish(tally.max_updated if incremental else None)
+    except BaseException:
+        mapper.close()
+        loader.close()
+        raise
+    finally:
+        mapper.close()
+    log.info(
+        "sync %s: %d pages, %d records read, %d mapped, %d quarantined in %.1fs "
+        "(window %s; %d map process%s)",
+        entity, tally.pages, tally.read, tally.mapped, tally.quarantined,
+        time.monotonic() - started, mapped["window"], mapper.processes,
+        "es" if mapper.processes > 1 else "",
+    )  # fmt: skip
+    summary = pipeline.finish_load(
+        store, cfg, entity, mapped, loader, run_id=run_id, started_at=started_at,
+        path_factory=path_factory,
+    )  # fmt: skip
+    return {
+        **summary, "pages": tally.pages, "full": window.is_full, "window": mapped["window"],
+        "map_processes": mapper.processes,
+    }  # fmt: skip
+
+
+class _Tally:
+    """Running counts of one stream."""
+
+    def __init__(self) -> None:
+        self.pages = self.read = self.mapped = self.quarantined = 0
+        self.max_updated: str | None = None
+        self.statuses: set[str] = set()
+
+    def add(self, chunk: pipeline._Chunk) -> None:
+        self.mapped += chunk.mapped
+        self.quarantined += len(chunk.quarantine)
+        self.statuses |= chunk.statuses
+        if chunk.max_updated and (self.max_updated is None or chunk.max_updated > self.max_updated):
+            self.max_updated = chunk.max_updated
+
+
+class _OrderedMapper:
+    """Maps chunks of page lines and yields the results in stream order: in this process until
+    the stream passes `pipeline.PARALLEL_MAP_BYTES`, then in worker processes (at most two chunks
+    per worker in flight)."""
+
+    def __init__(
+        self, connector_cls: type[Connector], cfg: ConnectionConfig, entity: str,
+        workers: int | None,
+    ) -> None:  # fmt: skip
+        self.connector_cls, self.cfg, self.entity = connector_cls, cfg, entity
+        self.max_workers = workers if workers is not None else pipeline.map_workers(1 << 62)
+        self.cm = pipeline.compile_mapping(connector_cls, cfg, entity)
+        self.pool: ProcessPoolExecutor | None = None
+        self.flight: deque[tuple[Future, list[bytes]]] = deque()
+        self.lines: list[bytes] = []
+        self.seen = 0
+        self.processes = 1
+
+    def feed(self, line: bytes) -> Iterator[pipeline._Chunk]:
+        self.lines.append(line)
+        self.seen += len(line)
+        if len(self.lines) >= pipeline.CHUNK_PAGES:
+            lines, self.lines = self.lines, []
+            yield from self._submit(lines)
+
+    def drain(self) -> Iterator[pipeline._Chunk]:
+        if self.lines:
+            lines, self.lines = self.lines, []
+            yield from self._submit(lines)
+        while self.flight:
+            yield self._next()
+
+    def _submit(self, lines: list[bytes]) -> Iterator[pipeline._Chunk]:
+        if self.pool is None and self.max_workers > 1 and self.seen >= pipeline.PARALLEL_MAP_BYTES:
+            self._start_pool()
+        if self.pool is None:
+            yield pipeline._map_lines(self.entity, self.cm, lines)
+            return
+        self.flight.append((self.pool.submit(pipeline._worker_map, lines), lines))
+        while len(self.flight) >= 2 * self.max_workers or (
+            self.flight and self.flight[0][0].done()
+        ):
+            yield self._next()
+
+    def _next(self) -> pipeline._Chunk:
+        future, lines = self.flight.popleft()
+        try:
+            return future.result()
+        except BrokenProcessPool as exc:  # e.g. a __main__ the workers cannot import
+            log.warning("map %s: worker processes failed (%r); mapping here", self.entity, exc)
+            self.close()
+            self.max_workers = 1
+            rest = [lines, *(item[1] for item in self.flight)]
+            self.flight.clear()
+            done = [pipeline._map_lines(self.entity, self.cm, chunk) for chunk in rest]
+            for chunk in done[1:]:
+                self.flight.append((_resolved(chunk), []))
+            return done[0]
+
+    def _start_pool(self) -> None:
+        if multiprocessing.current_process().daemon:  # daemons may not have children
+            self.max_workers = 1
+            return
+        ctx = multiprocessing.get_context("spawn")  # never fork a threaded task process
+        self.pool = ProcessPoolExecutor(
+            self.max_workers, mp_context=ctx, initializer=pipeline._worker_init,
+            initargs=(self.connector_cls, self.cfg, self.entity),
+        )  # fmt: skip
+        self.processes = self.max_workers
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
+def _resolved(value: Any) -> Future:
+    future: Future = Future()
+    future.set_result(value)
+    return future
+
+
+def _exists(path: StagingPath) -> bool:
+    try:
+        return bool(path.exists())  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - a store without exists(): never resume
+        return False
