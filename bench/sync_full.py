@@ -10,7 +10,10 @@ process, as a real source would. Phases, per database:
 - read: merely read all pages from the sandbox (connector only): the source limit;
 - bulk: merely bulk-load N pre-built rows (COPY on PostgreSQL, one transaction per batch on SQLite):
   the database limit;
-- millwright: extract -> map -> load through include/pipeline.py, exactly what the DAG's tasks call;
+- millwright: extract -> map -> load at once through include/streaming.py, exactly what the DAG's
+  default ``sync`` task calls;
+- staged (with --staged): extract, then map, then load through include/pipeline.py, what the three
+  tasks of the ``pipeline: staged`` shape call;
 - incremental: after 1% of the records changed at the source, a windowed run: cost follows the changes;
 - dlt: dlt's REST API source with merge on the key, same sandbox, same database.
 """
@@ -84,14 +87,14 @@ def pg_dsn() -> str:
     return PG_URL.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
-def reset_pg() -> None:
+def reset_pg(schema: str = PG_SCHEMA) -> None:
     """Empty schemas for the store and for dlt, so every run loads into empty tables."""
     import psycopg
 
     with psycopg.connect(pg_dsn(), autocommit=True) as conn:
-        for schema in (PG_SCHEMA, DLT_SCHEMA, f"{DLT_SCHEMA}_staging"):
-            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        conn.execute(f"CREATE SCHEMA {PG_SCHEMA}")
+        for name in (schema, DLT_SCHEMA, f"{DLT_SCHEMA}_staging"):
+            conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+        conn.execute(f"CREATE SCHEMA {schema}")
 
 
 def main() -> None:
@@ -99,6 +102,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--db", default="sqlite,postgres")
     ap.add_argument("--skip-dlt", action="store_true")
+    ap.add_argument("--staged", action="store_true", help="also run the staged shape")
     ap.add_argument(
         "--dlt-n-sqlite", type=int, default=20_000, help="dlt's SQLite merge is quadratic: capped N"
     )
@@ -118,6 +122,13 @@ def main() -> None:
                     common["pg_dsn"] = pg_dsn()
                 results.append(run_phase("read", **common))
                 results.append(run_phase("millwright", store=surl, **common))
+                if args.staged:  # into its own empty store (SQLite file / PostgreSQL schema)
+                    (work / "staged").mkdir()
+                    staged_url = store_url(db, work / "staged")
+                    if db == "postgres":
+                        staged_url = surl.replace(PG_SCHEMA, PG_SCHEMA + "_staged")
+                        reset_pg(PG_SCHEMA + "_staged")
+                    results.append(run_phase("staged", store=staged_url, **common))
                 results.append(run_phase("bulk", store=surl, **common))
                 results.append(run_phase("incremental", store=surl, **common))
                 if not args.skip_dlt:

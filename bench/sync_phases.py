@@ -52,26 +52,48 @@ def phase_read(kw: dict) -> dict:
     return {"records": n}
 
 
-def _sync(kw: dict, window: Window, run_id: str) -> dict:
-    from include import pipeline
+def _sync(kw: dict, window: Window, run_id: str, shape: str = "streaming") -> dict:
+    """One sync of the entity, as the DAG's task(s) run it: ``streaming`` (the default shape: one
+    task, extract/map/load at once) or ``staged`` (three tasks, one after another)."""
+    from include import pipeline, streaming
     from include.store import Store
 
     store = Store(kw["store"])
     store.migrate()
     cfg = config()
     stage = Path(kw["work"]) / run_id
+    steps: dict[str, float] = {}
+    t0 = time.perf_counter()
     with connector(kw["url"], kw["apikey"]) as c:
+        if shape == "streaming":
+            summary = streaming.sync_entity(
+                c, cfg, ENTITY, window, stage, store, run_id, incremental=True, path_factory=Path
+            )
+            return {
+                "records": summary["read"], "summary": summary, "shape": shape,
+                "map_workers": summary["map_processes"],
+            }  # fmt: skip
         extracted = pipeline.extract(c, ENTITY, window, stage)
+        steps["extract"] = time.perf_counter() - t0
         mapped = pipeline.map_pages(type(c), cfg, ENTITY, extracted, stage, store, run_id)
+        steps["map"] = time.perf_counter() - t0 - steps["extract"]
     summary = pipeline.load(
         store, cfg, ENTITY, mapped, run_id=run_id, incremental=True, path_factory=Path
     )
+    steps["load"] = time.perf_counter() - t0 - steps["extract"] - steps["map"]
     workers = pipeline.map_workers(Path(extracted["path"]).stat().st_size)
-    return {"records": extracted["read"], "summary": summary, "map_workers": workers}
+    return {
+        "records": extracted["read"], "summary": summary, "map_workers": workers, "shape": shape,
+        "steps": {k: round(v, 2) for k, v in steps.items()},
+    }  # fmt: skip
 
 
 def phase_millwright(kw: dict) -> dict:
     return _sync(kw, Window(), "full")
+
+
+def phase_staged(kw: dict) -> dict:
+    return _sync(kw, Window(), "staged", shape="staged")
 
 
 def phase_incremental(kw: dict) -> dict:
@@ -206,6 +228,7 @@ PHASES = {
     "read": phase_read,
     "bulk": phase_bulk,
     "millwright": phase_millwright,
+    "staged": phase_staged,
     "incremental": phase_incremental,
     "dlt": phase_dlt,
 }
