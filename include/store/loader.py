@@ -104,7 +104,7 @@ _INSERT = """
 """
 # PostgreSQL: staged text as the types of records.data / records.raw
 STAGED_DATA = "CAST(s.data AS jsonb)"
-STAGED_RAW = "CAST(s.raw AS jsonb)"
+STAGED_RAW = "CAST(s.raw AS json)"  # json keeps the text: validated, not parsed (rev 0004)
 # False, after checking (json input only validates) the JSON of a row that is not written:
 # bad JSON fails the batch whether or not its row would be written, as when COPY parsed it
 _VALID_JSON = "num_nulls(CAST(s.data AS json), CAST(s.raw AS json)) < 0"

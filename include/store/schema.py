@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 JSON = sa.Text().with_variant(postgresql.JSONB(), "postgresql")
+RAW_JSON = sa.Text().with_variant(postgresql.JSON(), "postgresql")  # json, not jsonb: rev 0004
 metadata = sa.MetaData()
 
 records = sa.Table(
@@ -18,7 +19,7 @@ records = sa.Table(
     sa.Column("parent_key", sa.Text),
     sa.Column("version", sa.Text),
     sa.Column("data", JSON, nullable=False),
-    sa.Column("raw", JSON),
+    sa.Column("raw", RAW_JSON),
     sa.Column("created_at", sa.Text),
     sa.Column("updated_at", sa.Text),
     sa.Column("deleted_at", sa.Text),
@@ -51,7 +52,7 @@ quarantine = sa.Table(
     sa.Column("remote_key", sa.Text),
     sa.Column("item_key", sa.Text, nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("raw", JSON),
+    sa.Column("raw", RAW_JSON),
     sa.Column("created_at", sa.Text, nullable=False),
     sa.Column("resolved_at", sa.Text),
 )

@@ -246,7 +246,7 @@ class Store:
         sql = sa.text(
             "INSERT INTO quarantine (connection_id, entity, run_id, remote_key, item_key, "
             "reason, raw, created_at) VALUES (:connection_id, :entity, :run_id, :remote_key, "
-            f":item_key, :reason, {'CAST(:raw AS jsonb)' if self.dialect == 'postgresql' else ':raw'}"
+            f":item_key, :reason, {'CAST(:raw AS json)' if self.dialect == 'postgresql' else ':raw'}"
             ", :created_at) ON CONFLICT (connection_id, entity, run_id, item_key) DO NOTHING"
         )
         q = schema.quarantine
