@@ -236,3 +236,29 @@ def test_bad_json_fails_the_batch_even_when_its_row_would_not_be_written(
         assert snapshot(store, with_synced_at=True) == before
     finally:
         store.close()
+
+
+def test_bulk_loads_analyze_the_key_columns_but_not_the_json(pg_url: str) -> None:
+    import sqlalchemy as sa
+
+    store = Store(pg_url)
+    store.migrate()
+    try:
+        store.load_batch("c1", WO, [row(f"k{i:05}") for i in range(1500)], synced_at=T1)
+        with store.engine.connect() as conn:
+            reltuples = conn.execute(
+                sa.text("SELECT reltuples FROM pg_class WHERE oid = to_regclass('records')")
+            ).scalar_one()
+            analyzed = set(
+                conn.execute(
+                    sa.text(
+                        "SELECT attname FROM pg_stats "
+                        "WHERE schemaname = current_schema() AND tablename = 'records'"
+                    )
+                ).scalars()
+            )
+        assert reltuples == 1500  # the next ANALYZE waits until the entity doubles
+        assert {"connection_id", "entity", "key", "updated_at", "deleted_at"} <= analyzed
+        assert not analyzed & {"data", "raw"}
+    finally:
+        store.close()
