@@ -28,7 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from include.keys import key_part, make_key
-from include.timeutil import to_utc_iso, utc_iso_converter
+from include.timeutil import MINUTE_SECONDS, to_utc_iso, utc_iso_converter
 
 Getter = Callable[[dict], Any]
 Mapper = Callable[[dict], Any]
@@ -108,6 +108,17 @@ def _coerce(kind: str, name: str, get: Getter) -> Mapper:
     return conv
 
 
+def _reads_only(spec: Any) -> bool:
+    """Whether the compiled spec only reads the record (no ``fn`` or callable anywhere in it)."""
+    if isinstance(spec, str):
+        return True
+    if not isinstance(spec, dict) or "fn" in spec:
+        return False
+    if "first" in spec:
+        return all(_reads_only(s) for s in spec["first"])
+    return True
+
+
 def compile_spec(name: str, spec: Any, tz: ZoneInfo) -> Mapper:
     """Compile one field spec into ``record -> value``."""
     if isinstance(spec, str):
@@ -184,7 +195,7 @@ class CompiledMapping:
         self._key = [_getter(p) for p in mapping.key]
         self._remote_id = _getter(mapping.remote_id) if mapping.remote_id else None
         self._fields = [(n, compile_spec(n, s, tz)) for n, s in mapping.fields.items()]
-        self._custom = [(n, _getter(p)) for n, p in (custom_fields or {}).items()]
+        self._custom_fields = dict(custom_fields or {})
         version = mapping.version
         if version is None:
             self._version = None
@@ -210,9 +221,12 @@ class CompiledMapping:
 
     def _codegen(self, tz: ZoneInfo) -> Callable[[dict], tuple]:
         """Generate one straight-line function ``raw -> (key, remote_id, version, data)`` (mapping
-        is hot): plain copies, references, times and ``str`` coercions are inlined, with bounded
-        memo dicts for reference parts and times (sources repeat sites, statuses, change times);
-        everything else is one call. Same values, field order and errors as the specs' functions."""
+        is hot): plain copies, references, times and ``str`` coercions are inlined; each source
+        path is read once, and its key part and time converted once, into locals (re-read after
+        any opaque call, which could look at or change the record); bounded memo dicts serve
+        reference parts (sources repeat sites, statuses) and times (the converter's whole-hour
+        table, probed inline, then its per-string memo); everything else is one call. Same values,
+        field order and errors as the specs' functions."""
         m = self.mapping
         ns: dict[str, Any] = {"MappingError": MappingError, "_kp": key_part}
         kp_cache: dict[Any, str] = {}
@@ -228,74 +242,113 @@ class CompiledMapping:
 
         ns["_kpc"] = kp_cached
         conv = utc_iso_converter(tz)
-        ns["_tc"], ns["_tconv"] = conv.cache, conv  # type: ignore[attr-defined]
+        ns["_tc"], ns["_th"], ns["_tconv"] = conv.cache, conv.hours, conv  # type: ignore[attr-defined]
+        ns["_ms"] = MINUTE_SECONDS
         lines = ["def _row(r):", "    _get = r.get"]
         counter = iter(range(1 << 30))
+        loaded: dict[str, str] = {}  # source path -> local holding its value
+        parts: dict[str, str] = {}  # source path -> local holding its key part
+        times: dict[str, str] = {}  # source path -> local holding its UTC time
 
-        def get_expr(path: str) -> str:
-            if "." not in path:
-                return f"_get({path!r})"
-            name = f"g{next(counter)}"
-            ns[name] = _getter(path)
-            return f"{name}(r)"
-
-        def part(var: str, path: str, cached: bool = True) -> None:
-            """``var`` = the escaped key part at ``path`` (None when missing or blank)."""
-            lines.append(f"    x = {get_expr(path)}")
-            if cached:
-                lines.append(f"    {var} = _kc.get(x) if x.__class__ is str else None")
-                lines.append(f"    if {var} is None and x is not None: {var} = _kpc(x)")
-            else:
-                lines.append(f"    {var} = None if x is None else _kp(x)")
-
-        def key_expr(var: str, paths: Any, cached: bool = True) -> None:
-            names = []
-            for j, path in enumerate(paths):
-                part(f"p{j}", path, cached)
-                names.append(f"p{j}")
-            if not names:
-                lines.append(f"    {var} = None")
-                return
-            cond = " and ".join(f"{n} is not None" for n in names)
-            joined = " + ':' + ".join(names)
-            lines.append(f"    {var} = ({joined}) if {cond} else None")
-
-        def ts_expr(var: str, name: str, path: str) -> None:
-            lines.append(f"    x = {get_expr(path)}")
-            lines.append(f"    {var} = _tc.get(x) if x.__class__ is str else None")
-            lines.append(f"    if {var} is None and x is not None and x != '':")
-            lines.append("        try:")
-            lines.append(f"            {var} = _tconv(x)")
-            lines.append("        except ValueError:")
-            lines.append(
-                f"            raise MappingError({name + ': not a date/time: '!r} + repr(x)) from None"
-            )
-
-        def value(var: str, name: str, spec: Any, fn: Mapper) -> None:
-            if isinstance(spec, str):
-                lines.append(f"    {var} = {get_expr(spec)}")
-            elif isinstance(spec, dict) and len(spec) == 1 and isinstance(spec.get("ts"), str):
-                ts_expr(var, name, spec["ts"])
-            elif (
+        def _is_ref(spec: Any) -> bool:
+            return (
                 isinstance(spec, dict)
                 and len(spec) == 1
                 and isinstance(spec.get("ref"), list | tuple)
-            ):
-                if len(spec["ref"]) == 1:
-                    part(var, spec["ref"][0])
-                else:
-                    key_expr(var, spec["ref"])
-            elif isinstance(spec, dict) and len(spec) == 1 and isinstance(spec.get("str"), str):
-                lines.append(f"    x = {get_expr(spec['str'])}")
-                lines.append(
-                    f"    {var} = None if x is None or x == '' else (x if x.__class__ is str else str(x))"
-                )
-            else:
-                fname = f"f{next(counter)}"
-                ns[fname] = fn
-                lines.append(f"    {var} = {fname}(r)")
+            )
 
-        key_expr("key", m.key, cached=False)
+        # paths referenced from several records share parts (memo); a path only in the key doesn't
+        cached_paths = {
+            p
+            for spec in (*m.fields.values(), m.created, m.updated, m.deleted)
+            if _is_ref(spec)
+            for p in spec["ref"]
+        }
+
+        def opaque(call: str) -> None:
+            """``v = call``: a call that gets the record; values read before it are read again."""
+            lines.append(f"    v = {call}")
+            loaded.clear()
+            parts.clear()
+            times.clear()
+
+        def load(path: str) -> str:
+            var = loaded.get(path)
+            if var is None:
+                var = loaded[path] = f"a{next(counter)}"
+                if "." not in path:
+                    lines.append(f"    {var} = _get({path!r})")
+                else:
+                    name = f"g{next(counter)}"
+                    ns[name] = _getter(path)
+                    lines.append(f"    {var} = {name}(r)")
+            return var
+
+        def part(path: str) -> str:
+            """A local holding the escaped key part at ``path`` (None when missing or blank)."""
+            var = parts.get(path)
+            if var is None:
+                x = load(path)
+                var = parts[path] = f"k{next(counter)}"
+                if path in cached_paths:
+                    lines.append(f"    {var} = _kc.get({x}) if {x}.__class__ is str else None")
+                    lines.append(f"    if {var} is None and {x} is not None: {var} = _kpc({x})")
+                else:
+                    lines.append(f"    {var} = None if {x} is None else _kp({x})")
+            return var
+
+        def key_expr(paths: Any) -> str:
+            names = [part(p) for p in paths]
+            if not names:
+                return "None"
+            if len(names) == 1:
+                return names[0]
+            cond = " and ".join(f"{n} is not None" for n in names)
+            joined = ":".join(f"{{{n}}}" for n in names)
+            return f"f'{joined}' if {cond} else None"
+
+        def ts_expr(name: str, path: str) -> str:
+            var = times.get(path)
+            if var is not None:
+                return var
+            x = load(path)
+            var = times[path] = f"t{next(counter)}"
+            lines.append(f"    {var} = None")
+            lines.append(f"    if {x}.__class__ is str:")
+            lines.append(f"        ms = {x}[13:19]")
+            lines.append("        if ms in _ms:")
+            lines.append(f"            {var} = _th.get({x}[:13] + {x}[19:])")
+            lines.append(f"            if {var} is not None: {var} = f'{{{var}}}{{ms}}Z'")
+            lines.append(f"        if {var} is None: {var} = _tc.get({x})")
+            lines.append(f"    if {var} is None and {x} is not None and {x} != '':")
+            lines.append("        try:")
+            lines.append(f"            {var} = _tconv({x})")
+            lines.append("        except ValueError:")
+            lines.append(
+                f"            raise MappingError({name + ': not a date/time: '!r} + repr({x})) from None"
+            )
+            return var
+
+        def value(name: str, spec: Any, fn: Mapper) -> str:
+            """An expression for the field's value (after emitting what it needs)."""
+            if isinstance(spec, str):
+                return load(spec)
+            if isinstance(spec, dict) and len(spec) == 1 and isinstance(spec.get("ts"), str):
+                return ts_expr(name, spec["ts"])
+            if _is_ref(spec):
+                return key_expr(spec["ref"])
+            if isinstance(spec, dict) and len(spec) == 1 and isinstance(spec.get("str"), str):
+                x = load(spec["str"])
+                return f"None if {x} is None or {x} == '' else ({x} if {x}.__class__ is str else str({x}))"
+            fname = f"f{next(counter)}"
+            ns[fname] = fn
+            if _reads_only(spec):
+                lines.append(f"    v = {fname}(r)")
+            else:
+                opaque(f"{fname}(r)")
+            return "v"
+
+        lines.append(f"    key = {key_expr(m.key)}")
         names = ", ".join(m.key)
         lines.append("    if key is None:")
         lines.append(
@@ -303,11 +356,12 @@ class CompiledMapping:
         )
         lines.append("    d = {'key': key}")
         for name, fn in self._fields:
-            value("v", name, m.fields[name], fn)
-            lines.append(f"    if v is not None: d[{name!r}] = v")
-        for j, (_name, get) in enumerate(self._custom):
-            ns[f"c{j}"] = get
-        custom = ", ".join(f"{n!r}: c{j}(r)" for j, (n, _) in enumerate(self._custom))
+            expr = value(name, m.fields[name], fn)
+            if not expr.isidentifier():
+                lines.append(f"    v = {expr}")
+                expr = "v"
+            lines.append(f"    if {expr} is not None: d[{name!r}] = {expr}")
+        custom = ", ".join(f"{n!r}: {load(p)}" for n, p in (self._custom_fields or {}).items())
         lines.append(f"    d['customFields'] = {{{custom}}}")
         version_is_updated = m.version is not None and m.version_is_time and not m.updated
         for spec, name in (
@@ -316,8 +370,8 @@ class CompiledMapping:
             (m.deleted, "deletedAt"),
         ):
             if spec:
-                value("v", name, spec, compile_spec(name, spec, tz))
-                lines.append(f"    d[{name!r}] = v")
+                expr = value(name, spec, compile_spec(name, spec, tz))
+                lines.append(f"    d[{name!r}] = {expr}")
         if m.version is None:
             lines.append("    ver = None")
         elif version_is_updated:
@@ -326,12 +380,13 @@ class CompiledMapping:
             ns["_version"] = self._version
             lines.append("    ver = _version(r)")
         if m.remote_id:
-            lines.append(f"    rid = {get_expr(m.remote_id)}")
+            lines.append(f"    rid = {load(m.remote_id)}")
             lines.append("    if rid is not None and rid.__class__ is not str: rid = str(rid)")
         else:
             lines.append("    rid = None")
         lines.append("    return key, rid, ver, d")
         code = "\n".join(lines)
+        self._code = code
         exec(compile(code, f"<mapping {m.key}>", "exec"), ns)  # noqa: S102
         return ns["_row"]
 

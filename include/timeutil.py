@@ -73,14 +73,21 @@ def _str_to_utc_iso(value: str, tz: ZoneInfo | None) -> str | None:
 
 _fromisoformat = datetime.fromisoformat
 
+# ":MM:SS" with ASCII digits, 00-59 each: the minutes and seconds the whole-hour fast path keeps
+MINUTE_SECONDS = frozenset(f":{m:02d}:{s:02d}" for m in range(60) for s in range(60))
+
 
 def utc_iso_converter(tz: ZoneInfo | None = None, cache_size: int = 1 << 16):
     """A fast ``value -> to_utc_iso(value, tz)`` for one zone, for hot loops (the mapping).
 
     ISO strings take a short path (``fromisoformat`` + ``astimezone``, the same steps as
-    `parse_datetime` + `format_utc`); results of strings are memoised in a bounded dict, which the
-    generated mapping code probes inline (``conv.cache``) before calling. Raises ValueError like
-    `parse_datetime`.
+    `parse_datetime` + `format_utc`); results of strings are memoised in a bounded dict
+    (``conv.cache``). Strings with a whole-hour offset (``2024-03-05T10:15:00-05:00``, what Maximo
+    sends) convert their date, hour and offset once (``conv.hours``: ``text[:13] + text[19:]`` ->
+    the UTC ``YYYY-MM-DDTHH``) and keep minutes and seconds: for such a string whose
+    ``text[13:19]`` is in `MINUTE_SECONDS`, the result is ``hours[key] + text[13:19] + "Z"``
+    whenever the key is there. The generated mapping code probes both inline before calling.
+    Raises ValueError like `parse_datetime`.
     """
     cache: dict[str, str] = {}
     hours: dict[str, str] = {}  # "YYYY-MM-DDTHH" + offset -> the UTC "YYYY-MM-DDTHH"
@@ -97,12 +104,7 @@ def utc_iso_converter(tz: ZoneInfo | None = None, cache_size: int = 1 << 16):
             len(text) == 25
             and text[22:] == ":00"
             and text[19] in "+-"
-            and text[13] == ":"
-            and text[16] == ":"
-            and text[14:16].isdigit()
-            and text[17:19].isdigit()
-            and text[14:16] < "60"
-            and text[17:19] < "60"
+            and text[13:19] in MINUTE_SECONDS
         ):
             hour_key = text[:13] + text[19:]
             prefix = hours.get(hour_key)
@@ -137,6 +139,7 @@ def utc_iso_converter(tz: ZoneInfo | None = None, cache_size: int = 1 << 16):
         return out
 
     conv.cache = cache  # type: ignore[attr-defined]
+    conv.hours = hours  # type: ignore[attr-defined]
     return conv
 
 
