@@ -7,17 +7,18 @@ so the source, the mapping and the database all work at the same time:
   ``pages.jsonl`` (exactly what `pipeline.extract` writes);
 - chunks of pages go to map worker processes (`pipeline.map_workers`; the pool starts once the
   stream passes `pipeline.PARALLEL_MAP_BYTES`, small runs map in this process) and come back in
-  order, to ``mapped.jsonl`` and ``keys.txt`` (what `pipeline.map_pages` writes), quarantined
-  records to the store;
+  order: keys to ``keys.txt`` (for reconciliation), quarantined records to the store;
 - mapped rows go to a `pipeline.BatchLoader`, whose writer thread upserts batch after batch while
   the source is still being read; the last batch commits the cursor.
 
 Memory stays bounded: two pages prefetched, two chunks per map worker in flight, one batch being
 filled and one being written. Semantics are those of the three steps run one after another: the
-same staging files, the same quarantine, the same cursor rule (it moves only with the last batch,
-so a failure anywhere leaves it where it was). A retry of a run whose extract and map finished
-(``map.json`` beside ``mapped.jsonl`` records that) loads the staged rows again without reading
-the source; otherwise it starts over, and the store's upserts make that safe.
+same quarantine, the same cursor rule (it moves only with the last batch, so a failure anywhere
+leaves it where it was). Mapped rows go straight to the loader and are not staged (the staged
+shape's ``mapped.jsonl`` would write every raw record a second time). Once the source has been read
+completely, ``extract.json`` beside ``pages.jsonl`` records it: a retry of that run maps and loads
+the staged pages (`pipeline.map_pages`, `pipeline.load`) without reading the source again; a retry
+before that point starts over, and the store's upserts make that safe.
 """
 
 from __future__ import annotations
@@ -42,9 +43,10 @@ from include.timeutil import format_utc, utcnow
 
 log = logging.getLogger(__name__)
 
-MARKER = "map.json"
+MARKER = "extract.json"
 
 
+@pipeline.bulk_gc()
 def sync_entity(
     connector: Connector,
     cfg: ConnectionConfig,
@@ -67,10 +69,14 @@ def sync_entity(
     marker = out_dir / MARKER
     if _exists(marker):
         with marker.open("rb") as fh:
-            mapped = orjson.loads(fh.read())
+            extracted = orjson.loads(fh.read())
         log.info(
-            "sync %s: extract and map finished in an earlier try (%d records mapped); loading "
-            "the staged rows again without reading the source", entity, mapped["mapped"],
+            "sync %s: an earlier try read the source completely (%d records); mapping and "
+            "loading its staged pages again without reading the source", entity, extracted["read"],
+        )  # fmt: skip
+        mapped = pipeline.map_pages(
+            type(connector), cfg, entity, extracted, out_dir, store, run_id,
+            path_factory=path_factory, workers=workers,
         )  # fmt: skip
         summary = pipeline.load(
             store, cfg, entity, mapped, run_id=run_id, incremental=incremental,
@@ -85,43 +91,40 @@ def sync_entity(
     )
     mapper = _OrderedMapper(type(connector), cfg, entity, workers)
     tally = _Tally()
-    pages_path, mapped_path = out_dir / "pages.jsonl", out_dir / "mapped.jsonl"
-    keys_path = out_dir / "keys.txt"
+    pages_path, keys_path = out_dir / "pages.jsonl", out_dir / "keys.txt"
     try:
-        with (
-            pages_path.open("wb") as pages_fh,
-            mapped_path.open("wb") as mapped_fh,
-            keys_path.open("wb") as keys_fh,
-        ):
+        with keys_path.open("wb") as keys_fh:
 
             def take(chunk: pipeline._Chunk) -> None:
                 if chunk.quarantine:  # idempotent per item: a re-run adds nothing twice
                     store.quarantine_add(cfg.id, entity, run_id, chunk.quarantine)
                 for rows in chunk.pages:
-                    pipeline.write_rows(mapped_fh, rows)
                     loader.add(rows)
                 keys_fh.write(chunk.keys)
                 tally.add(chunk)
 
-            for page in pipeline.prefetch(connector.read(entity, window)):
-                line = orjson.dumps(page)
-                pages_fh.write(line)
-                pages_fh.write(b"\n")
-                tally.pages += 1
-                tally.read += len(page)
-                for chunk in mapper.feed(line):
-                    take(chunk)
+            with pages_path.open("wb") as pages_fh:
+                for page in pipeline.prefetch(connector.read(entity, window)):
+                    line = orjson.dumps(page)
+                    pages_fh.write(line)
+                    pages_fh.write(b"\n")
+                    tally.pages += 1
+                    tally.read += len(page)
+                    for chunk in mapper.feed(line):
+                        take(chunk)
+            extracted = {
+                "path": str(pages_path), "pages": tally.pages, "read": tally.read,
+                "window": pipeline.window_to_dict(window), "full": window.is_full,
+            }  # fmt: skip
+            with marker.open("wb") as fh:  # the read is complete: a retry never re-reads
+                fh.write(orjson.dumps(extracted))
             for chunk in mapper.drain():
                 take(chunk)
         mapped = {
-            "path": str(pages_path), "pages": tally.pages, "read": tally.read,
-            "window": pipeline.window_to_dict(window), "full": window.is_full,
-            "mapped_path": str(mapped_path), "keys_path": str(keys_path),
-            "mapped": tally.mapped, "quarantined": tally.quarantined,
-            "max_updated": tally.max_updated, "statuses": sorted(tally.statuses),
+            **extracted, "keys_path": str(keys_path), "mapped": tally.mapped,
+            "quarantined": tally.quarantined, "max_updated": tally.max_updated,
+            "statuses": sorted(tally.statuses),
         }  # fmt: skip
-        with marker.open("wb") as fh:  # extract and map are complete: a retry only loads
-            fh.write(orjson.dumps(mapped))
         loader.finish(tally.max_updated if incremental else None)
     except BaseException:
         mapper.close()

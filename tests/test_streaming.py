@@ -75,7 +75,7 @@ def test_a_killed_stream_run_again_leaves_the_store_identical(
         reference.close()
 
 
-def test_a_retry_after_extract_and_map_loads_without_reading_the_source(
+def test_a_retry_after_a_complete_read_never_reads_the_source_again(
     store: Store, sandbox, tmp_path: Path
 ) -> None:
     handle = sandbox(size=80)
@@ -143,8 +143,8 @@ def test_worker_processes_map_exactly_what_this_process_maps(
     for key in ("read", "mapped", "quarantined", "inserted"):
         assert pooled[key] == alone[key], key
     assert pooled["quarantined"] == 1 and pooled["mapped"] == 299
-    pool_file = (tmp_path / "pool" / "mapped.jsonl").read_bytes()
-    assert pool_file == (tmp_path / "one" / "mapped.jsonl").read_bytes()
+    pool_keys = (tmp_path / "pool" / "keys.txt").read_bytes()
+    assert pool_keys == (tmp_path / "one" / "keys.txt").read_bytes()
 
 
 def test_a_dead_worker_pool_falls_back_to_mapping_here(sandbox, tmp_path: Path) -> None:
