@@ -119,6 +119,22 @@ def _reads_only(spec: Any) -> bool:
     return True
 
 
+def _value_kind(spec: Any) -> str | None:
+    """The only kind of non-None value a spec can produce, when the spec guarantees one:
+    ``"str"`` (references, ``str``), ``"utc"`` (times: ISO-8601 UTC ending in ``Z``),
+    ``"float"``, ``"int"``, ``"bool"``; None for copies and functions (anything goes)."""
+    if not isinstance(spec, dict) or len(spec) != 1:
+        return None
+    ((kind, arg),) = spec.items()
+    if kind == "ref" and isinstance(arg, list | tuple):
+        return "str"
+    if kind in ("str", "float", "int", "bool") and isinstance(arg, str):
+        return kind
+    if kind == "ts" and isinstance(arg, str):
+        return "utc"
+    return None
+
+
 def compile_spec(name: str, spec: Any, tz: ZoneInfo) -> Mapper:
     """Compile one field spec into ``record -> value``."""
     if isinstance(spec, str):
@@ -217,6 +233,19 @@ class CompiledMapping:
             for child, (path, cm) in mapping.children.items()
         }
 
+        # What the row's data can hold: these names only (`emitted`), and for some of them values of
+        # one kind only (`value_types`); `include.model.page_checker` skips checking those.
+        extra = [
+            ("createdAt", mapping.created),
+            ("updatedAt", updated),
+            ("deletedAt", mapping.deleted),
+        ]
+        specs = {**mapping.fields, **{n: spec for n, spec in extra if spec}}
+        self.emitted = frozenset({"key", "customFields", *specs})
+        kinds = {n: _value_kind(spec) for n, spec in specs.items()}
+        if all(isinstance(n, str) for n in self._custom_fields):
+            kinds["customFields"] = "dict"
+        self.value_types = {n: k for n, k in kinds.items() if k is not None}
         self._row = self._codegen(tz)
 
     def _codegen(self, tz: ZoneInfo) -> Callable[[dict], tuple]:
