@@ -528,7 +528,10 @@ def _json_text(value: Any) -> str | None:
 
 
 def _load_rows(rows: Sequence[list[Any]]) -> list[LoadRow]:
-    """Rows of `map_page` / `iter_mapped` as `LoadRow`s (``data``/``raw`` as JSON text)."""
+    """Rows of `map_page` / `iter_mapped` as `LoadRow`-ordered tuples (``data``/``raw`` as JSON
+    text; the store checks them)."""
+    if all(r[8].__class__ is str and (r[9] is None or r[9].__class__ is str) for r in rows):
+        return [(r[1], r[2], r[3], r[8], r[9], r[4], r[5], r[6], r[7]) for r in rows]  # type: ignore[misc]
     text = _json_text
     return [LoadRow(r[1], r[2], r[3], text(r[8]), text(r[9]), r[4], r[5], r[6], r[7]) for r in rows]
 

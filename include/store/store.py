@@ -380,6 +380,23 @@ def _live(conn: sa.Connection, connection_id: str, entity: str) -> int:
 
 def _stage_tuples(records: Sequence[LoadRow], entity: str) -> list[tuple]:
     """Rows as staging tuples; checks keys and, when a key repeats, keeps its newest row."""
+    cmp = comparable
+    # the common case in one pass (keys, data and raw already text); anything else, or any
+    # doubt, takes the checking path below
+    out = [(r[0], r[1], r[5], cmp(r[2]), r[3], r[4], r[7], r[6], r[8]) for r in records]
+    str_ = str
+    if not all(
+        t[0].__class__ is str_ and t[0] and t[4].__class__ is str_
+        and (t[5] is None or t[5].__class__ is str_)
+        for t in out
+    ):  # fmt: skip
+        out = _checked_stage_tuples(records, entity)
+    if len({t[0] for t in out}) != len(out):
+        out = _dedupe(out)
+    return out
+
+
+def _checked_stage_tuples(records: Sequence[LoadRow], entity: str) -> list[tuple]:
     out: list[tuple] = []
     for i, r in enumerate(records):
         key = r[0]
@@ -401,8 +418,6 @@ def _stage_tuples(records: Sequence[LoadRow], entity: str) -> list[tuple]:
                 r[8],
             )
         )
-    if len({t[0] for t in out}) != len(out):
-        out = _dedupe(out)
     return out
 
 
