@@ -544,8 +544,12 @@ class BatchLoader:
     def __init__(
         self, store: Store, cfg: ConnectionConfig, entity: str, *, synced_at: str,
         guard: Callable[[Any], None] | None = None, batch_size: int = LOAD_BATCH,
+        assume_new: bool = False,
     ) -> None:  # fmt: skip
         self.store, self.cfg, self.entity = store, cfg, entity
+        # the entity's first full load: insert batches straight away until a key turns out to
+        # exist (`Store.load_batch(assume_new=...)`)
+        self.assume_new = assume_new
         self.synced_at, self.guard, self.batch_size = synced_at, guard, batch_size
         self.total = LoadStats(0, 0, 0)
         self.children: dict[str, LoadStats] = {}
@@ -597,7 +601,10 @@ class BatchLoader:
             stats = store.load_batch(
                 cid, entity, _load_rows(parent_rows), synced_at=self.synced_at,
                 cursor=cursor if final else None, guard=self.guard,
+                assume_new=self.assume_new and bool(parent_rows),
             )  # fmt: skip
+            if stats.inserted < len(parent_rows):
+                self.assume_new = False
             self.total = _add(self.total, stats)
         parent_keys = [r[1] for r in parent_rows]
         for child_entity, rows in batch.items():
@@ -630,8 +637,9 @@ def load(
     """
     started_at = synced_at = format_utc(utcnow())
     loader = BatchLoader(
-        store, cfg, entity, synced_at=synced_at, guard=guard, batch_size=batch_size
-    )
+        store, cfg, entity, synced_at=synced_at, guard=guard, batch_size=batch_size,
+        assume_new=first_load(store, cfg, entity, mapped),
+    )  # fmt: skip
     try:
         for page_rows in iter_mapped(path_factory(mapped["mapped_path"])):
             loader.add(page_rows)
@@ -643,6 +651,11 @@ def load(
         store, cfg, entity, mapped, loader, run_id=run_id, started_at=started_at,
         path_factory=path_factory,
     )  # fmt: skip
+
+
+def first_load(store: Store, cfg: ConnectionConfig, entity: str, extracted: dict) -> bool:
+    """A full read into an entity that has no records yet: its keys are all expected to be new."""
+    return bool(extracted.get("full")) and store.count(cfg.id, entity, include_deleted=True) == 0
 
 
 def finish_load(

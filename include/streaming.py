@@ -87,8 +87,9 @@ def sync_entity(
     started = time.monotonic()
     started_at = synced_at = format_utc(utcnow())
     loader = BatchLoader(
-        store, cfg, entity, synced_at=synced_at, guard=guard, batch_size=batch_size
-    )
+        store, cfg, entity, synced_at=synced_at, guard=guard, batch_size=batch_size,
+        assume_new=pipeline.first_load(store, cfg, entity, {"full": window.is_full}),
+    )  # fmt: skip
     mapper = _OrderedMapper(type(connector), cfg, entity, workers)
     tally = _Tally()
     pages_path, keys_path = out_dir / "pages.jsonl", out_dir / "keys.txt"

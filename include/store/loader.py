@@ -82,6 +82,53 @@ def _fill(conn: sa.Connection, table: str, cols: Sequence[str], rows: Iterable[t
             conn.exec_driver_sql(sql, params)
 
 
+RECORD_COLS = (
+    "connection_id", "entity", "key", "remote_id", "parent_key", "version", "data", "raw",
+    "created_at", "updated_at", "deleted_at", "deleted_by", "synced_at",
+)  # fmt: skip
+
+
+def insert_new(
+    conn: sa.Connection, connection_id: str, entity: str, rows: Sequence[StageRow], synced_at: str
+) -> bool:
+    """Insert ``rows`` (STAGE_COLS tuples, keys unique) straight into `records`, without staging
+    and merging: COPY on PostgreSQL. For a batch whose keys are all expected to be new (the first
+    full load of an entity). Runs under a savepoint: when any key exists already, or a value is
+    refused, nothing is written and it returns False, so the caller merges the batch instead."""
+    full = [
+        (connection_id, entity, k, rid, parent, ver, data, raw, created, updated, deleted,
+         None if deleted is None else "source", synced_at)
+        for k, rid, parent, ver, data, raw, created, updated, deleted in rows
+    ]  # fmt: skip
+    savepoint = conn.begin_nested()
+    try:
+        if _is_pg(conn):
+            _fill(conn, "records", RECORD_COLS, full)
+        else:
+            marks = ", ".join("?" for _ in RECORD_COLS)
+            sql = f"INSERT INTO records ({', '.join(RECORD_COLS)}) VALUES ({marks})"
+            conn.exec_driver_sql(sql, full)
+    except (sa.exc.IntegrityError, sa.exc.DataError, *_PG_REFUSALS):
+        savepoint.rollback()
+        return False
+    except BaseException:
+        savepoint.rollback()
+        raise
+    savepoint.commit()
+    return True
+
+
+def _pg_refusals() -> tuple[type[BaseException], ...]:
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a requirement
+        return ()
+    return (psycopg.IntegrityError, psycopg.DataError)
+
+
+_PG_REFUSALS = _pg_refusals()
+
+
 _INSERT = """
     INSERT INTO records (connection_id, entity, key, remote_id, parent_key, version, data,
                          raw, created_at, updated_at, deleted_at, deleted_by, synced_at)

@@ -94,24 +94,38 @@ class Store:
         synced_at: str,
         cursor: str | None = None,
         guard: Guard | None = None,
+        assume_new: bool = False,
     ) -> LoadStats:
-        """Upsert one batch in one transaction (with the cursor, when given). See docs/STORE.md."""
+        """Upsert one batch in one transaction (with the cursor, when given). See docs/STORE.md.
+
+        ``assume_new``: the keys are expected to be new (an entity's first full load), so the
+        batch is first inserted straight into `records`; if any key exists, the normal merge runs
+        instead, with the same result (fewer inserts than rows tell that it did)."""
         _check_time("synced_at", synced_at)
         rows = _stage_tuples(records, entity)
         with self.engine.connect() as conn:
             try:
-                with conn.begin():  # staging touches only the session's temp table
-                    loader.stage_rows(conn, rows)
+                if not assume_new:
+                    with conn.begin():  # staging touches only the session's temp table
+                        loader.stage_rows(conn, rows)
                 with write_txn(conn):
                     if guard is not None:
                         guard(conn)
                     loader.lock_entity(conn, connection_id, entity)
-                    try:
-                        ins, upd, deleted = loader.merge_staged(
-                            conn, connection_id, entity, synced_at
-                        )
-                    except sa.exc.DataError as exc:  # PostgreSQL parses staged JSON here
-                        raise _json_error(exc, rows, f"{connection_id}/{entity}") from exc
+                    if assume_new and loader.insert_new(
+                        conn, connection_id, entity, rows, synced_at
+                    ):
+                        ins, upd = len(rows), 0
+                        deleted = sum(1 for t in rows if t[8] is not None)
+                    else:
+                        if assume_new:
+                            loader.stage_rows(conn, rows)
+                        try:
+                            ins, upd, deleted = loader.merge_staged(
+                                conn, connection_id, entity, synced_at
+                            )
+                        except sa.exc.DataError as exc:  # PostgreSQL parses staged JSON here
+                            raise _json_error(exc, rows, f"{connection_id}/{entity}") from exc
                     loader.add_counts(conn, connection_id, entity, ins, deleted)
                     if cursor is not None:
                         loader.advance_cursor(

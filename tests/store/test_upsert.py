@@ -262,3 +262,46 @@ def test_bulk_loads_analyze_the_key_columns_but_not_the_json(pg_url: str) -> Non
         assert not analyzed & {"data", "raw"}
     finally:
         store.close()
+
+
+def test_assume_new_inserts_directly_with_the_merges_result(store: Store) -> None:
+    """An entity's first full load inserts straight into records; rows and counts are what the
+    merge gives (compared with a merge of the same rows under another connection id)."""
+    rows = [row(f"k{i}") for i in range(30)] + [row("gone", deletedAt=T1)]
+    stats = store.load_batch("c1", WO, rows, synced_at=T1, cursor=T1, assume_new=True)
+    assert stats == LoadStats(31, 0, 0)
+    assert store.load_batch("c2", WO, rows, synced_at=T1, cursor=T1) == stats
+    assert_counts_true(store, "c1", WO)
+    assert store.count("c1", WO) == 30 == store.count("c2", WO)
+    assert store.get_cursor("c1", WO) == store.get_cursor("c2", WO)
+    records = snapshot(store)["records"]
+    by_conn = {
+        c: [{**r, "connection_id": "-"} for r in records if r["connection_id"] == c]
+        for c in ("c1", "c2")
+    }
+    assert by_conn["c1"] == by_conn["c2"] and len(by_conn["c1"]) == 31
+
+
+def test_assume_new_with_an_existing_key_merges_and_an_older_version_still_loses(
+    store: Store,
+) -> None:
+    store.load_batch("c1", WO, [row("a", T3, status="newest")], synced_at=T1)
+    batch = [row("a", T1, status="stale"), row("b", T1)]
+    stats = store.load_batch("c1", WO, batch, synced_at=T2, assume_new=True)
+    assert stats == LoadStats(1, 0, 1)  # b inserted; a stored is newer: unchanged
+    assert store.get_record("c1", WO, "a")["data"]["status"] == "newest"
+    assert_counts_true(store, "c1", WO)
+    assert store.count("c1", WO) == 2
+
+
+def test_assume_new_with_bad_json_fails_like_the_merge(pg_url: str) -> None:
+    store = Store(pg_url)
+    store.migrate()
+    try:
+        bad = row("b")._replace(data=b'{"key": "b", ')
+        with pytest.raises(StoreError, match=r"data of record 'b' is not valid JSON"):
+            store.load_batch("c1", WO, [row("a"), bad], synced_at=T1, assume_new=True)
+        assert store.count("c1", WO, include_deleted=True) == 0
+        assert snapshot(store)["records"] == []
+    finally:
+        store.close()
