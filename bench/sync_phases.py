@@ -127,26 +127,35 @@ def phase_incremental(kw: dict) -> dict:
 
 
 def phase_bulk(kw: dict) -> dict:
-    """Bulk-load the records the millwright phase mapped (key, version, data, raw: the same JSON) into
-    a plain table with the same column types as ``records`` (JSONB on PostgreSQL), in batches of
+    """Bulk-load the records the millwright phase read, mapped (key, version, data, raw: the same
+    JSON), into a plain table with the column types of ``records`` (on PostgreSQL data JSONB, raw
+    JSON), in batches of
     `pipeline.LOAD_BATCH`: COPY on PostgreSQL, one executemany transaction per batch on SQLite. Only
     the database calls are timed: the database's limit for these records."""
     import sqlalchemy as sa
 
     from include import pipeline
 
-    mapped = Path(kw["work"]) / "full" / "mapped.jsonl"
+    full = Path(kw["work"]) / "full"
+    mapped = full / "mapped.jsonl"
+    if not mapped.exists():  # the streaming sync stages only pages: map them here, untimed
+        from connectors.maximo.client import MaximoConnector
+
+        cm = pipeline.compile_mapping(MaximoConnector, config(), ENTITY)
+        with mapped.open("wb") as fh:
+            for page in pipeline.iter_lines(full / "pages.jsonl"):
+                pipeline.write_rows(fh, pipeline.map_page(ENTITY, cm, page).rows)
     engine = sa.create_engine(kw["store"])
     timed = 0.0
     n = 0
     with engine.connect() as conn:
         raw = conn.connection.driver_connection
         pg = engine.dialect.name == "postgresql"
-        json_type = "JSONB" if pg else "TEXT"
+        data_type, raw_type = ("JSONB", "JSON") if pg else ("TEXT", "TEXT")  # as in `records`
         cur = raw.cursor()
         cur.execute("DROP TABLE IF EXISTS bench_bulk")
         cur.execute(
-            f"CREATE TABLE bench_bulk (k TEXT PRIMARY KEY, v TEXT, data {json_type}, raw {json_type})"
+            f"CREATE TABLE bench_bulk (k TEXT PRIMARY KEY, v TEXT, data {data_type}, raw {raw_type})"
         )
         raw.commit()
 
