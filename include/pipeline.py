@@ -267,7 +267,7 @@ def map_page(entity: str, cm: CompiledMapping, page: list[dict]) -> _PageResult:
             quarantine.append(QuarantineItem(qkey, orjson.dumps(raw).decode(), str(exc)))
     if good:
         try:  # one call per page; only a failing page is re-checked record by record
-            page_checker(entity).validate_python([g[3] for g in good])
+            page_checker(entity, cm).validate_python([g[3] for g in good])
         except ValidationError:
             adapter = list_adapter(entity)
             kept = []
