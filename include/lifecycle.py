@@ -9,6 +9,7 @@ operations on the registry row and retried by `settle` (after every change, on l
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import secrets
@@ -81,15 +82,16 @@ def write_guard(connection_id: str) -> Callable[[sa.Connection], None]:
     the registry yet (added by hand, not reconciled) may load. On PostgreSQL the row is read
     ``FOR SHARE`` so a concurrent disconnect waits for the load or the load sees it."""
 
-    def guard(conn: sa.Connection) -> None:
-        stmt = sa.select(db.registry.c.status).where(db.registry.c.id == connection_id)
-        if conn.dialect.name == "postgresql":
-            stmt = stmt.with_for_update(read=True)
-        status = conn.execute(stmt).scalar()
-        if status is not None and status != "active":
-            raise ConnectionNotActive(f"connection {connection_id} is {status}: load refused")
+    return functools.partial(_active_or_refuse, connection_id)  # picklable: map workers load too
 
-    return guard
+
+def _active_or_refuse(connection_id: str, conn: sa.Connection) -> None:
+    stmt = sa.select(db.registry.c.status).where(db.registry.c.id == connection_id)
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(read=True)
+    status = conn.execute(stmt).scalar()
+    if status is not None and status != "active":
+        raise ConnectionNotActive(f"connection {connection_id} is {status}: load refused")
 
 
 # ---------------------------------------------------------------- requests

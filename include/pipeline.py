@@ -234,9 +234,12 @@ class _PageResult:
     statuses: set[str] = field(default_factory=set)
 
 
-def map_page(entity: str, cm: CompiledMapping, page: list[dict]) -> _PageResult:
-    """Map and validate one page; records that fail go to the quarantine list with the reason."""
-    good: list[tuple[str, str | None, str | None, dict, dict, list | None]] = []
+def map_page(
+    entity: str, cm: CompiledMapping, page: list[dict], raws: Sequence[str] | None = None
+) -> _PageResult:
+    """Map and validate one page; records that fail go to the quarantine list with the reason.
+    ``raws``: each record's JSON as received, when the caller has it (else it is serialised)."""
+    good: list[tuple[str, str | None, str | None, dict, dict, list | None, str | None]] = []
     quarantine: list[QuarantineItem] = []
     keys: list[str] = []
     row_of = cm.row
@@ -244,7 +247,7 @@ def map_page(entity: str, cm: CompiledMapping, page: list[dict]) -> _PageResult:
         (child_entity, get_list, ccm, CHILD_ENTITIES[child_entity])
         for child_entity, (get_list, ccm) in cm.children.items()
     ]
-    for raw in page:
+    for i, raw in enumerate(page):
         try:
             key, rid, version, data = row_of(raw)
             kids = None
@@ -258,13 +261,14 @@ def map_page(entity: str, cm: CompiledMapping, page: list[dict]) -> _PageResult:
                         kids.append((child_entity, child, item))
                         mapped_children.append(child.data)
                     data[list_field] = mapped_children
-            good.append((key, rid, version, data, raw, kids))
+            good.append((key, rid, version, data, raw, kids, raws[i] if raws else None))
             keys.append(key)
         except MappingError as exc:
             qkey = cm.key_of(raw)
             if qkey:
                 keys.append(qkey)
-            quarantine.append(QuarantineItem(qkey, orjson.dumps(raw).decode(), str(exc)))
+            raw_json = raws[i] if raws else orjson.dumps(raw).decode()
+            quarantine.append(QuarantineItem(qkey, raw_json, str(exc)))
     if good:
         try:  # one call per page; only a failing page is re-checked record by record
             page_checker(entity, cm).validate_python([g[3] for g in good])
@@ -276,16 +280,16 @@ def map_page(entity: str, cm: CompiledMapping, page: list[dict]) -> _PageResult:
                     adapter.validate_python([g[3]])
                     kept.append(g)
                 except ValidationError as exc:
-                    raw_json = orjson.dumps(g[4]).decode()
+                    raw_json = g[6] or orjson.dumps(g[4]).decode()
                     quarantine.append(QuarantineItem(g[0], raw_json, _validation_reason(exc)))
             good = kept
     dumps = orjson.dumps
     rows: list[list[Any]] = []
     statuses: set[str] = set()
-    for key, rid, version, d, raw, kids in good:
+    for key, rid, version, d, raw, kids, raw_json in good:
         rows.append([
             entity, key, rid, version, None, d.get("updatedAt"), d.get("createdAt"),
-            d.get("deletedAt"), dumps(d).decode(), dumps(raw).decode(),
+            d.get("deletedAt"), dumps(d).decode(), raw_json or dumps(raw).decode(),
         ])  # fmt: skip
         status = d.get("status")
         if status and isinstance(status, str):
@@ -341,18 +345,33 @@ class _Chunk:
     statuses: set[str]
     mapped: int
     max_updated: str | None
+    # set when a worker loaded the pages itself (then ``pages`` is empty): (parent, children) stats
+    loaded: tuple[LoadStats, dict[str, LoadStats]] | None = None
 
 
 def _map_lines(entity: str, cm: CompiledMapping, lines: Sequence[bytes]) -> _Chunk:
     """Map pages given as raw ``pages.jsonl`` lines (the unit of work of a map worker)."""
+    return _map_pages(entity, cm, ((orjson.loads(line), None) for line in lines))
+
+
+def _map_records(entity: str, cm: CompiledMapping, pages: Sequence[list[str]]) -> _Chunk:
+    """Map pages given as each record's JSON text (the streaming shape's unit of work): that
+    text becomes ``raw`` without being serialised again."""
+    loads = orjson.loads
+    return _map_pages(entity, cm, (([loads(t) for t in recs], recs) for recs in pages))
+
+
+def _map_pages(
+    entity: str, cm: CompiledMapping, pages_in: Iterable[tuple[list[dict], list[str] | None]]
+) -> _Chunk:
     pages: list[list[list[Any]]] = []
     keys: list[bytes] = []
     quarantine: list[QuarantineItem] = []
     statuses: set[str] = set()
     mapped = 0
     max_updated: str | None = None
-    for line in lines:
-        result = map_page(entity, cm, orjson.loads(line))
+    for page, raws in pages_in:
+        result = map_page(entity, cm, page, raws)
         quarantine += result.quarantine
         if result.rows:
             pages.append(result.rows)
@@ -370,8 +389,17 @@ def _map_lines(entity: str, cm: CompiledMapping, lines: Sequence[bytes]) -> _Chu
 _WORKER: dict[str, Any] = {}
 
 
-def _worker_init(connector_cls: type[Connector], cfg: ConnectionConfig, entity: str) -> None:
+def _worker_init(
+    connector_cls: type[Connector], cfg: ConnectionConfig, entity: str, load: dict | None = None
+) -> None:
+    """A map worker; with ``load`` (store URL, sync time, guard, assume_new) it also loads what
+    it maps (`_worker_stream`), through its own connection to the store."""
     _WORKER["job"] = (entity, compile_mapping(connector_cls, cfg, entity))
+    if load is not None:
+        _WORKER["loader"] = BatchLoader(
+            Store(load["url"]), cfg, entity, synced_at=load["synced_at"], guard=load["guard"],
+            assume_new=load["assume_new"],
+        )  # fmt: skip
     gc.freeze()  # a worker only maps: see `bulk_gc`
     gc.set_threshold(50_000, *gc.get_threshold()[1:])
 
@@ -379,6 +407,25 @@ def _worker_init(connector_cls: type[Connector], cfg: ConnectionConfig, entity: 
 def _worker_map(lines: list[bytes]) -> _Chunk:
     entity, cm = _WORKER["job"]
     return _map_lines(entity, cm, lines)
+
+
+def _worker_stream(pages: list[list[str]]) -> _Chunk:
+    """Map a chunk given as records' JSON (`_map_records`); when the worker loads (see
+    `_worker_init`), load it as one batch (no cursor) and send back only counts, not rows."""
+    entity, cm = _WORKER["job"]
+    chunk = _map_records(entity, cm, pages)
+    loader: BatchLoader | None = _WORKER.get("loader")
+    if loader is None:
+        return chunk
+    grouped: dict[str, list[list[Any]]] = {}
+    for rows in chunk.pages:
+        for row in rows:
+            grouped.setdefault(row[0], []).append(row)
+    loader.total, loader.children = LoadStats(0, 0, 0), {}
+    loader.load_now(grouped)
+    chunk.pages = []
+    chunk.loaded = (loader.total, loader.children)
+    return chunk
 
 
 MAP_WORKERS_ENV = "MILLWRIGHT_MAP_WORKERS"
@@ -593,6 +640,17 @@ class BatchLoader:
                 self._in_flight.exception()
         finally:
             self._writer.shutdown(wait=True, cancel_futures=True)
+
+    def absorb(self, loaded: tuple[LoadStats, dict[str, LoadStats]]) -> None:
+        """Count a batch another process loaded (`_worker_stream`)."""
+        stats, children = loaded
+        self.total = _add(self.total, stats)
+        for child, c in children.items():
+            self.children[child] = _add(self.children.get(child), c)
+
+    def load_now(self, batch: dict[str, list[list[Any]]]) -> None:
+        """Load one batch (rows by entity) in this thread, without the cursor."""
+        self._flush(batch, False, None)
 
     def _flush(self, batch: dict[str, list[list[Any]]], final: bool, cursor: str | None) -> None:
         store, cid, entity = self.store, self.cfg.id, self.entity

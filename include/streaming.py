@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import pickle
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -90,7 +91,11 @@ def sync_entity(
         store, cfg, entity, synced_at=synced_at, guard=guard, batch_size=batch_size,
         assume_new=pipeline.first_load(store, cfg, entity, {"full": window.is_full}),
     )  # fmt: skip
-    mapper = _OrderedMapper(type(connector), cfg, entity, workers)
+    assume_new = loader.assume_new
+    mapper = _OrderedMapper(
+        type(connector), cfg, entity, workers,
+        load={"url": store.url, "synced_at": synced_at, "guard": guard, "assume_new": assume_new},
+    )  # fmt: skip
     tally = _Tally()
     pages_path, keys_path = out_dir / "pages.jsonl", out_dir / "keys.txt"
     try:
@@ -99,19 +104,23 @@ def sync_entity(
             def take(chunk: pipeline._Chunk) -> None:
                 if chunk.quarantine:  # idempotent per item: a re-run adds nothing twice
                     store.quarantine_add(cfg.id, entity, run_id, chunk.quarantine)
+                if chunk.loaded is not None:  # a worker loaded it
+                    loader.absorb(chunk.loaded)
                 for rows in chunk.pages:
                     loader.add(rows)
                 keys_fh.write(chunk.keys)
                 tally.add(chunk)
 
             with pages_path.open("wb") as pages_fh:
+                dumps = orjson.dumps
                 for page in pipeline.prefetch(connector.read(entity, window)):
-                    line = orjson.dumps(page)
-                    pages_fh.write(line)
-                    pages_fh.write(b"\n")
+                    # each record's JSON once: the page's line, and its raw for the mapper (str:
+                    # each bytes from orjson.dumps keeps a buffer of ~8 KiB)
+                    records = [dumps(r).decode() for r in page]
+                    pages_fh.write(("[" + ",".join(records) + "]\n").encode())
                     tally.pages += 1
                     tally.read += len(page)
-                    for chunk in mapper.feed(line):
+                    for chunk in mapper.feed(records):
                         take(chunk)
             extracted = {
                 "path": str(pages_path), "pages": tally.pages, "read": tally.read,
@@ -167,60 +176,68 @@ class _Tally:
 
 
 class _OrderedMapper:
-    """Maps chunks of page lines and yields the results in stream order: in this process until
-    the stream passes `pipeline.PARALLEL_MAP_BYTES`, then in worker processes (at most two chunks
-    per worker in flight)."""
+    """Maps chunks of pages (each record's JSON) and yields the results in stream order: in this
+    process until the stream passes `pipeline.PARALLEL_MAP_BYTES`, then in worker processes (at
+    most two chunks per worker in flight), which also load what they map when they can."""
 
     def __init__(
         self, connector_cls: type[Connector], cfg: ConnectionConfig, entity: str,
-        workers: int | None,
+        workers: int | None, load: dict | None = None,
     ) -> None:  # fmt: skip
         self.connector_cls, self.cfg, self.entity = connector_cls, cfg, entity
+        # workers load what they map when they can get the guard (it must pickle)
+        self.load = load if load is not None and _picklable(load) else None
         self.max_workers = workers if workers is not None else pipeline.map_workers(1 << 62)
         self.cm = pipeline.compile_mapping(connector_cls, cfg, entity)
         self.pool: ProcessPoolExecutor | None = None
-        self.flight: deque[tuple[Future, list[bytes]]] = deque()
-        self.lines: list[bytes] = []
+        self.flight: deque[tuple[Future, list[list[str]]]] = deque()
+        self.pages: list[list[str]] = []
+        self.records = 0
         self.seen = 0
         self.processes = 1
 
-    def feed(self, line: bytes) -> Iterator[pipeline._Chunk]:
-        self.lines.append(line)
-        self.seen += len(line)
-        if len(self.lines) >= pipeline.CHUNK_PAGES:
-            lines, self.lines = self.lines, []
-            yield from self._submit(lines)
+    def feed(self, records: list[str]) -> Iterator[pipeline._Chunk]:
+        """Add a page (each record's JSON); a chunk of `pipeline.LOAD_BATCH` records is mapped
+        (and, in a worker, loaded) as one unit."""
+        self.pages.append(records)
+        self.records += len(records)
+        self.seen += sum(map(len, records))
+        if self.records >= pipeline.LOAD_BATCH:
+            yield from self._submit(self._take())
 
     def drain(self) -> Iterator[pipeline._Chunk]:
-        if self.lines:
-            lines, self.lines = self.lines, []
-            yield from self._submit(lines)
+        if self.pages:
+            yield from self._submit(self._take())
         while self.flight:
             yield self._next()
 
-    def _submit(self, lines: list[bytes]) -> Iterator[pipeline._Chunk]:
+    def _take(self) -> list[list[str]]:
+        pages, self.pages, self.records = self.pages, [], 0
+        return pages
+
+    def _submit(self, pages: list[list[str]]) -> Iterator[pipeline._Chunk]:
         if self.pool is None and self.max_workers > 1 and self.seen >= pipeline.PARALLEL_MAP_BYTES:
             self._start_pool()
         if self.pool is None:
-            yield pipeline._map_lines(self.entity, self.cm, lines)
+            yield pipeline._map_records(self.entity, self.cm, pages)
             return
-        self.flight.append((self.pool.submit(pipeline._worker_map, lines), lines))
+        self.flight.append((self.pool.submit(pipeline._worker_stream, pages), pages))
         while len(self.flight) >= 2 * self.max_workers or (
             self.flight and self.flight[0][0].done()
         ):
             yield self._next()
 
     def _next(self) -> pipeline._Chunk:
-        future, lines = self.flight.popleft()
+        future, pages = self.flight.popleft()
         try:
             return future.result()
         except BrokenProcessPool as exc:  # e.g. a __main__ the workers cannot import
             log.warning("map %s: worker processes failed (%r); mapping here", self.entity, exc)
             self.close()
             self.max_workers = 1
-            rest = [lines, *(item[1] for item in self.flight)]
+            rest = [pages, *(item[1] for item in self.flight)]
             self.flight.clear()
-            done = [pipeline._map_lines(self.entity, self.cm, chunk) for chunk in rest]
+            done = [pipeline._map_records(self.entity, self.cm, chunk) for chunk in rest]
             for chunk in done[1:]:
                 self.flight.append((_resolved(chunk), []))
             return done[0]
@@ -232,7 +249,7 @@ class _OrderedMapper:
         ctx = multiprocessing.get_context("spawn")  # never fork a threaded task process
         self.pool = ProcessPoolExecutor(
             self.max_workers, mp_context=ctx, initializer=pipeline._worker_init,
-            initargs=(self.connector_cls, self.cfg, self.entity),
+            initargs=(self.connector_cls, self.cfg, self.entity, self.load),
         )  # fmt: skip
         self.processes = self.max_workers
 
@@ -240,6 +257,14 @@ class _OrderedMapper:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
+
+
+def _picklable(value: Any) -> bool:
+    try:
+        pickle.dumps(value)
+    except Exception:  # noqa: BLE001 - e.g. a closure as guard: the workers only map
+        return False
+    return True
 
 
 def _resolved(value: Any) -> Future:
