@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import resource
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -243,18 +244,50 @@ PHASES = {
 }
 
 
+class TreeMemory:
+    """Samples the resident memory of this process plus all its children (the map workers) every
+    0.1 s: the phase's real simultaneous peak (shared library pages count once per process, so
+    it errs high)."""
+
+    def __init__(self) -> None:
+        import psutil
+
+        self.me, self.peak, self._stop = psutil.Process(), 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import psutil
+
+        while not self._stop.wait(0.1):
+            total = 0
+            for p in [self.me, *self.me.children(recursive=True)]:
+                try:
+                    total += p.memory_info().rss
+                except psutil.Error:  # a worker that just exited
+                    continue
+            self.peak = max(self.peak, total)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak / (1 << 20)
+
+
 def main() -> None:
     phase, kw = sys.argv[1], json.loads(sys.argv[2])
+    memory = TreeMemory()
     started = time.perf_counter()
     result = PHASES[phase](kw)
     result.setdefault("seconds", time.perf_counter() - started)
-    # peak memory of the phase: this process plus, when mapping used worker processes, each of
-    # them at the largest worker's peak (an upper bound: they peak at different times)
+    # peak memory of the phase: the sampled peak of this process and its map workers together;
+    # also each process's own peak, and the bound main + workers x the largest worker's peak
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     workers = int(result.get("map_workers") or 0) if int(result.get("map_workers") or 0) > 1 else 0
     result.update(
-        phase=phase, db=kw["db"], peak_mib=peak_mib() + workers * kids, cpu_s=cpu_seconds(),
+        phase=phase, db=kw["db"], peak_mib=max(memory.stop(), peak_mib()), cpu_s=cpu_seconds(),
         peak_main_mib=peak_mib(), peak_worker_mib=kids if workers else 0.0,
+        peak_bound_mib=peak_mib() + workers * kids,
     )  # fmt: skip
     print(json.dumps(result, default=str))
 

@@ -11,9 +11,9 @@ so the source, the mapping and the database all work at the same time:
 - mapped rows go to a `pipeline.BatchLoader`, whose writer thread upserts batch after batch while
   the source is still being read; the last batch commits the cursor.
 
-Memory stays bounded: two pages prefetched, two chunks per map worker in flight, one batch being
-filled and one being written. Semantics are those of the three steps run one after another: the
-same quarantine, the same cursor rule (it moves only with the last batch, so a failure anywhere
+Memory stays bounded: two pages prefetched, one chunk per map worker in flight plus one queued,
+one batch being filled and one being written. Semantics are those of the three steps run one after
+another: the same quarantine, the same cursor rule (it moves only with the last batch, so a failure anywhere
 leaves it where it was). Mapped rows go straight to the loader and are not staged (the staged
 shape's ``mapped.jsonl`` would write every raw record a second time). Once the source has been read
 completely, ``extract.json`` beside ``pages.jsonl`` records it: a retry of that run maps and loads
@@ -45,6 +45,10 @@ from include.timeutil import format_utc, utcnow
 log = logging.getLogger(__name__)
 
 MARKER = "extract.json"
+# records per chunk a map worker maps and loads as one batch: larger batches cost the database less
+# per row (PostgreSQL ~5% fewer CPU seconds at 10,000 than at 4,000), smaller ones less memory
+# per worker (each holds about 7 KiB per record of its chunk at its peak)
+CHUNK_RECORDS = 5_000
 
 
 @pipeline.bulk_gc()
@@ -177,8 +181,8 @@ class _Tally:
 
 class _OrderedMapper:
     """Maps chunks of pages (each record's JSON) and yields the results in stream order: in this
-    process until the stream passes `pipeline.PARALLEL_MAP_BYTES`, then in worker processes (at
-    most two chunks per worker in flight), which also load what they map when they can."""
+    process until the stream passes `pipeline.PARALLEL_MAP_BYTES`, then in worker processes (one
+    chunk each in flight, and one queued), which also load what they map when they can."""
 
     def __init__(
         self, connector_cls: type[Connector], cfg: ConnectionConfig, entity: str,
@@ -197,12 +201,12 @@ class _OrderedMapper:
         self.processes = 1
 
     def feed(self, records: list[str]) -> Iterator[pipeline._Chunk]:
-        """Add a page (each record's JSON); a chunk of `pipeline.LOAD_BATCH` records is mapped
-        (and, in a worker, loaded) as one unit."""
+        """Add a page (each record's JSON); a chunk of `CHUNK_RECORDS` records is mapped (and, in
+        a worker, loaded as one batch) as one unit."""
         self.pages.append(records)
         self.records += len(records)
         self.seen += sum(map(len, records))
-        if self.records >= pipeline.LOAD_BATCH:
+        if self.records >= CHUNK_RECORDS:
             yield from self._submit(self._take())
 
     def drain(self) -> Iterator[pipeline._Chunk]:
@@ -222,9 +226,7 @@ class _OrderedMapper:
             yield pipeline._map_records(self.entity, self.cm, pages)
             return
         self.flight.append((self.pool.submit(pipeline._worker_stream, pages), pages))
-        while len(self.flight) >= 2 * self.max_workers or (
-            self.flight and self.flight[0][0].done()
-        ):
+        while len(self.flight) > self.max_workers or (self.flight and self.flight[0][0].done()):
             yield self._next()
 
     def _next(self) -> pipeline._Chunk:

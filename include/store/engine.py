@@ -31,7 +31,7 @@ def url_from_env() -> str:
     return f"sqlite:///{home / 'store.db'}"
 
 
-def make_engine(url: str, *, busy_timeout: float = 60.0) -> sa.Engine:
+def make_engine(url: str, *, busy_timeout: float = 60.0, cache_mib: int = 64) -> sa.Engine:
     """An engine for a ``sqlite:///`` or ``postgresql+psycopg://`` URL."""
     try:
         parsed = sa.make_url(url)
@@ -46,7 +46,7 @@ def make_engine(url: str, *, busy_timeout: float = 60.0) -> sa.Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(parsed, connect_args={"timeout": busy_timeout})
-        _sqlite_events(engine, busy_timeout)
+        _sqlite_events(engine, busy_timeout, cache_mib)
         return engine
     if backend == "postgresql":
         if driver != "psycopg":
@@ -61,7 +61,7 @@ def make_engine(url: str, *, busy_timeout: float = 60.0) -> sa.Engine:
     )
 
 
-def _sqlite_events(engine: sa.Engine, busy_timeout: float) -> None:
+def _sqlite_events(engine: sa.Engine, busy_timeout: float, cache_mib: int) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _begin)
@@ -71,9 +71,9 @@ def _sqlite_events(engine: sa.Engine, busy_timeout: float) -> None:
         cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cur.execute("PRAGMA foreign_keys=ON")
         # bulk loads: the session's staging tables live in memory (not a temp file written and
-        # read back per batch) and a 64 MiB page cache keeps the records indexes' hot pages
+        # read back per batch) and a page cache (64 MiB by default) keeps the records indexes' hot pages
         cur.execute("PRAGMA temp_store=MEMORY")
-        cur.execute("PRAGMA cache_size=-65536")
+        cur.execute(f"PRAGMA cache_size=-{int(cache_mib) * 1024}")
         cur.close()
 
     @event.listens_for(engine, "begin")

@@ -60,9 +60,10 @@ def _check_time(name: str, value: str) -> str:
 class Store:
     """The unified store. Call `migrate()` once per process (idempotent) before using it."""
 
-    def __init__(self, url: str, *, busy_timeout: float = 60.0) -> None:
+    def __init__(self, url: str, *, busy_timeout: float = 60.0, cache_mib: int = 64) -> None:
+        """``cache_mib``: SQLite's page cache per connection (map workers that load use less)."""
         self.url = url
-        self.engine: sa.Engine = make_engine(url, busy_timeout=busy_timeout)
+        self.engine: sa.Engine = make_engine(url, busy_timeout=busy_timeout, cache_mib=cache_mib)
 
     @classmethod
     def from_env(cls) -> Store:
