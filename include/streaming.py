@@ -4,21 +4,24 @@
 so the source, the mapping and the database all work at the same time:
 
 - a reader thread fetches the next page while this thread writes the current one to
-  ``pages.jsonl`` (exactly what `pipeline.extract` writes);
-- chunks of pages go to map worker processes (`pipeline.map_workers`; the pool starts once the
-  stream passes `pipeline.PARALLEL_MAP_BYTES`, small runs map in this process) and come back in
-  order: keys to ``keys.txt`` (for reconciliation), quarantined records to the store;
-- mapped rows go to a `pipeline.BatchLoader`, whose writer thread upserts batch after batch while
-  the source is still being read; the last batch commits the cursor.
+  ``pages.jsonl`` (exactly what `pipeline.extract` writes), one record's JSON at a time;
+- chunks of `CHUNK_RECORDS` records go to map worker processes (`pipeline.map_workers`; the pool
+  starts once the stream passes `pipeline.PARALLEL_MAP_BYTES`, small runs map in this process),
+  which map them (the JSON as received becomes ``raw``) and load each as one batch through their
+  own store connection; counts, keys (to ``keys.txt``, for reconciliation) and quarantined records
+  come back in stream order;
+- what this process maps itself goes to a `pipeline.BatchLoader` (a writer thread); its last batch,
+  after every worker's, commits the cursor.
 
 Memory stays bounded: two pages prefetched, one chunk per map worker in flight plus one queued,
 one batch being filled and one being written. Semantics are those of the three steps run one after
-another: the same quarantine, the same cursor rule (it moves only with the last batch, so a failure anywhere
-leaves it where it was). Mapped rows go straight to the loader and are not staged (the staged
-shape's ``mapped.jsonl`` would write every raw record a second time). Once the source has been read
-completely, ``extract.json`` beside ``pages.jsonl`` records it: a retry of that run maps and loads
-the staged pages (`pipeline.map_pages`, `pipeline.load`) without reading the source again; a retry
-before that point starts over, and the store's upserts make that safe.
+another: the same quarantine, the same upsert rule (an older version never wins, whichever batch
+commits first), the same cursor rule (it moves only after everything is loaded, so a failure
+anywhere leaves it where it was). Mapped rows are not staged (the staged shape's ``mapped.jsonl``
+would write every raw record a second time). Once the source has been read completely,
+``extract.json`` beside ``pages.jsonl`` records it: a retry of that run maps and loads the staged
+pages (`pipeline.map_pages`, `pipeline.load`) without reading the source again; a retry before that
+point starts over, and the store's upserts make that safe.
 """
 
 from __future__ import annotations
