@@ -198,6 +198,9 @@ class Store:
         ``allow_empty`` (a source outage must not delete everything)."""
         _check_time("deleted_at", deleted_at)
         with self.engine.connect() as conn:
+            spill = parent_keys is None and self.dialect == "sqlite"
+            if spill:  # a whole entity's listing grows with the source: keep it on disk, not RAM
+                _pragma(conn, "temp_store=FILE")  # (drops this session's temp tables)
             try:
                 seen = 0
                 with conn.begin():  # temp tables only: the source is read outside the write lock
@@ -225,8 +228,11 @@ class Store:
             finally:
                 if conn.in_transaction():
                     conn.rollback()
-                with conn.begin():  # free the listing now; the next call clears it anyway
-                    loader.create_key_table(conn, "mw_keys")
+                if spill:  # back to in-memory temp tables (staging); drops the listing
+                    _pragma(conn, "temp_store=MEMORY")
+                else:
+                    with conn.begin():  # free the listing now; the next call clears it anyway
+                        loader.create_key_table(conn, "mw_keys")
         return n
 
     # -- quarantine ---------------------------------------------------------------------------
@@ -391,6 +397,13 @@ def _live(conn: sa.Connection, connection_id: str, entity: str) -> int:
         )
     ).first()
     return int(row[0]) if row else 0
+
+
+def _pragma(conn: sa.Connection, pragma: str) -> None:
+    """A SQLite PRAGMA outside any transaction (some, like temp_store, refuse to run in one)."""
+    if conn.in_transaction():
+        conn.rollback()
+    conn.connection.driver_connection.execute(f"PRAGMA {pragma}")  # type: ignore[union-attr]
 
 
 def _stage_tuples(records: Sequence[LoadRow], entity: str) -> list[tuple]:
