@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -128,6 +129,15 @@ def disconnected_dag(cfg: ConnectionConfig) -> DAG:
     return dag
 
 
+@contextmanager
+def _fail_on_quarantine() -> Iterator[None]:
+    """Too many quarantined records fail the task for good: retrying cannot help."""
+    try:
+        yield
+    except pipeline.QuarantineThresholdExceeded as exc:
+        raise AirflowFailException(str(exc)) from None
+
+
 def build_sync_dag(cfg: ConnectionConfig) -> DAG:
     """The sync DAG of one valid connection (`disconnected_dag` once it is disconnected)."""
     if cfg.status != "active":
@@ -171,15 +181,13 @@ def build_sync_dag(cfg: ConnectionConfig) -> DAG:
             store = glue.open_store()
             try:
                 window = plan(store, entity, run)
-                with glue.make_connector(cfg) as connector:
+                with glue.make_connector(cfg) as connector, _fail_on_quarantine():
                     summary = streaming.sync_entity(
                         connector, cfg, entity, window, out, store, run.run_id,
                         incremental=connector_cls.entities[entity].incremental,
                         path_factory=glue.to_staging_path,
                         guard=write_guard(cfg.id),  # a disconnect mid-run: nothing more is written
                     )  # fmt: skip
-            except pipeline.QuarantineThresholdExceeded as exc:
-                raise AirflowFailException(str(exc)) from None  # retrying cannot help
             finally:
                 store.close()
             glue.remove_staging(out)
@@ -218,13 +226,12 @@ def build_sync_dag(cfg: ConnectionConfig) -> DAG:
             spec = connector_cls.entities[entity]
             store = glue.open_store()
             try:
-                summary = pipeline.load(
-                    store, cfg, entity, mapped, run_id=run.run_id,
-                    incremental=spec.incremental, path_factory=glue.to_staging_path,
-                    guard=write_guard(cfg.id),  # a disconnect mid-run: nothing more is written
-                )  # fmt: skip
-            except pipeline.QuarantineThresholdExceeded as exc:
-                raise AirflowFailException(str(exc)) from None  # retrying cannot help
+                with _fail_on_quarantine():
+                    summary = pipeline.load(
+                        store, cfg, entity, mapped, run_id=run.run_id,
+                        incremental=spec.incremental, path_factory=glue.to_staging_path,
+                        guard=write_guard(cfg.id),  # a disconnect mid-run: nothing more is written
+                    )  # fmt: skip
             finally:
                 store.close()
             glue.remove_staging(glue.staging_dir(cfg.id, entity, run.run_id))

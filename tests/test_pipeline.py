@@ -69,16 +69,22 @@ def connector(handle: Any, cfg: ConnectionConfig, max_retries: int = 5) -> Conne
     return Maximo(settings)
 
 
-def extract_map(store: Store, cfg: ConnectionConfig, src: Connector, tmp: Path, *,
-                run_type: str = "manual", start: datetime | None = None,
-                end: datetime | None = None, entity: str = "work-orders") -> dict:  # fmt: skip
-    """plan_window -> extract -> map_pages, as the DAG's first two tasks do."""
+def plan(store: Store, cfg: ConnectionConfig, tmp: Path, run_type: str, start: datetime | None,
+         end: datetime | None, entity: str) -> tuple[str, Any, Path]:  # fmt: skip
+    """A new run's id, its window (`pipeline.plan_window`) and its staging folder."""
     run_id = f"run{next(_runs)}"
     window = pipeline.plan_window(
         store, cfg, entity, incremental=True, run_type=run_type,
         interval_start=start, interval_end=end,
     )  # fmt: skip
-    out = tmp / "staging" / cfg.id / entity / run_id
+    return run_id, window, tmp / "staging" / cfg.id / entity / run_id
+
+
+def extract_map(store: Store, cfg: ConnectionConfig, src: Connector, tmp: Path, *,
+                run_type: str = "manual", start: datetime | None = None,
+                end: datetime | None = None, entity: str = "work-orders") -> dict:  # fmt: skip
+    """plan_window -> extract -> map_pages, as the DAG's first two tasks do."""
+    run_id, window, out = plan(store, cfg, tmp, run_type, start, end, entity)
     extracted = pipeline.extract(src, entity, window, out)
     mapped = pipeline.map_pages(type(src), cfg, entity, extracted, out, store, run_id)
     mapped["run_id"] = run_id
@@ -109,12 +115,7 @@ def sync(store: Store, cfg: ConnectionConfig, src: Connector, tmp: Path, *,
         mapped = extract_map(store, cfg, src, tmp, run_type=run_type, start=start, end=end,
                              entity=entity)  # fmt: skip
         return load(store, cfg, mapped)
-    run_id = f"run{next(_runs)}"
-    window = pipeline.plan_window(
-        store, cfg, entity, incremental=True, run_type=run_type,
-        interval_start=start, interval_end=end,
-    )  # fmt: skip
-    out = tmp / "staging" / cfg.id / entity / run_id
+    run_id, window, out = plan(store, cfg, tmp, run_type, start, end, entity)
     return streaming.sync_entity(
         src, cfg, entity, window, out, store, run_id, incremental=True, path_factory=Path
     )

@@ -140,3 +140,15 @@ def test_an_unknown_pipeline_shape_is_a_config_error(env: pytest.MonkeyPatch) ->
     bag = dagbag()
     assert bag.import_errors == {}
     assert "pipeline" in fail_message(bag.dags["sync__acme-us"])
+
+
+def test_too_many_quarantined_records_fail_the_task_without_retries() -> None:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from include import dag_factory, pipeline
+
+    fail = pytest.raises(AirflowFailException, match="3 of 10 records")
+    with fail, dag_factory._fail_on_quarantine():
+        raise pipeline.QuarantineThresholdExceeded("work-orders: 3 of 10 records")
+    with pytest.raises(ValueError), dag_factory._fail_on_quarantine():  # others stay retryable
+        raise ValueError("source down")
