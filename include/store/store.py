@@ -112,13 +112,15 @@ class Store:
                 with write_txn(conn):
                     if guard is not None:
                         guard(conn)
-                    loader.lock_entity(conn, connection_id, entity)
+                    # new keys only need no entity lock (the primary key refuses a duplicate,
+                    # and the fallback below takes it), so parallel loaders overlap their COPYs
                     if assume_new and loader.insert_new(
                         conn, connection_id, entity, rows, synced_at
                     ):
                         ins, upd = len(rows), 0
                         deleted = sum(1 for t in rows if t[8] is not None)
                     else:
+                        loader.lock_entity(conn, connection_id, entity)
                         if assume_new:
                             loader.stage_rows(conn, rows)
                         try:
