@@ -168,11 +168,7 @@ def bench_system(system: str, args: argparse.Namespace, work: Path) -> list[dict
         try:
             rows += _syncs(system, jobs, work, source_s, args.tryton_parts)
         finally:
-            handle.stop()
-            for suffix in (".sqlite", ".sqlite-wal", ".sqlite-shm"):
-                (cache / f"{db}{suffix}").unlink(missing_ok=True)
-            for leftover in cache.glob(f"{db}-*.log"):
-                leftover.unlink(missing_ok=True)
+            handle.stop(drop=True)
         return rows
     proc, url, source_s = start_sandbox(system, args.n)
     creds = {

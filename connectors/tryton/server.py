@@ -156,8 +156,11 @@ class TrytonHandle:
     user: str = "admin"
     timings: dict[str, float] = field(default_factory=dict)
     config: Path | None = None  # the per-port trytond config, removed on stop
+    directory: Path | None = None  # where the database file and its logs live
 
-    def stop(self) -> None:
+    def stop(self, drop: bool = False) -> None:
+        """Stop trytond; with ``drop`` also delete this database's files and logs (a throwaway
+        copy of the cached template, as tests and benchmarks use)."""
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -167,6 +170,11 @@ class TrytonHandle:
                 self.process.wait(5)
         if self.config is not None:
             self.config.unlink(missing_ok=True)
+        if drop and self.directory is not None:
+            for suffix in (".sqlite", ".sqlite-wal", ".sqlite-shm"):
+                (self.directory / f"{self.db}{suffix}").unlink(missing_ok=True)
+            for leftover in self.directory.glob(f"{self.db}-*.log"):
+                leftover.unlink(missing_ok=True)
 
 
 def start_tryton(
@@ -205,7 +213,9 @@ def start_tryton(
     log.close()
     url = f"http://127.0.0.1:{port}"
     conf = directory / f"trytond-{port}.conf"
-    handle = TrytonHandle(url, db, password, proc, timings=timings, config=conf)
+    handle = TrytonHandle(
+        url, db, password, proc, timings=timings, config=conf, directory=directory
+    )
     try:
         t1 = time.perf_counter()
         wait_ready(url, db, proc=proc)

@@ -197,11 +197,7 @@ def tryton() -> Iterator[object]:
     try:
         yield handle
     finally:
-        handle.stop()
-        for suffix in (".sqlite", ".sqlite-wal", ".sqlite-shm"):
-            (directory / f"{db}{suffix}").unlink(missing_ok=True)
-        for leftover in directory.glob(f"{db}-*.log"):
-            leftover.unlink(missing_ok=True)
+        handle.stop(drop=True)
 
 
 def test_tryton(

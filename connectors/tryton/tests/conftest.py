@@ -40,11 +40,7 @@ def tryton() -> Iterator[TrytonHandle]:
     try:
         yield handle
     finally:
-        handle.stop()
-        for suffix in (".sqlite", ".sqlite-wal", ".sqlite-shm"):
-            (directory / f"{db}{suffix}").unlink(missing_ok=True)
-        for leftover in directory.glob(f"{db}-*.log"):
-            leftover.unlink(missing_ok=True)
+        handle.stop(drop=True)
 
 
 def settings_for(handle: TrytonHandle, **kw) -> SourceSettings:
