@@ -398,10 +398,9 @@ def _worker_init(
     if load is not None:
         _WORKER["loader"] = BatchLoader(
             Store(load["url"], cache_mib=16), cfg, entity, synced_at=load["synced_at"],
-            guard=load["guard"],
-            assume_new=load["assume_new"],
+            guard=load["guard"], assume_new=load["assume_new"],
         )  # fmt: skip
-    gc.freeze()  # a worker only maps: see `bulk_gc`
+    gc.freeze()  # a worker does only bulk work: see `bulk_gc`
     gc.set_threshold(50_000, *gc.get_threshold()[1:])
 
 
@@ -426,28 +425,7 @@ def _worker_stream(pages: list[list[str]]) -> _Chunk:
     loader.load_now(grouped)
     chunk.pages = []
     chunk.loaded = (loader.total, loader.children)
-    del grouped
-    release_memory()
     return chunk
-
-
-def release_memory() -> None:
-    """Hand freed heap back to the OS (glibc's malloc_trim): a chunk's millions of small objects
-    leave the heap fragmented, and the next chunk would not reuse all of it."""
-    trim = _MALLOC_TRIM.get("fn")
-    if trim is None:
-        try:
-            import ctypes
-
-            trim = ctypes.CDLL("libc.so.6").malloc_trim
-        except (OSError, AttributeError):  # not glibc
-            trim = False
-        _MALLOC_TRIM["fn"] = trim
-    if trim:
-        trim(0)
-
-
-_MALLOC_TRIM: dict[str, Any] = {}
 
 
 MAP_WORKERS_ENV = "MILLWRIGHT_MAP_WORKERS"

@@ -71,7 +71,7 @@ def sync_entity(
     batch_size: int = pipeline.LOAD_BATCH,
 ) -> dict:
     """Extract -> map -> load ``entity`` in ``window`` as one stream; return the load summary
-    plus the staging paths. Raises `pipeline.QuarantineThresholdExceeded` after loading when
+    (counts, the window, whether the read was full). Raises `pipeline.QuarantineThresholdExceeded` after loading when
     too many records were quarantined."""
     out_dir.mkdir(parents=True, exist_ok=True)
     marker = out_dir / MARKER
@@ -98,10 +98,12 @@ def sync_entity(
         store, cfg, entity, synced_at=synced_at, guard=guard, batch_size=batch_size,
         assume_new=pipeline.first_load(store, cfg, entity, {"full": window.is_full}),
     )  # fmt: skip
-    assume_new = loader.assume_new
     mapper = _OrderedMapper(
         type(connector), cfg, entity, workers,
-        load={"url": store.url, "synced_at": synced_at, "guard": guard, "assume_new": assume_new},
+        load={
+            "url": store.url, "synced_at": synced_at, "guard": guard,
+            "assume_new": loader.assume_new,
+        },
     )  # fmt: skip
     tally = _Tally()
     pages_path, keys_path = out_dir / "pages.jsonl", out_dir / "keys.txt"
@@ -144,7 +146,6 @@ def sync_entity(
         }  # fmt: skip
         loader.finish(tally.max_updated if incremental else None)
     except BaseException:
-        mapper.close()
         loader.close()
         raise
     finally:
