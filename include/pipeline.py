@@ -596,7 +596,7 @@ class BatchLoader:
         self.store, self.cfg, self.entity = store, cfg, entity
         # the entity's first full load: insert batches straight away until a key turns out to
         # exist (`Store.load_batch(assume_new=...)`)
-        self.assume_new = assume_new
+        self.assume_new = self.started_empty = assume_new
         self.synced_at, self.guard, self.batch_size = synced_at, guard, batch_size
         self.total = LoadStats(0, 0, 0)
         self.children: dict[str, LoadStats] = {}
@@ -732,7 +732,10 @@ def finish_load(
     synced_at, total = loader.synced_at, loader.total
     deleted = 0
     if mapped.get("full") and mapped.get("path"):
-        deleted = reconcile_from_pages(store, cfg, entity, mapped, path_factory, synced_at)
+        if _all_from_this_read(store, cfg, entity, loader):
+            log.info("reconcile %s: nothing to do, every stored record came from this read", entity)
+        else:
+            deleted = reconcile_from_pages(store, cfg, entity, mapped, path_factory, synced_at)
     statuses = sorted(set(mapped.get("statuses") or ()))
     if statuses:
         rows = [{"key": make_key([s]), "name": s, "code": s, "isActive": True} for s in statuses]
@@ -774,6 +777,17 @@ def finish_load(
             f"{cfg.quarantine_threshold:.1%}; the good records were loaded"
         )
     return summary
+
+
+def _all_from_this_read(
+    store: Store, cfg: ConnectionConfig, entity: str, loader: BatchLoader
+) -> bool:
+    """The entity held no records when this full read began, and holds only those it inserted:
+    none can have vanished from the source, so reconciling (a pass over every key) is skipped.
+    A record another run stored meanwhile makes the counts differ, and reconciliation runs."""
+    return loader.started_empty and (
+        store.count(cfg.id, entity, include_deleted=True) == loader.total.inserted
+    )
 
 
 def _add(a: LoadStats | None, b: LoadStats) -> LoadStats:

@@ -22,6 +22,7 @@ from connectors.maximo.sandbox import start_sandbox
 from include import cli, pipeline, streaming
 from include.config import ConnectionConfig
 from include.store import Store
+from include.store import loader as store_loader
 from include.store import schema as store_schema
 from include.timeutil import zone
 
@@ -305,6 +306,43 @@ def test_a_vanished_record_is_soft_deleted_by_reconciliation(
         assert everything[key]["deleted_at"] is not None
     assert set(stored(store)) == set(source_records(handle))
     assert pipeline.reconcile_from_source(store, cfg, src, "work-orders") == 0  # idempotent
+
+
+def test_a_first_full_read_reconciles_what_another_run_stored_meanwhile(
+    store: Store, sandbox, tmp_path: Path
+) -> None:
+    """Into an empty entity a full read has nothing to reconcile, and skips it, unless a record
+    it did not insert appeared meanwhile (here: stored by a second writer inside the first
+    batch's transaction): that one is absent from the source and is soft-deleted."""
+    handle = sandbox()
+    cfg = config()
+    summary = sync(store, cfg, connector(handle, cfg), tmp_path / "clean")
+    assert (summary["inserted"], summary["deleted"]) == (60, 0)
+
+    other = Store(f"sqlite:///{tmp_path / 'other.db'}")
+    other.migrate()
+    calls = itertools.count()
+
+    def second_writer(conn: sa.Connection) -> None:
+        if next(calls) == 0:
+            stray = ("GONE:1", "1", None, None, '{"key":"GONE:1"}', None, None, None, None)
+            store_loader.insert_new(conn, "mx", "work-orders", [stray], "2024-01-01T00:00:00Z")
+            store_loader.add_counts(conn, "mx", "work-orders", 1, 0)
+
+    src = connector(handle, cfg)
+    if SHAPE["name"] == "staged":
+        mapped = extract_map(other, cfg, src, tmp_path)
+        summary = load(other, cfg, mapped, guard=second_writer)
+    else:
+        run_id, window, out = plan(other, cfg, tmp_path, "manual", None, None, "work-orders")
+        summary = streaming.sync_entity(
+            src, cfg, "work-orders", window, out, other, run_id, incremental=True,
+            path_factory=Path, guard=second_writer,
+        )  # fmt: skip
+    assert (summary["inserted"], summary["deleted"]) == (60, 1)
+    assert set(stored(other)) == set(source_records(handle))
+    assert stored(other, live_only=False)["GONE:1"]["deleted_at"] is not None
+    other.close()
 
 
 def test_naive_time_source_across_a_dst_change(store: Store, sandbox, tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from include.store import loader, migrate, schema
+from include.store import loader, schema
 from include.store.engine import make_engine, url_from_env, write_txn
 from include.store.types import LoadRow, LoadStats, QuarantineItem, StoreError, SyncRun
 from include.timeutil import format_utc, utcnow
@@ -82,6 +82,8 @@ class Store:
 
     def migrate(self) -> None:
         """Bring the schema to the latest revision (serialized across processes)."""
+        from include.store import migrate  # Alembic: imported only by the processes that migrate
+
         migrate.upgrade(self.engine)
 
     # -- records ------------------------------------------------------------------------------
