@@ -234,12 +234,9 @@ class _PageResult:
     statuses: set[str] = field(default_factory=set)
 
 
-def map_page(
-    entity: str, cm: CompiledMapping, page: list[dict], raws: Sequence[str] | None = None
-) -> _PageResult:
-    """Map and validate one page; records that fail go to the quarantine list with the reason.
-    ``raws``: each record's JSON as received, when the caller has it (else it is serialised)."""
-    good: list[tuple[str, str | None, str | None, dict, dict, list | None, str | None]] = []
+def map_page(entity: str, cm: CompiledMapping, page: list[dict]) -> _PageResult:
+    """Map and validate one page; records that fail go to the quarantine list with the reason."""
+    good: list[tuple[str, str | None, str | None, dict, dict, list | None]] = []
     quarantine: list[QuarantineItem] = []
     keys: list[str] = []
     row_of = cm.row
@@ -247,7 +244,7 @@ def map_page(
         (child_entity, get_list, ccm, CHILD_ENTITIES[child_entity])
         for child_entity, (get_list, ccm) in cm.children.items()
     ]
-    for i, raw in enumerate(page):
+    for raw in page:
         try:
             key, rid, version, data = row_of(raw)
             kids = None
@@ -261,14 +258,13 @@ def map_page(
                         kids.append((child_entity, child, item))
                         mapped_children.append(child.data)
                     data[list_field] = mapped_children
-            good.append((key, rid, version, data, raw, kids, raws[i] if raws else None))
+            good.append((key, rid, version, data, raw, kids))
             keys.append(key)
         except MappingError as exc:
             qkey = cm.key_of(raw)
             if qkey:
                 keys.append(qkey)
-            raw_json = raws[i] if raws else orjson.dumps(raw).decode()
-            quarantine.append(QuarantineItem(qkey, raw_json, str(exc)))
+            quarantine.append(QuarantineItem(qkey, orjson.dumps(raw).decode(), str(exc)))
     if good:
         try:  # one call per page; only a failing page is re-checked record by record
             page_checker(entity, cm).validate_python([g[3] for g in good])
@@ -280,16 +276,16 @@ def map_page(
                     adapter.validate_python([g[3]])
                     kept.append(g)
                 except ValidationError as exc:
-                    raw_json = g[6] or orjson.dumps(g[4]).decode()
+                    raw_json = orjson.dumps(g[4]).decode()
                     quarantine.append(QuarantineItem(g[0], raw_json, _validation_reason(exc)))
             good = kept
     dumps = orjson.dumps
     rows: list[list[Any]] = []
     statuses: set[str] = set()
-    for key, rid, version, d, raw, kids, raw_json in good:
+    for key, rid, version, d, raw, kids in good:
         rows.append([
             entity, key, rid, version, None, d.get("updatedAt"), d.get("createdAt"),
-            d.get("deletedAt"), dumps(d).decode(), raw_json or dumps(raw).decode(),
+            d.get("deletedAt"), dumps(d).decode(), dumps(raw).decode(),
         ])  # fmt: skip
         status = d.get("status")
         if status and isinstance(status, str):
@@ -351,27 +347,18 @@ class _Chunk:
 
 def _map_lines(entity: str, cm: CompiledMapping, lines: Sequence[bytes]) -> _Chunk:
     """Map pages given as raw ``pages.jsonl`` lines (the unit of work of a map worker)."""
-    return _map_pages(entity, cm, ((orjson.loads(line), None) for line in lines))
+    return _map_pages(entity, cm, map(orjson.loads, lines))
 
 
-def _map_records(entity: str, cm: CompiledMapping, pages: Sequence[list[str]]) -> _Chunk:
-    """Map pages given as each record's JSON text (the streaming shape's unit of work): that
-    text becomes ``raw`` without being serialised again."""
-    loads = orjson.loads
-    return _map_pages(entity, cm, (([loads(t) for t in recs], recs) for recs in pages))
-
-
-def _map_pages(
-    entity: str, cm: CompiledMapping, pages_in: Iterable[tuple[list[dict], list[str] | None]]
-) -> _Chunk:
+def _map_pages(entity: str, cm: CompiledMapping, pages_in: Iterable[list[dict]]) -> _Chunk:
     pages: list[list[list[Any]]] = []
     keys: list[bytes] = []
     quarantine: list[QuarantineItem] = []
     statuses: set[str] = set()
     mapped = 0
     max_updated: str | None = None
-    for page, raws in pages_in:
-        result = map_page(entity, cm, page, raws)
+    for page in pages_in:
+        result = map_page(entity, cm, page)
         quarantine += result.quarantine
         if result.rows:
             pages.append(result.rows)
@@ -409,11 +396,11 @@ def _worker_map(lines: list[bytes]) -> _Chunk:
     return _map_lines(entity, cm, lines)
 
 
-def _worker_stream(pages: list[list[str]]) -> _Chunk:
-    """Map a chunk given as records' JSON (`_map_records`); when the worker loads (see
+def _worker_stream(lines: list[bytes]) -> _Chunk:
+    """Map a chunk of ``pages.jsonl`` lines (`_map_lines`); when the worker loads (see
     `_worker_init`), load it as one batch (no cursor) and send back only counts, not rows."""
     entity, cm = _WORKER["job"]
-    chunk = _map_records(entity, cm, pages)
+    chunk = _map_lines(entity, cm, lines)
     loader: BatchLoader | None = _WORKER.get("loader")
     if loader is None:
         return chunk

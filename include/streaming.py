@@ -4,11 +4,11 @@
 so the source, the mapping and the database all work at the same time:
 
 - a reader thread fetches the next page while this thread writes the current one to
-  ``pages.jsonl`` (exactly what `pipeline.extract` writes), one record's JSON at a time;
-- chunks of `CHUNK_RECORDS` records go to map worker processes (`pipeline.map_workers`; the pool
-  starts once the stream passes `pipeline.PARALLEL_MAP_BYTES`, small runs map in this process),
-  which map them (the JSON as received becomes ``raw``) and load each as one batch through their
-  own store connection; counts, keys (to ``keys.txt``, for reconciliation) and quarantined records
+  ``pages.jsonl`` (exactly what `pipeline.extract` writes), one line per page;
+- chunks of `CHUNK_RECORDS` records (those lines) go to map worker processes
+  (`pipeline.map_workers`; the pool starts once the stream passes `pipeline.PARALLEL_MAP_BYTES`,
+  small runs map in this process), which map them exactly as the staged ``map`` step maps
+  ``pages.jsonl`` and load each as one batch through their own store connection; counts, keys (to ``keys.txt``, for reconciliation) and quarantined records
   come back in stream order;
 - what this process maps itself goes to a `pipeline.BatchLoader` (a writer thread); its last batch,
   after every worker's, commits the cursor.
@@ -123,13 +123,14 @@ def sync_entity(
             with pages_path.open("wb") as pages_fh:
                 dumps = orjson.dumps
                 for page in pipeline.prefetch(connector.read(entity, window)):
-                    # each record's JSON once: the page's line, and its raw for the mapper (str:
-                    # each bytes from orjson.dumps keeps a buffer of ~8 KiB)
-                    records = [dumps(r).decode() for r in page]
-                    pages_fh.write(("[" + ",".join(records) + "]\n").encode())
+                    # the page's line of pages.jsonl is also what the mapper gets: one
+                    # serialisation per page here, and the workers parse it (staged map does too)
+                    line = dumps(page)
+                    pages_fh.write(line)
+                    pages_fh.write(b"\n")
                     tally.pages += 1
                     tally.read += len(page)
-                    for chunk in mapper.feed(records):
+                    for chunk in mapper.feed(line, len(page)):
                         take(chunk)
             extracted = {
                 "path": str(pages_path), "pages": tally.pages, "read": tally.read,
@@ -184,9 +185,10 @@ class _Tally:
 
 
 class _OrderedMapper:
-    """Maps chunks of pages (each record's JSON) and yields the results in stream order: in this
-    process until the stream passes `pipeline.PARALLEL_MAP_BYTES`, then in worker processes (one
-    chunk each in flight, and one queued), which also load what they map when they can."""
+    """Maps chunks of pages (each a ``pages.jsonl`` line) and yields the results in stream order:
+    in this process until the stream passes `pipeline.PARALLEL_MAP_BYTES`, then in worker
+    processes (one chunk each in flight, and one queued), which also load what they map when they
+    can."""
 
     def __init__(
         self, connector_cls: type[Connector], cfg: ConnectionConfig, entity: str,
@@ -198,52 +200,52 @@ class _OrderedMapper:
         self.max_workers = workers if workers is not None else pipeline.map_workers(1 << 62)
         self.cm = pipeline.compile_mapping(connector_cls, cfg, entity)
         self.pool: ProcessPoolExecutor | None = None
-        self.flight: deque[tuple[Future, list[list[str]]]] = deque()
-        self.pages: list[list[str]] = []
+        self.flight: deque[tuple[Future, list[bytes]]] = deque()
+        self.lines: list[bytes] = []
         self.records = 0
         self.seen = 0
         self.processes = 1
 
-    def feed(self, records: list[str]) -> Iterator[pipeline._Chunk]:
-        """Add a page (each record's JSON); a chunk of `CHUNK_RECORDS` records is mapped (and, in
-        a worker, loaded as one batch) as one unit."""
-        self.pages.append(records)
-        self.records += len(records)
-        self.seen += sum(map(len, records))
+    def feed(self, line: bytes, records: int) -> Iterator[pipeline._Chunk]:
+        """Add a page (its JSON array of ``records`` records); a chunk of `CHUNK_RECORDS` records
+        is mapped (and, in a worker, loaded as one batch) as one unit."""
+        self.lines.append(line)
+        self.records += records
+        self.seen += len(line)
         if self.records >= CHUNK_RECORDS:
             yield from self._submit(self._take())
 
     def drain(self) -> Iterator[pipeline._Chunk]:
-        if self.pages:
+        if self.lines:
             yield from self._submit(self._take())
         while self.flight:
             yield self._next()
 
-    def _take(self) -> list[list[str]]:
-        pages, self.pages, self.records = self.pages, [], 0
-        return pages
+    def _take(self) -> list[bytes]:
+        lines, self.lines, self.records = self.lines, [], 0
+        return lines
 
-    def _submit(self, pages: list[list[str]]) -> Iterator[pipeline._Chunk]:
+    def _submit(self, lines: list[bytes]) -> Iterator[pipeline._Chunk]:
         if self.pool is None and self.max_workers > 1 and self.seen >= pipeline.PARALLEL_MAP_BYTES:
             self._start_pool()
         if self.pool is None:
-            yield pipeline._map_records(self.entity, self.cm, pages)
+            yield pipeline._map_lines(self.entity, self.cm, lines)
             return
-        self.flight.append((self.pool.submit(pipeline._worker_stream, pages), pages))
+        self.flight.append((self.pool.submit(pipeline._worker_stream, lines), lines))
         while len(self.flight) > self.max_workers or (self.flight and self.flight[0][0].done()):
             yield self._next()
 
     def _next(self) -> pipeline._Chunk:
-        future, pages = self.flight.popleft()
+        future, lines = self.flight.popleft()
         try:
             return future.result()
         except BrokenProcessPool as exc:  # e.g. a __main__ the workers cannot import
             log.warning("map %s: worker processes failed (%r); mapping here", self.entity, exc)
             self.close()
             self.max_workers = 1
-            rest = [pages, *(item[1] for item in self.flight)]
+            rest = [lines, *(item[1] for item in self.flight)]
             self.flight.clear()
-            done = [pipeline._map_records(self.entity, self.cm, chunk) for chunk in rest]
+            done = [pipeline._map_lines(self.entity, self.cm, chunk) for chunk in rest]
             for chunk in done[1:]:
                 self.flight.append((_resolved(chunk), []))
             return done[0]

@@ -154,9 +154,9 @@ def test_a_dead_worker_pool_falls_back_to_mapping_here(sandbox, tmp_path: Path) 
     src = connector(handle, cfg)
     from connectors.base import Window
 
-    pages = [[orjson.dumps(r).decode() for r in page] for page in src.read("work-orders", Window())]
+    pages = [orjson.dumps(page) for page in src.read("work-orders", Window())]
     mapper = streaming._OrderedMapper(type(src), cfg, "work-orders", workers=2)
-    expected = pipeline._map_records("work-orders", mapper.cm, pages[:2])
+    expected = pipeline._map_lines("work-orders", mapper.cm, pages[:2])
     broken: Future = Future()
     broken.set_exception(BrokenProcessPool("a worker died"))
     mapper.flight.append((broken, pages[:2]))
@@ -167,7 +167,7 @@ def test_a_dead_worker_pool_falls_back_to_mapping_here(sandbox, tmp_path: Path) 
     second = mapper._next()  # the rest of the flight was mapped here too, in order
     assert second.mapped == 20
     assert [r[1] for p in second.pages for r in p] == [
-        key_of(orjson.loads(b)) for page in pages[2:4] for b in page
+        key_of(rec) for line in pages[2:4] for rec in orjson.loads(line)
     ]
 
 
