@@ -248,13 +248,16 @@ PHASES = {
 class TreeMemory:
     """Samples the resident memory of this process plus all its children (the map workers) every
     0.1 s: the phase's real simultaneous peak (shared library pages count once per process, so
-    it errs high). The list of children is refreshed once a second: listing them reads every
-    process's /proc entry, which would otherwise be a visible share of the phase's CPU."""
+    it errs high), and each process's own sampled peak. The list of children is refreshed once a
+    second: listing them reads every process's /proc entry, which would otherwise be a visible
+    share of the phase's CPU. (A child's ``ru_maxrss`` is no use here: a spawned worker starts as
+    a fork of this process, so its maximum includes this process's size at that moment.)"""
 
     def __init__(self) -> None:
         import psutil
 
         self.me, self.peak, self._stop = psutil.Process(), 0, threading.Event()
+        self.own: dict[int, int] = {}  # pid -> that process's sampled peak
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
@@ -270,15 +273,23 @@ class TreeMemory:
             total = 0
             for p in procs:
                 try:
-                    total += p.memory_info().rss
+                    rss = p.memory_info().rss
                 except psutil.Error:  # a worker that just exited
                     continue
+                total += rss
+                self.own[p.pid] = max(self.own.get(p.pid, 0), rss)
             self.peak = max(self.peak, total)
 
     def stop(self) -> float:
         self._stop.set()
         self._thread.join()
         return self.peak / (1 << 20)
+
+    def children_peaks(self) -> list[float]:
+        """Each child's sampled peak in MiB, largest first (map workers, then helpers such as
+        multiprocessing's resource tracker)."""
+        kids = [v for pid, v in self.own.items() if pid != self.me.pid]
+        return sorted((v / (1 << 20) for v in kids), reverse=True)
 
 
 def main() -> None:
@@ -288,13 +299,14 @@ def main() -> None:
     result = PHASES[phase](kw)
     result.setdefault("seconds", time.perf_counter() - started)
     # peak memory of the phase: the sampled peak of this process and its map workers together;
-    # also each process's own peak, and the bound main + workers x the largest worker's peak
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    # also each process's own peak, and their sum (a bound: the peaks need not coincide)
+    sampled = memory.stop()
+    kids = memory.children_peaks()
     workers = int(result.get("map_workers") or 0) if int(result.get("map_workers") or 0) > 1 else 0
     result.update(
-        phase=phase, db=kw["db"], peak_mib=max(memory.stop(), peak_mib()), cpu_s=cpu_seconds(),
-        peak_main_mib=peak_mib(), peak_worker_mib=kids if workers else 0.0,
-        peak_bound_mib=peak_mib() + workers * kids,
+        phase=phase, db=kw["db"], peak_mib=max(sampled, peak_mib()), cpu_s=cpu_seconds(),
+        peak_main_mib=peak_mib(), peak_worker_mib=kids[0] if workers and kids else 0.0,
+        peak_bound_mib=peak_mib() + sum(kids),
     )  # fmt: skip
     print(json.dumps(result, default=str))
 

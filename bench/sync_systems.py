@@ -1,10 +1,11 @@
 """Per-system full sync: N work orders from the Maximo, SAP S/4HANA and MaintainX sandboxes, and the
-parts of a real Tryton server, each through include/pipeline.py (extract -> map -> load, as
-bench/sync_phases.py's ``_sync`` does for Maximo) into an empty SQLite store.
+parts of a real Tryton server, each through include/streaming.py (extract, map and load at once:
+what the DAG's default ``sync`` task runs, as bench/sync_phases.py does for Maximo) into an empty
+SQLite store; with ``--staged``, through include/pipeline.py's three steps one after another.
 
 Run by hand (not in CI):
 
-    .venv/bin/python -m bench.sync_systems [--n 100000] [--tryton-parts 1000] [--systems ...]
+    .venv/bin/python -m bench.sync_systems [--n 100000] [--tryton-parts 1000] [--systems ...] [--staged]
 
 Every source runs in its own process (the sandboxes via ``python -m connectors.<system>.sandbox``,
 Tryton as trytond); every sync runs in another child process, so its peak memory (max RSS) is its
@@ -112,10 +113,10 @@ def usage() -> dict:
 
 
 def phase(kw: dict) -> dict:
-    """extract -> map -> load of one entity, a full window, exactly as bench/sync_phases.py."""
+    """One full sync of one entity, in the DAG's shape (streaming, or staged with ``staged``)."""
     from connectors.base import SourceSettings, Window
     from connectors.registry import get_connector
-    from include import pipeline
+    from include import pipeline, streaming
     from include.config import ConnectionConfig
     from include.store import Store
     from include.timeutil import zone
@@ -134,15 +135,23 @@ def phase(kw: dict) -> dict:
     stage = Path(kw["work"]) / "full"
     started = time.perf_counter()
     with get_connector(system)(settings) as c:
-        extracted = pipeline.extract(c, entity, Window(), stage)
-        mapped = pipeline.map_pages(type(c), cfg, entity, extracted, stage, store, "full")
-    summary = pipeline.load(
-        store, cfg, entity, mapped, run_id="full", incremental=True, path_factory=Path
-    )
+        if kw.get("staged"):
+            extracted = pipeline.extract(c, entity, Window(), stage)
+            mapped = pipeline.map_pages(type(c), cfg, entity, extracted, stage, store, "full")
+        else:
+            summary = streaming.sync_entity(
+                c, cfg, entity, Window(), stage, store, "full", incremental=True,
+                path_factory=Path,
+            )  # fmt: skip
+    if kw.get("staged"):
+        summary = pipeline.load(
+            store, cfg, entity, mapped, run_id="full", incremental=True, path_factory=Path
+        )
     seconds = time.perf_counter() - started
     stored = store.count("bench", entity)
     store.close()
-    return {"records": extracted["read"], "stored": stored, "seconds": seconds,
+    return {"records": summary["read"], "stored": stored, "seconds": seconds,
+            "shape": "staged" if kw.get("staged") else "streaming",
             "summary": summary, **usage()}  # fmt: skip
 
 
@@ -166,7 +175,7 @@ def bench_system(system: str, args: argparse.Namespace, work: Path) -> list[dict
             for entity in ("materials", "products")
         ]  # fmt: skip
         try:
-            rows += _syncs(system, jobs, work, source_s, args.tryton_parts)
+            rows += _syncs(system, jobs, work, source_s, args.tryton_parts, args.staged)
         finally:
             handle.stop(drop=True)
         return rows
@@ -178,19 +187,22 @@ def bench_system(system: str, args: argparse.Namespace, work: Path) -> list[dict
     }[system]
     page = 200 if system == "maintainx" else 1000  # MaintainX's maximum limit is 200
     try:
-        return _syncs(system, [("work-orders", url, creds, {}, page)], work, source_s, args.n)
+        jobs = [("work-orders", url, creds, {}, page)]
+        return _syncs(system, jobs, work, source_s, args.n, args.staged)
     finally:
         stop(proc)
 
 
-def _syncs(system: str, jobs: list, work: Path, source_s: float, n: int) -> list[dict]:
+def _syncs(
+    system: str, jobs: list, work: Path, source_s: float, n: int, staged: bool
+) -> list[dict]:
     rows = []
     for entity, url, creds, options, page in jobs:
         sub = work / f"{system}-{entity}"
         sub.mkdir()
         result = run_sync(
             system=system, entity=entity, url=url, credentials=creds, options=options,
-            page_size=page, store=f"sqlite:///{sub / 'store.db'}", work=str(sub),
+            page_size=page, store=f"sqlite:///{sub / 'store.db'}", work=str(sub), staged=staged,
         )  # fmt: skip
         result.update(system=system, entity=entity, n=n, source_start_s=source_s)
         rows.append(result)
@@ -222,6 +234,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=100_000, help="work orders per sandbox")
     ap.add_argument("--tryton-parts", type=int, default=1000, help="parts seeded in Tryton")
     ap.add_argument("--systems", default=",".join(SYSTEMS))
+    ap.add_argument("--staged", action="store_true", help="the staged shape instead of streaming")
     ap.add_argument("--json", help="also write the results to this JSON file")
     args = ap.parse_args()
     if args.phase:

@@ -6,8 +6,8 @@ so the source, the mapping and the database all work at the same time:
 - a reader thread fetches the next page while this thread writes the current one to
   ``pages.jsonl`` (exactly what `pipeline.extract` writes), one line per page;
 - chunks of `CHUNK_RECORDS` records (those lines) go to map worker processes
-  (`pipeline.map_workers`; the pool starts once the stream passes `pipeline.PARALLEL_MAP_BYTES`,
-  small runs map in this process), which map them exactly as the staged ``map`` step maps
+  (`pipeline.map_workers`; the pool starts once the stream passes `POOL_AFTER_BYTES`, small runs
+  map in this process), which map them exactly as the staged ``map`` step maps
   ``pages.jsonl`` and load each as one batch through their own store connection; counts, keys (to ``keys.txt``, for reconciliation) and quarantined records
   come back in stream order;
 - what this process maps itself goes to a `pipeline.BatchLoader` (a writer thread); its last batch,
@@ -52,6 +52,11 @@ MARKER = "extract.json"
 # per row (PostgreSQL ~5% fewer CPU seconds at 10,000 than at 4,000), smaller ones less memory
 # per worker (each holds about 7 KiB per record of its chunk at its peak)
 CHUNK_RECORDS = 5_000
+# the stream's bytes after which map worker processes take over: a pool costs a fresh interpreter
+# per worker (~1 CPU-s in all), and until it starts this process maps and loads on its own; that
+# early phase sets its memory high-water mark (rows in batches, SQLite's page cache), which stays:
+# at 32 MiB the task process peaked ~60 MiB higher than at 8 MiB (1M records into SQLite)
+POOL_AFTER_BYTES = 8 << 20
 
 
 @pipeline.bulk_gc()
@@ -186,7 +191,7 @@ class _Tally:
 
 class _OrderedMapper:
     """Maps chunks of pages (each a ``pages.jsonl`` line) and yields the results in stream order:
-    in this process until the stream passes `pipeline.PARALLEL_MAP_BYTES`, then in worker
+    in this process until the stream passes `POOL_AFTER_BYTES`, then in worker
     processes (one chunk each in flight, and one queued), which also load what they map when they
     can."""
 
@@ -226,7 +231,7 @@ class _OrderedMapper:
         return lines
 
     def _submit(self, lines: list[bytes]) -> Iterator[pipeline._Chunk]:
-        if self.pool is None and self.max_workers > 1 and self.seen >= pipeline.PARALLEL_MAP_BYTES:
+        if self.pool is None and self.max_workers > 1 and self.seen >= POOL_AFTER_BYTES:
             self._start_pool()
         if self.pool is None:
             yield pipeline._map_lines(self.entity, self.cm, lines)

@@ -130,7 +130,7 @@ def test_worker_processes_map_exactly_what_this_process_maps(
     cfg = config(page_size=25, custom_fields={"work-orders": {"crew": "crewid"}})
     bad = next(iter(source_records(handle).values()))
     handle.mutate(WO, (bad["siteid"], bad["wonum"]), description=12345)  # one to quarantine
-    monkeypatch.setattr(pipeline, "PARALLEL_MAP_BYTES", 1)  # the pool starts at once
+    monkeypatch.setattr(streaming, "POOL_AFTER_BYTES", 1)  # the pool starts at once
     pooled = stream(store, cfg, connector(handle, cfg), tmp_path / "pool", workers=2)
     other = Store(f"sqlite:///{tmp_path / 'other.db'}")
     other.migrate()
