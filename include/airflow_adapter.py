@@ -62,6 +62,7 @@ class AirflowAdapter(Protocol):
     def set_connection(self, conn_id: str, creds: Credentials) -> None: ...
     def delete_connection(self, conn_id: str) -> None: ...
     def dag_state(self, dag_id: str) -> DagState | None: ...
+    def task_ids(self, dag_id: str) -> list[str]: ...
     def set_paused(self, dag_id: str, paused: bool) -> None: ...
     def trigger(self, dag_id: str, conf: dict[str, Any]) -> str: ...
     def delete_dag(self, dag_id: str) -> None: ...
@@ -164,9 +165,11 @@ class RestAirflowAdapter:
 
     # Connections
     def connection_exists(self, conn_id: str) -> bool:
+        """In Airflow's metastore (its REST API), or where the REST API does not look: an
+        ``AIRFLOW_CONN_<ID>`` variable or a secrets backend (`defined_outside_metastore`)."""
         r = self._call("GET", f"/api/v2/connections/{quote(conn_id, safe='')}")
         if r.status_code == 404:
-            return False
+            return defined_outside_metastore(conn_id)
         self._check(r, f"get Connection {conn_id}")
         return True
 
@@ -200,6 +203,14 @@ class RestAirflowAdapter:
         body = r.json()
         return DagState(bool(body.get("is_paused")), bool(body.get("is_stale")))
 
+    def task_ids(self, dag_id: str) -> list[str]:
+        """The tasks of the DAG as Airflow last parsed it."""
+        r = self._call("GET", f"/api/v2/dags/{quote(dag_id, safe='')}/tasks")
+        if r.status_code == 404:
+            raise DagNotFound(dag_id)
+        self._check(r, f"list the tasks of DAG {dag_id}")
+        return [str(t["task_id"]) for t in r.json().get("tasks", [])]
+
     def set_paused(self, dag_id: str, paused: bool) -> None:
         r = self._call(
             "PATCH",
@@ -227,6 +238,29 @@ class RestAirflowAdapter:
         self._check(r, f"delete DAG {dag_id}", (200, 204, 404))
 
 
+def defined_outside_metastore(conn_id: str) -> bool:
+    """Whether Airflow Connection ``conn_id`` is defined outside Airflow's metastore, seen from
+    this process: an ``AIRFLOW_CONN_<ID>`` environment variable, or a secrets backend Airflow is
+    configured with here (when Airflow is importable, as inside its api-server, where the plugin
+    runs). Airflow's REST API lists only the metastore's."""
+    if os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}"):
+        return True
+    try:
+        from airflow.configuration import ensure_secrets_loaded
+        from airflow.secrets.metastore import MetastoreBackend
+    except ImportError:  # a client without Airflow: the environment is all it can see
+        return False
+    for backend in ensure_secrets_loaded():
+        if isinstance(backend, MetastoreBackend):  # the REST API has answered for it
+            continue
+        try:
+            if backend.get_connection(conn_id) is not None:
+                return True
+        except Exception:  # noqa: BLE001 - an unreachable backend: not seen, as in Airflow
+            continue
+    return False
+
+
 # ---------------------------------------------------------------- offline / memory
 
 
@@ -247,9 +281,18 @@ class MemoryAirflowAdapter:
             tmp.write_text(json.dumps(self.state, indent=2))
             os.replace(tmp, self.path)
 
-    def register_dag(self, dag_id: str, *, paused: bool = True, stale: bool = False) -> None:
+    def register_dag(
+        self, dag_id: str, *, paused: bool = True, stale: bool = False,
+        tasks: list[str] | None = None,
+    ) -> None:  # fmt: skip
+        """What a parse does: the DAG exists (with ``tasks``); a re-parse keeps its pause state."""
         with self._lock:
-            self.state["dags"][dag_id] = {"is_paused": paused, "is_stale": stale}
+            known = self.state["dags"].get(dag_id)
+            if known is not None:
+                paused = known["is_paused"]
+            self.state["dags"][dag_id] = {
+                "is_paused": paused, "is_stale": stale, "tasks": list(tasks or []),
+            }  # fmt: skip
             self._save()
 
     def get_variable(self, key: str) -> str | None:
@@ -283,6 +326,12 @@ class MemoryAirflowAdapter:
     def dag_state(self, dag_id: str) -> DagState | None:
         d = self.state["dags"].get(dag_id)
         return DagState(d["is_paused"], d["is_stale"]) if d else None
+
+    def task_ids(self, dag_id: str) -> list[str]:
+        d = self.state["dags"].get(dag_id)
+        if d is None:
+            raise DagNotFound(dag_id)
+        return list(d.get("tasks", []))
 
     def set_paused(self, dag_id: str, paused: bool) -> None:
         with self._lock:

@@ -192,3 +192,8 @@ def parse_connections(raw: str | None) -> list[ConnectionConfig | ConfigError]:
 def json_schema() -> dict[str, Any]:
     """JSON Schema of the Variable (an array of connection objects)."""
     return {"type": "array", "items": ConnectionConfig.model_json_schema()}
+
+
+def task_group_id(entity: str) -> str:
+    """The sync DAG's task group of ``entity`` (its tasks are ``<group>.sync``, ...)."""
+    return entity.replace(".", "_")

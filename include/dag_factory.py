@@ -37,7 +37,13 @@ from connectors.base import Window
 from connectors.registry import get_connector
 from include import airflow_glue as glue
 from include import pipeline, streaming
-from include.config import ConfigError, ConnectionConfig, VariableError, parse_connections
+from include.config import (
+    ConfigError,
+    ConnectionConfig,
+    VariableError,
+    parse_connections,
+    task_group_id,
+)
 from include.model import CHILD_ENTITIES
 
 log = logging.getLogger(__name__)
@@ -93,10 +99,6 @@ def reconcile_due(cfg: ConnectionConfig, run: RunInfo) -> tuple[bool, str]:
 
 
 # ---------------------------------------------------------------- the sync DAG
-
-
-def _group_id(entity: str) -> str:
-    return entity.replace(".", "_")
 
 
 def _aware(dt: datetime) -> datetime:
@@ -266,7 +268,7 @@ def build_sync_dag(cfg: ConnectionConfig) -> DAG:
                 store.close()
 
         for entity in entities:
-            with TaskGroup(group_id=_group_id(entity)):
+            with TaskGroup(group_id=task_group_id(entity)):
                 if cfg.pipeline == "staged":
                     loaded = load(entity, map_(entity, extract(entity)))
                 else:

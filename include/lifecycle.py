@@ -24,7 +24,13 @@ from pydantic import ValidationError
 from include import lifecycle_db as db
 from include.airflow_adapter import AirflowAdapter, AirflowError, Credentials, DagNotFound
 from include.api.auth import issue_token, revoke_tokens
-from include.config import VARIABLE_NAME, ConnectionConfig, VariableError, parse_connections
+from include.config import (
+    VARIABLE_NAME,
+    ConnectionConfig,
+    VariableError,
+    parse_connections,
+    task_group_id,
+)
 from include.credits import CostTable, load_costs
 from include.model import ENTITIES
 from include.store import Store
@@ -552,8 +558,10 @@ class Lifecycle:
                     return True
                 raise AirflowError(f"DAG {dag_id} is not parsed yet") from None
         elif kind == "trigger":
+            conf = op.get("conf") or {}
             try:
-                self.airflow.trigger(dag_id, op.get("conf") or {})
+                self._check_parsed(dag_id, conf.get("entities") or [])
+                self.airflow.trigger(dag_id, conf)
             except DagNotFound:
                 raise AirflowError(f"DAG {dag_id} is not parsed yet") from None
         elif kind == "delete_connection":
@@ -567,6 +575,19 @@ class Lifecycle:
                     raise AirflowError(f"waiting for Airflow to re-parse and mark {dag_id} stale")
                 self.airflow.delete_dag(dag_id)
         return True
+
+    def _check_parsed(self, dag_id: str, entities: list[str]) -> None:
+        """A re-sync of ``entities`` waits until Airflow has parsed the DAG with a task group for
+        each: triggered earlier (right after a settings change added an entity), the run would
+        have no task for it and would succeed without syncing it."""
+        if not entities:
+            return
+        groups = {t.split(".", 1)[0] for t in self.airflow.task_ids(dag_id)}
+        missing = [e for e in entities if task_group_id(e) not in groups]
+        if missing:
+            raise AirflowError(
+                f"waiting for Airflow to re-parse {dag_id} with tasks for {', '.join(missing)}"
+            )
 
     def _conn_in_use(self, conn_id: str, cid: str) -> bool:
         with self.store.engine.connect() as conn:

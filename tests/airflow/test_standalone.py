@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -108,8 +108,9 @@ def test_plugin_api_drives_airflow(
     standalone: tuple[demo.Api, dict], sandbox: tuple[str, object]
 ) -> None:
     """The plugin-mounted app against the real api-server: admin auth, reconcile of hand-made
-    Variable entries, a token that reads, and a disconnect that kills the token, pauses the DAG
-    (as Airflow's own REST API reports it) and marks the Variable entry disconnected."""
+    Variable entries, a token that reads, a disconnect that kills the token, pauses the DAG (as
+    Airflow's own REST API reports it) and marks the Variable entry disconnected; then create,
+    patch and reconnect through Airflow's REST API, each ending in a successful sync."""
     api, env = standalone
     # Order-independent: the other test of this module ends with a broken Variable.
     api.call("PATCH", "/variables/millwright_connections",
@@ -119,6 +120,12 @@ def test_plugin_api_drives_airflow(
 
     def call(method: str, path: str, headers: dict | None = None) -> requests.Response:
         return requests.request(method, f"{mw}{path}", headers=headers, timeout=120)
+
+    def read(token: dict, entity: str) -> int:
+        """How many records of ``entity`` the token's connection serves."""
+        r = call("GET", f"/eam/{entity}?per_page=1", token)
+        assert r.status_code == 200, r.text
+        return int(r.json()["meta"]["total"])
 
     r = call("GET", "/system/connections")  # the first request builds the app
     assert r.status_code == 401, r.text
@@ -187,19 +194,60 @@ def test_plugin_api_drives_airflow(
     entries = json.loads(api.call("GET", "/variables/millwright_connections")["value"])
     assert [e["id"] for e in entries] == [CID, API_CID, new_cid]
 
-    def settled() -> bool:
-        r = call("POST", "/system/settle", admin)
-        assert r.status_code == 200, r.text
-        return new_cid not in r.json()["data"]
+    def settled(cid: str) -> Callable[[], bool]:
+        def check() -> bool:
+            r = call("POST", "/system/settle", admin)
+            assert r.status_code == 200, r.text
+            return cid not in r.json()["data"]
 
-    wait_for("the new DAG's unpause and first full sync", settled, 120, every=3)
-    runs = api.call("GET", f"/dags/sync__{new_cid}/dagRuns")["dag_runs"]
-    assert [run["conf"] for run in runs] == [{"full": True}]
-    states = demo.wait_runs(api, {f"sync__{new_cid}": runs[0]["dag_run_id"]}, 240)
-    assert states == {f"sync__{new_cid}": "success"}
+        return check
+
+    def one_run(cid: str, conf: dict) -> None:
+        """Exactly one run of the connection's DAG with ``conf``, and it succeeds."""
+        runs = api.call("GET", f"/dags/sync__{cid}/dagRuns")["dag_runs"]
+        matching = [run for run in runs if run["conf"] == conf]
+        assert len(matching) == 1, [run["conf"] for run in runs]
+        states = demo.wait_runs(api, {f"sync__{cid}": matching[0]["dag_run_id"]}, 240)
+        assert states == {f"sync__{cid}": "success"}
+
+    wait_for("the new DAG's unpause and first full sync", settled(new_cid), 120, every=3)
+    one_run(new_cid, {"full": True})
     current = call("GET", "/integrations/current", new_token).json()["data"]
     assert current["id"] == new_cid and current["sync_status"] == "fulldone", current
     assert api.call("GET", f"/dags/sync__{new_cid}")["is_paused"] is False
+
+    # Patch through the API: the entry changes at once; the re-sync of the added entity waits
+    # until Airflow has re-parsed the DAG with a task for it (a run triggered before that would
+    # have none and succeed without syncing it), then syncs it in full.
+    assert read(new_token, "teams") == 0
+    r = requests.patch(f"{mw}/system/connections/{new_cid}", headers=admin, timeout=120,
+                       json={"entities": ["sites", "teams"]})  # fmt: skip
+    assert r.status_code == 200, r.text
+    entries = json.loads(api.call("GET", "/variables/millwright_connections")["value"])
+    assert next(e for e in entries if e["id"] == new_cid)["entities"] == ["sites", "teams"]
+    wait_for("the patched DAG's re-parse and re-sync", settled(new_cid), 180, every=3)
+    one_run(new_cid, {"entities": ["teams"], "full": True})
+    assert read(new_token, "teams") > 0
+
+    # Reconnect the disconnected one through the API: a new id and token, the same Airflow
+    # Connection (defined by an environment variable, which Airflow's REST API does not list),
+    # a new DAG that gets its first full sync. It needs credits: the pool grows first.
+    r = call("POST", f"/system/connections/{API_CID}/reconnect", admin)
+    assert r.status_code == 402 and "needs 4 credits" in r.json()["message"], r.text
+    r = requests.put(f"{mw}/system/credits/acme", json={"pool": 12}, headers=admin, timeout=120)
+    assert r.status_code == 200 and r.json()["data"]["available"] == 4, r.text
+    r = call("POST", f"/system/connections/{API_CID}/reconnect", admin)
+    assert r.status_code == 201, r.text
+    succ = r.json()["data"]
+    assert succ["predecessor"] == API_CID and succ["status"] == "active", succ
+    succ_token = {"Authorization": f"Bearer {succ['access_token']}"}
+    assert call("GET", "/integrations/current", succ_token).json()["data"]["id"] == succ["key"]
+    entries = json.loads(api.call("GET", "/variables/millwright_connections")["value"])
+    assert [e["id"] for e in entries] == [CID, API_CID, new_cid, succ["key"]]
+    assert entries[-1]["airflow_conn_id"] == "mw_live_mx"
+    wait_for("the reconnected DAG's first full sync", settled(succ["key"]), 180, every=3)
+    one_run(succ["key"], {"full": True})
+    assert read(succ_token, "sites") > 0
 
     # Delete data of the disconnected one: its entry leaves the Variable, its Airflow Connection
     # stays (live-mx uses it), its DAG's metadata is deleted once Airflow marks the DAG stale.
@@ -207,7 +255,7 @@ def test_plugin_api_drives_airflow(
     assert r.status_code == 200, r.text
     assert r.json()["data"]["purged"]["tokens"] == 1
     entries = json.loads(api.call("GET", "/variables/millwright_connections")["value"])
-    assert [e["id"] for e in entries] == [CID, new_cid]
+    assert [e["id"] for e in entries] == [CID, new_cid, succ["key"]]
 
     def purged() -> bool:
         r = call("POST", "/system/settle", admin)

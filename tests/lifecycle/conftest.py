@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from include.airflow_adapter import MemoryAirflowAdapter
 from include.api.plugin_parts import build_app
-from include.config import VARIABLE_NAME
+from include.config import VARIABLE_NAME, ConnectionConfig, task_group_id
 from include.lifecycle import Lifecycle
 from include.store import Store
 
@@ -63,12 +63,19 @@ def lifecycle(client: TestClient) -> Lifecycle:
 
 
 def parse(airflow: MemoryAirflowAdapter) -> None:
-    """What Airflow's dag-processor does: a DAG per Variable entry (paused at creation);
-    DAGs no longer generated turn stale."""
+    """What Airflow's dag-processor does: a DAG per Variable entry (paused at creation), with a
+    task group per entity; DAGs no longer generated turn stale."""
     entries = json.loads(airflow.get_variable(VARIABLE_NAME) or "[]")
-    ids = {f"sync__{e['id']}" for e in entries}
-    for dag_id in ids - set(airflow.state["dags"]):
-        airflow.register_dag(dag_id)
+    ids = set()
+    for e in entries:
+        dag_id = f"sync__{e['id']}"
+        try:
+            cfg = ConnectionConfig.model_validate(e)
+            tasks = [f"{task_group_id(x)}.sync" for x in cfg.selected_entities()]
+        except ValueError:  # an invalid entry: a placeholder DAG with one failing task
+            tasks = ["config_error"]
+        airflow.register_dag(dag_id, tasks=tasks)
+        ids.add(dag_id)
     for dag_id in set(airflow.state["dags"]) - ids:
         airflow.state["dags"][dag_id]["is_stale"] = True
 

@@ -165,8 +165,16 @@ def test_patch_resyncs_what_changed(client, airflow):
         headers=HEADERS,
     )
     assert r.status_code == 200, r.text
-    assert airflow.state["runs"][-1]["conf"] == {"entities": ["work-orders"], "full": True}
     assert variable(airflow)[0]["schedule"] == "0 * * * *"
+    # Airflow has not re-parsed the DAG: it has no work-orders task yet, so a run triggered now
+    # would skip everything; the re-sync waits, and says why
+    runs = len(airflow.state["runs"])
+    (waiting,) = r.json()["data"]["pending"]
+    assert waiting["op"] == "trigger" and "re-parse" in waiting["waiting"], waiting
+    parse(airflow)
+    assert client.post("/api/system/settle", headers=HEADERS).json()["data"] == {}
+    assert len(airflow.state["runs"]) == runs + 1
+    assert airflow.state["runs"][-1]["conf"] == {"entities": ["work-orders"], "full": True}
     bad = client.patch(
         f"/api/system/connections/{c['key']}", json={"entities": ["nope"]}, headers=HEADERS
     )
