@@ -186,8 +186,17 @@ class Lifecycle:
             )
         return text, entries
 
-    def _mutate_variable(self, fn: Callable[[list[Any]], list[Any]]) -> None:
-        """Compare-and-swap: re-read and retry when someone else wrote in between."""
+    def _mutate_variable(
+        self, fn: Callable[[list[Any]], list[Any]], conn: sa.Connection | None = None
+    ) -> None:
+        """Read, change and write the Variable under the store's Variable lock (other Millwright
+        processes wait: `lifecycle_db.lock_variable`), and compare-and-swap against writers that
+        do not take it (a person in the Airflow UI): re-read and retry when it changed in between.
+        ``conn``: the caller's open write transaction, which then holds the lock until it ends."""
+        if conn is None:
+            with self.store.engine.connect() as own, write_txn(own):
+                return self._mutate_variable(fn, own)
+        db.lock_variable(conn)
         for _ in range(CAS_ATTEMPTS):
             text, entries = self._variable()
             new = fn(entries)
@@ -283,7 +292,7 @@ class Lifecycle:
                 if req.credentials is not None:
                     created_conn = not self._conn_exists(cfg.airflow_conn_id)
                     self.airflow.set_connection(cfg.airflow_conn_id, req.credentials)
-                self._mutate_variable(lambda es: [*es, entry])
+                self._mutate_variable(lambda es: [*es, entry], conn)
             except (AirflowError, LifecycleError) as exc:
                 if created_conn:
                     self._quietly(self.airflow.delete_connection, cfg.airflow_conn_id)

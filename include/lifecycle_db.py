@@ -65,6 +65,18 @@ def lock_customer(conn: sa.Connection, customer: str) -> None:
         )
 
 
+def lock_variable(conn: sa.Connection) -> None:
+    """Serialise Millwright's writers of the Airflow Variable across processes for the rest of
+    ``conn``'s transaction (Airflow's REST API has no compare-and-swap, so read, compare and write
+    must not interleave): an advisory lock on PostgreSQL; on SQLite the write transaction
+    (``BEGIN IMMEDIATE``) already excludes every other writer."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+            {"k": "millwright.variable"},
+        )
+
+
 def _row(r: Any) -> dict[str, Any]:
     out = dict(r)
     for c in JSON_COLS:

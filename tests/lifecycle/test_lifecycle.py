@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import orjson
 import pytest
 
+from include import lifecycle_db
 from include.lifecycle import ConnectionNotActive, write_guard
 from include.store import LoadRow
+from include.store.engine import write_txn
 from tests.lifecycle.conftest import HEADERS, new_body, parse, snapshot, variable
 
 
@@ -248,6 +251,24 @@ def test_variable_cas_retries_then_409_without_changes(client, store, airflow, m
     r = client.post("/api/system/connections", json=new_body(), headers=HEADERS)
     assert r.status_code == 409 and "keeps changing" in r.json()["message"]
     assert snapshot(store, airflow) == before
+
+
+def test_variable_writers_of_other_processes_wait_for_each_other(client, store, airflow):
+    """Airflow's REST API cannot compare-and-swap, so Millwright's writers of the Variable
+    serialise on a lock in the shared store: here another process holds it (a transaction with
+    `lock_variable` on its own connection), and a patch waits until that transaction ends."""
+    c = create(client)
+    with store.engine.connect() as other, write_txn(other):
+        lifecycle_db.lock_variable(other)
+        patcher = threading.Thread(target=lambda: client.patch(
+            f"/api/system/connections/{c['key']}", json={"name": "renamed"}, headers=HEADERS))  # fmt: skip
+        patcher.start()
+        patcher.join(1.0)
+        assert patcher.is_alive()  # waiting for the lock
+        assert variable(airflow)[0].get("name") != "renamed"
+    patcher.join(30)
+    assert not patcher.is_alive()
+    assert variable(airflow)[0]["name"] == "renamed"
 
 
 def test_connection_disconnects_itself_with_its_own_token(client, store, airflow):
