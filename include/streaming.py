@@ -7,9 +7,9 @@ so the source, the mapping and the database all work at the same time:
   ``pages.jsonl`` (exactly what `pipeline.extract` writes), one line per page;
 - chunks of `CHUNK_RECORDS` records (those lines) go to map worker processes
   (`pipeline.map_workers`; the pool starts once the stream passes `POOL_AFTER_BYTES`, small runs
-  map in this process), which map them exactly as the staged ``map`` step maps
-  ``pages.jsonl`` and load each as one batch through their own store connection; counts, keys (to ``keys.txt``, for reconciliation) and quarantined records
-  come back in stream order;
+  map in this process), which map them exactly as the staged ``map`` step maps ``pages.jsonl``
+  and load each as one batch through their own store connection; counts, keys (to ``keys.txt``,
+  for reconciliation) and quarantined records come back in stream order;
 - what this process maps itself goes to a `pipeline.BatchLoader` (a writer thread); its last batch,
   after every worker's, commits the cursor.
 
@@ -191,9 +191,8 @@ class _Tally:
 
 class _OrderedMapper:
     """Maps chunks of pages (each a ``pages.jsonl`` line) and yields the results in stream order:
-    in this process until the stream passes `POOL_AFTER_BYTES`, then in worker
-    processes (one chunk each in flight, and one queued), which also load what they map when they
-    can."""
+    in this process until the stream passes `POOL_AFTER_BYTES`, then in worker processes (one
+    chunk each in flight, and one queued), which also load what they map when they can."""
 
     def __init__(
         self, connector_cls: type[Connector], cfg: ConnectionConfig, entity: str,

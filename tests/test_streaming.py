@@ -171,11 +171,11 @@ def test_a_dead_worker_pool_falls_back_to_mapping_here(sandbox, tmp_path: Path) 
     ]
 
 
-def test_raw_is_the_json_as_received_and_pages_jsonl_is_unchanged(
+def test_raw_is_each_record_as_read_and_pages_jsonl_is_unchanged(
     store: Store, sandbox, tmp_path: Path
 ) -> None:
-    """The streaming shape hands each record's JSON to the mapper as ``raw`` (no second
-    serialisation); the stored raw and the staged pages equal what the staged shape produces."""
+    """The streaming shape stages the pages and stores each record's ``raw`` exactly as the
+    staged shape does: ``pages.jsonl`` one JSON line per page, ``raw`` each record's JSON."""
     handle = sandbox(size=50)
     cfg = config(page_size=20)
     stream(store, cfg, connector(handle, cfg), tmp_path / "s")
