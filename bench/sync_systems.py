@@ -5,7 +5,8 @@ SQLite store; with ``--staged``, through include/pipeline.py's three steps one a
 
 Run by hand (not in CI):
 
-    .venv/bin/python -m bench.sync_systems [--n 100000] [--tryton-parts 1000] [--systems ...] [--staged]
+    .venv/bin/python -m bench.sync_systems [--n 100000] [--tryton-parts 1000] [--systems ...]
+                                           [--staged]
 
 Every source runs in its own process (the sandboxes via ``python -m connectors.<system>.sandbox``,
 Tryton as trytond); every sync runs in another child process, so its peak memory (max RSS) is its

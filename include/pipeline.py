@@ -347,18 +347,14 @@ class _Chunk:
 
 def _map_lines(entity: str, cm: CompiledMapping, lines: Sequence[bytes]) -> _Chunk:
     """Map pages given as raw ``pages.jsonl`` lines (the unit of work of a map worker)."""
-    return _map_pages(entity, cm, map(orjson.loads, lines))
-
-
-def _map_pages(entity: str, cm: CompiledMapping, pages_in: Iterable[list[dict]]) -> _Chunk:
     pages: list[list[list[Any]]] = []
     keys: list[bytes] = []
     quarantine: list[QuarantineItem] = []
     statuses: set[str] = set()
     mapped = 0
     max_updated: str | None = None
-    for page in pages_in:
-        result = map_page(entity, cm, page)
+    for line in lines:
+        result = map_page(entity, cm, orjson.loads(line))
         quarantine += result.quarantine
         if result.rows:
             pages.append(result.rows)

@@ -76,8 +76,8 @@ def sync_entity(
     batch_size: int = pipeline.LOAD_BATCH,
 ) -> dict:
     """Extract -> map -> load ``entity`` in ``window`` as one stream; return the load summary
-    (counts, the window, whether the read was full). Raises `pipeline.QuarantineThresholdExceeded` after loading when
-    too many records were quarantined."""
+    (counts, the window, whether the read was full). Raises
+    `pipeline.QuarantineThresholdExceeded` after loading when too many records were quarantined."""
     out_dir.mkdir(parents=True, exist_ok=True)
     marker = out_dir / MARKER
     if _exists(marker):
@@ -126,11 +126,10 @@ def sync_entity(
                 tally.add(chunk)
 
             with pages_path.open("wb") as pages_fh:
-                dumps = orjson.dumps
                 for page in pipeline.prefetch(connector.read(entity, window)):
                     # the page's line of pages.jsonl is also what the mapper gets: one
                     # serialisation per page here, and the workers parse it (staged map does too)
-                    line = dumps(page)
+                    line = orjson.dumps(page)
                     pages_fh.write(line)
                     pages_fh.write(b"\n")
                     tally.pages += 1

@@ -71,7 +71,8 @@ def _sqlite_events(engine: sa.Engine, busy_timeout: float, cache_mib: int) -> No
         cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cur.execute("PRAGMA foreign_keys=ON")
         # bulk loads: the session's staging tables live in memory (not a temp file written and
-        # read back per batch) and a page cache (64 MiB by default) keeps the records indexes' hot pages
+        # read back per batch) and a page cache (64 MiB by default) keeps the records indexes'
+        # hot pages
         cur.execute("PRAGMA temp_store=MEMORY")
         cur.execute(f"PRAGMA cache_size=-{int(cache_mib) * 1024}")
         cur.close()

@@ -260,8 +260,10 @@ def test_variable_writers_of_other_processes_wait_for_each_other(client, store, 
     c = create(client)
     with store.engine.connect() as other, write_txn(other):
         lifecycle_db.lock_variable(other)
-        patcher = threading.Thread(target=lambda: client.patch(
-            f"/api/system/connections/{c['key']}", json={"name": "renamed"}, headers=HEADERS))  # fmt: skip
+        url = f"/api/system/connections/{c['key']}"
+        patcher = threading.Thread(
+            target=lambda: client.patch(url, json={"name": "renamed"}, headers=HEADERS)
+        )
         patcher.start()
         patcher.join(1.0)
         assert patcher.is_alive()  # waiting for the lock
