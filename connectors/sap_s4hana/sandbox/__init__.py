@@ -2,6 +2,13 @@
 
 ``python -m connectors.sap_s4hana.sandbox --port PORT`` runs it; `start` runs one in this process and
 returns ``(base_url, handle)``. The handle stops the server and changes records over time.
+
+Every value is sent in the JSON form OData v2 gives its EDMX type (`wire`: Edm.Int64 and Edm.Decimal as
+strings, Edm.Int32 as numbers, ``/Date(ms)/``, ``/Date(ms+0000)/``, ``PT..H..M..S``, null only where the
+property is nullable), so SAP's own client, pyodata, reads every set with SAP's published EDMX.
+``--data FILE`` (``{"<EntitySet>": [records]}``) replaces generated sets; its values are checked against
+the same types (a number for an Edm.Int64 or Edm.Decimal is converted; what cannot be is refused,
+naming the set, record and property).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from connectors.sap_s4hana.sandbox.odata import (
     wire_time,
 )
 from connectors.sap_s4hana.sandbox.server import Faults, SapSandbox, serve_in_thread
+from connectors.sap_s4hana.sandbox.wire import WireError
 
 __all__ = ["SandboxHandle", "all_sets", "build_server", "start"]
 
@@ -51,7 +59,12 @@ def build_server(port: int = 0, host: str = "127.0.0.1", *, seed: int = 1, size:
 
 
 def _load_data(dataset: Dataset, path: Path) -> None:
-    """Replace generated sets by the records in a JSON file ``{"<EntitySet>": [records...]}``."""
+    """Replace generated sets by the records in a JSON file ``{"<EntitySet>": [records...]}``.
+
+    Values are read as OData v2 JSON (or as the Python-side equivalents `wire` converts, such as a
+    number for an Edm.Int64) and refused with a `ValueError` naming the file, set, record and property
+    when they do not fit the EDMX type.
+    """
     content = orjson.loads(path.read_bytes())
     if not isinstance(content, dict):
         raise ValueError(f"{path}: must be a JSON object mapping entity set names to record lists")
@@ -59,13 +72,19 @@ def _load_data(dataset: Dataset, path: Path) -> None:
     for name, records in content.items():
         if name not in by_name:
             raise ValueError(f"{path}: unknown entity set {name!r}; known: {', '.join(by_name)}")
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            raise ValueError(f"{path}: {name} must be a list of record objects")
         table = dataset.tables[by_name[name]]
         for r in records:
             bad = [p for p in r if p not in table.es.props and p != "__metadata"]
             if bad:
                 raise ValueError(f"{path}: {name} has no properties {', '.join(bad)}")
-        records = [{**table.template, **{k: v for k, v in r.items() if k != "__metadata"}}
-                   for r in records]  # fmt: skip
+        records = [{k: v for k, v in r.items() if k != "__metadata"} for r in records]
+        for i, r in enumerate(records, 1):
+            try:
+                table.es.codec.record(r)
+            except WireError as exc:
+                raise ValueError(f"{path}: {name} record {i}: {exc}") from None
         dataset.tables[by_name[name]] = Table.from_records(table.es, records)
 
 
@@ -122,14 +141,13 @@ class SandboxHandle:
                 raise KeyError(f"{entity_set}{key} not found")
             rec = {**table.row(rid), **(changes or {}), **self._stamp(table, at)}
             table.put(rid, rec)
-        return rec
+            return table.row(rid)
 
     def add(self, entity_set: str, record: Mapping[str, Any]) -> dict:
         table = self.table(entity_set)
-        rec = {**table.template, **record}
         with self.dataset.lock:
-            table.put(None, rec)
-        return rec
+            rid = table.put(None, dict(record))
+            return table.row(rid)
 
     def delete(self, entity_set: str, key: tuple[str, ...]) -> None:
         table = self.table(entity_set)
@@ -160,8 +178,7 @@ class SandboxHandle:
             )
             new = {**current, **(changes or {}), **self._stamp(table, at),
                    "ValidityStartDate": wire_datetime(datetime(valid_from.year, valid_from.month, valid_from.day))}  # fmt: skip
-            table.put(None, new)
-        return new
+            return table.row(table.put(None, new))
 
     def stop(self) -> None:
         self.server.shutdown()

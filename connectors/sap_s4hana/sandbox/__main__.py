@@ -22,7 +22,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--size", type=int, default=1000, help="number of maintenance orders")
-    p.add_argument("--data", help='JSON file {"<EntitySet>": [records]} replacing generated sets')
+    p.add_argument(
+        "--data",
+        help='JSON file {"<EntitySet>": [records]} replacing generated sets '
+        "(values as OData v2 JSON, checked against the EDMX types)",
+    )
     p.add_argument("--user", default="demo")
     p.add_argument("--password", default="demo")
     p.add_argument("--fail-429", type=_rate, default=0.0, metavar="RATE")

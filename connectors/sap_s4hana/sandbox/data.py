@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from connectors.sap_s4hana.sandbox.odata import (
@@ -41,22 +40,18 @@ def mix(seed: int, i: int, salt: int = 0) -> int:
     return x ^ (x >> 15)
 
 
-def _default(edm: str) -> Any:
-    if edm == "Edm.String":
-        return ""
-    if edm == "Edm.Boolean":
-        return False
-    if edm.startswith("Edm.Int"):
-        return 0
-    return None
-
-
 class Table:
-    """One entity set: ``count`` generated rows, an overlay of changed/deleted rows, and extras."""
+    """One entity set: ``count`` generated rows, an overlay of changed/deleted rows, and extras.
+
+    Rows that enter (`from_records`, `put`) are coerced to wire form by the set's codec, so a value
+    that does not fit its EDM type is refused there with a `WireError` naming the property; rows absent
+    from a generator's output start at SAP's initial values (``""``, ``false``, ``"0"``, ``"0.000"``,
+    null dates).
+    """
 
     def __init__(self, es: EntitySetInfo, count: int, gen: Callable[[int], dict]) -> None:
         self.es = es
-        self.template = {p: _default(t) for p, t in es.props.items()}
+        self.template = dict(es.codec.template)
         self.count = count
         self._gen = gen
         self.overlay: dict[int, dict | None] = {}
@@ -67,7 +62,7 @@ class Table:
     @classmethod
     def from_records(cls, es: EntitySetInfo, records: list[dict]) -> Table:
         table = cls(es, 0, lambda i: {})
-        table.extra = [dict(r) for r in records]
+        table.extra = [es.codec.record(r) for r in records]
         return table
 
     @property
@@ -99,6 +94,8 @@ class Table:
 
     def put(self, rid: int | None, rec: dict | None) -> int:
         """Replace row ``rid`` (None: append) with ``rec`` (None: delete)."""
+        if rec is not None:
+            rec = self.es.codec.record(rec)
         if rid is None:
             self.extra.append(rec)
             rid = self.size - 1

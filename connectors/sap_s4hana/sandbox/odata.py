@@ -1,7 +1,8 @@
 """OData v2 query options as SAP Gateway evaluates them, over records kept in JSON wire form.
 
 Records hold values exactly as they go on the wire (``/Date(ms)/``, ``/Date(ms+0000)/``, ``PT10H00M00S``,
-decimals as strings); comparisons convert them per the property's EDM type from the EDMX. Supported:
+Edm.Int64 and Edm.Decimal as strings: `wire` sets the rules); comparisons convert them per the property's
+EDM type from the EDMX. Supported:
 ``$filter`` with eq ne gt ge lt le, and, or, not, parentheses, literals 'str', datetime'..',
 datetimeoffset'..', time'PT..', numbers (``1.5M`` decimals), true, false, null; ``$orderby`` with asc/desc;
 ``$select``. Anything else is an `ODataError` (400) naming what is wrong.
@@ -11,12 +12,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
+
+from connectors.sap_s4hana.sandbox.wire import Codec
 
 EDM = "{http://schemas.microsoft.com/ado/2008/09/edm}"
 _TIME = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)(?:\.\d+)?S)?$")
@@ -37,6 +40,13 @@ class EntitySetInfo:
     type_name: str  # namespace-qualified, e.g. cds_api_equipment.EquipmentType
     keys: tuple[str, ...]
     props: dict[str, str]  # property -> Edm type, in document order
+    not_null: frozenset[str] = frozenset()  # properties with Nullable="false"
+    scales: dict[str, int] = field(default_factory=dict)  # Edm.Decimal property -> Scale
+    codec: Codec = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        codec = Codec(self.name, self.props, self.not_null, self.scales)
+        object.__setattr__(self, "codec", codec)
 
 
 def load_sets(service: str, path: Path) -> dict[str, EntitySetInfo]:
@@ -46,13 +56,17 @@ def load_sets(service: str, path: Path) -> dict[str, EntitySetInfo]:
     types = {}
     for et in schema.findall(f"{EDM}EntityType"):
         keys = tuple(k.get("Name") for k in et.find(f"{EDM}Key"))
-        props = {p.get("Name"): p.get("Type") for p in et.findall(f"{EDM}Property")}
-        types[f"{ns}.{et.get('Name')}"] = (keys, props)
+        nodes = et.findall(f"{EDM}Property")
+        props = {p.get("Name"): p.get("Type") for p in nodes}
+        not_null = frozenset(p.get("Name") for p in nodes if p.get("Nullable") == "false")
+        scales = {p.get("Name"): int(p.get("Scale")) for p in nodes
+                  if p.get("Type") == "Edm.Decimal" and p.get("Scale", "").isdigit()}  # fmt: skip
+        types[f"{ns}.{et.get('Name')}"] = (keys, props, not_null, scales)
     out = {}
     for es in schema.iter(f"{EDM}EntitySet"):
-        keys, props = types[es.get("EntityType")]
+        keys, props, not_null, scales = types[es.get("EntityType")]
         out[es.get("Name")] = EntitySetInfo(
-            service, es.get("Name"), es.get("EntityType"), keys, props
+            service, es.get("Name"), es.get("EntityType"), keys, props, not_null, scales
         )
     return out
 
@@ -86,11 +100,16 @@ def _decimal(value: Any) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
+def _integer(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
 COMPARABLE: dict[str, Callable[[Any], Any]] = {
     "Edm.DateTime": date_ms,
     "Edm.DateTimeOffset": date_ms,
     "Edm.Time": time_seconds,
     "Edm.Decimal": _decimal,
+    "Edm.Int64": _integer,  # a string on the wire
 }
 
 

@@ -27,6 +27,7 @@ from connectors.sap_s4hana.sandbox.odata import (
     sort_key,
     wire_offset,
 )
+from connectors.sap_s4hana.sandbox.wire import WireError
 
 PREFIX = "/sap/opu/odata/sap/"
 SESSION_COOKIE = "SAP_SESSIONID_SBX_100"
@@ -232,6 +233,11 @@ class Handler(BaseHTTPRequestHandler):
             sets = [name for (svc, name) in self.server.dataset.tables if svc == service]
             self._send(200, orjson.dumps({"d": {"EntitySets": sets}}), headers=extra)
             return
+        if resource.endswith("/$count"):  # plain text, whatever the Accept header says
+            table = self._table(service, resource[: -len("/$count")])
+            ids = self.server.select_rows(table, params.get("$filter"), None)
+            self._send(200, str(len(ids)).encode(), "text/plain", extra)
+            return
         fmt = params.get("$format")
         if fmt not in (None, "json") or (
             fmt is None and "json" not in self.headers.get("Accept", "")
@@ -239,11 +245,6 @@ class Handler(BaseHTTPRequestHandler):
             raise ODataError(415, "The sandbox answers JSON only: send Accept: application/json "
                              "or $format=json")  # fmt: skip
         name, paren, keypart = resource.partition("(")
-        if name.endswith("/$count"):
-            table = self._table(service, name[: -len("/$count")])
-            ids = self.server.select_rows(table, params.get("$filter"), None)
-            self._send(200, str(len(ids)).encode(), "text/plain", extra)
-            return
         table = self._table(service, name)
         if paren:
             rec = self._find(table, "(" + keypart)
@@ -268,11 +269,12 @@ class Handler(BaseHTTPRequestHandler):
     def _entry(table: Table, rec: dict, root: str, select: list[str] | None) -> dict:
         uri = f"{root}{table.es.name}{key_predicate(table.es, rec)}"
         out: dict[str, Any] = {"__metadata": {"id": uri, "uri": uri, "type": table.es.type_name}}
+        codec = table.es.codec
         if select is None:
-            out.update(rec)
+            out.update(codec.record(rec))
         else:
             for name in select:
-                out[name] = rec.get(name)
+                out[name] = codec.value(name, rec.get(name))
         return out
 
     def _collection(self, table: Table, root: str, query: str, params: dict[str, str],
@@ -343,6 +345,11 @@ class Handler(BaseHTTPRequestHandler):
                                  "/IWBEP/CM_MGW_RT/022")  # fmt: skip
             if prop in table.es.keys:
                 raise ODataError(400, f"Key property {prop} cannot be changed")
+        try:
+            changes = table.es.codec.changes(changes)
+        except WireError as exc:
+            raise ODataError(400, f"Invalid value in the request body: {exc}",
+                             "/IWBEP/CM_MGW_RT/003") from None  # fmt: skip
         rec = self._find(table, keypart)
         key = tuple(rec[k] for k in table.es.keys)
         with self.server.dataset.lock:
