@@ -5,6 +5,10 @@
 the handle stops it and changes records over time (`mutate`, `add`, `delete`): a change sets
 ``changedate`` (where the object structure has one) and a new ``_rowstamp``; a delete makes the
 record vanish. Instances share nothing.
+
+``--data mxapiwodetail=wo.json --data mxapiasset=assets.json`` (``start_sandbox(data=[...])``) serves
+records from files, plain lists or captured Maximo responses, instead of generated ones (`datafile`).
+Every record served carries a ``_rowstamp`` string of digits: the file's, or a generated one.
 """
 
 from __future__ import annotations
@@ -14,10 +18,10 @@ from datetime import UTC, datetime
 from http.server import ThreadingHTTPServer
 from typing import Any
 
-import orjson
-
+from connectors.maximo.sandbox import datafile
 from connectors.maximo.sandbox.data import World, mix
-from connectors.maximo.sandbox.server import Faults, Sandbox, make_handler
+from connectors.maximo.sandbox.datafile import DataArg
+from connectors.maximo.sandbox.server import Faults, Sandbox, make_handler, rows_of
 
 DEFAULT_API_KEY = "maximo-demo-key"
 
@@ -56,7 +60,9 @@ class SandboxHandle:
             rec = table.current(key)
             if rec is None:
                 raise KeyError(f"{os}: no record with key {key}")
-            new = {**rec, **self.sandbox.internal(changes)}
+            changed = self.sandbox.internal(changes)
+            new = {k: v for k, v in rec.items() if k.removesuffix("_description") not in changed}
+            new.update(changed)  # a stored <attr>_description no longer holds once <attr> changes
             self._stamp(table, new, changedate)
             table.put(new, replaces=key)
         return new
@@ -80,6 +86,9 @@ class SandboxHandle:
         if attr == "changedate" and not keep_time:
             rec[attr] = int((when or datetime.now(UTC)).timestamp())
         rec["_rowstamp"] = self.sandbox.next_rowstamp()
+        for row in rows_of(rec):  # child rows given without one get theirs too
+            if row.get("_rowstamp") is None:
+                row["_rowstamp"] = self.sandbox.next_rowstamp()
 
     def _churn(self, rate: float) -> None:
         """Change ``rate`` work orders per second (status and changedate)."""
@@ -112,23 +121,21 @@ class SandboxHandle:
 
 def start_sandbox(
     port: int = 0, host: str = "127.0.0.1", *, seed: int = 1, size: int = 1000,
-    data: dict[str, list[dict[str, Any]]] | str | None = None, apikey: str = DEFAULT_API_KEY,
+    data: DataArg = None, apikey: str = DEFAULT_API_KEY,
     fail_429: float = 0.0, retry_after: float = 1.0, fail_500: float = 0.0, slow: float = 0.0,
     slow_seconds: float = 0.5, truncate: float = 0.0, max_page_size: int = 1000,
     timezone: str = "America/New_York", naive_times: bool = False, change_rate: float = 0.0,
 ) -> tuple[str, SandboxHandle]:  # fmt: skip
-    """Start a sandbox in background threads; returns (base URL, handle). ``data`` is a dict or
-    the path of a JSON file ``{"MXAPIWODETAIL": [...], ...}`` served instead of generated records."""
-    if isinstance(data, str):
-        with open(data, "rb") as fh:
-            data = orjson.loads(fh.read())
-        if not isinstance(data, dict):
-            raise ValueError("--data must hold a JSON object {object structure: [records]}")
+    """Start a sandbox in background threads; returns (base URL, handle).
+
+    ``data`` replaces the generated records (every structure not named in it is empty): what
+    ``--data`` takes (``"OS=FILE"`` strings, a list of them, or the path of a ``{OS: records}`` file;
+    see `datafile`), or a dict ``{OS: records or captured response}``."""
     faults = Faults(seed, fail_429, fail_500, slow, truncate, slow_seconds, retry_after)
+    world = World(seed, size)
     sandbox = Sandbox(
-        World(seed, size), apikey=apikey, timezone=timezone, naive_times=naive_times,
-        max_page_size=max_page_size, faults=faults,
-        data={k.upper(): v for k, v in data.items()} if data is not None else None,
+        world, apikey=apikey, timezone=timezone, naive_times=naive_times,
+        max_page_size=max_page_size, faults=faults, data=datafile.load(data, world.structures),
     )  # fmt: skip
     server = ThreadingHTTPServer((host, port), make_handler(sandbox))
     server.daemon_threads = True

@@ -13,11 +13,13 @@ Maximo's error JSON otherwise); ``lean=1`` plain JSON, otherwise ``spi:``/``rdf:
 from __future__ import annotations
 
 import base64
+import dataclasses
 import random
 import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler
@@ -28,6 +30,7 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from connectors.maximo.sandbox.data import DATE_ATTRS, DOMAINS, World
+from connectors.maximo.sandbox.datafile import child_collections
 from connectors.maximo.sandbox.oslc import (
     QueryError,
     Select,
@@ -104,13 +107,20 @@ class Sandbox:
         self.max_page_size = max_page_size
         self.faults = faults or Faults()
         self.tables: dict[str, Table] = {}
-        for name, os in world.structures.items():
-            records = None
-            if data is not None:
-                records = [self.internal(r) for r in data.get(name, [])]
-            self.tables[name] = Table(os, records)
         self.rowstamp = 900_000_000
         self._lock = threading.Lock()
+        loaded = None
+        if data is not None:
+            loaded = {name: [self.internal(r) for r in recs] for name, recs in data.items()}
+            self._stamp_loaded(loaded)
+        for name, os in world.structures.items():
+            records = None
+            if loaded is not None:
+                records = loaded.get(name, [])
+                extra = [c for c in child_collections(records) if c not in os.children]
+                if extra:  # captured child collections the generator does not make
+                    os = dataclasses.replace(os, children=os.children + tuple(extra))
+            self.tables[name] = Table(os, records)
         self._scans: OrderedDict[tuple, Scan] = OrderedDict()
         self._stable: dict[str, tuple[Scan, list[int]]] = {}
         self.fmt = self._formatter()
@@ -183,6 +193,16 @@ class Sandbox:
             else:
                 out[k] = v
         return out
+
+    def _stamp_loaded(self, loaded: dict[str, list[Record]]) -> None:
+        """Keep the ``_rowstamp`` records (and child rows) came with; give the others new ones,
+        above every kept one, so a later change always gets a higher rowstamp."""
+        rows = [row for recs in loaded.values() for rec in recs for row in rows_of(rec)]
+        kept = [int(r["_rowstamp"]) for r in rows if r.get("_rowstamp") is not None]
+        self.rowstamp = max([self.rowstamp, *kept])
+        for row in rows:
+            if row.get("_rowstamp") is None:
+                row["_rowstamp"] = self.next_rowstamp()
 
     def next_rowstamp(self) -> int:
         with self._lock:
@@ -277,6 +297,16 @@ class Sandbox:
             if desc:
                 out[f"{attr}_description"] = desc
         return out
+
+
+def rows_of(rec: Record) -> Iterator[Record]:
+    """A record and the rows of its child collections."""
+    yield rec
+    for v in rec.values():
+        if isinstance(v, list):
+            for child in v:
+                if isinstance(child, dict):
+                    yield from rows_of(child)
 
 
 def _int(text: str, name: str) -> int:
