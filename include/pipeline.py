@@ -648,14 +648,26 @@ class BatchLoader:
                 self.assume_new = False
             self.total = _add(self.total, stats)
         parent_keys = [r[1] for r in parent_rows]
-        for child_entity, rows in batch.items():
-            stats = store.load_batch(
-                cid, child_entity, _load_rows(rows), synced_at=self.synced_at, guard=self.guard
-            )
-            self.children[child_entity] = _add(self.children.get(child_entity), stats)
+        kids = child_entities(entity)
+        gone = [r[1] for r in parent_rows if r[7] is not None]  # deleted at the source
+        for child_entity in dict.fromkeys((*kids, *batch)):
+            rows = batch.get(child_entity, [])
+            if not rows and not parent_keys:
+                continue
+            if rows:
+                stats = store.load_batch(
+                    cid, child_entity, _load_rows(rows), synced_at=self.synced_at,
+                    guard=self.guard,
+                )  # fmt: skip
+                self.children[child_entity] = _add(self.children.get(child_entity), stats)
+            # a parent read now that lists no children at all has lost them all
             store.reconcile(
                 cid, child_entity, [[r[1] for r in rows]],
                 deleted_at=self.synced_at, parent_keys=parent_keys,
+            )  # fmt: skip
+        if gone and kids:  # their children follow (those the batch listed were stored live)
+            store.soft_delete_children(
+                cid, entity, kids, deleted_at=self.synced_at, parent_keys=gone
             )  # fmt: skip
 
 
@@ -782,6 +794,11 @@ def _add(a: LoadStats | None, b: LoadStats) -> LoadStats:
 # ---------------------------------------------------------------- reconcile
 
 
+def child_entities(entity: str) -> tuple[str, ...]:
+    """The child entities whose rows follow ``entity``'s records (soft-deleted with them)."""
+    return tuple(c for c, (parent, _, _) in CHILD_ENTITIES.items() if parent == entity)
+
+
 def reconcile_from_pages(
     store: Store,
     cfg: ConnectionConfig,
@@ -796,7 +813,9 @@ def reconcile_from_pages(
         def batches() -> Iterator[list[str]]:
             yield from iter_lines(path_factory(extracted["keys_path"]))
 
-        return store.reconcile(cfg.id, entity, batches(), deleted_at=deleted_at)
+        return store.reconcile(
+            cfg.id, entity, batches(), deleted_at=deleted_at, children=child_entities(entity)
+        )
 
     from connectors.registry import get_connector
 
@@ -806,7 +825,9 @@ def reconcile_from_pages(
         for page in iter_lines(path_factory(extracted["path"])):
             yield [k for k in map(cm.key_of, page) if k]
 
-    return store.reconcile(cfg.id, entity, batches(), deleted_at=deleted_at)
+    return store.reconcile(
+        cfg.id, entity, batches(), deleted_at=deleted_at, children=child_entities(entity)
+    )
 
 
 def reconcile_from_source(
@@ -819,7 +840,10 @@ def reconcile_from_source(
         for page in connector.read_keys(entity):
             yield [k for k in map(cm.key_of, page) if k]
 
-    deleted = store.reconcile(cfg.id, entity, batches(), deleted_at=format_utc(utcnow()))
+    deleted = store.reconcile(
+        cfg.id, entity, batches(), deleted_at=format_utc(utcnow()),
+        children=child_entities(entity),
+    )  # fmt: skip
     log.info("reconcile %s: %d records soft-deleted (vanished from the source)", entity, deleted)
     return deleted
 
