@@ -97,7 +97,10 @@ def plan_window(
     - backfill: exactly its data interval (the cursor never moves backwards);
     - no cursor yet: a full, unbounded read (it also reconciles deletes);
     - scheduled: ``[min(cursor, interval_start) - overlap, interval_end)``: no gap after a pause/outage;
-    - manual (or anything else): ``[cursor - overlap, now)``.
+    - manual (or anything else): ``[cursor - overlap, now)``;
+    - but a scheduled run of an entity that serves fields the source cannot date
+      (``EntitySpec.changed_when.untracked``) reads in full when its last successful full read
+      started ``full_read_every`` ago or more.
     """
     now = now or utcnow()
     if not incremental:
@@ -108,9 +111,29 @@ def plan_window(
     if cursor is None:
         # Unbounded: a full read is followed by reconciliation, which must see every key.
         return Window()
+    if run_type == "scheduled" and full_read_due(store, cfg, entity, now):
+        return Window()
     if run_type == "scheduled" and interval_start is not None:
         return Window(min(cursor, interval_start) - cfg.overlap_delta, interval_end)
     return Window(cursor - cfg.overlap_delta, now)
+
+
+def full_read_due(store: Store, cfg: ConnectionConfig, entity: str, now: datetime) -> bool:
+    """The entity has untracked fields and no successful full read within ``full_read_every``."""
+    from connectors.registry import get_connector
+
+    spec = get_connector(cfg.system).entities.get(entity)
+    if spec is None or not spec.changed_when.untracked:
+        return False
+    last = parse_datetime(store.last_full_read(cfg.id, entity))
+    due = last is None or now - last >= cfg.full_read_delta
+    if due:
+        log.info(
+            "%s: full read: %s cannot be dated at the source, last full read %s (every %s)",
+            entity, ", ".join(spec.changed_when.untracked), format_utc(last) or "never",
+            cfg.full_read_every,
+        )  # fmt: skip
+    return due
 
 
 def window_to_dict(window: Window) -> dict[str, str | None]:

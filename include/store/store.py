@@ -373,6 +373,17 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(stmt).mappings()]
 
+    def last_full_read(self, connection_id: str, entity: str) -> str | None:
+        """When the latest successful full read (a run with no window start) of an entity
+        started, or None."""
+        t = schema.sync_runs
+        stmt = sa.select(sa.func.max(t.c.started_at)).where(
+            t.c.connection_id == connection_id, t.c.entity == entity,
+            t.c.window_start.is_(None), t.c.status == "success",
+        )  # fmt: skip
+        with self.engine.connect() as conn:
+            return conn.execute(stmt).scalar()
+
     def upsert_statuses(self, connection_id: str, entity: str, rows: Sequence[dict]) -> None:
         values = []
         for i, row in enumerate(rows):
