@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -44,6 +44,30 @@ class Window:
 
 
 @dataclass(frozen=True)
+class ChangedWhen:
+    """When a record of an entity counts as changed (declared per entity, see docs/ARCHITECTURE.md).
+
+    Its own change time (the mapping's ``version``), or the latest of that and the change times of
+    related records whose values it serves:
+
+    - ``related``: source paths, in the raw records the connector yields, of those related change
+      times: ``"template_rel.write_date"``, ``"lines.last_modified_at"`` (a path through a list
+      takes every item). The mapping's ``updatedAt`` and version become the latest of all, so the
+      store's newer-version rule lets the change in and ``modified_after`` / cursor paging see it.
+      The connector's incremental read must select a record when any of them falls in the window
+      (an OR over the related times, or a second query for the related changes).
+    - ``untracked``: served fields whose changes the source cannot date at all (computed values).
+      An incremental read cannot see them: the entity is re-read in full every
+      ``full_read_every`` of the connection (`include.pipeline.plan_window`).
+    - ``note``: how the connector finds the related changes (for docs and logs).
+    """
+
+    related: tuple[str, ...] = ()
+    untracked: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class EntitySpec:
     """What a connector can do for one unified entity."""
 
@@ -52,6 +76,16 @@ class EntitySpec:
     incremental: bool = True  # False: the source has no change time; every run is a full snapshot
     reconcile: bool = True  # whether a key listing for hard-delete reconciliation is supported
     options: Mapping[str, Any] = field(default_factory=dict)  # connector-specific (endpoint, ...)
+    changed_when: ChangedWhen = field(default_factory=ChangedWhen)
+
+    def __post_init__(self) -> None:
+        related = self.changed_when.related
+        if related and self.mapping.changed_with != related:
+            if not (self.mapping.version and self.mapping.version_is_time):
+                raise ValueError(
+                    f"{self.name}: changed_when.related needs a mapping whose version is a time"
+                )
+            object.__setattr__(self, "mapping", replace(self.mapping, changed_with=related))
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,11 @@ class ConnectionConfig(BaseModel):
     reconcile_every: str = Field(
         default="1d", description="how often a run also reconciles hard deletes, e.g. 1d, 6h"
     )
+    full_read_every: str = Field(
+        default="1d",
+        description="how often a scheduled run re-reads in full the entities with fields the "
+        "source cannot date (e.g. computed stock quantities), e.g. 1d, 12h",
+    )
     pipeline: Literal["streaming", "staged"] = Field(
         default="streaming",
         description="streaming: one task per entity runs extract, map and load at once; "
@@ -94,7 +99,7 @@ class ConnectionConfig(BaseModel):
             raise ValueError(f"not a valid cron expression: {v!r}")
         return v
 
-    @field_validator("overlap", "reconcile_every")
+    @field_validator("overlap", "reconcile_every", "full_read_every")
     @classmethod
     def _duration(cls, v: str) -> str:
         parse_duration(v)
@@ -133,6 +138,10 @@ class ConnectionConfig(BaseModel):
     @property
     def reconcile_delta(self) -> timedelta:
         return parse_duration(self.reconcile_every)
+
+    @property
+    def full_read_delta(self) -> timedelta:
+        return parse_duration(self.full_read_every)
 
     @property
     def dag_id(self) -> str:

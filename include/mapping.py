@@ -10,6 +10,8 @@ key, which field carries the change time/version, and for every unified field a 
 - ``{"float": "path"}``, ``{"int": "path"}``, ``{"bool": "path"}``, ``{"str": "path"}``: coerce;
 - ``{"const": value}``; ``{"map": "path", "values": {...}, "default": ...}``: a lookup;
 - ``{"first": [spec, spec, ...]}``: the first non-empty result;
+- ``{"latest": ["path", "lines.path", ...]}``: the latest of some times (UTC ISO); a path through a
+  list (``lines.write_date``) takes each item's value;
 - ``{"fn": callable}``: escape hatch, ``callable(record, ctx) -> value``.
 
 A connection's custom fields (``{unifiedName: "source.path"}``) are added under ``customFields``.
@@ -52,6 +54,54 @@ class EntityMapping:
     deleted: Any = None  # spec for a source deletion flag/time -> deletedAt
     children: Mapping[str, tuple[str, EntityMapping]] = field(default_factory=dict)
     # children: {child entity: (source path of the child list, child mapping)}
+    changed_with: tuple[str, ...] = ()
+    # source paths of related records' change times (``connectors.base.ChangedWhen``): with a time
+    # ``version``, updatedAt and the version are the latest of the version and these
+
+
+def _all_values(path: str) -> Getter:
+    """``record -> list`` of the values at a dotted path; a list on the way fans out."""
+    parts = path.split(".")
+
+    def walk(cur: Any, i: int, out: list) -> None:
+        if isinstance(cur, list):
+            for item in cur:
+                walk(item, i, out)
+        elif i == len(parts):
+            if cur is not None and cur != "":
+                out.append(cur)
+        elif isinstance(cur, dict):
+            walk(cur.get(parts[i]), i + 1, out)
+
+    def get(r: dict) -> list:
+        out: list = []
+        walk(r, 0, out)
+        return out
+
+    return get
+
+
+def _latest(name: str, paths: list[str], tz: ZoneInfo) -> Mapper:
+    getters = [_all_values(p) for p in paths]
+
+    def latest(r: dict) -> str | None:
+        best: str | None = None
+        for get in getters:
+            for v in get(r):
+                try:
+                    t = to_utc_iso(v, tz)
+                except ValueError:
+                    raise MappingError(f"{name}: not a date/time: {v!r}") from None
+                if t is not None and (best is None or _sortable(t) > _sortable(best)):
+                    best = t
+        return best
+
+    return latest
+
+
+def _sortable(t: str) -> str:
+    """A UTC ISO time padded to microseconds, so that text order is time order."""
+    return t if len(t) == 27 else t[:-1].ljust(26, "0") + "Z" if "." in t else t[:-1] + ".000000Z"
 
 
 @dataclass(frozen=True)
@@ -130,7 +180,7 @@ def _value_kind(spec: Any) -> str | None:
         return "str"
     if kind in ("str", "float", "int", "bool") and isinstance(arg, str):
         return kind
-    if kind == "ts" and isinstance(arg, str):
+    if (kind == "ts" and isinstance(arg, str)) or kind == "latest":
         return "utc"
     return None
 
@@ -180,6 +230,8 @@ def compile_spec(name: str, spec: Any, tz: ZoneInfo) -> Mapper:
         get = _getter(spec["map"])
         values, default = spec["values"], spec.get("default")
         return lambda r: values.get(get(r), default)
+    if "latest" in spec:
+        return _latest(name, list(spec["latest"]), tz)
     if "first" in spec:
         options = [compile_spec(name, s, tz) for s in spec["first"]]
 
@@ -221,7 +273,13 @@ class CompiledMapping:
             vget = _getter(version)
             self._version = lambda r: None if vget(r) is None else f"{int(vget(r)):020d}"
         updated = mapping.updated or (
-            {"ts": version} if version and mapping.version_is_time else None
+            (
+                {"latest": [version, *mapping.changed_with]}
+                if mapping.changed_with
+                else {"ts": version}
+            )
+            if version and mapping.version_is_time
+            else None
         )
         self._updated_spec = updated
         self._updated = compile_spec("updatedAt", updated, tz) if updated else None

@@ -97,7 +97,10 @@ def plan_window(
     - backfill: exactly its data interval (the cursor never moves backwards);
     - no cursor yet: a full, unbounded read (it also reconciles deletes);
     - scheduled: ``[min(cursor, interval_start) - overlap, interval_end)``: no gap after a pause/outage;
-    - manual (or anything else): ``[cursor - overlap, now)``.
+    - manual (or anything else): ``[cursor - overlap, now)``;
+    - but a scheduled run of an entity that serves fields the source cannot date
+      (``EntitySpec.changed_when.untracked``) reads in full when its last successful full read
+      started ``full_read_every`` ago or more.
     """
     now = now or utcnow()
     if not incremental:
@@ -108,9 +111,29 @@ def plan_window(
     if cursor is None:
         # Unbounded: a full read is followed by reconciliation, which must see every key.
         return Window()
+    if run_type == "scheduled" and full_read_due(store, cfg, entity, now):
+        return Window()
     if run_type == "scheduled" and interval_start is not None:
         return Window(min(cursor, interval_start) - cfg.overlap_delta, interval_end)
     return Window(cursor - cfg.overlap_delta, now)
+
+
+def full_read_due(store: Store, cfg: ConnectionConfig, entity: str, now: datetime) -> bool:
+    """The entity has untracked fields and no successful full read within ``full_read_every``."""
+    from connectors.registry import get_connector
+
+    spec = get_connector(cfg.system).entities.get(entity)
+    if spec is None or not spec.changed_when.untracked:
+        return False
+    last = parse_datetime(store.last_full_read(cfg.id, entity))
+    due = last is None or now - last >= cfg.full_read_delta
+    if due:
+        log.info(
+            "%s: full read: %s cannot be dated at the source, last full read %s (every %s)",
+            entity, ", ".join(spec.changed_when.untracked), format_utc(last) or "never",
+            cfg.full_read_every,
+        )  # fmt: skip
+    return due
 
 
 def window_to_dict(window: Window) -> dict[str, str | None]:
@@ -648,14 +671,26 @@ class BatchLoader:
                 self.assume_new = False
             self.total = _add(self.total, stats)
         parent_keys = [r[1] for r in parent_rows]
-        for child_entity, rows in batch.items():
-            stats = store.load_batch(
-                cid, child_entity, _load_rows(rows), synced_at=self.synced_at, guard=self.guard
-            )
-            self.children[child_entity] = _add(self.children.get(child_entity), stats)
+        kids = child_entities(entity)
+        gone = [r[1] for r in parent_rows if r[7] is not None]  # deleted at the source
+        for child_entity in dict.fromkeys((*kids, *batch)):
+            rows = batch.get(child_entity, [])
+            if not rows and not parent_keys:
+                continue
+            if rows:
+                stats = store.load_batch(
+                    cid, child_entity, _load_rows(rows), synced_at=self.synced_at,
+                    guard=self.guard,
+                )  # fmt: skip
+                self.children[child_entity] = _add(self.children.get(child_entity), stats)
+            # a parent read now that lists no children at all has lost them all
             store.reconcile(
                 cid, child_entity, [[r[1] for r in rows]],
                 deleted_at=self.synced_at, parent_keys=parent_keys,
+            )  # fmt: skip
+        if gone and kids:  # their children follow (those the batch listed were stored live)
+            store.soft_delete_children(
+                cid, entity, kids, deleted_at=self.synced_at, parent_keys=gone
             )  # fmt: skip
 
 
@@ -782,6 +817,11 @@ def _add(a: LoadStats | None, b: LoadStats) -> LoadStats:
 # ---------------------------------------------------------------- reconcile
 
 
+def child_entities(entity: str) -> tuple[str, ...]:
+    """The child entities whose rows follow ``entity``'s records (soft-deleted with them)."""
+    return tuple(c for c, (parent, _, _) in CHILD_ENTITIES.items() if parent == entity)
+
+
 def reconcile_from_pages(
     store: Store,
     cfg: ConnectionConfig,
@@ -796,7 +836,9 @@ def reconcile_from_pages(
         def batches() -> Iterator[list[str]]:
             yield from iter_lines(path_factory(extracted["keys_path"]))
 
-        return store.reconcile(cfg.id, entity, batches(), deleted_at=deleted_at)
+        return store.reconcile(
+            cfg.id, entity, batches(), deleted_at=deleted_at, children=child_entities(entity)
+        )
 
     from connectors.registry import get_connector
 
@@ -806,7 +848,9 @@ def reconcile_from_pages(
         for page in iter_lines(path_factory(extracted["path"])):
             yield [k for k in map(cm.key_of, page) if k]
 
-    return store.reconcile(cfg.id, entity, batches(), deleted_at=deleted_at)
+    return store.reconcile(
+        cfg.id, entity, batches(), deleted_at=deleted_at, children=child_entities(entity)
+    )
 
 
 def reconcile_from_source(
@@ -819,7 +863,10 @@ def reconcile_from_source(
         for page in connector.read_keys(entity):
             yield [k for k in map(cm.key_of, page) if k]
 
-    deleted = store.reconcile(cfg.id, entity, batches(), deleted_at=format_utc(utcnow()))
+    deleted = store.reconcile(
+        cfg.id, entity, batches(), deleted_at=format_utc(utcnow()),
+        children=child_entities(entity),
+    )  # fmt: skip
     log.info("reconcile %s: %d records soft-deleted (vanished from the source)", entity, deleted)
     return deleted
 

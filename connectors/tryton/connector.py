@@ -14,9 +14,12 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from connectors.base import Connector, EntitySpec, SourceSettings, Window
+from connectors.base import ChangedWhen, Connector, EntitySpec, SourceSettings, Window
 from connectors.tryton.client import TrytonRpc
-from connectors.tryton.mapping import READS, STATUSES
+from connectors.tryton.mapping import CHANGED_WHEN, READS, STATUSES
+
+# stock moves that have changed a product's quantity (a done move may be cancelled later)
+MOVED = ("state", "in", ["done", "cancelled"])
 
 
 def window_domain(start: datetime | None, end: datetime | None) -> list:
@@ -38,7 +41,13 @@ def window_domain(start: datetime | None, end: datetime | None) -> list:
 class TrytonConnector(Connector):
     system = "tryton"
     entities = {
-        name: EntitySpec(name, mapping, incremental=opts.get("incremental", True), options=opts)
+        name: EntitySpec(
+            name,
+            mapping,
+            incremental=opts.get("incremental", True),
+            options=opts,
+            changed_when=CHANGED_WHEN.get(name, ChangedWhen()),
+        )  # fmt: skip
         for name, (mapping, opts) in READS.items()
     }
 
@@ -88,11 +97,7 @@ class TrytonConnector(Connector):
         domain = list(spec.get("domain", []))
         if entity == "vendors" and self.settings.options.get("vendor_domain"):
             domain.append(list(self.settings.options["vendor_domain"]))
-        wdom = window_domain(self._naive(window.start), self._naive(window.end))
-        if wdom and entity == "purchase-orders":
-            # A PO counts as changed when one of its lines changed.
-            lines = window_domain(self._naive(window.start), self._naive(window.end))
-            wdom = ["OR", wdom, _prefix(lines, "lines.")]
+        wdom = self._changed_within(entity, window)
         if wdom:
             domain.append(wdom)
         context = None
@@ -108,11 +113,63 @@ class TrytonConnector(Connector):
         ):  # fmt: skip
             if "lines" in spec:
                 self._attach_lines(page, spec["lines"])
+            if spec.get("moves"):
+                self._attach_moves(page, self._naive(window.start))
             if entity == "locations":
                 inside = self._warehouse_finder()
                 for row in page:
                     row["warehouse"] = inside(row.get("left"))
             yield page
+
+    def _changed_within(self, entity: str, window: Window) -> list:
+        """The window's domain: the record's own times OR any related change time that its
+        ``changed_when`` declares (``template_rel.x`` -> ``template.write_date``, ...; Tryton
+        searches through many2one and one2many fields), OR, for stock moves, the ids of the
+        products whose moves changed in the window (a second, small query)."""
+        start, end = self._naive(window.start), self._naive(window.end)
+        own = window_domain(start, end)
+        if not own:
+            return []
+        alternatives: list = [own]
+        for path in self.entities[entity].changed_when.related:
+            head = path.split(".", 1)[0]
+            if head == "moves_changed_at":
+                moved = self._moved_products(own)
+                if moved:
+                    alternatives.append([("id", "in", moved)])
+            elif "." in path:
+                alternatives.append(_prefix(own, head.removesuffix("_rel") + "."))
+        return alternatives[0] if len(alternatives) == 1 else ["OR", *alternatives]
+
+    def _moved_products(self, window: list) -> list[int]:
+        """Ids of the products with a done (or cancelled) move changed within ``window``."""
+        ids: set[int] = set()
+        for page in self.rpc.pages(
+            "stock.move", [MOVED, window], ["product"], page_size=self.settings.page_size
+        ):
+            ids.update(m["product"] for m in page if m.get("product"))
+        return sorted(ids)
+
+    def _attach_moves(self, page: list[dict[str, Any]], since: datetime | None) -> None:
+        """``moves_changed_at``: per product, the latest change time of its done (or cancelled)
+        stock moves — changed since ``since`` on incremental reads (older moves are older than
+        whatever made the product change in this window), all of them on a full read, so the
+        version never falls below one stored earlier."""
+        latest: dict[int, str] = {}
+        domain: list = [("product", "in", [row["id"] for row in page]), MOVED]
+        if since is not None:
+            domain.append(window_domain(since, None))
+        for moves in self.rpc.pages(
+            "stock.move", domain, ["product", "write_date", "create_date"],
+            page_size=self.settings.page_size,
+        ):  # fmt: skip
+            for m in moves:
+                when = m.get("write_date") or m.get("create_date")
+                held = latest.get(m["product"])
+                if when and (held is None or _padded(when) > _padded(held)):
+                    latest[m["product"]] = when
+        for row in page:
+            row["moves_changed_at"] = latest.get(row["id"])
 
     def read_keys(self, entity: str) -> Iterator[list[dict[str, Any]]]:
         spec = self._spec(entity)
@@ -200,3 +257,8 @@ def _prefix(domain: list, prefix: str) -> list:
         else:
             out.append(item)
     return out
+
+
+def _padded(iso: str) -> str:
+    """A naive ISO time with microseconds (``isoformat`` omits zero ones): text order = time."""
+    return iso if "." in iso else iso + ".000000"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from connectors.base import ChangedWhen
 from include.mapping import EntityMapping
 
 STAMPS = ("create_date", "write_date", "last_modified_at")
@@ -25,6 +26,19 @@ def _stamped(**kw: Any) -> dict[str, Any]:
         "created": {"ts": "create_date"},
         **kw,
     }
+
+
+def _active(record: dict, _tz: Any) -> bool | None:
+    """A variant is active only if it and its template are (Tryton's rule)."""
+    own, template = record.get("active"), (record.get("template_rel") or {}).get("active")
+    if own is None:
+        return None
+    return bool(own) and (template is None or bool(template))  # SQLite answers 0/1
+
+
+def _status(record: dict, tz: Any) -> str | None:
+    active = _active(record, tz)
+    return None if active is None else "active" if active else "inactive"
 
 
 def _non_empty(path: str):
@@ -62,7 +76,8 @@ def _address(record: dict, _tz: Any) -> dict[str, Any] | None:
 _PRODUCT_FIELDS = [
     "code", "description", "active", "template", "template.name", "template.type",
     "template.consumable", "template.purchasable", "template.default_uom",
-    "template.default_uom.symbol", "boms", *STAMPS,
+    "template.default_uom.symbol", "template.active", "template.last_modified_at", "boms",
+    *STAMPS,
 ]  # fmt: skip
 _UOM = {"ref": ["template_rel.default_uom_rel.symbol"]}
 
@@ -73,7 +88,7 @@ MATERIALS = EntityMapping(
         "partNumber": "code",
         "name": "template_rel.name",
         "description": "description",
-        "isActive": {"bool": "active"},
+        "isActive": {"fn": _active},
         "isAssembly": {"fn": _non_empty("boms")},
         "uomKey": _UOM,
     },
@@ -89,7 +104,7 @@ PRODUCTS = EntityMapping(
         "name": "template_rel.name",
         "description": "description",
         "type": "template_rel.type",
-        "status": {"map": "active", "values": {True: "active", False: "inactive"}},
+        "status": {"fn": _status},
         "price": {"float": "list_price_used"},  # the variant's price, else the template's
         "quantity": {"float": "quantity"},
         "uomKey": _UOM,
@@ -266,6 +281,7 @@ READS: dict[str, tuple[EntityMapping, dict[str, Any]]] = {
             "model": "product.product",
             "fields": [*_PRODUCT_FIELDS, "list_price_used", "quantity"],
             "quantity_in_warehouses": True,
+            "moves": True,
         },
     ),
     "stocks": (STOCKS, {"model": "product.product", "incremental": False}),
@@ -334,6 +350,30 @@ READS: dict[str, tuple[EntityMapping, dict[str, Any]]] = {
                 *STAMPS,
             ],
         },
+    ),
+}
+
+# "Changed when" per entity (see connectors.base.ChangedWhen): Tryton never touches a record's
+# write_date for a change made on a related record, so these are read with the record and its
+# updatedAt/version is the latest of them. ``moves_changed_at`` is the connector's: the latest
+# change of a done (or cancelled) stock move of the product.
+_TEMPLATE = "template_rel.last_modified_at"
+CHANGED_WHEN: dict[str, ChangedWhen] = {
+    "materials": ChangedWhen(
+        related=(_TEMPLATE,), note="the variant or its template (name, unit, active) changed"
+    ),
+    "products": ChangedWhen(
+        related=(_TEMPLATE, "moves_changed_at"),
+        untracked=("quantity",),
+        note="the variant, its template (name, type, list price, active) or one of its stock "
+        "moves changed; quantities also move without a move (a location re-parented under "
+        "another warehouse, a move's date passing), so products are re-read in full every "
+        "full_read_every",
+    ),
+    "purchase-orders": ChangedWhen(
+        related=("lines.last_modified_at",),
+        note="the purchase or one of its lines changed (a deleted line is seen when the PO "
+        "changes or on a full read)",
     ),
 }
 

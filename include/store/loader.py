@@ -37,14 +37,14 @@ def _distinct(conn: sa.Connection, a: str, b: str) -> str:
 def newer(conn: sa.Connection, s: str, r: str, s_data: str | None = None) -> str:
     """SQL: incoming row ``s`` replaces stored row ``r``. Never when s.version < r.version; else
     when s.version > r.version, the data or delete mark differ, or r was soft-deleted by
-    reconciliation (it reappeared). NULL versions fall through to the data comparison.
-    ``s_data``: the SQL of s's data as r.data's type (default ``s.data``)."""
+    reconciliation or with its parent (it reappeared). NULL versions fall through to the data
+    comparison. ``s_data``: the SQL of s's data as r.data's type (default ``s.data``)."""
     return (
         f"(NOT COALESCE({s}.version < {r}.version, FALSE) AND ("
         f"COALESCE({s}.version > {r}.version, FALSE)"
         f" OR {_distinct(conn, s_data or f'{s}.data', f'{r}.data')}"
         f" OR {_distinct(conn, f'{s}.deleted_at', f'{r}.deleted_at')}"
-        f" OR COALESCE({r}.deleted_by = 'reconcile', FALSE)))"
+        f" OR COALESCE({r}.deleted_by IN ('reconcile', 'parent'), FALSE)))"
     )
 
 
@@ -285,6 +285,21 @@ def fill_keys(conn: sa.Connection, table: str, keys: Sequence[str]) -> None:
     _fill(conn, table, ("key",), ((k,) for k in keys))
 
 
+def _mark_deleted(conn: sa.Connection) -> str:
+    """SQL SET clause soft-deleting a row at ``:d`` by ``:by``: ``deletedAt`` goes into ``data``
+    too, and ``updated_at``/``updatedAt`` move up to ``:d`` (never back), so clients reading
+    ``modified_after`` or a cursor see the deletion."""
+    later = "CASE WHEN updated_at IS NULL OR updated_at < :d THEN :d ELSE updated_at END"
+    if _is_pg(conn):
+        data = (
+            "jsonb_set(jsonb_set(data, '{deletedAt}', to_jsonb(CAST(:d AS text))), "
+            f"'{{updatedAt}}', to_jsonb(CAST({later} AS text)))"
+        )
+    else:
+        data = f"json_set(data, '$.deletedAt', :d, '$.updatedAt', {later})"
+    return f"deleted_at = :d, deleted_by = :by, updated_at = {later}, data = {data}"
+
+
 def soft_delete_missing(
     conn: sa.Connection, connection_id: str, entity: str, deleted_at: str, by_parent: bool
 ) -> int:
@@ -295,17 +310,37 @@ def soft_delete_missing(
         # misestimate turns the anti join into a rescan of the whole listing per record
         conn.exec_driver_sql("SET LOCAL enable_hashjoin = off")
         conn.exec_driver_sql("SET LOCAL enable_mergejoin = off")
-        set_data = "jsonb_set(data, '{deletedAt}', to_jsonb(CAST(:d AS text)))"
-    else:
-        set_data = "json_set(data, '$.deletedAt', :d)"
     parent = (
         " AND parent_key IS NOT NULL AND parent_key IN (SELECT key FROM mw_parents)"
         if by_parent
         else ""
     )
     sql = f"""
-        UPDATE records SET deleted_at = :d, deleted_by = 'reconcile', data = {set_data}
+        UPDATE records SET {_mark_deleted(conn)}
         WHERE connection_id = :c AND entity = :e AND deleted_at IS NULL{parent}
           AND NOT EXISTS (SELECT 1 FROM mw_keys k WHERE k.key = records.key)
     """
-    return conn.execute(sa.text(sql), {"c": connection_id, "e": entity, "d": deleted_at}).rowcount
+    params = {"c": connection_id, "e": entity, "d": deleted_at, "by": "reconcile"}
+    return conn.execute(sa.text(sql), params).rowcount
+
+
+def soft_delete_children(
+    conn: sa.Connection, connection_id: str, parent_entity: str, child_entity: str,
+    deleted_at: str, only_listed: bool = False,
+) -> int:  # fmt: skip
+    """Soft-delete (``deleted_by='parent'``) the live child rows of every soft-deleted parent
+    (only of parents whose key is in ``mw_parents`` when ``only_listed``). Driven by the deleted
+    parents, each a probe of the ``(connection_id, entity, parent_key)`` index."""
+    listed = " AND p.key IN (SELECT key FROM mw_parents)" if only_listed else ""
+    sql = f"""
+        UPDATE records SET {_mark_deleted(conn)}
+        WHERE connection_id = :c AND entity = :e AND deleted_at IS NULL
+          AND parent_key IN (
+            SELECT p.key FROM records p
+            WHERE p.connection_id = :c AND p.entity = :pe AND p.deleted_at IS NOT NULL{listed})
+    """
+    params = {
+        "c": connection_id, "e": child_entity, "pe": parent_entity, "d": deleted_at,
+        "by": "parent",
+    }  # fmt: skip
+    return conn.execute(sa.text(sql), params).rowcount

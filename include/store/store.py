@@ -195,11 +195,14 @@ class Store:
         deleted_at: str,
         parent_keys: Sequence[str] | None = None,
         allow_empty: bool = False,
+        children: Sequence[str] = (),
     ) -> int:
         """Soft-delete live records whose key is absent from ``key_batches`` (every key that
         exists in the source now), optionally only among children of ``parent_keys``. Returns
         how many were soft-deleted. An empty listing with no ``parent_keys`` is refused unless
-        ``allow_empty`` (a source outage must not delete everything)."""
+        ``allow_empty`` (a source outage must not delete everything). ``children``: the child
+        entities of ``entity`` (`include.model.CHILD_ENTITIES`); the live child rows of every
+        soft-deleted parent are soft-deleted in the same transaction (not counted here)."""
         _check_time("deleted_at", deleted_at)
         with self.engine.connect() as conn:
             spill = parent_keys is None and self.dialect == "sqlite"
@@ -229,6 +232,7 @@ class Store:
                         conn, connection_id, entity, deleted_at, parent_keys is not None
                     )
                     loader.add_counts(conn, connection_id, entity, 0, n)
+                    _cascade(conn, connection_id, entity, children, deleted_at)
             finally:
                 if conn.in_transaction():
                     conn.rollback()
@@ -238,6 +242,30 @@ class Store:
                     with conn.begin():  # free the listing now; the next call clears it anyway
                         loader.create_key_table(conn, "mw_keys")
         return n
+
+    def soft_delete_children(
+        self, connection_id: str, entity: str, children: Sequence[str], *, deleted_at: str,
+        parent_keys: Sequence[str] | None = None,
+    ) -> dict[str, int]:  # fmt: skip
+        """Soft-delete the live child rows (entities ``children``) of soft-deleted records of
+        ``entity`` — only of ``parent_keys`` when given (a batch's source-deleted parents).
+        Returns how many were soft-deleted per child entity."""
+        _check_time("deleted_at", deleted_at)
+        if not children or parent_keys == []:
+            return {}
+        with self.engine.connect() as conn:
+            try:
+                if parent_keys is not None:
+                    with conn.begin():
+                        loader.create_key_table(conn, "mw_parents")
+                        loader.fill_keys(conn, "mw_parents", parent_keys)
+                with write_txn(conn):
+                    return _cascade(
+                        conn, connection_id, entity, children, deleted_at, parent_keys is not None
+                    )
+            finally:
+                if conn.in_transaction():
+                    conn.rollback()
 
     # -- quarantine ---------------------------------------------------------------------------
 
@@ -345,6 +373,17 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(stmt).mappings()]
 
+    def last_full_read(self, connection_id: str, entity: str) -> str | None:
+        """When the latest successful full read (a run with no window start) of an entity
+        started, or None."""
+        t = schema.sync_runs
+        stmt = sa.select(sa.func.max(t.c.started_at)).where(
+            t.c.connection_id == connection_id, t.c.entity == entity,
+            t.c.window_start.is_(None), t.c.status == "success",
+        )  # fmt: skip
+        with self.engine.connect() as conn:
+            return conn.execute(stmt).scalar()
+
     def upsert_statuses(self, connection_id: str, entity: str, rows: Sequence[dict]) -> None:
         values = []
         for i, row in enumerate(rows):
@@ -381,6 +420,20 @@ class Store:
         stmt = insert(table)
         rest = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
         return stmt.on_conflict_do_update(index_elements=list(keys), set_=rest)
+
+
+def _cascade(
+    conn: sa.Connection, connection_id: str, entity: str, children: Sequence[str],
+    deleted_at: str, only_listed: bool = False,
+) -> dict[str, int]:  # fmt: skip
+    """Inside a write transaction: soft-delete the live children of deleted ``entity`` rows."""
+    out: dict[str, int] = {}
+    for child in children:
+        loader.lock_entity(conn, connection_id, child)
+        n = loader.soft_delete_children(conn, connection_id, entity, child, deleted_at, only_listed)
+        loader.add_counts(conn, connection_id, child, 0, n)
+        out[child] = n
+    return out
 
 
 def _now() -> str:

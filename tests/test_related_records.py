@@ -1,0 +1,237 @@
+"""Child rows follow their parent, on the systems with child entities (Maximo's POLINE under
+MXAPIPO, SAP's A_PurchaseOrderItem under A_PurchaseOrder): through the pipeline (the streaming
+shape), the real sandboxes and a SQLite store. Deleting a parent at the source soft-deletes its
+line items at the next reconciliation or full read (before, only the parent was); a source that
+flags a deletion (SAP's deletion code) takes the lines with the next incremental run; a change
+to one line alone reaches the line and its PO after the next incremental run."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectors.base import Connector, SourceSettings, Window
+from connectors.maximo import CONNECTOR as Maximo
+from connectors.maximo.sandbox import start_sandbox
+from connectors.sap_s4hana import CONNECTOR as Sap
+from connectors.sap_s4hana.sandbox import start as start_sap
+from include import pipeline, streaming
+from include.config import ConnectionConfig
+from include.store import Store
+from include.timeutil import format_utc, utcnow, zone
+
+PO, LINES = "purchase-orders", "purchase-orders.line-items"
+_runs = itertools.count(1)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    s.migrate()
+    yield s
+    s.close()
+
+
+def _cfg(system: str) -> ConnectionConfig:
+    return ConnectionConfig(
+        id=f"{system}-1", customer="acme", system=system, airflow_conn_id="unused", entities=[PO]
+    )
+
+
+def _sync(store: Store, cfg: ConnectionConfig, src: Connector, tmp: Path, full: bool) -> dict:
+    now = utcnow()
+    window = (
+        Window()
+        if full
+        else pipeline.plan_window(
+            store, cfg, PO, incremental=True, run_type="scheduled",
+            interval_start=now - timedelta(hours=1), interval_end=now + timedelta(seconds=5),
+        )
+    )  # fmt: skip
+    run_id = f"run{next(_runs)}"
+    return streaming.sync_entity(
+        src, cfg, PO, window, tmp / run_id, store, run_id, incremental=True, path_factory=Path
+    )
+
+
+def _lines_of(store: Store, cid: str, po_key: str) -> dict[str, dict]:
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT key FROM records WHERE connection_id = ? AND entity = ? AND parent_key = ?",
+            (cid, LINES, po_key),
+        ).all()
+    return {k: store.get_record(cid, LINES, k) for (k,) in rows}
+
+
+def _assert_gone_with_parent(store: Store, cid: str, po_key: str) -> None:
+    assert store.get_record(cid, PO, po_key)["deleted_at"] is not None
+    lines = _lines_of(store, cid, po_key)
+    assert lines, "the PO had line items"
+    for rec in lines.values():
+        assert rec["deleted_at"] is not None and rec["deleted_by"] == "parent"
+        assert rec["data"]["deletedAt"] == rec["deleted_at"]
+
+
+# ---------------------------------------------------------------- Maximo
+
+
+@pytest.fixture
+def maximo() -> Iterator[tuple[Any, Connector]]:
+    url, handle = start_sandbox(0, apikey="k-rel", size=200)
+    settings = SourceSettings(
+        connection_id="maximo-1", host=url, credentials={"apikey": "k-rel"}, timezone=zone("UTC")
+    )
+    src = Maximo(settings)
+    try:
+        yield handle, src
+    finally:
+        src.close()
+        handle.stop()
+
+
+def _maximo_pos(handle: Any, n: int) -> list[tuple[str, str]]:
+    table = handle.sandbox.table("MXAPIPO")
+    keys = [table.key(table.base(i)) for i in range(n)]
+    return [k for k in keys if handle.record("MXAPIPO", k)["poline"]]
+
+
+@pytest.mark.parametrize("how", ["reconcile", "full read"])
+def test_maximo_deleted_po_takes_its_lines(store: Store, maximo, tmp_path: Path, how) -> None:
+    handle, src = maximo
+    cfg = _cfg("maximo")
+    _sync(store, cfg, src, tmp_path, full=True)
+    site, ponum = _maximo_pos(handle, 3)[0]
+    po_key = store_key(store, cfg.id, ponum)
+    assert handle.delete("MXAPIPO", (site, ponum))
+    if how == "reconcile":
+        assert pipeline.reconcile_from_source(store, cfg, src, PO) == 1
+    else:
+        assert _sync(store, cfg, src, tmp_path, full=True)["deleted"] == 1
+    _assert_gone_with_parent(store, cfg.id, po_key)
+
+
+def test_maximo_line_change_alone_reaches_line_and_po(store: Store, maximo, tmp_path: Path) -> None:
+    handle, src = maximo
+    cfg = _cfg("maximo")
+    _sync(store, cfg, src, tmp_path, full=True)
+    site, ponum = _maximo_pos(handle, 3)[1]
+    po_key = store_key(store, cfg.id, ponum)
+    since = format_utc(utcnow())
+    rec = handle.record("MXAPIPO", (site, ponum))
+    lines = [dict(li) for li in rec["poline"]]
+    lines[0]["orderqty"] = 4242
+    # Maximo saves a PO with its lines: the line edit is a change of the PO (its changedate)
+    handle.mutate("MXAPIPO", (site, ponum), poline=lines)
+    _sync(store, cfg, src, tmp_path, full=False)
+    (line,) = [r for r in _lines_of(store, cfg.id, po_key).values()
+               if r["data"]["quantity"] == 4242]  # fmt: skip
+    order = store.get_record(cfg.id, PO, po_key)["data"]
+    assert order["updatedAt"] > since
+    assert 4242 in [li["quantity"] for li in order["lineItems"]]
+
+
+def store_key(store: Store, cid: str, number: str) -> str:
+    """The stored key of the PO whose orderNo is ``number``."""
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT key FROM records WHERE connection_id = ? AND entity = ?", (cid, PO)
+        ).all()
+    (key,) = [k for (k,) in rows if store.get_record(cid, PO, k)["data"].get("orderNo") == number]
+    return key
+
+
+# ---------------------------------------------------------------- SAP
+
+
+@pytest.fixture
+def sap() -> Iterator[tuple[Any, Connector]]:
+    url, handle = start_sap(size=300, seed=1, server_page_size=200)
+    settings = SourceSettings(
+        connection_id="sap-1", host=url, credentials={"user": "demo", "password": "demo"},
+        timezone=zone("UTC"), options={"retry_base_delay": 0.01, "retry_max_sleep": 1.0},
+    )  # fmt: skip
+    src = Sap(settings)
+    try:
+        yield handle, src
+    finally:
+        src.close()
+        handle.stop()
+
+
+def _sap_po_with_items(handle: Any, nth: int) -> str:
+    with_items = sorted({i["PurchaseOrder"] for i in handle.records("A_PurchaseOrderItem")})
+    live = {p["PurchaseOrder"] for p in handle.records("A_PurchaseOrder")
+            if not p.get("PurchasingDocumentDeletionCode")}  # fmt: skip
+    return [p for p in with_items if p in live][nth]
+
+
+@pytest.mark.parametrize("how", ["reconcile", "full read"])
+def test_sap_deleted_po_takes_its_items(store: Store, sap, tmp_path: Path, how) -> None:
+    handle, src = sap
+    cfg = _cfg("sap_s4hana")
+    _sync(store, cfg, src, tmp_path, full=True)
+    po = _sap_po_with_items(handle, 0)
+    handle.delete("A_PurchaseOrder", (po,))
+    if how == "reconcile":
+        assert pipeline.reconcile_from_source(store, cfg, src, PO) == 1
+    else:
+        assert _sync(store, cfg, src, tmp_path, full=True)["deleted"] == 1
+    _assert_gone_with_parent(store, cfg.id, po)
+
+
+def test_sap_deletion_flag_takes_the_items_incrementally(store: Store, sap, tmp_path: Path) -> None:
+    handle, src = sap
+    cfg = _cfg("sap_s4hana")
+    _sync(store, cfg, src, tmp_path, full=True)
+    po = _sap_po_with_items(handle, 1)
+    since = format_utc(utcnow())
+    handle.update("A_PurchaseOrder", (po,), {"PurchasingDocumentDeletionCode": "L"},
+                  at=datetime.now(UTC))  # fmt: skip
+    summary = _sync(store, cfg, src, tmp_path, full=False)
+    assert summary["full"] is False
+    _assert_gone_with_parent(store, cfg.id, po)
+    assert all(r["updated_at"] >= since for r in _lines_of(store, cfg.id, po).values())
+
+
+# ---------------------------------------------------------------- full_read_every
+
+
+def test_untracked_fields_force_a_periodic_full_read(store: Store) -> None:
+    """Tryton's products serve a quantity the source cannot date: a scheduled run reads them in
+    full once the last successful full read is ``full_read_every`` old; materials never."""
+    from include.store import SyncRun
+
+    cfg = ConnectionConfig(
+        id="erp", customer="acme", system="tryton", airflow_conn_id="unused",
+        options={"database": "x"}, full_read_every="12h",
+    )  # fmt: skip
+    now = datetime(2024, 6, 2, 12, tzinfo=UTC)
+    for entity in ("products", "materials"):
+        store.advance_cursor(cfg.id, entity, "2024-06-02T11:00:00Z")
+
+    def window(entity: str, run_type: str = "scheduled") -> Window:
+        return pipeline.plan_window(
+            store, cfg, entity, incremental=True, run_type=run_type,
+            interval_start=now - timedelta(hours=1), interval_end=now, now=now,
+        )  # fmt: skip
+
+    def full_run(entity: str, at: datetime, status: str = "success") -> None:
+        store.record_run(SyncRun(cfg.id, entity, f"r-{at.isoformat()}", format_utc(at),
+                                 status=status))  # fmt: skip
+
+    assert window("products").is_full  # never read in full
+    full_run("products", now - timedelta(hours=3))
+    assert not window("products").is_full  # 3 h ago: incremental
+    assert not window("products", "manual").is_full
+    store.advance_cursor(cfg.id, "products", "2024-06-02T11:30:00Z")
+    later = now + timedelta(hours=10)
+    assert pipeline.full_read_due(store, cfg, "products", later)  # 13 h after the full read
+    full_run("products", later - timedelta(hours=1), status="failed")
+    assert pipeline.full_read_due(store, cfg, "products", later)  # a failed one does not count
+    assert not pipeline.full_read_due(store, cfg, "materials", later)  # no untracked fields
+    assert not window("materials").is_full
