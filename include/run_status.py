@@ -154,8 +154,9 @@ def sync_status(states: Sequence[EntityState]) -> str:
 
 def sync_reason(states: Sequence[EntityState]) -> str | None:
     """The reason to show next to ``fail``/``error``: the first failing entity's, named."""
+    ordered = sorted(states, key=lambda s: s.entity == STATUSES_ROW)  # entities first
     for kind in ("auth", "error"):
-        for s in states:
+        for s in ordered:
             if s.failure == kind:
                 return f"{s.entity}: {s.error}" if s.error else s.entity
     return None
