@@ -114,7 +114,11 @@ class ConnectionConfig(BaseModel):
         description="streaming: one task per entity runs extract, map and load at once; "
         "staged: extract -> map -> load as three tasks, each retried on its own",
     )
-    options: dict[str, Any] = Field(default_factory=dict, description="connector-specific")
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="connector-specific settings, never secrets: keys like password, token, "
+        "api_key, client_secret, private_key (any case, nested too) are refused",
+    )
     name: str | None = None
     tags: list[str] = Field(default_factory=list)
 
