@@ -152,7 +152,8 @@ def record_failure(cfg: ConnectionConfig, entity: str, retrying: bool, context: 
         store = glue.open_store()
         try:
             store.run_failed(
-                cfg.id, entity, context["run_id"], task=ti.task_id.rsplit(".", 1)[-1],
+                cfg.id, entity, context.get("run_id") or ti.run_id,
+                task=ti.task_id.rsplit(".", 1)[-1],
                 attempt=getattr(ti, "try_number", None), failure=outcome.failure,
                 reason=outcome.reason, retrying=retrying,
             )  # fmt: skip

@@ -206,3 +206,29 @@ def test_a_killed_task_is_closed_by_the_next_start(
         assert current(store_url)["sync_status"] == "fulldone"  # the newer run succeeded
     finally:
         store.close()
+
+
+def test_failure_callback_without_an_exception_records_a_killed_task(
+    env: pytest.MonkeyPatch, store_url: str
+) -> None:
+    """What Airflow runs for a task that died without a Python exception (its
+    ``on_failure_callback``, no ``exception`` in the context): failed, ``error``, the reason."""
+    from types import SimpleNamespace
+
+    from include.config import ConnectionConfig
+    from include.dag_factory import record_failure
+    from include.store import Store
+
+    cfg = ConnectionConfig(id=CID, customer="acme", system="maximo", airflow_conn_id="mw_st")
+    store = Store(store_url)
+    store.migrate()
+    try:
+        store.run_started(CID, "work-orders", "r1", task="sync", attempt=1)
+        ti = SimpleNamespace(task_id="work-orders.sync", run_id="r1", try_number=1)
+        record_failure(cfg, "work-orders", False, {"ti": ti, "run_id": "r1"})
+        [row] = store.last_runs(CID)
+        assert (row["status"], row["failure"]) == ("failed", "error")
+        assert row["error"].startswith("the task ended without reporting a result")
+        assert current(store_url)["sync_status"] == "error"
+    finally:
+        store.close()
