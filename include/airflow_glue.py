@@ -21,7 +21,13 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from connectors.base import Connector, SourceSettings
 from connectors.registry import get_connector
-from include.config import VARIABLE_NAME, ConfigError, ConnectionConfig, parse_connections
+from include.config import (
+    VARIABLE_NAME,
+    ConfigError,
+    ConnectionConfig,
+    mask_secrets,
+    parse_connections,
+)
 from include.config import VariableError as VariableError
 from include.timeutil import zone
 
@@ -186,8 +192,10 @@ def remove_staging(path: ObjectStoragePath) -> None:
 
 
 def config_doc(cfg: ConnectionConfig) -> str:
-    """Markdown for a DAG's doc_md: the connection's config (it holds no secrets by design)."""
-    body = json.dumps(cfg.model_dump(mode="json"), indent=2)
+    """Markdown for a DAG's doc_md: the connection's config. Validation refuses secret-looking
+    option keys; their values are masked here anyway (defence in depth: the doc is serialized
+    with the DAG and shown in the UI)."""
+    body = json.dumps(mask_secrets(cfg.model_dump(mode="json")), indent=2)
     return (
         f"### Millwright connection `{cfg.id}`\n\n"
         f"Customer **{cfg.customer}**, system **{cfg.system}** ({cfg.deployment}), "

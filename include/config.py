@@ -28,6 +28,46 @@ from include.timeutil import parse_duration, zone
 
 VARIABLE_NAME = "millwright_connections"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+# option keys that name a secret, compared lowercased without ``_``/``-``/``.``: these exactly,
+# or ending in one of SECRET_SUFFIXES (``client_secret``, ``refreshToken``, ``db-password``...)
+SECRET_KEYS = frozenset(
+    {"password", "passwd", "pwd", "passphrase", "apikey", "secret", "token", "privatekey",
+     "credential", "credentials", "authorization", "cookie", "sessionid", "signature"}
+)  # fmt: skip
+SECRET_SUFFIXES = ("password", "passwd", "passphrase", "secret", "token", "apikey", "privatekey")
+MASK = "***"
+_KEY_NOISE = re.compile(r"[^a-z0-9]")
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether an option's name says it holds a secret (case-insensitive)."""
+    norm = _KEY_NOISE.sub("", str(key).lower())
+    return norm in SECRET_KEYS or norm.endswith(SECRET_SUFFIXES)
+
+
+def secret_paths(value: Any, path: str = "") -> list[str]:
+    """Dotted paths of every secret-looking key in ``value`` (dicts and lists, nested)."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            here = f"{path}.{k}" if path else str(k)
+            if is_secret_key(k):
+                found.append(here)
+            else:
+                found += secret_paths(v, here)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found += secret_paths(v, f"{path}[{i}]")
+    return found
+
+
+def mask_secrets(value: Any) -> Any:
+    """``value`` with the value of every secret-looking key (nested too) replaced by `MASK`."""
+    if isinstance(value, dict):
+        return {k: MASK if is_secret_key(k) else mask_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_secrets(v) for v in value]
+    return value
 
 
 class VariableError(ValueError):
@@ -79,7 +119,11 @@ class ConnectionConfig(BaseModel):
         description="streaming: one task per entity runs extract, map and load at once; "
         "staged: extract -> map -> load as three tasks, each retried on its own",
     )
-    options: dict[str, Any] = Field(default_factory=dict, description="connector-specific")
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="connector-specific settings, never secrets: keys like password, token, "
+        "api_key, client_secret, private_key (any case, nested too) are refused",
+    )
     name: str | None = None
     tags: list[str] = Field(default_factory=list)
 
@@ -88,6 +132,18 @@ class ConnectionConfig(BaseModel):
     def _slug(cls, v: str) -> str:
         if not SLUG.match(v):
             raise ValueError("must be a slug: lowercase letters, digits, '-' and '_' (max 63)")
+        return v
+
+    @field_validator("options")
+    @classmethod
+    def _no_secrets(cls, v: dict[str, Any]) -> dict[str, Any]:
+        found = secret_paths(v)
+        if found:
+            raise ValueError(
+                f"{', '.join(found)}: looks like a secret; the Variable is shown in the DAG's docs "
+                "and the Airflow UI. Put secrets in the Airflow Connection named by "
+                "airflow_conn_id (its password or extra), never in options"
+            )
         return v
 
     @field_validator("schedule")

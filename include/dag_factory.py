@@ -15,6 +15,7 @@ connections": a file that stops producing DAGs makes Airflow mark them stale).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -33,10 +34,10 @@ from airflow.sdk import (
 )
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from connectors.base import Window
+from connectors.base import Connector, Window
 from connectors.registry import get_connector
 from include import airflow_glue as glue
-from include import pipeline, streaming
+from include import pipeline, run_status, streaming
 from include.config import (
     ConfigError,
     ConnectionConfig,
@@ -98,6 +99,77 @@ def reconcile_due(cfg: ConnectionConfig, run: RunInfo) -> tuple[bool, str]:
     return False, f"not due: reconciliation every {cfg.reconcile_every}"
 
 
+# ---------------------------------------------------------------- run status (sync_runs)
+#
+# Every task writes its entity's row in the store's ``sync_runs`` (Airflow 3 tasks may not use
+# Airflow's ORM; the store is Millwright's own): ``running`` when its work starts
+# (`Store.run_started`, which also closes rows a killed task left ``running``), the load's
+# ``success`` with counts (`pipeline.finish_load`), and for a failed attempt the callbacks below:
+# ``retrying`` (Airflow runs the task again) or ``failed``, with the failure typed by
+# `run_status.classify` and a plain reason. The API reads them (include/api/status.py).
+
+
+def _attempt() -> int:
+    return int(get_current_context()["ti"].try_number)
+
+
+@contextmanager
+def _source(cfg: ConnectionConfig) -> Iterator[Connector]:
+    """The connection's connector. Failing to build it from the Airflow Connection (missing,
+    no host, a credential missing) is a `run_status.ConnectionSetupError`: Makini's ``fail``.
+    Authentication failures end the task without retries (`AirflowFailException` caused by the
+    typed error): the credentials will not fix themselves in minutes, and repeating a wrong
+    password gets accounts locked or rate-limited at many sources."""
+    try:
+        connector = glue.make_connector(cfg)
+    except Exception as exc:
+        setup = run_status.ConnectionSetupError(str(exc))
+        raise AirflowFailException(f"{setup} (not retried)") from setup
+    with connector:
+        try:
+            yield connector
+        except Exception as exc:
+            if run_status.is_auth_failure(exc) and not isinstance(exc, AirflowFailException):
+                raise AirflowFailException(f"{exc} (authentication: not retried)") from exc
+            raise
+
+
+def _secrets(cfg: ConnectionConfig) -> list[str]:
+    """The connection's credential values, to mask in a stored reason ([] when unreadable)."""
+    try:
+        return run_status.credential_values(glue.source_settings(cfg).credentials)
+    except Exception:  # a missing Airflow Connection: nothing to mask
+        return []
+
+
+def record_failure(cfg: ConnectionConfig, entity: str, retrying: bool, context: Any) -> None:
+    """``on_failure_callback`` (``retrying=False``) and ``on_retry_callback`` of the sync DAG's
+    tasks: the attempt's outcome into ``sync_runs``. Airflow also runs ``on_failure_callback``
+    for a task that died without an exception (no ``exception`` then: `run_status.KILLED`)."""
+    ti = context["ti"]
+    outcome = run_status.classify(context.get("exception"), _secrets(cfg))
+    try:
+        store = glue.open_store()
+        try:
+            store.run_failed(
+                cfg.id, entity, context.get("run_id") or ti.run_id,
+                task=ti.task_id.rsplit(".", 1)[-1],
+                attempt=getattr(ti, "try_number", None), failure=outcome.failure,
+                reason=outcome.reason, retrying=retrying,
+            )  # fmt: skip
+        finally:
+            store.close()
+    except Exception:  # the store is down: the task's own log has the error
+        log.exception("cannot record the failure of %s in the store", ti.task_id)
+
+
+def _callbacks(cfg: ConnectionConfig, entity: str) -> dict[str, Any]:
+    return {
+        "on_failure_callback": functools.partial(record_failure, cfg, entity, False),
+        "on_retry_callback": functools.partial(record_failure, cfg, entity, True),
+    }
+
+
 # ---------------------------------------------------------------- the sync DAG
 
 
@@ -138,6 +210,11 @@ def _fail_on_quarantine() -> Iterator[None]:
         yield
     except pipeline.QuarantineThresholdExceeded as exc:
         raise AirflowFailException(str(exc)) from None
+
+
+def _window_columns(window: Window) -> dict[str, str | None]:
+    d = pipeline.window_to_dict(window)
+    return {"window_start": d["start"], "window_end": d["end"]}
 
 
 def build_sync_dag(cfg: ConnectionConfig) -> DAG:
@@ -183,7 +260,11 @@ def build_sync_dag(cfg: ConnectionConfig) -> DAG:
             store = glue.open_store()
             try:
                 window = plan(store, entity, run)
-                with glue.make_connector(cfg) as connector, _fail_on_quarantine():
+                store.run_started(
+                    cfg.id, entity, run.run_id, task="sync", attempt=_attempt(),
+                    **_window_columns(window),
+                )  # fmt: skip
+                with _source(cfg) as connector, _fail_on_quarantine():
                     summary = streaming.sync_entity(
                         connector, cfg, entity, window, out, store, run.run_id,
                         incremental=connector_cls.entities[entity].incremental,
@@ -201,10 +282,14 @@ def build_sync_dag(cfg: ConnectionConfig) -> DAG:
             store = glue.open_store()
             try:
                 window = plan(store, entity, run)
+                store.run_started(
+                    cfg.id, entity, run.run_id, task="extract", attempt=_attempt(),
+                    **_window_columns(window),
+                )  # fmt: skip
             finally:
                 store.close()
             out = glue.staging_dir(cfg.id, entity, run.run_id)
-            with glue.make_connector(cfg) as connector:
+            with _source(cfg) as connector:
                 return pipeline.extract(connector, entity, window, out)
 
         @task(task_id="map")
@@ -212,6 +297,7 @@ def build_sync_dag(cfg: ConnectionConfig) -> DAG:
             run = run_info()
             store = glue.open_store()
             try:
+                store.run_started(cfg.id, entity, run.run_id, task="map", attempt=_attempt())
                 return pipeline.map_pages(
                     connector_cls, cfg, entity, extracted,
                     glue.staging_dir(cfg.id, entity, run.run_id), store, run.run_id,
@@ -228,6 +314,7 @@ def build_sync_dag(cfg: ConnectionConfig) -> DAG:
             spec = connector_cls.entities[entity]
             store = glue.open_store()
             try:
+                store.run_started(cfg.id, entity, run.run_id, task="load", attempt=_attempt())
                 with _fail_on_quarantine():
                     summary = pipeline.load(
                         store, cfg, entity, mapped, run_id=run.run_id,
@@ -246,35 +333,47 @@ def build_sync_dag(cfg: ConnectionConfig) -> DAG:
                 raise AirflowSkipException(f"{cfg.system} cannot list {entity} keys")
             if loaded.get("full"):
                 raise AirflowSkipException("this run read everything: the load reconciled")
-            due, why = reconcile_due(cfg, run_info())
+            run = run_info()
+            due, why = reconcile_due(cfg, run)
             if not due:
                 raise AirflowSkipException(why)
             log.info("reconcile %s: %s", entity, why)
             store = glue.open_store()
             try:
-                with glue.make_connector(cfg) as connector:
+                store.run_started(cfg.id, entity, run.run_id, task="reconcile", attempt=_attempt())
+                with _source(cfg) as connector:
                     deleted = pipeline.reconcile_from_source(store, cfg, connector, entity)
+                store.run_succeeded(
+                    cfg.id, entity, run.run_id, task="reconcile", attempt=_attempt(),
+                    deleted=deleted,
+                )  # fmt: skip
             finally:
                 store.close()
             return {"deleted": deleted}
 
         @task(task_id="statuses")
         def statuses() -> list[str]:
+            row, run_id = run_status.STATUSES_ROW, run_info().run_id
             store = glue.open_store()
             try:
-                with glue.make_connector(cfg) as connector:
-                    return pipeline.refresh_statuses(store, cfg, connector)
+                store.run_started(cfg.id, row, run_id, task="statuses", attempt=_attempt())
+                with _source(cfg) as connector:
+                    done = pipeline.refresh_statuses(store, cfg, connector)
+                store.run_succeeded(cfg.id, row, run_id, task="statuses", attempt=_attempt())
+                return done
             finally:
                 store.close()
 
         for entity in entities:
+            cb = _callbacks(cfg, entity)
             with TaskGroup(group_id=task_group_id(entity)):
                 if cfg.pipeline == "staged":
-                    loaded = load(entity, map_(entity, extract(entity)))
+                    extracted = extract.override(**cb)(entity)
+                    loaded = load.override(**cb)(entity, map_.override(**cb)(entity, extracted))
                 else:
-                    loaded = sync(entity)
-                reconcile(entity, loaded)
-        statuses()
+                    loaded = sync.override(**cb)(entity)
+                reconcile.override(**cb)(entity, loaded)
+        statuses.override(**_callbacks(cfg, run_status.STATUSES_ROW))()
     return dag
 
 

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from include import lifecycle_db as db
 from include.airflow_adapter import AirflowAdapter, AirflowError, Credentials, DagNotFound
 from include.api.auth import issue_token, revoke_tokens
+from include.api.status import sync_summary
 from include.config import (
     VARIABLE_NAME,
     ConnectionConfig,
@@ -711,6 +712,7 @@ def _view(conn: sa.Connection, row: dict[str, Any]) -> dict[str, Any]:
         "dag_id": f"sync__{cid}",
         "config": cfg,
         "last_sync": last_sync,
+        **sync_summary(conn, cid, None),  # sync_status, sync_error (include/api/status.py)
         "counts": counts,
     }
 

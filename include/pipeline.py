@@ -781,6 +781,7 @@ def finish_load(
             quarantined=summary["quarantined"], inserted=total.inserted, updated=total.updated,
             deleted=deleted,
             error=f"{quarantine_share:.1%} of records quarantined" if failed else None,
+            failure="error" if failed else None,
         )
     )  # fmt: skip
     log.info(

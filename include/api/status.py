@@ -1,28 +1,44 @@
 """`/api/integrations/current`: a connection's sync state in Makini's terms.
 
-``sync_status`` from the latest run of each entity in ``sync_runs``:
+Every task of a sync DAG writes its entity's row in ``sync_runs`` (include/dag_factory.py):
+``running`` when it starts, ``retrying``/``failed`` with the typed failure (``auth`` | ``error``)
+and a plain reason when an attempt fails, ``success`` when the entity's run is complete. From the
+latest row of each entity, and its latest row that is not ``running`` (include/run_status.py):
 
+- ``fail``: an entity's latest outcome is an authentication failure (401/403 from the source,
+  missing or wrong credentials, a missing Airflow Connection);
+- ``error``: an entity's latest outcome is any other failure;
+- (a failure stays visible while a retry or the next run runs, until one succeeds)
 - ``inprogress``: a run is running, or no run has finished yet;
-- ``fail``: a latest run failed on authentication (401/403, credentials);
-- ``error``: a latest run failed otherwise;
 - ``fulldone``: every latest run succeeded and every entity has completed a full read;
 - ``done``: every latest run succeeded, some entity has only incremental reads so far.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import sqlalchemy as sa
 
+from include.run_status import STATUSES_ROW, EntityState, entity_state, sync_reason, sync_status
 from include.store import Store
 from include.store import schema as store_schema
 
-_AUTH = re.compile(r"\b(401|403)\b|unauthori|forbidden|credential|authenticat", re.I)
+
+def _latest(conn: sa.Connection, connection_id: str, *, finished: bool) -> dict[str, dict]:
+    """entity -> its latest row (only rows that are not ``running`` with ``finished``)."""
+    t = store_schema.sync_runs
+    order = (t.c.started_at.desc(), t.c.run_id.desc())
+    rn = sa.func.row_number().over(partition_by=t.c.entity, order_by=order).label("rn")
+    inner = sa.select(t, rn).where(t.c.connection_id == connection_id)
+    if finished:
+        inner = inner.where(t.c.status != "running")
+    sub = inner.subquery()
+    stmt = sa.select(*[sub.c[c.name] for c in t.columns]).where(sub.c.rn == 1)
+    return {r["entity"]: dict(r) for r in conn.execute(stmt).mappings()}
 
 
-def _history(store: Store, connection_id: str) -> dict[str, tuple[str | None, bool]]:
+def _history(conn: sa.Connection, connection_id: str) -> dict[str, tuple[str | None, bool]]:
     """entity -> (last successful finish, has a successful full read)."""
     t = store_schema.sync_runs
     ok = t.c.status == "success"
@@ -35,39 +51,52 @@ def _history(store: Store, connection_id: str) -> dict[str, tuple[str | None, bo
         .where(t.c.connection_id == connection_id)
         .group_by(t.c.entity)
     )
-    with store.engine.connect() as conn:
-        return {e: (last, bool(full)) for e, last, full in conn.execute(stmt)}
+    return {e: (last, bool(full)) for e, last, full in conn.execute(stmt)}
 
 
-def sync_status(latest: list[dict], history: dict[str, tuple[str | None, bool]]) -> str:
-    if not latest or any(r["status"] == "running" for r in latest):
-        return "inprogress"
-    failed = [r for r in latest if r["status"] != "success"]
-    if failed:
-        return "fail" if any(_AUTH.search(r.get("error") or "") for r in failed) else "error"
-    return "fulldone" if all(history.get(r["entity"], (None, False))[1] for r in latest) else "done"
+def entity_states(conn: sa.Connection, connection_id: str, cfg: Any | None) -> list[EntityState]:
+    """Each entity's state, in name order; with a config, only its entities (and the
+    ``statuses`` task's row): an entity dropped from the config no longer counts."""
+    latest = _latest(conn, connection_id, finished=False)
+    finished = _latest(conn, connection_id, finished=True)
+    history = _history(conn, connection_id)
+    selected = getattr(cfg, "selected_entities", None)
+    keep = {*selected(), STATUSES_ROW} if callable(selected) else None
+    return [
+        entity_state(row, finished.get(entity), *history.get(entity, (None, False)))
+        for entity, row in sorted(latest.items())
+        if keep is None or entity in keep
+    ]
+
+
+def sync_summary(conn: sa.Connection, connection_id: str, cfg: Any | None) -> dict[str, Any]:
+    """``sync_status`` and ``sync_error`` (the first failing entity's reason) for the admin API."""
+    states = entity_states(conn, connection_id, cfg)
+    return {"sync_status": sync_status(states), "sync_error": sync_reason(states)}
 
 
 def integration_status(store: Store, connection_id: str, cfg: Any | None) -> dict[str, Any]:
-    latest = store.last_runs(connection_id)
-    history = _history(store, connection_id)
-    times = [r["finished_at"] or r["started_at"] for r in latest]
+    with store.engine.connect() as conn:
+        states = entity_states(conn, connection_id, cfg)
+    times = [s.last_run_at for s in states if s.last_run_at]
     return {
         "id": connection_id,
         "company_name": getattr(cfg, "customer", None),
         "email": None,
         "provider": getattr(cfg, "system", None),
         "updated_at": max(times) if times else None,
-        "sync_status": sync_status(latest, history),
+        "sync_status": sync_status(states),
+        "sync_error": sync_reason(states),
         "sync_updated_at": max(times) if times else None,
         "entities": [
             {
-                "entity": r["entity"],
-                "status": r["status"],
-                "last_run_at": r["finished_at"] or r["started_at"],
-                "last_success_at": history.get(r["entity"], (None, False))[0],
-                "error": r["error"],
+                "entity": s.entity,
+                "status": s.status,
+                "last_run_at": s.last_run_at,
+                "last_success_at": s.last_success_at,
+                "failure": s.failure,
+                "error": s.error,
             }
-            for r in latest
+            for s in states
         ],
     }

@@ -71,6 +71,9 @@ sync_runs = sa.Table(
     *(sa.Column(n, sa.BigInteger, nullable=False) for n in ("quarantined", "inserted")),
     *(sa.Column(n, sa.BigInteger, nullable=False) for n in ("updated", "deleted")),
     sa.Column("error", sa.Text),
+    sa.Column("failure", sa.Text),  # auth | error (rev 0005)
+    sa.Column("task", sa.Text),
+    sa.Column("attempt", sa.Integer),
 )
 statuses = sa.Table(
     "statuses",

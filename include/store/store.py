@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from include.store import loader, schema
 from include.store.engine import make_engine, url_from_env, write_txn
-from include.store.types import LoadRow, LoadStats, QuarantineItem, StoreError, SyncRun
+from include.store.types import KILLED, LoadRow, LoadStats, QuarantineItem, StoreError, SyncRun
 from include.timeutil import format_utc, utcnow
 
 _UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
@@ -351,25 +351,120 @@ class Store:
     # -- sync history and statuses ------------------------------------------------------------
 
     def record_run(self, run: SyncRun) -> None:
-        """Insert or update (by connection, entity, run_id) one run's history row."""
-        values = {c.name: getattr(run, c.name) for c in schema.sync_runs.columns}
+        """Insert or update (by connection, entity, run_id) one run's history row. An update keeps
+        the row's ``started_at`` (when the run's first task began) and, when ``run`` leaves them
+        None, its ``task`` and ``attempt``."""
         _check_time("started_at", run.started_at)
-        keys = ("connection_id", "entity", "run_id")
+        values = {c.name: getattr(run, c.name) for c in schema.sync_runs.columns}
+        update = [c for c in values if c not in (*_RUN_KEY, "started_at")]
         with self.engine.connect() as conn, write_txn(conn):
-            conn.execute(self._upsert(schema.sync_runs, keys), [values])
+            conn.execute(
+                self._upsert(schema.sync_runs, _RUN_KEY, update, coalesce=("task", "attempt")),
+                [values],
+            )
 
-    def last_runs(self, connection_id: str, *, per_entity: int = 1) -> list[dict]:
+    def run_started(
+        self, connection_id: str, entity: str, run_id: str, *, task: str, attempt: int,
+        window_start: str | None = None, window_end: str | None = None,
+    ) -> int:  # fmt: skip
+        """A task of ``run_id`` starts working on ``entity``: its row becomes ``running`` (a
+        failure of an earlier attempt stays on it until the run succeeds). Rows of the entity that
+        another run left ``running`` are closed as failed (its task died without reporting; a
+        DAG has one active run), and so is this task's own earlier attempt if it is still
+        ``running``. Returns how many rows were closed."""
+        t = schema.sync_runs
+        now = _now()
+        mine = _run_where(connection_id, entity, run_id)
+        values: dict[str, Any] = {"status": "running", "task": task, "attempt": attempt,
+                                  "finished_at": None}  # fmt: skip
+        if window_start is not None or window_end is not None:
+            values.update(window_start=window_start, window_end=window_end)
+        with self.engine.connect() as conn, write_txn(conn):
+            closed = conn.execute(
+                sa.update(t)
+                .where(t.c.connection_id == connection_id, t.c.entity == entity)
+                .where(t.c.run_id != run_id, t.c.status == "running")
+                .values(status="failed", failure="error", error=KILLED, finished_at=now)
+            ).rowcount
+            held = conn.execute(sa.select(t.c.status, t.c.task, t.c.attempt).where(*mine)).first()
+            if held is None:
+                row = SyncRun(connection_id, entity, run_id, started_at=now, task=task,
+                              attempt=attempt, window_start=window_start, window_end=window_end)  # fmt: skip
+                conn.execute(sa.insert(t), [{c.name: getattr(row, c.name) for c in t.columns}])
+                return closed
+            if held.status == "running" and held.task == task and (held.attempt or 0) < attempt:
+                values.update(failure="error", error=f"attempt {held.attempt}: {KILLED}")
+                closed += 1
+            conn.execute(sa.update(t).where(*mine).values(**values))
+        return closed
+
+    def run_failed(
+        self, connection_id: str, entity: str, run_id: str, *, task: str, attempt: int | None,
+        failure: str, reason: str, retrying: bool,
+    ) -> None:  # fmt: skip
+        """An attempt failed: the row becomes ``retrying`` (Airflow will run the task again) or
+        ``failed``, with ``failure`` (``auth`` | ``error``) and the plain ``reason``; the counts
+        a load recorded stay."""
+        if failure not in ("auth", "error"):
+            raise StoreError(f"failure must be 'auth' or 'error', not {failure!r}")
+        now = _now()
+        row = SyncRun(
+            connection_id, entity, run_id, started_at=now, finished_at=now,
+            status="retrying" if retrying else "failed", error=reason, failure=failure,
+            task=task, attempt=attempt,
+        )  # fmt: skip
+        self._write_run(row, ("finished_at", "status", "error", "failure", "task", "attempt"))
+
+    def run_succeeded(
+        self, connection_id: str, entity: str, run_id: str, *, task: str, attempt: int | None,
+        deleted: int = 0,
+    ) -> None:  # fmt: skip
+        """A run's last task for ``entity`` succeeded (``reconcile``, ``statuses``): ``success``,
+        the failure cleared, ``deleted`` added to the row's count."""
+        now = _now()
+        t = schema.sync_runs
+        mine = _run_where(connection_id, entity, run_id)
+        with self.engine.connect() as conn, write_txn(conn):
+            n = conn.execute(
+                sa.update(t)
+                .where(*mine)
+                .values(
+                    status="success",
+                    failure=None,
+                    error=None,
+                    finished_at=now,
+                    task=task,
+                    attempt=attempt,
+                    deleted=t.c.deleted + deleted,
+                )  # fmt: skip
+            ).rowcount
+            if not n:
+                row = SyncRun(connection_id, entity, run_id, started_at=now, finished_at=now,
+                              status="success", deleted=deleted, task=task, attempt=attempt)  # fmt: skip
+                conn.execute(sa.insert(t), [{c.name: getattr(row, c.name) for c in t.columns}])
+
+    def _write_run(self, run: SyncRun, update: Sequence[str]) -> None:
+        values = {c.name: getattr(run, c.name) for c in schema.sync_runs.columns}
+        with self.engine.connect() as conn, write_txn(conn):
+            conn.execute(self._upsert(schema.sync_runs, _RUN_KEY, update), [values])
+
+    def last_runs(
+        self, connection_id: str, *, per_entity: int = 1, finished: bool = False
+    ) -> list[dict]:
         """The latest ``per_entity`` runs of each entity of a connection, newest first per
-        entity, entities in name order."""
+        entity, entities in name order; with ``finished``, only rows that are not ``running``."""
         t = schema.sync_runs
         rn = (
             sa.func.row_number()
             .over(partition_by=t.c.entity, order_by=(t.c.started_at.desc(), t.c.run_id.desc()))
             .label("rn")
         )
-        inner = sa.select(t, rn).where(t.c.connection_id == connection_id).subquery()
-        cols = [inner.c[c.name] for c in t.columns]
-        stmt = sa.select(*cols).where(inner.c.rn <= per_entity).order_by(inner.c.entity, inner.c.rn)
+        inner = sa.select(t, rn).where(t.c.connection_id == connection_id)
+        if finished:
+            inner = inner.where(t.c.status != "running")
+        sub = inner.subquery()
+        cols = [sub.c[c.name] for c in t.columns]
+        stmt = sa.select(*cols).where(sub.c.rn <= per_entity).order_by(sub.c.entity, sub.c.rn)
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(stmt).mappings()]
 
@@ -412,13 +507,24 @@ class Store:
         with self.engine.connect() as conn:
             return [_json(d) for d in conn.execute(stmt).scalars()]
 
-    def _upsert(self, table: sa.Table, keys: Sequence[str]) -> Any:
+    def _upsert(
+        self, table: sa.Table, keys: Sequence[str], update: Sequence[str] | None = None,
+        coalesce: Sequence[str] = (),
+    ) -> Any:  # fmt: skip
+        """INSERT .. ON CONFLICT (keys) DO UPDATE of ``update`` (default: every other column);
+        a ``coalesce`` column keeps its stored value when the new one is NULL."""
         if self.dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
         stmt = insert(table)
-        rest = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+        names = (
+            update if update is not None else [c.name for c in table.columns if c.name not in keys]
+        )
+        rest = {
+            n: sa.func.coalesce(stmt.excluded[n], table.c[n]) if n in coalesce else stmt.excluded[n]
+            for n in names
+        }
         return stmt.on_conflict_do_update(index_elements=list(keys), set_=rest)
 
 
@@ -438,6 +544,14 @@ def _cascade(
 
 def _now() -> str:
     return format_utc(utcnow()) or ""
+
+
+_RUN_KEY = ("connection_id", "entity", "run_id")
+
+
+def _run_where(connection_id: str, entity: str, run_id: str) -> tuple[Any, ...]:
+    t = schema.sync_runs
+    return (t.c.connection_id == connection_id, t.c.entity == entity, t.c.run_id == run_id)
 
 
 def _total(conn: sa.Connection, connection_id: str, entity: str) -> int:

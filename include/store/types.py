@@ -42,6 +42,10 @@ class QuarantineItem(NamedTuple):
     reason: str
 
 
+# the reason stored for a run whose task died without reporting (see Store.run_started)
+KILLED = "the task ended without reporting a result (killed, out of memory or lost)"
+
+
 @dataclass(frozen=True)
 class SyncRun:
     connection_id: str
@@ -60,3 +64,6 @@ class SyncRun:
     updated: int = 0
     deleted: int = 0
     error: str | None = None
+    failure: str | None = None  # auth | error: see include/run_status.py
+    task: str | None = None  # the task that wrote the row last (sync, extract, load...)
+    attempt: int | None = None  # its Airflow try number

@@ -297,11 +297,11 @@ def test_custom_fields_from_config_then_from_records(api, store):
 
 
 def test_integration_status(api, store):
-    def run(entity, run_id, status, start, window_start=None, error=None):
+    def run(entity, run_id, status, start, window_start=None, error=None, failure=None):
         store.record_run(SyncRun(
             connection_id="acme", entity=entity, run_id=run_id, started_at=start,
             finished_at=None if status == "running" else start, status=status,
-            window_start=window_start, error=error,
+            window_start=window_start, error=error, failure=failure,
         ))  # fmt: skip
 
     cur = lambda: api.get("/api/integrations/current").json()["data"]  # noqa: E731
@@ -317,13 +317,31 @@ def test_integration_status(api, store):
     assert cur()["sync_status"] == "fulldone"  # full read done before
     run("stocks", "r2", "success", "2024-06-01T01:00:00Z", window_start="2024-06-01T00:00:00Z")
     assert cur()["sync_status"] == "done"  # stocks never had a full read
-    run("stocks", "r3", "failed", "2024-06-01T02:00:00Z", error="SourceError: HTTP 500")
+    run(
+        "stocks",
+        "r3",
+        "failed",
+        "2024-06-01T02:00:00Z",
+        error="SourceError: HTTP 500",
+        failure="error",
+    )
     data = cur()
     assert data["sync_status"] == "error" and data["sync_updated_at"] == "2024-06-01T02:00:00Z"
     stocks = next(e for e in data["entities"] if e["entity"] == "stocks")
     assert stocks["last_success_at"] == "2024-06-01T01:00:00Z" and stocks["status"] == "failed"
-    run("stocks", "r4", "failed", "2024-06-01T03:00:00Z", error="HTTP 401 Unauthorized")
-    assert cur()["sync_status"] == "fail"
+    run(
+        "stocks",
+        "r4",
+        "failed",
+        "2024-06-01T03:00:00Z",
+        error="HTTP 401 Unauthorized",
+        failure="auth",
+    )
+    assert cur()["sync_status"] == "fail" and cur()["sync_error"] == "stocks: HTTP 401 Unauthorized"
+    run("stocks", "r5", "running", "2024-06-01T04:00:00Z")
+    assert cur()["sync_status"] == "fail"  # until a later run succeeds
+    run("stocks", "r5", "success", "2024-06-01T04:00:00Z")  # a full read this time
+    assert cur()["sync_status"] == "fulldone" and cur()["sync_error"] is None
     other = api_for(api.client, store, "other")
     assert other.get("/api/integrations/current").json()["data"]["sync_status"] == "inprogress"
 

@@ -54,7 +54,7 @@ def test_0004_upgrade_and_downgrade_keep_raw(store_url: str) -> None:
         before = _raws(store)
         assert before[0][1] == ("b", RAW) and before[1] == [("q1", RAW)]
 
-        store.migrate()
+        upgrade(store.engine, "0004")
         assert current_revision(store.engine) == "0004"
         if store.dialect == "postgresql":
             assert _raw_types(store.engine) == {"records": "json", "quarantine": "json"}
