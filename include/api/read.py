@@ -24,7 +24,7 @@ from include.api.envelope import (
     rows_page,
     served_model,
 )
-from include.api.errors import ApiError
+from include.api.errors import ApiError, bad_request
 from include.api.query import (
     MAX_PAGE,
     MAX_PER_PAGE,
@@ -217,11 +217,17 @@ def namespace_router(ns: str, entities: Sequence[str], statuses: Sequence[str]) 
     return router
 
 
+def _no_params(request: Request) -> None:
+    for name, _ in request.query_params.multi_items():
+        raise bad_request(name, "unknown query parameter; this endpoint takes none")
+
+
 def integrations_router() -> APIRouter:
     router = APIRouter(prefix="/api/integrations", tags=["Integration"])
 
     @router.get("/current", summary="The connection's sync status in Makini's terms")
     def current(request: Request, connection_id: str = Connection) -> dict:
+        _no_params(request)
         cfg = request.app.state.config_provider(connection_id)
         return {"data": integration_status(request.app.state.store, connection_id, cfg)}
 
