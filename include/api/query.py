@@ -359,10 +359,13 @@ def any_clause(fs: list[Filter], table: sa.Table, dialect: str) -> sa.ColumnElem
         return expr.in_(sorted(set(values)))
     if dialect != "postgresql":  # no arrays: one LIKE per value
         return balanced(sa.or_, [filter_clause(g, table, dialect) for g in fs])
-    # PostgreSQL: one lower() of the field per row, patterns lowered once at plan time
+    # PostgreSQL: one lower() of the field per row against one array of patterns (a single
+    # parameter, lowered once by an InitPlan: PostgreSQL's lower(), as for a single filter)
     lead = "%" if f.op == "contains" else ""
     patterns = sorted({f"{lead}{_like_escape(v)}%" for v in values})
-    lowered = postgresql.array([sa.func.lower(sa.literal(p, sa.Text)) for p in patterns])
+    param = sa.bindparam(None, patterns, type_=postgresql.ARRAY(sa.Text))
+    unnest = sa.func.unnest(param).table_valued("p").render_derived()
+    lowered = sa.func.array(sa.select(sa.func.lower(unnest.c.p)).scalar_subquery())
     return sa.func.lower(expr).like(sa.any_(lowered))
 
 
