@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from include.api import create_app, issue_token
 from include.api.settings import ApiSettings
-from include.store import LoadRow, Store
+from include.store import LoadRow
 from tests.api.conftest import SYNCED, _store
 
 N = 200_000

@@ -18,8 +18,8 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from include.api import create_app, issue_token
-from include.api.settings import ApiSettings
 from include.api.server import server_config
+from include.api.settings import ApiSettings
 from include.model import EAM_ENTITIES, ERP_ENTITIES
 from include.store import Store
 from tests.api.conftest import load, make_client
