@@ -12,9 +12,11 @@ import argparse
 import os
 
 import uvicorn
+import uvicorn.supervisors
 
 from include.api.app import create_app
 from include.api.plugin_parts import build_app
+from include.api.server import server_config
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -27,17 +29,21 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.read_only:  # an env var, so that worker processes see it too
         os.environ["MILLWRIGHT_API_READ_ONLY"] = "1"
+    target = "include.api.__main__:app_factory" if args.workers > 1 else app_factory()
+    config = server_config(
+        target,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        factory=args.workers > 1,
+        workers=args.workers,
+    )
+    server = uvicorn.Server(config)
     if args.workers > 1:
-        uvicorn.run(
-            "include.api.__main__:app_factory",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            log_level=args.log_level,
-        )
+        sock = config.bind_socket()
+        uvicorn.supervisors.Multiprocess(config, sockets=[sock]).run()
     else:
-        uvicorn.run(app_factory(), host=args.host, port=args.port, log_level=args.log_level)
+        server.run()
 
 
 def app_factory():  # noqa: ANN201 (uvicorn --factory target)

@@ -12,9 +12,12 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
 
 from include.api import errors
+from include.api.guard import InputGuard
 from include.api.read import read_routers
+from include.api.settings import ApiSettings
 from include.store import Store
 
 if TYPE_CHECKING:
@@ -58,11 +61,14 @@ def create_app(
     config_provider: ConfigProvider | None = None,
     routers: Sequence[APIRouter] = (),
     migrate: bool = True,
+    settings: ApiSettings | None = None,
 ) -> FastAPI:
     """The API over ``store`` (default: `Store.from_env()`), migrated to head unless told not to.
 
     ``config_provider(connection_id)`` returns the connection's ConnectionConfig or None
-    (default: the Airflow Variable); ``routers`` are mounted after the read routers."""
+    (default: the Airflow Variable); ``routers`` are mounted after the read routers;
+    ``settings`` (default: `ApiSettings.from_env()`) hold the caps, timeout and link base."""
+    settings = settings or ApiSettings.from_env()
     store = store or Store.from_env()
     if migrate:
         store.migrate()
@@ -72,10 +78,62 @@ def create_app(
         description="Makini-compatible unified API for industrial systems (self-hosted).",
     )
     app.state.store = store
+    app.state.settings = settings
     app.state.config_provider = config_provider or airflow_config_provider()
     errors.install(app)
+    app.add_middleware(InputGuard, settings=settings)
     for router in read_routers():
         app.router.routes.extend(router.routes)  # prefixed already; shared, built once
     for router in routers:
         app.include_router(router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+_ERROR_REF = {"$ref": "#/components/schemas/Error"}
+_DB_PREFIXES = ("/api/eam/", "/api/erp/", "/api/integrations/")
+_ERRORS = {
+    "400": "a parameter is malformed, unknown, or over a limit (the message names it)",
+    "401": "missing, malformed, unknown or revoked bearer token",
+    "503": "the request needed more database time than MILLWRIGHT_API_STATEMENT_TIMEOUT",
+}
+
+
+def _openapi(app: FastAPI) -> dict:
+    """FastAPI's document, corrected to what the API answers: 400 (not 422) with the error
+    body, 401 where a token is required, 503 where the database is read, and every error
+    response described by the ``Error`` schema."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    doc = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Error"] = errors.ErrorBody.model_json_schema()
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    for path, ops in doc.get("paths", {}).items():
+        for op in ops.values():
+            _fix_responses(path, op)
+    app.openapi_schema = doc
+    return doc
+
+
+def _fix_responses(path: str, op: dict) -> None:
+    responses = op.setdefault("responses", {})
+    had_422 = responses.pop("422", None) is not None
+    wanted = {"400"} if had_422 or op.get("parameters") or op.get("requestBody") else set()
+    if op.get("security"):
+        wanted.add("401")
+    if path.startswith(_DB_PREFIXES):
+        wanted.add("503")
+    for code in wanted:
+        responses.setdefault(code, {"description": _ERRORS[code]})
+    if "401" in responses:
+        responses["401"].setdefault("headers", {})["WWW-Authenticate"] = {
+            "schema": {"type": "string"},
+            "description": "Bearer",
+        }
+    for code, response in responses.items():
+        if code[0] in "45":
+            response["content"] = {"application/json": {"schema": _ERROR_REF}}

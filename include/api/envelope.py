@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from include.api.query import ListQuery, encode_cursor
 from include.api.records import Page
+from include.api.settings import ApiSettings
 
 
 class Links(BaseModel):
@@ -47,6 +48,17 @@ def list_model(model: type[BaseModel]) -> type[BaseModel]:
     return _MODELS[key]
 
 
+def served_model(model: type[BaseModel]) -> type[BaseModel]:
+    """``model`` plus ``remoteData`` (present with ``include_remote_data=true``)."""
+    key = ("served", model.__name__)
+    if key not in _MODELS:
+        remote = Field(None, description="the source record as read (include_remote_data=true)")
+        _MODELS[key] = create_model(
+            f"{model.__name__}Record", __base__=model, remoteData=(Any, remote)
+        )
+    return _MODELS[key]
+
+
 def item_model(model: type[BaseModel]) -> type[BaseModel]:
     key = ("item", model.__name__)
     if key not in _MODELS:
@@ -58,15 +70,29 @@ def json_response(body: bytes, status: int = 200) -> Response:
     return Response(body, status, media_type="application/json")
 
 
+def link_base(request: Request) -> str:
+    """Scheme and host of links: ``MILLWRIGHT_PUBLIC_URL`` when set; else the request's own
+    when its Host is one of ``MILLWRIGHT_TRUSTED_HOSTS``; else none (links start at the path),
+    so a forged Host header is never echoed."""
+    settings: ApiSettings = request.app.state.settings
+    if settings.public_url:
+        return settings.public_url
+    if settings.host_is_trusted(request.url.hostname):
+        return f"{request.url.scheme}://{request.url.netloc}"
+    return ""
+
+
 def _url(request: Request, **params: Any) -> str:
     url = request.url.remove_query_params(list(params))
     kept = {k: str(v) for k, v in params.items() if v is not None}
-    return str(url.include_query_params(**kept)) if kept else str(url)
+    if kept:
+        url = url.include_query_params(**kept)
+    return link_base(request) + url.path + (f"?{url.query}" if url.query else "")
 
 
 def page_body(request: Request, q: ListQuery, page: Page) -> bytes:
     """The envelope around already-serialised items (JSON text of each record)."""
-    path = str(request.url.replace(query=""))
+    path = link_base(request) + request.url.path
     if q.cursor_mode:
         nxt = encode_cursor(*page.next_cursor) if page.next_cursor else None
         links = {

@@ -1,15 +1,32 @@
-"""The API's error shape: ``{"message": ..., "errors": {field: [problems]}}`` with a 4xx status."""
+"""The API's error shape: ``{"message": ..., "errors": {field: [problems]}}`` with a 4xx/5xx status.
+
+Also: the ``Allow`` header of a 405 (every method served at the path), database timeouts as 503,
+and logging of unexpected errors without query values, SQL parameters or control characters.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
+import traceback
 
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 log = logging.getLogger(__name__)
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+class ErrorBody(BaseModel):
+    """Every error response's body."""
+
+    message: str = Field(description="what is wrong, naming the parameter")
+    errors: dict[str, list[str]] = Field(description="problems per parameter (may be empty)")
 
 
 class ApiError(Exception):
@@ -36,12 +53,37 @@ def _json(status: int, message: str, errors: dict, headers: dict | None = None) 
     return JSONResponse({"message": message, "errors": errors}, status, headers=headers)
 
 
+def error_response(exc: ApiError) -> JSONResponse:
+    return _json(exc.status, exc.message, exc.errors, exc.headers)
+
+
+def escaped(text: str, *, keep_newlines: bool = False) -> str:
+    """``text`` with control characters written as ``\\xNN`` (for logs and messages)."""
+
+    def sub(m: re.Match) -> str:
+        return m.group() if keep_newlines and m.group() == "\n" else f"\\x{ord(m.group()):02x}"
+
+    return CONTROL.sub(sub, text)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at the request's path (for a 405's ``Allow``)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers: ApiError, request validation (-> 400), HTTP errors, the rest (500)."""
 
     @app.exception_handler(ApiError)
     async def _api(_: Request, exc: ApiError) -> JSONResponse:
-        return _json(exc.status, exc.message, exc.errors, exc.headers)
+        return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -53,11 +95,25 @@ def install(app: FastAPI) -> None:
         return _json(400, message or "invalid request", errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _json(exc.status_code, str(exc.detail), {}, getattr(exc, "headers", None))
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+            message = f"method {request.method} not allowed; allowed: {headers['Allow']}"
+            return _json(405, message, {"method": [message]}, headers)
+        return _json(exc.status_code, str(exc.detail), {}, headers or None)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # the path only: query strings and headers may carry tokens or customer data
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        # the path only (escaped): query strings and headers may carry tokens or customer data;
+        # SQL parameters are left out of database errors for the same reason
+        if isinstance(exc, sa.exc.StatementError):
+            exc.hide_parameters = True
+        text = "".join(traceback.format_exception(exc))
+        log.error(
+            "unhandled error on %s %s\n%s",
+            request.method,
+            escaped(request.url.path),
+            escaped(text, keep_newlines=True),
+        )
         return _json(500, "internal server error", {})

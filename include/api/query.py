@@ -20,9 +20,10 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 import orjson
 import sqlalchemy as sa
 from pydantic import BaseModel
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 
-from include.api.errors import bad_request
+from include.api.errors import CONTROL, bad_request
 from include.model import UTC_PATTERN
 from include.timeutil import format_utc, parse_datetime
 
@@ -35,6 +36,7 @@ COLUMNS = {"key": "key", "createdAt": "created_at", "updatedAt": "updated_at"}
 COLUMNS["deletedAt"] = "deleted_at"
 _FILTER = re.compile(r"^filter\[([^\]]*)\]$")
 _SORT = re.compile(r"^sort\[([^\]]*)\]$")
+_DIGITS = re.compile(r"[0-9]{1,18}")
 _CUSTOM = re.compile(r"^customFields\.([A-Za-z0-9_\-]{1,100})$")
 LIST_PARAMS = frozenset(
     {"page", "per_page", "filterMatch", "include_remote_data", "include_deleted"}
@@ -127,10 +129,11 @@ def _int(params: Mapping[str, str], name: str, default: int, lo: int, hi: int) -
     raw = params.get(name)
     if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise bad_request(name, f"must be an integer, got {raw!r}") from None
+    if _DIGITS.fullmatch(raw) is None:  # int() would also take " 5", "+5" and "1_000"
+        raise bad_request(
+            name, f"must be an integer between {lo} and {hi} (digits only), got {raw!r}"
+        )
+    value = int(raw)
     if not lo <= value <= hi:
         raise bad_request(name, f"must be between {lo} and {hi}, got {value}")
     return value
@@ -214,7 +217,8 @@ def decode_cursor(raw: str) -> tuple[str | None, str]:
     try:
         data = orjson.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
         tag, updated_at, key = data
-        if tag == "c1" and isinstance(key, str) and isinstance(updated_at, str | None):
+        typed = tag == "c1" and isinstance(key, str) and isinstance(updated_at, str | None)
+        if typed and not CONTROL.search(key + (updated_at or "")):
             return updated_at, key
     except (ValueError, TypeError, orjson.JSONDecodeError):
         pass
@@ -313,10 +317,61 @@ def filter_clause(f: Filter, table: sa.Table, dialect: str) -> sa.ColumnElement[
 
 
 def where_filters(q: ListQuery, table: sa.Table, dialect: str) -> sa.ColumnElement[bool] | None:
+    """The filters as one condition. With ``filterMatch=any`` the filters on one field and
+    operator become one test (``IN``, a bound, ``LIKE ANY``), so the cost per row is set by
+    the distinct (field, operator) pairs, not the number of filters; either way the condition
+    is a balanced tree (SQLite refuses expressions over 1000 deep)."""
     if not q.filters:
         return None
-    clauses = [filter_clause(f, table, dialect) for f in q.filters]
-    return sa.or_(*clauses) if q.match_any else sa.and_(*clauses)
+    if q.match_any:
+        groups: dict[tuple[FieldRef, str], list[Filter]] = {}
+        for f in q.filters:
+            groups.setdefault((f.field, f.op), []).append(f)
+        anys = [any_clause(fs, table, dialect) for fs in groups.values()]
+        return balanced(sa.or_, anys)
+    return balanced(sa.and_, [filter_clause(f, table, dialect) for f in q.filters])
+
+
+def balanced(
+    join: Callable[..., sa.ColumnElement[bool]], clauses: list[sa.ColumnElement[bool]]
+) -> sa.ColumnElement[bool]:
+    """``join`` (and_/or_) of ``clauses`` as a tree of depth log2(n), each level parenthesised."""
+    if len(clauses) <= 8:
+        return join(*clauses).self_group()
+    mid = len(clauses) // 2
+    return join(balanced(join, clauses[:mid]), balanced(join, clauses[mid:])).self_group()
+
+
+def any_clause(fs: list[Filter], table: sa.Table, dialect: str) -> sa.ColumnElement[bool]:
+    """OR of filters sharing field and operator, as one test."""
+    if len(fs) == 1:
+        return filter_clause(fs[0], table, dialect)
+    f, values = fs[0], [f.value for f in fs]
+    if f.op in ("gt", "gteq"):  # x > a OR x > b  ==  x > min(a, b)
+        return filter_clause(Filter(f.param, f.field, f.op, min(values)), table, dialect)
+    if f.op in ("lt", "lteq"):
+        return filter_clause(Filter(f.param, f.field, f.op, max(values)), table, dialect)
+    expr = field_expr(f.field, table, dialect)
+    if f.op == "eq":
+        if f.field.kind == "bool" and f.field.column is None:
+            truth = ("true", "false") if dialect == "postgresql" else (1, 0)
+            values = [truth[0] if v else truth[1] for v in values]
+        return expr.in_(sorted(set(values)))
+    if dialect != "postgresql":  # no arrays: one LIKE per value
+        return balanced(sa.or_, [filter_clause(g, table, dialect) for g in fs])
+    # PostgreSQL: one lower() of the field per row against one array of patterns (a single
+    # parameter, lowered once by an InitPlan: PostgreSQL's lower(), as for a single filter)
+    lead = "%" if f.op == "contains" else ""
+    patterns = sorted({f"{lead}{_like_escape(v)}%" for v in values})
+    param = sa.bindparam(None, patterns, type_=postgresql.ARRAY(sa.Text))
+    unnest = sa.func.unnest(param).table_valued("p").render_derived()
+    lowered = sa.func.array(sa.select(sa.func.lower(unnest.c.p)).scalar_subquery())
+    return sa.func.lower(expr).like(sa.any_(lowered))
+
+
+def _like_escape(value: str) -> str:
+    """A LIKE pattern matching ``value`` literally (PostgreSQL's default escape is ``\\``)."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def order_by(q: ListQuery, table: sa.Table, dialect: str) -> list[sa.ColumnElement]:

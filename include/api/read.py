@@ -16,8 +16,15 @@ from pydantic import BaseModel
 
 from include.api import records as rec
 from include.api.auth import current_connection
-from include.api.envelope import item_model, json_response, list_model, page_body, rows_page
-from include.api.errors import ApiError
+from include.api.envelope import (
+    item_model,
+    json_response,
+    list_model,
+    page_body,
+    rows_page,
+    served_model,
+)
+from include.api.errors import ApiError, bad_request
 from include.api.query import (
     MAX_PAGE,
     MAX_PER_PAGE,
@@ -85,7 +92,8 @@ def _list_route(router: APIRouter, entity: str) -> None:
         modified_after: str | None = ModifiedAfter,
     ) -> Response:
         q = parse_list(request.query_params.multi_items(), fields)
-        page_ = rec.list_page(request.app.state.store, connection_id, entity, q)
+        timeout = request.app.state.settings.statement_timeout
+        page_ = rec.list_page(request.app.state.store, connection_id, entity, q, timeout=timeout)
         return json_response(page_body(request, q, page_))
 
     def get_record(
@@ -96,20 +104,28 @@ def _list_route(router: APIRouter, entity: str) -> None:
         include_deleted: bool | None = Deleted,
     ) -> Response:
         remote, deleted = parse_detail(request.query_params.multi_items())
-        store = request.app.state.store
-        body = rec.get_one(store, connection_id, entity, key, remote=remote, deleted=deleted)
+        store, settings = request.app.state.store, request.app.state.settings
+        body = rec.get_one(
+            store,
+            connection_id,
+            entity,
+            key,
+            remote=remote,
+            deleted=deleted,
+            timeout=settings.statement_timeout,
+        )
         if body is None:
             raise ApiError(404, f"{entity} {key!r} not found", {"key": ["not found"]})
         return json_response(b'{"data":' + body.encode() + b"}")
 
-    name = model.__name__
+    name, served = model.__name__, served_model(model)
     router.add_api_route(
         f"/{entity}",
         list_records,
         methods=["GET"],
         summary=f"List {name}",
         description=_FILTER_DOC,
-        response_model=list_model(model),
+        response_model=list_model(served),
         openapi_extra={"parameters": DEEP_PARAMS},
         operation_id=f"{router.prefix.strip('/').replace('/', '_')}_list_{entity}",
     )
@@ -118,7 +134,7 @@ def _list_route(router: APIRouter, entity: str) -> None:
         get_record,
         methods=["GET"],
         summary=f"Get a {name}",
-        response_model=item_model(model),
+        response_model=item_model(served),
         responses={404: {"description": "no such record for this connection"}},
         operation_id=f"{router.prefix.strip('/').replace('/', '_')}_get_{entity}",
     )
@@ -163,7 +179,8 @@ def work_order_custom_fields(request: Request, connection_id: str) -> list[str]:
     cfg = request.app.state.config_provider(connection_id)
     if cfg is not None:
         return sorted(cfg.custom_fields.get("work-orders", {}))
-    return rec.custom_field_names(request.app.state.store, connection_id, "work-orders")
+    store, timeout = request.app.state.store, request.app.state.settings.statement_timeout
+    return rec.custom_field_names(store, connection_id, "work-orders", timeout=timeout)
 
 
 def _custom_fields_route(router: APIRouter) -> None:
@@ -200,15 +217,25 @@ def namespace_router(ns: str, entities: Sequence[str], statuses: Sequence[str]) 
     return router
 
 
+def _no_params(request: Request) -> None:
+    for name, _ in request.query_params.multi_items():
+        raise bad_request(name, "unknown query parameter; this endpoint takes none")
+
+
 def integrations_router() -> APIRouter:
     router = APIRouter(prefix="/api/integrations", tags=["Integration"])
 
     @router.get("/current", summary="The connection's sync status in Makini's terms")
     def current(request: Request, connection_id: str = Connection) -> dict:
+        _no_params(request)
         cfg = request.app.state.config_provider(connection_id)
         return {"data": integration_status(request.app.state.store, connection_id, cfg)}
 
-    @router.delete("/current", summary="Disconnect this connection with its own token")
+    @router.delete(
+        "/current",
+        summary="Disconnect this connection with its own token",
+        responses={405: {"description": "connection management is not enabled on this server"}},
+    )
     def disconnect_current(request: Request, connection_id: str = Connection) -> dict:
         """Makini's verb: the token revokes itself; syncs stop; data stays until purged."""
         lifecycle = getattr(request.app.state, "lifecycle", None)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from include.api.deadline import Budget, budgeted
 from include.api.query import ListQuery, order_by, where_filters
 from include.store import Store
 from include.store import schema as store_schema
@@ -59,10 +60,15 @@ def stored_counts(conn: sa.Connection, connection_id: str, entity: str) -> tuple
     return (int(row.total), int(row.deleted)) if row else (0, 0)
 
 
-def list_page(store: Store, connection_id: str, entity: str, q: ListQuery) -> Page:
+def list_page(
+    store: Store, connection_id: str, entity: str, q: ListQuery, *, timeout: float = 0
+) -> Page:
+    """One page of ``q`` (offset or keyset); its statements share ``timeout`` seconds (503)."""
     dialect = store.dialect
     scope = [records.c.connection_id == connection_id, records.c.entity == entity]
-    with store.engine.connect() as conn:
+    with budgeted(store, timeout) as budget:
+        conn = budget.conn
+        budget.arm()
         total_all, deleted = stored_counts(conn, connection_id, entity)
         if not q.include_deleted and deleted:
             scope.append(records.c.deleted_at.is_(None))
@@ -77,38 +83,50 @@ def list_page(store: Store, connection_id: str, entity: str, q: ListQuery) -> Pa
         elif q.cursor_mode:
             total = None  # a COUNT here would grow with the set: cursor pages stay O(page)
         else:
+            budget.arm()
             total = conn.execute(sa.select(sa.func.count()).where(*scope)).scalar_one()
         if q.cursor_mode:
-            return _keyset(conn, dialect, scope, q, total)
-        # Deferred join: skip the offset over keys only, then fetch the page's documents (the
-        # database would otherwise build every skipped row's JSON text).
-        order = order_by(q, records, dialect)
-        page_keys = (
-            sa.select(records.c.key)
-            .where(*scope)
-            .order_by(*order)
-            .limit(q.per_page)
-            .offset((q.page - 1) * q.per_page)
-            .subquery("page_keys")
-        )
-        stmt = (
-            sa.select(*_columns(dialect, q.include_remote_data))
-            .join(page_keys, records.c.key == page_keys.c.key)
-            .where(records.c.connection_id == connection_id, records.c.entity == entity)
-            .order_by(*order)
-        )
-        rows = conn.execute(stmt).all()
+            return _keyset(budget, scope, q, total)
+        return Page(_offset_items(budget, connection_id, entity, scope, q), total)
+
+
+def _offset_items(
+    budget: Budget, connection_id: str, entity: str, scope: list, q: ListQuery
+) -> list[str]:
+    """The page's keys first (the offset skips keys only, one scan of the filtered rows), then
+    their documents by primary key. Two statements rather than a join: a join let PostgreSQL
+    re-run the page-keys subquery for every outer row (a nested loop) when many filters made
+    its estimate tiny."""
+    conn, dialect = budget.conn, budget.dialect
+    keys_stmt = (
+        sa.select(records.c.key)
+        .where(*scope)
+        .order_by(*order_by(q, records, dialect))
+        .limit(q.per_page)
+        .offset((q.page - 1) * q.per_page)
+    )
+    budget.arm()
+    keys = list(conn.execute(keys_stmt).scalars())
+    if not keys:
+        return []
+    stmt = sa.select(*_columns(dialect, q.include_remote_data)).where(
+        records.c.connection_id == connection_id,
+        records.c.entity == entity,
+        records.c.key.in_(keys),
+    )
+    budget.arm()
+    by_key = {r.key: r for r in conn.execute(stmt)}
     remote = q.include_remote_data
-    return Page([item_json(r.data, r.raw if remote else None, remote) for r in rows], total)
+    rows = [by_key[k] for k in keys if k in by_key]
+    return [item_json(r.data, r.raw if remote else None, remote) for r in rows]
 
 
-def _keyset(
-    conn: sa.Connection, dialect: str, scope: list, q: ListQuery, total: int | None
-) -> Page:
+def _keyset(budget: Budget, scope: list, q: ListQuery, total: int | None) -> Page:
     """Rows after the cursor in (updated_at, key) order, then those with no updated_at by key.
 
     Each phase is one range scan of the (connection_id, entity, updated_at, key) index, so a
     page costs the same at any depth."""
+    conn, dialect = budget.conn, budget.dialect
     limit = q.per_page + 1
     cols = _columns(dialect, q.include_remote_data)
     upd, key = records.c.updated_at, records.c.key
@@ -118,12 +136,14 @@ def _keyset(
         if q.cursor is not None:
             cond.append(sa.tuple_(upd, key) > sa.tuple_(sa.literal(q.cursor[0]), q.cursor[1]))
         stmt = sa.select(*cols).where(*scope, *cond).order_by(upd, key).limit(limit)
+        budget.arm()
         rows = conn.execute(stmt).all()
     if len(rows) < limit and q.modified_after is None:
         cond = [upd.is_(None)]
         if q.cursor is not None and q.cursor[0] is None:
             cond.append(key > q.cursor[1])
         stmt = sa.select(*cols).where(*scope, *cond).order_by(key).limit(limit - len(rows))
+        budget.arm()
         rows += conn.execute(stmt).all()
     has_more = len(rows) > q.per_page
     rows = rows[: q.per_page]
@@ -134,15 +154,23 @@ def _keyset(
 
 
 def get_one(
-    store: Store, connection_id: str, entity: str, key: str, *, remote: bool, deleted: bool
+    store: Store,
+    connection_id: str,
+    entity: str,
+    key: str,
+    *,
+    remote: bool,
+    deleted: bool,
+    timeout: float = 0,
 ) -> str | None:
     """One record's JSON text, or None (absent, another connection's, or deleted)."""
     cols = _columns(store.dialect, remote)
     stmt = sa.select(*cols, records.c.deleted_at).where(
         records.c.connection_id == connection_id, records.c.entity == entity, records.c.key == key
     )
-    with store.engine.connect() as conn:
-        row = conn.execute(stmt).first()
+    with budgeted(store, timeout) as budget:
+        budget.arm()
+        row = budget.conn.execute(stmt).first()
     if row is None or (row.deleted_at is not None and not deleted):
         return None
     return item_json(row.data, row.raw if remote else None, remote)
@@ -164,10 +192,11 @@ _CF_SQLITE = sa.text(
 
 
 def custom_field_names(
-    store: Store, connection_id: str, entity: str, sample: int = 10_000
+    store: Store, connection_id: str, entity: str, sample: int = 10_000, *, timeout: float = 0
 ) -> list[str]:
     """Custom field names seen in the ``sample`` most recently updated records."""
     stmt = _CF_PG if store.dialect == "postgresql" else _CF_SQLITE
-    with store.engine.connect() as conn:
-        rows = conn.execute(stmt, {"c": connection_id, "e": entity, "n": sample}).scalars()
+    with budgeted(store, timeout) as budget:
+        budget.arm()
+        rows = budget.conn.execute(stmt, {"c": connection_id, "e": entity, "n": sample}).scalars()
         return [str(k) for k in rows]

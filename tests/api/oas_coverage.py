@@ -60,7 +60,8 @@ def coverage(ours: dict, ns: str) -> list[dict]:
     for path in sorted(p for p in ours["paths"] if p.startswith(f"/api/{ns}/")):
         if path.endswith("{key}"):
             continue
-        our_fields = list_item_fields(ours, path) or set()
+        # remoteData (include_remote_data=true) is Makini's parameter, not a record field
+        our_fields = (list_item_fields(ours, path) or set()) - {"remoteData"}
         their_fields = list_item_fields(theirs, path)
         rows.append(
             {
