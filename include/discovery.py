@@ -83,6 +83,9 @@ def _metastore_ready(url: str) -> str | None:
 
 def connect_airflow() -> AirflowChoice:
     """Import Airflow and choose where its Variables and Connections are read from."""
+    home = os.environ.get("AIRFLOW_HOME")
+    if home and not Path(home).is_absolute():  # Airflow refuses a relative SQLite path
+        os.environ["AIRFLOW_HOME"] = str(Path(home).resolve())
     import airflow.sdk  # noqa: F401 - loads Airflow's configuration (AIRFLOW_HOME, env)
     from airflow.configuration import conf
 
