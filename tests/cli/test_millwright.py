@@ -243,3 +243,29 @@ def test_sync_reads_the_variable_and_connection_from_airflows_metadata_db(
     assert json.loads(out.stdout)["entities"]["assets"]["inserted"] > 0
     assert "airflow: Airflow metadata DB sqlite:///" in out.stderr
     assert "from Airflow Variable millwright_connections (Airflow)" in out.stderr
+
+
+def test_api_serve_answers_on_the_discovered_store(tmp_path: Path) -> None:
+    import requests
+
+    port = _free_port()
+    db = tmp_path / "api.db"
+    proc = subprocess.Popen(
+        [str(SCRIPT), "api", "serve", "--port", str(port), "--read-only"],
+        env=_env(tmp_path, MILLWRIGHT_STORE_URL=f"sqlite:///{db}"), cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline, status = time.monotonic() + 90, None
+        while status is None and time.monotonic() < deadline and proc.poll() is None:
+            try:
+                status = requests.get(f"http://127.0.0.1:{port}/api/eam/work-orders", timeout=5)
+            except requests.ConnectionError:
+                time.sleep(0.5)
+        assert status is not None, "the API did not answer"
+        assert status.status_code == 401  # no token: the app's own authentication
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert out == ""
+    assert f"store: sqlite:///{db} (from environment variable MILLWRIGHT_STORE_URL)" in err
