@@ -1,8 +1,10 @@
-# Millwright: `make demo` and `make test` are all a fresh clone needs.
+# Millwright: `make demo` and `make test` are all a fresh clone needs (`make install`: the venv
+# and the `millwright` command in .venv/bin).
 PYTHON ?= python3.11
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+PROJECT_STAMP := $(VENV)/.installed-project
 
 .PHONY: install demo demo-stop test test-fast lint format bench clean
 
@@ -12,7 +14,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-install: $(STAMP)
+# The project itself, editable (its pins came with requirements.txt above): the `millwright` command.
+$(PROJECT_STAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(PROJECT_STAMP)
+
+install: $(PROJECT_STAMP)
 
 demo: install
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m include.demo start

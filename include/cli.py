@@ -1,4 +1,4 @@
-"""Operator commands: ``python -m include.cli ...``
+"""Operator commands: ``python -m include.cli ...`` (also ``millwright ...``, include/cli_main.py)
 
 - ``validate-config FILE``: check a ``millwright_connections`` JSON file; exit 1 naming each error;
 - ``schema``: print the JSON Schema of the Variable;
@@ -18,7 +18,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from include import pipeline
 from include.config import (
@@ -35,10 +35,16 @@ if TYPE_CHECKING:
     from include.store import Store
 
 
-def _validate(path: Path) -> int:
+def validate_file(path: Path, out: TextIO | None = None) -> int:
+    """One line per entry (valid ones to ``out``, default stdout; errors to stderr); 1 if any
+    entry, or the file itself, is invalid."""
+    out = out or sys.stdout
     try:
         entries = parse_connections(path.read_text())
-    except (OSError, VariableError) as exc:
+    except OSError as exc:
+        print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
+        return 1
+    except VariableError as exc:
         print(f"{path}: {exc}", file=sys.stderr)
         return 1
     errors = [e for e in entries if isinstance(e, ConfigError)]
@@ -46,8 +52,9 @@ def _validate(path: Path) -> int:
         if isinstance(entry, ConfigError):
             print(f"ERROR {entry}", file=sys.stderr)
         else:
-            print(f"ok    {entry.id} ({entry.customer}, {entry.system}) -> DAG {entry.dag_id}")
-    print(f"{len(entries) - len(errors)} valid, {len(errors)} invalid")
+            print(f"ok    {entry.id} ({entry.customer}, {entry.system}) -> DAG {entry.dag_id}",
+                  file=out)  # fmt: skip
+    print(f"{len(entries) - len(errors)} valid, {len(errors)} invalid", file=out)
     return 1 if errors else 0
 
 
@@ -134,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("--config", type=Path, help="JSON file with the Variable's content")
     args = parser.parse_args(argv)
     if args.command == "validate-config":
-        return _validate(args.file)
+        return validate_file(args.file)
     if args.command == "schema":
         print(json.dumps(json_schema(), indent=2))
         return 0
