@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from connectors.base import Connector, SourceSettings, Window
 from connectors.maximo import CONNECTOR as Maximo
@@ -21,6 +22,7 @@ from connectors.maximo.sandbox import start_sandbox
 from connectors.sap_s4hana import CONNECTOR as Sap
 from connectors.sap_s4hana.sandbox import start as start_sap
 from include import pipeline, streaming
+from include.api import create_app, issue_token
 from include.config import ConnectionConfig
 from include.store import Store
 from include.timeutil import format_utc, utcnow, zone
@@ -57,6 +59,26 @@ def _sync(store: Store, cfg: ConnectionConfig, src: Connector, tmp: Path, full: 
     return streaming.sync_entity(
         src, cfg, PO, window, tmp / run_id, store, run_id, incremental=True, path_factory=Path
     )
+
+
+def _since() -> str:
+    """A ``modified_after`` bound just before now: the sources stamp changes in milliseconds."""
+    now = utcnow()
+    return format_utc(
+        now.replace(microsecond=now.microsecond // 1000 * 1000) - timedelta(milliseconds=1)
+    )
+
+
+def _changed(store: Store, cid: str, entity: str, since: str, **params: str) -> dict[str, dict]:
+    """What the API lists for ``entity`` with ``modified_after=since``, by key."""
+    api = TestClient(create_app(store, config_provider=lambda c: None))
+    r = api.get(
+        f"/api/erp/{entity}",
+        params={"modified_after": since, "per_page": "100", **params},
+        headers={"Authorization": f"Bearer {issue_token(store.engine, cid)}"},
+    )
+    assert r.status_code == 200, r.text
+    return {item["key"]: item for item in r.json()["data"]}
 
 
 def _lines_of(store: Store, cid: str, po_key: str) -> dict[str, dict]:
@@ -121,7 +143,7 @@ def test_maximo_line_change_alone_reaches_line_and_po(store: Store, maximo, tmp_
     _sync(store, cfg, src, tmp_path, full=True)
     site, ponum = _maximo_pos(handle, 3)[1]
     po_key = store_key(store, cfg.id, ponum)
-    since = format_utc(utcnow())
+    since = _since()
     rec = handle.record("MXAPIPO", (site, ponum))
     lines = [dict(li) for li in rec["poline"]]
     lines[0]["orderqty"] = 4242
@@ -133,6 +155,12 @@ def test_maximo_line_change_alone_reaches_line_and_po(store: Store, maximo, tmp_
     order = store.get_record(cfg.id, PO, po_key)["data"]
     assert order["updatedAt"] > since
     assert 4242 in [li["quantity"] for li in order["lineItems"]]
+    # POLINE has no change time of its own: the line carries its PO's, so modified_after finds it
+    assert line["data"]["updatedAt"] == order["updatedAt"]
+    served = _changed(store, cfg.id, LINES, since)
+    assert served[line["key"]]["quantity"] == 4242
+    assert {r["purchaseOrderKey"] for r in served.values()} == {po_key}
+    assert po_key in _changed(store, cfg.id, PO, since)
 
 
 def store_key(store: Store, cid: str, number: str) -> str:
@@ -189,13 +217,69 @@ def test_sap_deletion_flag_takes_the_items_incrementally(store: Store, sap, tmp_
     cfg = _cfg("sap_s4hana")
     _sync(store, cfg, src, tmp_path, full=True)
     po = _sap_po_with_items(handle, 1)
-    since = format_utc(utcnow())
+    since = _since()
     handle.update("A_PurchaseOrder", (po,), {"PurchasingDocumentDeletionCode": "L"},
                   at=datetime.now(UTC))  # fmt: skip
     summary = _sync(store, cfg, src, tmp_path, full=False)
     assert summary["full"] is False
     _assert_gone_with_parent(store, cfg.id, po)
     assert all(r["updated_at"] >= since for r in _lines_of(store, cfg.id, po).values())
+
+
+def _sap_item(handle: Any, po: str) -> dict:
+    return min((i for i in handle.records("A_PurchaseOrderItem") if i["PurchaseOrder"] == po),
+               key=lambda i: int(i["PurchaseOrderItem"]))  # fmt: skip
+
+
+def test_sap_item_change_alone_reaches_item_and_po(store: Store, sap, tmp_path: Path) -> None:
+    """A_PurchaseOrderItem has no change time: SAP saves the PO with its items, so an item edit
+    moves the header's LastChangeDateTime; the next incremental run re-reads that PO and its
+    items, and both show through ``modified_after`` (the item with its PO's change time)."""
+    handle, src = sap
+    cfg = _cfg("sap_s4hana")
+    _sync(store, cfg, src, tmp_path, full=True)
+    po = _sap_po_with_items(handle, 2)
+    item = _sap_item(handle, po)
+    before = store.get_record(cfg.id, PO, po)["data"]
+    since = _since()
+    handle.update("A_PurchaseOrderItem", (po, item["PurchaseOrderItem"]),
+                  {"OrderQuantity": "77.000"})  # fmt: skip
+    assert handle.get("A_PurchaseOrder", po)["LastChangeDateTime"] != before["updatedAt"]
+    summary = _sync(store, cfg, src, tmp_path, full=False)
+    assert summary["full"] is False
+    order = _changed(store, cfg.id, PO, since)[po]
+    assert order["updatedAt"] > since > before["updatedAt"]
+    lines = {li["lineNo"]: li for li in order["lineItems"]}
+    assert lines[item["PurchaseOrderItem"]]["quantity"] == 77.0
+    served = _changed(store, cfg.id, LINES, since)
+    assert {r["purchaseOrderKey"] for r in served.values()} == {po}  # that PO's items only
+    (line,) = [r for r in served.values() if r["lineNo"] == item["PurchaseOrderItem"]]
+    assert line["quantity"] == 77.0 and line["updatedAt"] == order["updatedAt"]
+
+
+def test_sap_item_deleted_alone_is_soft_deleted(store: Store, sap, tmp_path: Path) -> None:
+    """Deleting one item saves its PO: the next incremental run re-reads the PO, and the item
+    it no longer lists is soft-deleted, visible to ``modified_after`` with include_deleted."""
+    handle, src = sap
+    cfg = _cfg("sap_s4hana")
+    _sync(store, cfg, src, tmp_path, full=True)
+    po = next(
+        p
+        for n in range(10)
+        if len(_lines_of(store, cfg.id, p := _sap_po_with_items(handle, n))) > 1
+    )
+    item = _sap_item(handle, po)
+    since = _since()
+    handle.delete("A_PurchaseOrderItem", (po, item["PurchaseOrderItem"]))
+    assert _sync(store, cfg, src, tmp_path, full=False)["full"] is False
+    lines = _lines_of(store, cfg.id, po)
+    gone = [r for r in lines.values() if r["data"]["lineNo"] == item["PurchaseOrderItem"]]
+    assert len(gone) == 1 and gone[0]["deleted_by"] == "reconcile"
+    assert all(r["deleted_at"] is None for r in lines.values() if r not in gone)
+    assert gone[0]["key"] not in _changed(store, cfg.id, LINES, since)
+    assert _changed(store, cfg.id, LINES, since, include_deleted="true")[gone[0]["key"]][
+        "deletedAt"
+    ]
 
 
 # ---------------------------------------------------------------- full_read_every
