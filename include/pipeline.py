@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -40,7 +40,7 @@ from pydantic import ValidationError
 from connectors.base import Connector, Window
 from include.config import ConnectionConfig
 from include.keys import make_key
-from include.mapping import CompiledMapping, MappingError
+from include.mapping import CompiledMapping, MappedRecord, MappingError
 from include.model import CHILD_ENTITIES, list_adapter, page_checker
 from include.store import LoadRow, LoadStats, QuarantineItem, Store, SyncRun
 from include.timeutil import format_utc, parse_datetime, utcnow, zone
@@ -257,6 +257,16 @@ class _PageResult:
     statuses: set[str] = field(default_factory=set)
 
 
+def _dated_by_parent(child: MappedRecord, version: str | None, updated: str | None) -> MappedRecord:
+    """A child row with no change time of its own (SAP's PO items, MaintainX's and Maximo's PO
+    lines: the source saves them with their document) carries its parent's: ``updatedAt`` and
+    version. A line edit moves the document's change time, so the line's row gets a newer version
+    and ``updated_at``, and ``modified_after`` on the child entity sees the change."""
+    if updated is not None:
+        child.data["updatedAt"] = updated
+    return replace(child, version=version)
+
+
 def map_page(entity: str, cm: CompiledMapping, page: list[dict]) -> _PageResult:
     """Map and validate one page; records that fail go to the quarantine list with the reason."""
     good: list[tuple[str, str | None, str | None, dict, dict, list | None]] = []
@@ -278,6 +288,8 @@ def map_page(entity: str, cm: CompiledMapping, page: list[dict]) -> _PageResult:
                     for item in get_list(raw) or []:
                         child = ccm(item)
                         child.data.setdefault(parent_field, key)
+                        if child.version is None and child.data.get("updatedAt") is None:
+                            child = _dated_by_parent(child, version, data.get("updatedAt"))
                         kids.append((child_entity, child, item))
                         mapped_children.append(child.data)
                     data[list_field] = mapped_children

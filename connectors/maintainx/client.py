@@ -147,12 +147,16 @@ class MaintainXConnector(Connector):
 
     system = SYSTEM
     entities = {
-        "work-orders": EntitySpec("work-orders", m.WORK_ORDER),
+        "work-orders": EntitySpec(
+            "work-orders", m.WORK_ORDER, changed_when=m.CHANGED_WHEN["work-orders"]
+        ),
         "assets": EntitySpec("assets", m.ASSET),
         "locations": EntitySpec("locations", m.LOCATION, incremental=False),
         "materials": EntitySpec("materials", m.MATERIAL),
-        "stocks": EntitySpec("stocks", m.STOCK),
-        "purchase-orders": EntitySpec("purchase-orders", m.PURCHASE_ORDER),
+        "stocks": EntitySpec("stocks", m.STOCK, changed_when=m.CHANGED_WHEN["stocks"]),
+        "purchase-orders": EntitySpec(
+            "purchase-orders", m.PURCHASE_ORDER, changed_when=m.CHANGED_WHEN["purchase-orders"]
+        ),
         "vendors": EntitySpec("vendors", m.VENDOR, incremental=False),
         "users": EntitySpec("users", m.USER, incremental=False),
         "teams": EntitySpec("teams", m.TEAM, incremental=False),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from connectors.base import ChangedWhen
 from include.keys import make_key
 from include.mapping import EntityMapping
 from include.timeutil import to_utc_iso
@@ -241,3 +242,23 @@ METER_READING = EntityMapping(
         "readAt": {"fn": _reading_at},
     },
 )
+
+# "Changed when" per entity (`connectors.base.ChangedWhen`, connectors/maintainx/README.md).
+CHANGED_WHEN: dict[str, ChangedWhen] = {
+    "purchase-orders": ChangedWhen(
+        note="a PO's items have no updatedAt of their own; they are edited through the PO "
+        "(PATCH /purchaseorders/{id}, .../fulfillment), which moves the PO's updatedAt; the "
+        "items are read with their PO and carry its updatedAt"
+    ),
+    "stocks": ChangedWhen(
+        untracked=("quantity",),
+        note="one row per part and location from the part's `locations`, dated by the part's "
+        "updatedAt (an edit of the part moves it); MaintainX does not document that a quantity "
+        "moved by a work order's parts or a PO fulfilment dates the part, so stocks are also "
+        "re-read in full every full_read_every",
+    ),
+    "work-orders": ChangedWhen(
+        note="related records are served by id only (asset, location, assignees) or as the "
+        "work order's own values (category names): nothing to date through them"
+    ),
+}

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from connectors.base import EntitySpec
+from connectors.base import ChangedWhen, EntitySpec
 from include.mapping import EntityMapping, MappingError
 from include.timeutil import format_utc
 
@@ -267,12 +267,28 @@ def combine_date_time(date_value: Any, time_value: Any) -> datetime | None:
     return day.replace(hour=0, minute=0, second=0) + timedelta(seconds=seconds)
 
 
+# "Changed when" per entity (`connectors.base.ChangedWhen`, connectors/sap_s4hana/README.md).
+# Every served field comes from the entity's own set, or from a set SAP saves with it: its own
+# LastChangeDateTime says when it changed, and no related change time is needed.
+CHANGED_WHEN: dict[str, ChangedWhen] = {
+    "purchase-orders": ChangedWhen(
+        note="A_PurchaseOrderItem has no change time: SAP saves a PO with its items, so adding, "
+        "changing or deleting an item moves the header's LastChangeDateTime; the items are read "
+        "with their PO and carry its change time (updatedAt, version)"
+    ),
+    "work-orders": ChangedWhen(
+        note="served fields are the order header's only (no operation or component values)"
+    ),
+}
+
+
 def _spec(
     name: str, mapping: EntityMapping, service: str, entity_set: str, **opts: Any
 ) -> EntitySpec:
     return EntitySpec(
-        name=name, mapping=mapping, options={"service": service, "set": entity_set, **opts}
-    )
+        name=name, mapping=mapping, options={"service": service, "set": entity_set, **opts},
+        changed_when=CHANGED_WHEN.get(name, ChangedWhen()),
+    )  # fmt: skip
 
 
 ENTITIES: dict[str, EntitySpec] = {

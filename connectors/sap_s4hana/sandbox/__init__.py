@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from connectors.sap_s4hana.metadata import SERVICES, metadata_path
-from connectors.sap_s4hana.sandbox.data import FAR_END, Dataset, Table
+from connectors.sap_s4hana.sandbox.data import DOCUMENT_OF, FAR_END, Dataset, Table
 from connectors.sap_s4hana.sandbox.odata import (
     EntitySetInfo,
     load_sets,
@@ -132,7 +132,8 @@ class SandboxHandle:
 
     def update(self, entity_set: str, key: tuple[str, ...], changes: Mapping[str, Any] | None = None,
                at: datetime | None = None) -> dict:  # fmt: skip
-        """Change a record as a user would: its change stamp moves to ``at`` (default now)."""
+        """Change a record as a user would: its change stamp moves to ``at`` (default now); an
+        item of a document (`DOCUMENT_OF`) has none, its document's header stamp moves."""
         table = self.table(entity_set)
         at = at or datetime.now(UTC)
         with self.dataset.lock:
@@ -141,21 +142,39 @@ class SandboxHandle:
                 raise KeyError(f"{entity_set}{key} not found")
             rec = {**table.row(rid), **(changes or {}), **self._stamp(table, at)}
             table.put(rid, rec)
+            self._save_document(entity_set, rec, at)
             return table.row(rid)
 
-    def add(self, entity_set: str, record: Mapping[str, Any]) -> dict:
+    def add(self, entity_set: str, record: Mapping[str, Any], at: datetime | None = None) -> dict:
+        """Add a record as stored (no stamp of its own); an item stamps its document's header."""
         table = self.table(entity_set)
         with self.dataset.lock:
             rid = table.put(None, dict(record))
-            return table.row(rid)
+            row = table.row(rid)
+            self._save_document(entity_set, row, at or datetime.now(UTC))
+            return row
 
-    def delete(self, entity_set: str, key: tuple[str, ...]) -> None:
+    def delete(self, entity_set: str, key: tuple[str, ...], at: datetime | None = None) -> None:
+        """Remove a record; an item's document header is stamped (the document was saved)."""
         table = self.table(entity_set)
         with self.dataset.lock:
             rid = table.find(tuple(key))
             if rid is None:
                 raise KeyError(f"{entity_set}{key} not found")
+            rec = table.row(rid)
             table.put(rid, None)
+            self._save_document(entity_set, rec, at or datetime.now(UTC))
+
+    def _save_document(self, entity_set: str, item: Mapping[str, Any], at: datetime) -> None:
+        """SAP saves an item with its document: the header's change time moves to ``at``
+        (caller holds the dataset lock)."""
+        if entity_set not in DOCUMENT_OF:
+            return
+        header_set, key_props = DOCUMENT_OF[entity_set]
+        header = self.table(header_set)
+        hid = header.find(tuple(item[p] for p in key_props))
+        if hid is not None:
+            header.put(hid, {**header.row(hid), **self._stamp(header, at)})
 
     def new_equipment_segment(self, equipment: str, valid_from: date,
                               changes: Mapping[str, Any] | None = None,

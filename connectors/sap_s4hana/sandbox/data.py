@@ -28,6 +28,12 @@ MAKES = ("KSB", "Grundfos", "Siemens", "ABB", "Atlas Copco", "SKF")
 VERBS = ("Inspect", "Repair", "Replace seal on", "Lubricate", "Calibrate", "Overhaul")
 OBJECTS = ("pump", "compressor", "conveyor", "motor", "valve", "boiler")
 STATUSES = ("CRTD MANC", "REL  MANC NMAT", "REL  PRC  SETC", "TECO PRC  SETC", "CLSD PRC")
+# Sets saved as part of a document: SAP has no change time on them (A_PurchaseOrderItem has none
+# in API_PURCHASEORDER_PROCESS_SRV); adding, changing or deleting one saves the document, whose
+# header change time (EKKO's LastChangeDateTime) moves. item set -> (header set, header key props)
+DOCUMENT_OF: dict[str, tuple[str, tuple[str, ...]]] = {
+    "A_PurchaseOrderItem": ("A_PurchaseOrder", ("PurchaseOrder",)),
+}
 
 
 def mix(seed: int, i: int, salt: int = 0) -> int:
