@@ -13,6 +13,9 @@ so the source, the mapping and the database all work at the same time:
 - what this process maps itself goes to a `pipeline.BatchLoader` (a writer thread); its last batch,
   after every worker's, commits the cursor.
 
+The workers die with this process and never commit after it is gone (`pipeline.WorkerPool`);
+``out_dir`` is held (`staging.lease`) while the stream runs, and its files are private.
+
 Memory stays bounded: two pages prefetched, one chunk per map worker in flight plus one queued,
 one batch being filled and one being written. Semantics are those of the three steps run one after
 another: the same quarantine, the same upsert rule (an older version never wins, whichever batch
