@@ -183,6 +183,9 @@ def _children(path: Any) -> list[Any]:
         return [p for p in path.iterdir() if p.is_dir()]
     except (FileNotFoundError, NotADirectoryError):
         return []
+    except OSError as exc:  # e.g. not ours: leave it, say so
+        log.warning("staging: cannot list %s: %s", path, exc)
+        return []
 
 
 def _remove(path: Any, cleaned: Cleaned) -> None:
