@@ -4,7 +4,8 @@
 - `store_url()` / `open_store()`: ``MILLWRIGHT_STORE_URL`` env > Airflow Connection
   ``millwright_store`` > `Store.from_env()` (SQLite under ``MILLWRIGHT_HOME``);
 - `source_settings(cfg)`: host and secrets from the connection's Airflow Connection;
-- `staging_root()`: ``MILLWRIGHT_STAGING_URL`` or ``file://$MILLWRIGHT_HOME/staging``.
+- `staging_root()`: ``MILLWRIGHT_STAGING_URL`` or ``file://$MILLWRIGHT_HOME/staging``;
+  `clean_staging()` after a run's last task (see `include.staging`).
 
 Secrets only travel in `SourceSettings.credentials`; nothing here logs them.
 """
@@ -29,7 +30,7 @@ from include.config import (
     parse_connections,
 )
 from include.config import VariableError as VariableError
-from include.timeutil import zone
+from include.timeutil import parse_duration, zone
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 STORE_CONN_ID = "millwright_store"
 LOAD_POOL = os.environ.get("MILLWRIGHT_LOAD_POOL", "millwright_store_writer")
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+STAGING_MAX_AGE_ENV = "MILLWRIGHT_STAGING_MAX_AGE"
+STAGING_MAX_AGE_DEFAULT = "3d"
 
 
 def millwright_home() -> Path:
@@ -186,9 +189,29 @@ def to_staging_path(text: str) -> ObjectStoragePath:
     return ObjectStoragePath(text)
 
 
-def remove_staging(path: ObjectStoragePath) -> None:
-    if path.exists():
-        path.rmdir(recursive=True)
+def staging_max_age() -> float:
+    """Seconds after which an unheld run directory is removed by any successful run:
+    ``MILLWRIGHT_STAGING_MAX_AGE`` (``90s``, ``15m``, ``12h``, ``3d``; default 3 days)."""
+    text = os.environ.get(STAGING_MAX_AGE_ENV, "").strip() or STAGING_MAX_AGE_DEFAULT
+    try:
+        seconds = parse_duration(text).total_seconds()
+    except ValueError as exc:
+        raise ValueError(f"{STAGING_MAX_AGE_ENV}: {exc}") from None
+    if seconds <= 0:
+        raise ValueError(f"{STAGING_MAX_AGE_ENV}: must be more than 0, got {text!r}")
+    return seconds
+
+
+def clean_staging(connection_id: str, entity: str, run_id: str) -> None:
+    """After a run's last task for ``entity`` succeeded: remove its staging, the staging of the
+    connection and entity's runs no process holds any more (a killed run), and run directories
+    older than `staging_max_age` (`include.staging.clean_after_success`)."""
+    from include import staging
+
+    staging.clean_after_success(
+        staging_root(), connection_id, _SAFE.sub("_", entity), _SAFE.sub("_", run_id),
+        max_age=staging_max_age(),
+    )  # fmt: skip
 
 
 def config_doc(cfg: ConnectionConfig) -> str:

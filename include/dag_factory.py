@@ -273,7 +273,7 @@ def build_sync_dag(cfg: ConnectionConfig) -> DAG:
                     )  # fmt: skip
             finally:
                 store.close()
-            glue.remove_staging(out)
+            glue.clean_staging(cfg.id, entity, run.run_id)
             return summary
 
         @task(task_id="extract")
@@ -323,7 +323,7 @@ def build_sync_dag(cfg: ConnectionConfig) -> DAG:
                     )  # fmt: skip
             finally:
                 store.close()
-            glue.remove_staging(glue.staging_dir(cfg.id, entity, run.run_id))
+            glue.clean_staging(cfg.id, entity, run.run_id)
             return {**summary, "full": bool(mapped.get("full")), "window": mapped.get("window")}
 
         @task(task_id="reconcile")  # mostly skipped: no pool slot; the store's busy timeout waits

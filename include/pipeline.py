@@ -13,31 +13,40 @@ builds no model instances; load prepares the next batch while a writer thread ru
 one in the database.
 
 Staging paths may be `pathlib.Path` or `airflow.sdk.ObjectStoragePath` (anything with ``/``,
-``open``, ``mkdir``), so the same code stages to a local disk or to object storage.
+``open``, ``mkdir``), so the same code stages to a local disk or to object storage. Each step holds
+its run directory while it works in it, and creates it and its files private
+(`include.staging`). Map worker processes die with the process that started them
+(`_watch_parent`) and never commit once it is gone.
 """
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import logging
 import multiprocessing
 import os
 import queue
+import signal
+import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Protocol
+from multiprocessing.connection import Connection as Pipe
+from typing import Any, NoReturn, Protocol
 
 import orjson
+import sqlalchemy as sa
 from pydantic import ValidationError
 
 from connectors.base import Connector, Window
+from include import staging
 from include.config import ConnectionConfig
 from include.keys import make_key
 from include.mapping import CompiledMapping, MappedRecord, MappingError
@@ -150,11 +159,10 @@ def window_from_dict(d: dict[str, str | None]) -> Window:
 @bulk_gc()
 def extract(connector: Connector, entity: str, window: Window, out_dir: StagingPath) -> dict:
     """Stream pages for ``entity`` in ``window`` to ``out_dir/pages.jsonl``; return a summary."""
-    out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "pages.jsonl"
     pages = records = 0
     started = time.monotonic()
-    with path.open("wb") as fh:
+    with staging.lease(out_dir), staging.create(path) as fh:
         for page in prefetch(connector.read(entity, window)):
             fh.write(orjson.dumps(page))
             fh.write(b"\n")
@@ -405,21 +413,107 @@ def _map_lines(entity: str, cm: CompiledMapping, lines: Sequence[bytes]) -> _Chu
 
 
 _WORKER: dict[str, Any] = {}
+ORPHAN_EXIT = 70  # a map worker's exit status when the process that started it is gone
+_PR_SET_PDEATHSIG = 1
+
+
+class WorkerPool:
+    """Map worker processes (fresh interpreters: never fork a threaded task process) that die
+    with this process: each holds the read end of a pipe whose only write end stays here, so
+    its watchdog thread sees end-of-file when this process ends, ``kill -9`` included
+    (`_watch_parent`), and it never commits after that (`_commit_only_with_parent`)."""
+
+    def __init__(
+        self, workers: int, connector_cls: type[Connector], cfg: ConnectionConfig, entity: str,
+        load: dict | None = None,
+    ) -> None:  # fmt: skip
+        ctx = multiprocessing.get_context("spawn")
+        # the read end goes to each worker as it starts (workers start on demand); the write end
+        # never leaves this process (pipes are not inherited by other children)
+        self._lifeline, self._keep = ctx.Pipe(duplex=False)
+        self.executor = ProcessPoolExecutor(
+            workers, mp_context=ctx, initializer=_worker_init,
+            initargs=(connector_cls, cfg, entity, load, self._lifeline),
+        )  # fmt: skip
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        return self.executor.submit(fn, *args)
+
+    def shutdown(self, *, cancel_futures: bool = False) -> None:
+        try:
+            self.executor.shutdown(wait=True, cancel_futures=cancel_futures)
+        finally:
+            self._lifeline.close()
+            self._keep.close()
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown(cancel_futures=exc[0] is not None)
 
 
 def _worker_init(
-    connector_cls: type[Connector], cfg: ConnectionConfig, entity: str, load: dict | None = None
-) -> None:
+    connector_cls: type[Connector], cfg: ConnectionConfig, entity: str, load: dict | None = None,
+    lifeline: Pipe | None = None,
+) -> None:  # fmt: skip
     """A map worker; with ``load`` (store URL, sync time, guard, assume_new) it also loads what
-    it maps (`_worker_stream`), through its own connection to the store."""
+    it maps (`_worker_stream`), through its own connection to the store, whose every commit first
+    checks that the process that started this one is still there."""
+    _watch_parent(lifeline)
     _WORKER["job"] = (entity, compile_mapping(connector_cls, cfg, entity))
     if load is not None:
+        store = Store(load["url"], cache_mib=16)
+        sa.event.listen(store.engine, "commit", _commit_only_with_parent)
         _WORKER["loader"] = BatchLoader(
-            Store(load["url"], cache_mib=16), cfg, entity, synced_at=load["synced_at"],
-            guard=load["guard"], assume_new=load["assume_new"],
+            store, cfg, entity, synced_at=load["synced_at"], guard=load["guard"],
+            assume_new=load["assume_new"],
         )  # fmt: skip
     gc.freeze()  # a worker does only bulk work: see `bulk_gc`
     gc.set_threshold(50_000, *gc.get_threshold()[1:])
+
+
+def _watch_parent(lifeline: Pipe | None) -> None:
+    """End this worker when the process that started it ends: a watchdog thread waits for
+    end-of-file on ``lifeline`` (and checks the parent's pid every second); on Linux the kernel
+    also sends SIGKILL when the starting thread ends (``PR_SET_PDEATHSIG``)."""
+    ppid = _WORKER["ppid"] = os.getppid()
+    if sys.platform.startswith("linux"):
+        with suppress(OSError, AttributeError):  # no prctl: the watchdog alone
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != ppid:  # the parent ended before the signal was set
+        _orphaned("its parent ended before it started")
+    watchdog = threading.Thread(
+        target=_watchdog, args=(lifeline, ppid), name="mw-parent-watch", daemon=True
+    )
+    watchdog.start()
+
+
+def _watchdog(lifeline: Pipe | None, ppid: int) -> None:
+    while True:
+        if lifeline is None:
+            time.sleep(1.0)
+        else:
+            try:
+                if lifeline.poll(1.0):  # nothing is ever sent: readable means end-of-file
+                    lifeline.recv_bytes()
+            except (EOFError, OSError):
+                _orphaned("its parent ended")
+        if os.getppid() != ppid:
+            _orphaned("its parent ended")
+
+
+def _commit_only_with_parent(_conn: sa.Connection) -> None:
+    """A loading worker's store calls this right before each commit: a worker whose parent is
+    gone exits instead (the transaction is never committed; the database drops it)."""
+    if os.getppid() != _WORKER["ppid"]:
+        _orphaned("its parent ended before a commit")
+
+
+def _orphaned(why: str) -> NoReturn:
+    with suppress(OSError):  # nobody reads our stderr any more
+        os.write(2, f"map worker {os.getpid()}: {why}; exiting, nothing committed\n".encode())
+    os._exit(ORPHAN_EXIT)
 
 
 def _worker_map(lines: list[bytes]) -> _Chunk:
@@ -481,10 +575,7 @@ def _map_parallel(
 ) -> Iterator[_Chunk]:  # fmt: skip
     """Map chunks of pages in ``workers`` fresh processes, yielded in file order; at most two
     chunks per worker are in flight (bounded memory)."""
-    ctx = multiprocessing.get_context("spawn")  # never fork a threaded task process
-    with ProcessPoolExecutor(
-        workers, mp_context=ctx, initializer=_worker_init, initargs=(connector_cls, cfg, entity)
-    ) as pool:
+    with WorkerPool(workers, connector_cls, cfg, entity) as pool:
         flight: deque[Future] = deque()
         for chunk in _chunks(path):
             flight.append(pool.submit(_worker_map, chunk))
@@ -518,9 +609,18 @@ def map_pages(
     Large files are mapped by a pool of processes (`map_workers`; the output is the same, in the
     same order); quarantined records are stored from this process, page by page.
     """
+    with staging.lease(out_dir):
+        return _map_pages(connector_cls, cfg, entity, extracted, out_dir, store, run_id,
+                          path_factory, workers)  # fmt: skip
+
+
+def _map_pages(
+    connector_cls: type[Connector], cfg: ConnectionConfig, entity: str, extracted: dict,
+    out_dir: StagingPath, store: Store, run_id: str,
+    path_factory: Callable[[str], StagingPath] | None, workers: int | None,
+) -> dict:  # fmt: skip
     to_path = path_factory or _default_path_factory(out_dir)
     pages_path = to_path(extracted["path"])
-    out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "mapped.jsonl"
     keys_path = out_dir / "keys.txt"
     started = time.monotonic()
@@ -530,7 +630,7 @@ def map_pages(
         mapped = quarantined = 0
         max_updated: str | None = None
         statuses: set[str] = set()
-        with path.open("wb") as fh, keys_path.open("wb") as kfh:
+        with staging.create(path) as fh, staging.create(keys_path) as kfh:
             for chunk in chunks:
                 if chunk.quarantine:  # idempotent per item: a re-run adds nothing twice
                     store.quarantine_add(cfg.id, entity, run_id, chunk.quarantine)
@@ -723,22 +823,24 @@ def load(
 
     Raises `QuarantineThresholdExceeded` after loading when too many records were quarantined.
     """
-    started_at = synced_at = format_utc(utcnow())
-    loader = BatchLoader(
-        store, cfg, entity, synced_at=synced_at, guard=guard, batch_size=batch_size,
-        assume_new=first_load(store, cfg, entity, mapped),
-    )  # fmt: skip
-    try:
-        for page_rows in iter_mapped(path_factory(mapped["mapped_path"])):
-            loader.add(page_rows)
-        loader.finish(mapped.get("max_updated") if incremental else None)
-    except BaseException:
-        loader.close()
-        raise
-    return finish_load(
-        store, cfg, entity, mapped, loader, run_id=run_id, started_at=started_at,
-        path_factory=path_factory,
-    )  # fmt: skip
+    mapped_path = path_factory(mapped["mapped_path"])
+    with staging.lease(mapped_path.parent):  # type: ignore[attr-defined]
+        started_at = synced_at = format_utc(utcnow())
+        loader = BatchLoader(
+            store, cfg, entity, synced_at=synced_at, guard=guard, batch_size=batch_size,
+            assume_new=first_load(store, cfg, entity, mapped),
+        )  # fmt: skip
+        try:
+            for page_rows in iter_mapped(mapped_path):
+                loader.add(page_rows)
+            loader.finish(mapped.get("max_updated") if incremental else None)
+        except BaseException:
+            loader.close()
+            raise
+        return finish_load(
+            store, cfg, entity, mapped, loader, run_id=run_id, started_at=started_at,
+            path_factory=path_factory,
+        )  # fmt: skip
 
 
 def first_load(store: Store, cfg: ConnectionConfig, entity: str, extracted: dict) -> bool:

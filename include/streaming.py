@@ -13,6 +13,9 @@ so the source, the mapping and the database all work at the same time:
 - what this process maps itself goes to a `pipeline.BatchLoader` (a writer thread); its last batch,
   after every worker's, commits the cursor.
 
+The workers die with this process and never commit after it is gone (`pipeline.WorkerPool`);
+``out_dir`` is held (`staging.lease`) while the stream runs, and its files are private.
+
 Memory stays bounded: two pages prefetched, one chunk per map worker in flight plus one queued,
 one batch being filled and one being written. Semantics are those of the three steps run one after
 another: the same quarantine, the same upsert rule (an older version never wins, whichever batch
@@ -32,14 +35,14 @@ import pickle
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import orjson
 
 from connectors.base import Connector, Window
-from include import pipeline
+from include import pipeline, staging
 from include.config import ConnectionConfig
 from include.pipeline import BatchLoader, StagingPath
 from include.store import Store
@@ -77,8 +80,21 @@ def sync_entity(
 ) -> dict:
     """Extract -> map -> load ``entity`` in ``window`` as one stream; return the load summary
     (counts, the window, whether the read was full). Raises
-    `pipeline.QuarantineThresholdExceeded` after loading when too many records were quarantined."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    `pipeline.QuarantineThresholdExceeded` after loading when too many records were quarantined.
+    ``out_dir`` is held while this runs (`staging.lease`: a concurrent clean-up leaves it)."""
+    with staging.lease(out_dir):
+        return _sync_entity(
+            connector, cfg, entity, window, out_dir, store, run_id, incremental=incremental,
+            path_factory=path_factory, guard=guard, workers=workers, batch_size=batch_size,
+        )  # fmt: skip
+
+
+def _sync_entity(
+    connector: Connector, cfg: ConnectionConfig, entity: str, window: Window,
+    out_dir: StagingPath, store: Store, run_id: str, *, incremental: bool,
+    path_factory: Callable[[str], StagingPath], guard: Callable[[Any], None] | None,
+    workers: int | None, batch_size: int,
+) -> dict:  # fmt: skip
     marker = out_dir / MARKER
     if _exists(marker):
         with marker.open("rb") as fh:
@@ -113,7 +129,7 @@ def sync_entity(
     tally = _Tally()
     pages_path, keys_path = out_dir / "pages.jsonl", out_dir / "keys.txt"
     try:
-        with keys_path.open("wb") as keys_fh:
+        with staging.create(keys_path) as keys_fh:
 
             def take(chunk: pipeline._Chunk) -> None:
                 if chunk.quarantine:  # idempotent per item: a re-run adds nothing twice
@@ -125,7 +141,7 @@ def sync_entity(
                 keys_fh.write(chunk.keys)
                 tally.add(chunk)
 
-            with pages_path.open("wb") as pages_fh:
+            with staging.create(pages_path) as pages_fh:
                 for page in pipeline.prefetch(connector.read(entity, window)):
                     # the page's line of pages.jsonl is also what the mapper gets: one
                     # serialisation per page here, and the workers parse it (staged map does too)
@@ -140,7 +156,7 @@ def sync_entity(
                 "path": str(pages_path), "pages": tally.pages, "read": tally.read,
                 "window": pipeline.window_to_dict(window), "full": window.is_full,
             }  # fmt: skip
-            with marker.open("wb") as fh:  # the read is complete: a retry never re-reads
+            with staging.create(marker) as fh:  # the read is complete: a retry never re-reads
                 fh.write(orjson.dumps(extracted))
             for chunk in mapper.drain():
                 take(chunk)
@@ -202,7 +218,7 @@ class _OrderedMapper:
         self.load = load if load is not None and _picklable(load) else None
         self.max_workers = workers if workers is not None else pipeline.map_workers(1 << 62)
         self.cm = pipeline.compile_mapping(connector_cls, cfg, entity)
-        self.pool: ProcessPoolExecutor | None = None
+        self.pool: pipeline.WorkerPool | None = None
         self.flight: deque[tuple[Future, list[bytes]]] = deque()
         self.lines: list[bytes] = []
         self.records = 0
@@ -257,16 +273,14 @@ class _OrderedMapper:
         if multiprocessing.current_process().daemon:  # daemons may not have children
             self.max_workers = 1
             return
-        ctx = multiprocessing.get_context("spawn")  # never fork a threaded task process
-        self.pool = ProcessPoolExecutor(
-            self.max_workers, mp_context=ctx, initializer=pipeline._worker_init,
-            initargs=(self.connector_cls, self.cfg, self.entity, self.load),
-        )  # fmt: skip
+        self.pool = pipeline.WorkerPool(
+            self.max_workers, self.connector_cls, self.cfg, self.entity, self.load
+        )
         self.processes = self.max_workers
 
     def close(self) -> None:
         if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool.shutdown(cancel_futures=True)
             self.pool = None
 
 
