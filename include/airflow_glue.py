@@ -165,6 +165,15 @@ def source_settings(cfg: ConnectionConfig) -> SourceSettings:
     )
 
 
+def secret_values(cfg: ConnectionConfig) -> list[str]:
+    """The values of the connection's credentials, to mask in a stored failure reason ([] when
+    the Airflow Connection cannot be read: nothing to mask)."""
+    try:
+        return [str(v) for v in source_settings(cfg).credentials.values() if v is not None]
+    except Exception:
+        return []
+
+
 def make_connector(cfg: ConnectionConfig) -> Connector:
     return get_connector(cfg.system)(source_settings(cfg))
 
@@ -200,6 +209,12 @@ def staging_max_age() -> float:
     if seconds <= 0:
         raise ValueError(f"{STAGING_MAX_AGE_ENV}: must be more than 0, got {text!r}")
     return seconds
+
+
+def remove_staging(path: ObjectStoragePath) -> None:
+    """Remove one run directory (a failed run whose staging a retry cannot use)."""
+    if path.exists():
+        path.rmdir(recursive=True)
 
 
 def clean_staging(connection_id: str, entity: str, run_id: str) -> None:

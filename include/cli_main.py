@@ -225,16 +225,34 @@ def _sync_one(runner: Any, cfg: Any, entity: str, run: Any, store: Any) -> dict[
     except pipeline.QuarantineThresholdExceeded as exc:  # the good records were loaded
         from include import airflow_glue as glue
 
+        _record_failure(store, cfg, entity, run, exc)
         _say(f"{entity}: {exc}")
         glue.remove_staging(glue.staging_dir(cfg.id, entity, run.run_id))  # a retry cannot help
         return {"error": str(exc), "quarantine_threshold_exceeded": True}
     except Exception as exc:
         log.debug("%s failed", entity, exc_info=True)
+        _record_failure(store, cfg, entity, run, exc)
         message = _describe(exc)
         kept = _drop_staging(cfg, entity, run)
         hint = f" (the source was read completely: --run-id {run.run_id} reuses it)" if kept else ""
         _say(f"{entity} failed: {message}{hint}")
         return {"error": message}
+
+
+def _record_failure(store: Any, cfg: Any, entity: str, run: Any, exc: BaseException) -> None:
+    """The failed run into `sync_runs`, as the DAG's failure callback records it, so the API's
+    sync status shows it (``fail`` for authentication, ``error`` otherwise)."""
+    from include import airflow_glue as glue
+    from include import run_status
+
+    outcome = run_status.classify(exc, glue.secret_values(cfg))
+    try:
+        store.run_failed(
+            cfg.id, entity, run.run_id, task="sync", attempt=1, failure=outcome.failure,
+            reason=outcome.reason, retrying=False,
+        )  # fmt: skip
+    except Exception as err:  # the store is down: say so, the summary still has the error
+        _say(f"{entity}: could not record the failure in the store: {err}")
 
 
 def _drop_staging(cfg: Any, entity: str, run: Any) -> bool:

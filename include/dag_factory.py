@@ -37,7 +37,7 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from connectors.base import Connector, Window
 from connectors.registry import get_connector
 from include import airflow_glue as glue
-from include import pipeline, run_status, streaming
+from include import pipeline, run_status, runner
 from include.config import (
     ConfigError,
     ConnectionConfig,
@@ -45,7 +45,6 @@ from include.config import (
     parse_connections,
     task_group_id,
 )
-from include.model import CHILD_ENTITIES
 
 log = logging.getLogger(__name__)
 
@@ -134,20 +133,12 @@ def _source(cfg: ConnectionConfig) -> Iterator[Connector]:
             raise
 
 
-def _secrets(cfg: ConnectionConfig) -> list[str]:
-    """The connection's credential values, to mask in a stored reason ([] when unreadable)."""
-    try:
-        return run_status.credential_values(glue.source_settings(cfg).credentials)
-    except Exception:  # a missing Airflow Connection: nothing to mask
-        return []
-
-
 def record_failure(cfg: ConnectionConfig, entity: str, retrying: bool, context: Any) -> None:
     """``on_failure_callback`` (``retrying=False``) and ``on_retry_callback`` of the sync DAG's
     tasks: the attempt's outcome into ``sync_runs``. Airflow also runs ``on_failure_callback``
     for a task that died without an exception (no ``exception`` then: `run_status.KILLED`)."""
     ti = context["ti"]
-    outcome = run_status.classify(context.get("exception"), _secrets(cfg))
+    outcome = run_status.classify(context.get("exception"), glue.secret_values(cfg))
     try:
         store = glue.open_store()
         try:
@@ -212,17 +203,12 @@ def _fail_on_quarantine() -> Iterator[None]:
         raise AirflowFailException(str(exc)) from None
 
 
-def _window_columns(window: Window) -> dict[str, str | None]:
-    d = pipeline.window_to_dict(window)
-    return {"window_start": d["start"], "window_end": d["end"]}
-
-
 def build_sync_dag(cfg: ConnectionConfig) -> DAG:
     """The sync DAG of one valid connection (`disconnected_dag` once it is disconnected)."""
     if cfg.status != "active":
         return disconnected_dag(cfg)
     connector_cls = get_connector(cfg.system)
-    entities = [e for e in cfg.selected_entities() if e not in CHILD_ENTITIES]
+    entities = runner.sync_entities(cfg)
     schedule = CronDataIntervalTimetable(cfg.schedule, timezone="UTC")
     description = f"Sync {cfg.customer} / {cfg.system} ({cfg.id}): {', '.join(entities)}"
 
@@ -239,42 +225,32 @@ def build_sync_dag(cfg: ConnectionConfig) -> DAG:
         default_args=DEFAULT_ARGS,
     ) as dag:
 
-        def plan(store: Any, entity: str, run: RunInfo) -> Window:
-            """The entity's window for this run; skips entities a re-sync leaves out."""
+        def spec_of(entity: str, run: RunInfo) -> runner.RunSpec:
+            """This run as the runner sees it; skips entities a re-sync leaves out."""
             only = run.conf.get("entities")
             if only is not None and entity not in only:
                 raise AirflowSkipException(f"this run re-syncs only {', '.join(only)}")
-            if run.conf.get("full") is True:
-                return Window()  # a re-sync asked for by a settings change (or by hand)
-            return pipeline.plan_window(
-                store, cfg, entity, incremental=connector_cls.entities[entity].incremental,
-                run_type=run.run_type, interval_start=run.start, interval_end=run.end,
+            return runner.RunSpec(
+                run_id=run.run_id, run_type=run.run_type, interval_start=run.start,
+                interval_end=run.end,
+                full=run.conf.get("full") is True,  # a re-sync asked for by a settings change
             )  # fmt: skip
+
+        def plan(store: Any, entity: str, run: RunInfo) -> Window:
+            return runner.plan(store, cfg, entity, spec_of(entity, run))
 
         @task(task_id="sync")
         def sync(entity: str) -> dict:
-            from include.lifecycle import write_guard
-
             run = run_info()
-            out = glue.staging_dir(cfg.id, entity, run.run_id)
+            spec = spec_of(entity, run)
             store = glue.open_store()
             try:
-                window = plan(store, entity, run)
-                store.run_started(
-                    cfg.id, entity, run.run_id, task="sync", attempt=_attempt(),
-                    **_window_columns(window),
-                )  # fmt: skip
-                with _source(cfg) as connector, _fail_on_quarantine():
-                    summary = streaming.sync_entity(
-                        connector, cfg, entity, window, out, store, run.run_id,
-                        incremental=connector_cls.entities[entity].incremental,
-                        path_factory=glue.to_staging_path,
-                        guard=write_guard(cfg.id),  # a disconnect mid-run: nothing more is written
-                    )  # fmt: skip
+                with _fail_on_quarantine():
+                    return runner.sync_entity_once(
+                        cfg, entity, run=spec, store=store, attempt=_attempt(), source=_source
+                    )
             finally:
                 store.close()
-            glue.clean_staging(cfg.id, entity, run.run_id)
-            return summary
 
         @task(task_id="extract")
         def extract(entity: str) -> dict:
@@ -284,7 +260,7 @@ def build_sync_dag(cfg: ConnectionConfig) -> DAG:
                 window = plan(store, entity, run)
                 store.run_started(
                     cfg.id, entity, run.run_id, task="extract", attempt=_attempt(),
-                    **_window_columns(window),
+                    **runner.window_columns(window),
                 )  # fmt: skip
             finally:
                 store.close()

@@ -94,11 +94,6 @@ def safe_reason(text: str, secrets: Iterable[str] = ()) -> str:
     return out if len(out) <= REASON_MAX else out[: REASON_MAX - 3] + "..."
 
 
-def credential_values(credentials: Mapping[str, Any]) -> list[str]:
-    """The values of a connector's credentials, to mask in reasons."""
-    return [str(v) for v in credentials.values() if v is not None]
-
-
 # ---------------------------------------------------------------- the connection's state
 
 

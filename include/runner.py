@@ -10,6 +10,7 @@ keeps its staging: a retry with the same ``run_id`` does not read a completely r
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -52,18 +53,29 @@ def plan(store: Store, cfg: ConnectionConfig, entity: str, run: RunSpec) -> Wind
     )  # fmt: skip
 
 
+def window_columns(window: Window) -> dict[str, str | None]:
+    """The window as `sync_runs` columns."""
+    d = pipeline.window_to_dict(window)
+    return {"window_start": d["start"], "window_end": d["end"]}
+
+
 def sync_entity_once(
     cfg: ConnectionConfig,
     entity: str,
     *,
     run: RunSpec,
     store: Store,
-    connector_factory: Callable[[ConnectionConfig], Connector] = glue.make_connector,
+    attempt: int = 1,
+    source: Callable[[ConnectionConfig], AbstractContextManager[Connector]] = glue.make_connector,
 ) -> dict[str, Any]:
     """Sync one entity of one connection once; the load summary (counts, window, full).
 
-    Raises `pipeline.QuarantineThresholdExceeded` (after loading the good records) when too many
-    records were quarantined, and whatever the source or the store raised otherwise."""
+    The entity's `sync_runs` row becomes ``running`` (attempt ``attempt``) once the window is
+    planned; the load marks it ``success``. ``source`` opens the connector (the DAG passes one that
+    turns a connector it cannot build into `run_status.ConnectionSetupError`). Raises
+    `pipeline.QuarantineThresholdExceeded` (after loading the good records) when too many records
+    were quarantined, and whatever the source or the store raised otherwise: recording a failure is
+    the caller's (the DAG's task callbacks, the CLI)."""
     from include.lifecycle import write_guard
 
     connector_cls = get_connector(cfg.system)
@@ -74,12 +86,15 @@ def sync_entity_once(
         )
     out = glue.staging_dir(cfg.id, entity, run.run_id)
     window = plan(store, cfg, entity, run)
-    with connector_factory(cfg) as connector:
+    store.run_started(
+        cfg.id, entity, run.run_id, task="sync", attempt=attempt, **window_columns(window)
+    )
+    with source(cfg) as connector:
         summary = streaming.sync_entity(
             connector, cfg, entity, window, out, store, run.run_id,
             incremental=connector_cls.entities[entity].incremental,
             path_factory=glue.to_staging_path,
             guard=write_guard(cfg.id),  # a disconnect mid-run: nothing more is written
         )  # fmt: skip
-    glue.remove_staging(out)
+    glue.clean_staging(cfg.id, entity, run.run_id)
     return summary
