@@ -34,15 +34,26 @@ def _distinct(conn: sa.Connection, a: str, b: str) -> str:
     return f"{a} IS DISTINCT FROM {b}" if _is_pg(conn) else f"{a} IS NOT {b}"
 
 
-def newer(conn: sa.Connection, s: str, r: str, s_data: str | None = None) -> str:
+def _served(conn: sa.Connection, data: str) -> str:
+    """SQL: ``data`` without its ``updatedAt`` (what a change of served values is judged on)."""
+    return f"({data} - 'updatedAt')" if _is_pg(conn) else f"json_remove({data}, '$.updatedAt')"
+
+
+def newer(
+    conn: sa.Connection, s: str, r: str, s_data: str | None = None, served: bool = False
+) -> str:
     """SQL: incoming row ``s`` replaces stored row ``r``. Never when s.version < r.version; else
     when s.version > r.version, the data or delete mark differ, or r was soft-deleted by
     reconciliation or with its parent (it reappeared). NULL versions fall through to the data
-    comparison. ``s_data``: the SQL of s's data as r.data's type (default ``s.data``)."""
+    comparison. ``s_data``: the SQL of s's data as r.data's type (default ``s.data``).
+    ``served``: compare data without ``updatedAt`` (entities whose changes the store dates)."""
+    a, b = s_data or f"{s}.data", f"{r}.data"
+    if served:
+        a, b = _served(conn, a), _served(conn, b)
     return (
         f"(NOT COALESCE({s}.version < {r}.version, FALSE) AND ("
         f"COALESCE({s}.version > {r}.version, FALSE)"
-        f" OR {_distinct(conn, s_data or f'{s}.data', f'{r}.data')}"
+        f" OR {_distinct(conn, a, b)}"
         f" OR {_distinct(conn, f'{s}.deleted_at', f'{r}.deleted_at')}"
         f" OR COALESCE({r}.deleted_by IN ('reconcile', 'parent'), FALSE)))"
     )
@@ -140,10 +151,10 @@ _INSERT = """
       remote_id = excluded.remote_id,
       parent_key = excluded.parent_key,
       version = excluded.version,
-      data = excluded.data,
+      data = {data_set},
       raw = excluded.raw,
       created_at = COALESCE(excluded.created_at, records.created_at),
-      updated_at = excluded.updated_at,
+      updated_at = {updated_set},
       deleted_at = excluded.deleted_at,
       deleted_by = excluded.deleted_by,
       synced_at = excluded.synced_at
@@ -155,31 +166,69 @@ STAGED_RAW = "CAST(s.raw AS json)"  # json keeps the text: validated, not parsed
 # False, after checking (json input only validates) the JSON of a row that is not written:
 # bad JSON fails the batch whether or not its row would be written, as when COPY parsed it
 _VALID_JSON = "num_nulls(CAST(s.data AS json), CAST(s.raw AS json)) < 0"
+# the hot path: an update takes the incoming row's data and source time as they are
+_PLAIN_SET = {"data_set": "excluded.data", "updated_set": "excluded.updated_at"}
+
+
+def _stamped_set(conn: sa.Connection) -> dict[str, str]:
+    """SET expressions dating a change of served values (data other than ``updatedAt``) at
+    ``:stamp``: ``updated_at`` and ``data.updatedAt`` become the latest of the source's time,
+    the stamp and the stored time, so they never move back; an update that changes no served
+    value (a newer source version alone) keeps the later of the source's and the stored time."""
+    changed = _distinct(conn, _served(conn, "excluded.data"), _served(conn, "records.data"))
+    if _is_pg(conn):  # GREATEST skips NULLs
+        at = (
+            f"(CASE WHEN {changed} THEN GREATEST(excluded.updated_at, CAST(:stamp AS text), "
+            "records.updated_at) ELSE GREATEST(excluded.updated_at, records.updated_at) END)"
+        )
+        data = f"jsonb_set(excluded.data, '{{updatedAt}}', to_jsonb({at}))"
+    else:  # SQLite's max() of several values is NULL when one is: '' sorts first instead
+        upd, rec = "COALESCE(excluded.updated_at, '')", "COALESCE(records.updated_at, '')"
+        at = (
+            f"(CASE WHEN {changed} THEN max({upd}, :stamp, {rec}) "
+            f"ELSE NULLIF(max({upd}, {rec}), '') END)"
+        )
+        data = f"json_set(excluded.data, '$.updatedAt', {at})"
+    keep = _distinct(conn, at, "excluded.updated_at")
+    return {"data_set": f"CASE WHEN {keep} THEN {data} ELSE excluded.data END", "updated_set": at}
+
+
 _DELETED_DELTA = """(CASE WHEN s.deleted_at IS NULL THEN 0 ELSE 1 END)
     - (CASE WHEN r.key IS NULL OR r.deleted_at IS NULL THEN 0 ELSE 1 END)"""
 
 
 def merge_staged(
-    conn: sa.Connection, connection_id: str, entity: str, synced_at: str
-) -> tuple[int, int, int]:
+    conn: sa.Connection, connection_id: str, entity: str, synced_at: str,
+    stamp: str | None = None,
+) -> tuple[int, int, int]:  # fmt: skip
     """Upsert ``mw_stage`` into `records`: (inserted, updated, change in deleted rows).
 
     PostgreSQL: one statement; only new or newer rows reach the INSERT (ON CONFLICT would lock
     and so write every unchanged row it visits). SQLite: classify, then INSERT .. SELECT.
+    ``stamp`` (entities serving values the source cannot date): data is compared without
+    ``updatedAt``, and a stored row whose served values change is dated ``stamp`` (`_stamped_set`).
     """
     params = {"c": connection_id, "e": entity, "synced": synced_at}
+    served = stamp is not None
+    sets = _PLAIN_SET
+    if served:
+        params["stamp"] = stamp
+        sets = _stamped_set(conn)
     match = "r.connection_id = :c AND r.entity = :e AND r.key = s.key"
-    upsert_where = newer(conn, "excluded", "records")
+    upsert_where = newer(conn, "excluded", "records", served=served)
     if _is_pg(conn):  # LATERAL .. LIMIT 1 is never flattened: one primary-key probe per row
         cols = "r.key, r.version, r.data, r.deleted_at, r.deleted_by"
         # staged JSON is text: parsed to compare with stored rows and again only to write
-        insert = _INSERT.format(source="cand", newer=upsert_where, data=STAGED_DATA, raw=STAGED_RAW)
+        insert = _INSERT.format(
+            source="cand", newer=upsert_where, data=STAGED_DATA, raw=STAGED_RAW, **sets
+        )
+        differs = newer(conn, "s", "r", STAGED_DATA, served=served)
         sql = f"""
             WITH cand AS (
               SELECT s.*, r.key IS NULL AS is_new, {_DELETED_DELTA} AS del_delta
               FROM mw_stage s
               LEFT JOIN LATERAL (SELECT {cols} FROM records r WHERE {match} LIMIT 1) r ON TRUE
-              WHERE r.key IS NULL OR {newer(conn, "s", "r", STAGED_DATA)} OR {_VALID_JSON}
+              WHERE r.key IS NULL OR {differs} OR {_VALID_JSON}
             ), up AS ({insert} RETURNING 1)
             SELECT COALESCE(SUM(CASE WHEN is_new THEN 1 ELSE 0 END), 0),
                    COUNT(*), COALESCE(SUM(del_delta), 0), (SELECT COUNT(*) FROM up)
@@ -192,16 +241,14 @@ def merge_staged(
             SELECT COALESCE(SUM(CASE WHEN r.key IS NULL THEN 1 ELSE 0 END), 0),
                    COUNT(*), COALESCE(SUM({_DELETED_DELTA}), 0)
             FROM mw_stage s LEFT JOIN records r ON {match}
-            WHERE r.key IS NULL OR {newer(conn, "s", "r")}
+            WHERE r.key IS NULL OR {newer(conn, "s", "r", served=served)}
         """
         ins, cand, deleted = conn.execute(sa.text(sql), params).one()
         upd = cand - ins
-        written = conn.execute(
-            sa.text(
-                _INSERT.format(source="mw_stage", newer=upsert_where, data="s.data", raw="s.raw")
-            ),
-            params,
-        ).rowcount
+        insert = _INSERT.format(
+            source="mw_stage", newer=upsert_where, data="s.data", raw="s.raw", **sets
+        )
+        written = conn.execute(sa.text(insert), params).rowcount
     if written != cand:
         raise StoreError(
             f"load of {connection_id}/{entity}: wrote {written} rows, expected {ins} inserts + "

@@ -98,12 +98,19 @@ class Store:
         cursor: str | None = None,
         guard: Guard | None = None,
         assume_new: bool = False,
+        stamp_changes: bool = False,
     ) -> LoadStats:
         """Upsert one batch in one transaction (with the cursor, when given). See docs/STORE.md.
 
         ``assume_new``: the keys are expected to be new (an entity's first full load), so the
         batch is first inserted straight into `records`; if any key exists, the normal merge runs
-        instead, with the same result (fewer inserts than rows tell that it did)."""
+        instead, with the same result (fewer inserts than rows tell that it did).
+
+        ``stamp_changes``: the entity serves values the source cannot date
+        (``ChangedWhen.untracked``). Data is compared without ``updatedAt``, and a stored record
+        whose served values change gets ``updatedAt`` = the time of this write (never earlier
+        than the source's or the stored time), so ``modified_after`` and cursor paging see it;
+        the sync cursor is not affected (it is the caller's ``cursor``)."""
         _check_time("synced_at", synced_at)
         rows = _stage_tuples(records, entity)
         with self.engine.connect() as conn:
@@ -125,12 +132,16 @@ class Store:
                         loader.lock_entity(conn, connection_id, entity)
                         if assume_new:
                             loader.stage_rows(conn, rows)
+                        # taken under the entity's lock: a later write gets a later stamp
+                        stamp = _now() if stamp_changes else None
                         try:
                             ins, upd, deleted = loader.merge_staged(
-                                conn, connection_id, entity, synced_at
+                                conn, connection_id, entity, synced_at, stamp
                             )
                         except sa.exc.DataError as exc:  # PostgreSQL parses staged JSON here
                             raise _json_error(exc, rows, f"{connection_id}/{entity}") from exc
+                        except sa.exc.OperationalError as exc:  # SQLite's json_remove (stamp)
+                            raise _sqlite_json_error(exc, rows, connection_id, entity) from exc
                     loader.add_counts(conn, connection_id, entity, ins, deleted)
                     if cursor is not None:
                         loader.advance_cursor(
@@ -630,6 +641,16 @@ def _json_error(exc: sa.exc.DataError, rows: Sequence[tuple], what: str) -> Exce
     pg = "; ".join(line.strip() for line in str(orig).splitlines()[:2])
     reason = _bad_json(rows) or f"a record's data or raw is JSON PostgreSQL refuses ({pg})"
     return StoreError(f"load of {what}: {reason}; nothing was written")
+
+
+def _sqlite_json_error(
+    exc: sa.exc.OperationalError, rows: Sequence[tuple], connection_id: str, entity: str
+) -> Exception:
+    """A StoreError naming the record whose data SQLite's JSON functions refused."""
+    if "malformed JSON" not in str(exc.orig):
+        return exc
+    reason = _bad_json(rows) or "a record's data is not JSON"
+    return StoreError(f"load of {connection_id}/{entity}: {reason}; nothing was written")
 
 
 def _bad_json(rows: Sequence[tuple]) -> str | None:
