@@ -100,7 +100,10 @@ def reprocess(store: Store, cfg: ConnectionConfig, entity: str | None = None) ->
             for row in result.rows:
                 by_entity.setdefault(row[0], []).append(row)
             for target, rows in by_entity.items():
-                store.load_batch(cfg.id, target, pipeline._load_rows(rows), synced_at=now)
+                store.load_batch(
+                    cfg.id, target, pipeline._load_rows(rows), synced_at=now,
+                    stamp_changes=pipeline.stamps_changes(cfg, target),
+                )  # fmt: skip
             store.quarantine_resolve([item["id"]], now)
             fixed += 1
     return {"connection": cfg.id, "reprocessed": fixed, "still_failing": still}

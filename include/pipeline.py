@@ -145,6 +145,15 @@ def full_read_due(store: Store, cfg: ConnectionConfig, entity: str, now: datetim
     return due
 
 
+def stamps_changes(cfg: ConnectionConfig, entity: str) -> bool:
+    """The entity serves fields its source cannot date (``ChangedWhen.untracked``): its loads
+    let the store date a change of served values (`Store.load_batch(stamp_changes=...)`)."""
+    from connectors.registry import get_connector
+
+    spec = get_connector(cfg.system).entities.get(entity)
+    return spec is not None and bool(spec.changed_when.untracked)
+
+
 def window_to_dict(window: Window) -> dict[str, str | None]:
     return {"start": format_utc(window.start), "end": format_utc(window.end)}
 
@@ -716,6 +725,7 @@ class BatchLoader:
         # exist (`Store.load_batch(assume_new=...)`)
         self.assume_new = self.started_empty = assume_new
         self.synced_at, self.guard, self.batch_size = synced_at, guard, batch_size
+        self.stamp_changes = stamps_changes(cfg, entity)
         self.total = LoadStats(0, 0, 0)
         self.children: dict[str, LoadStats] = {}
         self._pending: dict[str, list[list[Any]]] = {}
@@ -778,6 +788,7 @@ class BatchLoader:
                 cid, entity, _load_rows(parent_rows), synced_at=self.synced_at,
                 cursor=cursor if final else None, guard=self.guard,
                 assume_new=self.assume_new and bool(parent_rows),
+                stamp_changes=self.stamp_changes,
             )  # fmt: skip
             if stats.inserted < len(parent_rows):
                 self.assume_new = False

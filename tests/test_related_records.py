@@ -21,6 +21,7 @@ from connectors.base import Connector, SourceSettings, Window
 from connectors.maintainx import CONNECTOR as MaintainX
 from connectors.maintainx.sandbox import DEFAULT_API_KEY
 from connectors.maintainx.sandbox import start_sandbox as start_maintainx
+from connectors.maintainx.sandbox.data import parse_ms
 from connectors.maximo import CONNECTOR as Maximo
 from connectors.maximo.sandbox import start_sandbox
 from connectors.sap_s4hana import CONNECTOR as Sap
@@ -51,16 +52,19 @@ def _cfg(system: str) -> ConnectionConfig:
 
 
 def _sync(
-    store: Store, cfg: ConnectionConfig, src: Connector, tmp: Path, full: bool, entity: str = PO
-) -> dict:
-    """One run of ``entity``: a full read, or a scheduled run planned as the DAG plans it."""
-    now = utcnow()
+    store: Store, cfg: ConnectionConfig, src: Connector, tmp: Path, full: bool, entity: str = PO,
+    at: datetime | None = None,
+) -> dict:  # fmt: skip
+    """One run of ``entity``: a full read, or a scheduled run planned as the DAG plans it (as if
+    it ran ``at``: the clock `full_read_every` is counted on)."""
+    now = at or utcnow()
     window = (
         Window()
         if full
         else pipeline.plan_window(
             store, cfg, entity, incremental=True, run_type="scheduled",
             interval_start=now - timedelta(hours=1), interval_end=now + timedelta(seconds=5),
+            now=now,
         )
     )  # fmt: skip
     run_id = f"run{next(_runs)}"
@@ -398,6 +402,50 @@ def test_maintainx_part_location_quantity_reaches_stocks(
     key = f"{part['id']}:{locations[-1]['locationId']}"
     assert served[key]["quantity"] == 4321
     assert {k.split(":")[0] for k in served} == {str(part["id"])}  # that part's rows only
+
+
+def test_maintainx_undated_quantity_reaches_modified_after_with_the_periodic_full_read(
+    store: Store, maintainx, tmp_path: Path
+) -> None:
+    """A quantity that moves without moving the part's updatedAt (stocks' ``untracked``
+    quantity) is missed by incremental runs; the scheduled run that reads stocks in full
+    (``full_read_every``) finds it, and the store dates it by its write: ``modified_after``
+    (and cursor paging) through the API then lists that stock row and only it, while the sync
+    cursor stays at the source's time. The next full re-read, with nothing new, lists
+    nothing."""
+    handle, src = maintainx
+    cfg = _cfg("maintainx")
+    _sync(store, cfg, src, tmp_path, full=True, entity="stocks")
+    cursor = store.get_cursor(cfg.id, "stocks")
+    parts = handle.world.collections["/parts"]
+    part = handle.record("/parts", parts.id_of(5))
+    locations = [dict(loc) for loc in part["locations"]]
+    locations[0]["availableQuantity"] = 9876
+    # the source does not date it: the part keeps its updatedAt
+    handle.change("/parts", part["id"], at_ms=parse_ms(part["updatedAt"]), locations=locations)
+    assert handle.record("/parts", part["id"])["updatedAt"] == part["updatedAt"]
+    key = f"{part['id']}:{locations[0]['locationId']}"
+    since = _since()
+
+    assert _sync(store, cfg, src, tmp_path, full=False, entity="stocks")["full"] is False
+    assert store.get_record(cfg.id, "stocks", key)["data"]["quantity"] != 9876  # undated: missed
+
+    due = utcnow() + cfg.full_read_delta
+    summary = _sync(store, cfg, src, tmp_path, full=False, entity="stocks", at=due)
+    assert summary["full"] is True and summary["updated"] == 1
+    served = _changed(store, cfg.id, "stocks", since)
+    assert set(served) == {key}
+    assert served[key]["quantity"] == 9876 and served[key]["updatedAt"] > since
+    assert set(_changed(store, cfg.id, "stocks", since, cursor="")) == {key}
+    assert store.get_cursor(cfg.id, "stocks") == cursor  # the source's time, not the stamp
+
+    since = _since()
+    again = _sync(
+        store, cfg, src, tmp_path, full=False, entity="stocks", at=due + cfg.full_read_delta
+    )
+    assert again["full"] is True and again["updated"] == 0
+    assert _changed(store, cfg.id, "stocks", since) == {}
+    assert _changed(store, cfg.id, "stocks", served[key]["updatedAt"]) == {}
 
 
 # ---------------------------------------------------------------- full_read_every
