@@ -6,10 +6,12 @@ connection; SQLite uses executemany. Avoids SQLAlchemy's insertmanyvalues path f
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
 
+from include.store.schema import records as records_table
 from include.store.types import StoreError
 
 STAGE_COLS = (
@@ -294,19 +296,26 @@ STATS_COLS = ("connection_id", "entity", "key", "parent_key", "created_at", "upd
               "deleted_at", "deleted_by")  # fmt: skip
 
 
-def refresh_stats(conn: sa.Connection, entity_total: int) -> bool:
-    """PostgreSQL: ANALYZE `records` (`STATS_COLS` only; reltuples too) when it holds more than
-    twice the rows of its statistics.
+def refresh_stats(conn: sa.Connection, connection_id: str, entity: str, entity_total: int) -> bool:
+    """PostgreSQL: ANALYZE `records` (`STATS_COLS` only; reltuples too) when the entity holds more
+    than twice the rows the planner expects for it.
 
     Autovacuum lags behind bulk loads; without statistics the planner takes ``connection_id =
-    AND entity =`` for one row, probes the wrong index and a 10k batch costs a minute. Runs
-    O(log n) times as a table grows; call it outside the write transaction.
+    AND entity =`` for one row, probes the wrong index and a 10k batch costs a minute. The test is
+    per entity (the planner's estimate for it), not the table's size: a second entity as large as
+    the first is absent from the statistics the first one's load left, and its merges ran at a few
+    hundred rows/s. Runs O(log n) times as an entity grows; call it outside the write transaction.
     """
     if not _is_pg(conn) or entity_total < 1000:
         return False
-    sql = "SELECT reltuples FROM pg_class WHERE oid = to_regclass('records')"
-    reltuples = conn.exec_driver_sql(sql).scalar()
-    if reltuples is None or entity_total <= 2 * max(float(reltuples), 0.0):
+    r = records_table
+    probe = sa.select(sa.literal(1)).where(r.c.connection_id == connection_id, r.c.entity == entity)
+    sql = probe.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+    plan = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {sql}").scalar()
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    expected = float(plan[0]["Plan"]["Plan Rows"])
+    if entity_total <= 2 * expected:
         return False
     conn.exec_driver_sql(f"ANALYZE records ({', '.join(STATS_COLS)})")
     return True

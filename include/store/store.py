@@ -149,7 +149,9 @@ class Store:
                         )
                 if ins and self.dialect == "postgresql":
                     with conn.begin():
-                        loader.refresh_stats(conn, _total(conn, connection_id, entity))
+                        loader.refresh_stats(
+                            conn, connection_id, entity, _total(conn, connection_id, entity)
+                        )
             finally:
                 if conn.in_transaction():
                     conn.rollback()
