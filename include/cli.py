@@ -96,11 +96,8 @@ def reprocess(store: Store, cfg: ConnectionConfig, entity: str | None = None) ->
             if result.quarantine:
                 still += 1
                 continue
-            by_entity: dict[str, list] = {}
-            for row in result.rows:
-                by_entity.setdefault(row[0], []).append(row)
-            for target, rows in by_entity.items():
-                store.load_batch(cfg.id, target, pipeline._load_rows(rows), synced_at=now)
+            for target, rows in result.rows.items():
+                store.load_batch(cfg.id, target, rows, synced_at=now)
             store.quarantine_resolve([item["id"]], now)
             fixed += 1
     return {"connection": cfg.id, "reprocessed": fixed, "still_failing": still}

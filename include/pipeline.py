@@ -12,7 +12,12 @@ from include.sync.common import (
     iter_lines,
 )
 from include.sync.extract import extract, prefetch
-from include.sync.load import BatchLoader, finish_load, first_load, load
+from include.sync.load import (
+    BatchLoader,
+    finish_load,
+    first_load,
+    load,
+)
 from include.sync.map_step import CHUNK_PAGES, map_pages
 from include.sync.mapper import (
     Chunk,
@@ -26,7 +31,6 @@ from include.sync.mapper import (
 from include.sync.reconcile import child_entities, reconcile_from_pages, reconcile_from_source
 from include.sync.statuses import refresh_statuses
 from include.sync.window import full_read_due, plan_window, window_from_dict, window_to_dict
-from include.sync.load import _load_rows  # noqa: F401 - include.cli (until typed rows)
 from include.sync.workers import (
     _WORKER,
     MAP_WORKERS_ENV,

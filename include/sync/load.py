@@ -4,41 +4,22 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
-
-import orjson
 
 from include.config import ConnectionConfig
 from include.model.keys import make_key
 from include.model.timeutil import format_utc, utcnow
-from include.store import LoadRow, LoadStats, Store, SyncRun
+from include.store import LoadStats, Store, SyncRun
 from include.sync import staging
 from include.sync.common import LOAD_BATCH, QuarantineThresholdExceeded, StagingPath, bulk_gc
-from include.sync.mapper import iter_mapped
+from include.sync.mapper import Rows, iter_mapped
 from include.sync.reconcile import child_entities, reconcile_from_pages
 
 log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------- load
-
-
-def _json_text(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bytes | bytearray):
-        return value.decode()
-    return orjson.dumps(value).decode()
-
-
-def _load_rows(rows: Sequence[list[Any]]) -> list[LoadRow]:
-    """Rows of `map_page` / `iter_mapped` as `LoadRow`-ordered tuples (``data``/``raw`` as JSON
-    text; the store checks them)."""
-    if all(r[8].__class__ is str and (r[9] is None or r[9].__class__ is str) for r in rows):
-        return [(r[1], r[2], r[3], r[8], r[9], r[4], r[5], r[6], r[7]) for r in rows]  # type: ignore[misc]
-    text = _json_text
-    return [LoadRow(r[1], r[2], r[3], text(r[8]), text(r[9]), r[4], r[5], r[6], r[7]) for r in rows]
 
 
 class BatchLoader:
@@ -58,19 +39,18 @@ class BatchLoader:
         self.synced_at, self.guard, self.batch_size = synced_at, guard, batch_size
         self.total = LoadStats(0, 0, 0)
         self.children: dict[str, LoadStats] = {}
-        self._pending: dict[str, list[list[Any]]] = {}
+        self._pending: Rows = {}
         self._count = 0
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="mw-load")
         self._in_flight: Future | None = None
 
-    def add(self, rows: Iterable[list[Any]]) -> None:
-        """Queue rows (`map_page` / `iter_mapped` format); a full batch goes to the writer."""
+    def add(self, rows: Rows) -> None:
+        """Queue rows by entity (a page of `map_page` / `iter_mapped`); a full batch goes to the
+        writer."""
         pending = self._pending
-        n = 0
-        for row in rows:
-            pending.setdefault(row[0], []).append(row)
-            n += 1
-        self._count += n
+        for entity, entity_rows in rows.items():
+            pending.setdefault(entity, []).extend(entity_rows)
+            self._count += len(entity_rows)
         if self._count >= self.batch_size:
             self._submit(final=False, cursor=None)
 
@@ -106,38 +86,38 @@ class BatchLoader:
         for child, c in children.items():
             self.children[child] = _add(self.children.get(child), c)
 
-    def load_now(self, batch: dict[str, list[list[Any]]]) -> None:
+    def load_now(self, batch: Rows) -> None:
         """Load one batch (rows by entity) in this thread, without the cursor."""
         self._flush(batch, False, None)
 
-    def _flush(self, batch: dict[str, list[list[Any]]], final: bool, cursor: str | None) -> None:
+    def _flush(self, batch: Rows, final: bool, cursor: str | None) -> None:
         store, cid, entity = self.store, self.cfg.id, self.entity
         parent_rows = batch.pop(entity, [])
         if parent_rows or final:
             stats = store.load_batch(
-                cid, entity, _load_rows(parent_rows), synced_at=self.synced_at,
+                cid, entity, parent_rows, synced_at=self.synced_at,
                 cursor=cursor if final else None, guard=self.guard,
                 assume_new=self.assume_new and bool(parent_rows),
             )  # fmt: skip
             if stats.inserted < len(parent_rows):
                 self.assume_new = False
             self.total = _add(self.total, stats)
-        parent_keys = [r[1] for r in parent_rows]
+        parent_keys = [r.key for r in parent_rows]
         kids = child_entities(entity)
-        gone = [r[1] for r in parent_rows if r[7] is not None]  # deleted at the source
+        gone = [r.key for r in parent_rows if r.deleted_at is not None]  # deleted at the source
         for child_entity in dict.fromkeys((*kids, *batch)):
             rows = batch.get(child_entity, [])
             if not rows and not parent_keys:
                 continue
             if rows:
                 stats = store.load_batch(
-                    cid, child_entity, _load_rows(rows), synced_at=self.synced_at,
+                    cid, child_entity, rows, synced_at=self.synced_at,
                     guard=self.guard,
                 )  # fmt: skip
                 self.children[child_entity] = _add(self.children.get(child_entity), stats)
             # a parent read now that lists no children at all has lost them all
             store.reconcile(
-                cid, child_entity, [[r[1] for r in rows]],
+                cid, child_entity, [[r.key for r in rows]],
                 deleted_at=self.synced_at, parent_keys=parent_keys,
             )  # fmt: skip
         if gone and kids:  # their children follow (those the batch listed were stored live)

@@ -24,7 +24,7 @@ from connectors.base import Connector
 from include.config import ConnectionConfig
 from include.store import LoadStats, Store
 from include.sync.load import BatchLoader
-from include.sync.mapper import Chunk, compile_mapping, map_lines
+from include.sync.mapper import Chunk, Rows, compile_mapping, map_lines
 
 log = logging.getLogger(__name__)
 
@@ -146,10 +146,10 @@ def worker_stream(lines: list[bytes]) -> Chunk:
     loader: BatchLoader | None = _WORKER.get("loader")
     if loader is None:
         return chunk
-    grouped: dict[str, list[list[Any]]] = {}
+    grouped: Rows = {}
     for rows in chunk.pages:
-        for row in rows:
-            grouped.setdefault(row[0], []).append(row)
+        for entity_of_rows, entity_rows in rows.items():
+            grouped.setdefault(entity_of_rows, []).extend(entity_rows)
     loader.total, loader.children = LoadStats(0, 0, 0), {}
     loader.load_now(grouped)
     chunk.pages = []
