@@ -4,6 +4,7 @@ the new paths; then this module is removed."""
 
 import os  # noqa: F401 - tests patch ``pipeline.os._exit``
 
+from connectors.base import Window
 from include.sync.common import (
     LOAD_BATCH,
     QuarantineThresholdExceeded,
@@ -51,7 +52,7 @@ _Chunk, _PageResult, _map_lines, _worker_stream, _worker_map = (
 
 __all__ = [
     "CHUNK_PAGES", "LOAD_BATCH", "MAP_WORKERS_ENV", "ORPHAN_EXIT", "PARALLEL_MAP_BYTES",
-    "BatchLoader", "Chunk", "PageResult", "QuarantineThresholdExceeded", "StagingPath",
+    "BatchLoader", "Chunk", "Window", "PageResult", "QuarantineThresholdExceeded", "StagingPath",
     "WorkerPool", "_WORKER", "_commit_only_with_parent", "_watch_parent", "bulk_gc",
     "child_entities", "compile_mapping", "extract", "finish_load", "first_load", "full_read_due",
     "iter_lines", "iter_mapped", "load", "map_lines", "map_page", "map_pages", "map_workers",
