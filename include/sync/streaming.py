@@ -103,22 +103,10 @@ def _sync_entity(
 ) -> dict:  # fmt: skip
     marker = out_dir / MARKER
     if _exists(marker):
-        with marker.open("rb") as fh:
-            extracted = orjson.loads(fh.read())
-        log.info(
-            "sync %s: an earlier try read the source completely (%d records); mapping and "
-            "loading its staged pages again without reading the source", entity, extracted["read"],
+        return _resume(
+            connector, cfg, entity, marker, out_dir, store, run_id, incremental=incremental,
+            path_factory=path_factory, guard=guard, workers=workers, batch_size=batch_size,
         )  # fmt: skip
-        mapped = map_pages(
-            type(connector), cfg, entity, extracted, out_dir, store, run_id,
-            path_factory=path_factory, workers=workers,
-        )  # fmt: skip
-        summary = load(
-            store, cfg, entity, mapped, run_id=run_id, incremental=incremental,
-            path_factory=path_factory, guard=guard, batch_size=batch_size,
-        )  # fmt: skip
-        return {**summary, "full": mapped["full"], "window": mapped["window"]}
-
     started = time.monotonic()
     started_at = synced_at = format_utc(utcnow())
     loader = BatchLoader(
@@ -192,6 +180,31 @@ def _sync_entity(
         **summary, "pages": tally.pages, "full": window.is_full, "window": mapped["window"],
         "map_processes": mapper.processes,
     }  # fmt: skip
+
+
+def _resume(
+    connector: Connector, cfg: ConnectionConfig, entity: str, marker: StagingPath,
+    out_dir: StagingPath, store: Store, run_id: str, *, incremental: bool,
+    path_factory: Callable[[str], StagingPath], guard: Callable[[Any], None] | None,
+    workers: int | None, batch_size: int,
+) -> dict:  # fmt: skip
+    """A retry after an earlier try read the source completely (``marker``): map and load its
+    staged pages as the staged shape does, without reading the source again."""
+    with marker.open("rb") as fh:
+        extracted = orjson.loads(fh.read())
+    log.info(
+        "sync %s: an earlier try read the source completely (%d records); mapping and "
+        "loading its staged pages again without reading the source", entity, extracted["read"],
+    )  # fmt: skip
+    mapped = map_pages(
+        type(connector), cfg, entity, extracted, out_dir, store, run_id,
+        path_factory=path_factory, workers=workers,
+    )  # fmt: skip
+    summary = load(
+        store, cfg, entity, mapped, run_id=run_id, incremental=incremental,
+        path_factory=path_factory, guard=guard, batch_size=batch_size,
+    )  # fmt: skip
+    return {**summary, "full": mapped["full"], "window": mapped["window"]}
 
 
 class _Tally:
