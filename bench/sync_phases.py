@@ -175,7 +175,7 @@ def phase_bulk(kw: dict) -> dict:
 
         batch: list[tuple] = []
         for page in pipeline.iter_mapped(mapped):
-            batch += [(r[1], r[3], r[8], r[9]) for r in page if r[0] == ENTITY]
+            batch += [(r.key, r.version, r.data, r.raw) for r in page.get(ENTITY, ())]
             if len(batch) >= pipeline.LOAD_BATCH:
                 timed += write(batch)
                 n += len(batch)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -30,6 +29,7 @@ from include.config import (
     parse_connections,
 )
 from include.config import VariableError as VariableError
+from include.config.naming import staging_parts
 from include.timeutil import parse_duration, zone
 
 if TYPE_CHECKING:
@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 
 STORE_CONN_ID = "millwright_store"
 LOAD_POOL = os.environ.get("MILLWRIGHT_LOAD_POOL", "millwright_store_writer")
-_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 STAGING_MAX_AGE_ENV = "MILLWRIGHT_STAGING_MAX_AGE"
 STAGING_MAX_AGE_DEFAULT = "3d"
 
@@ -189,7 +188,8 @@ def staging_root() -> ObjectStoragePath:
 
 
 def staging_dir(connection_id: str, entity: str, run_id: str) -> ObjectStoragePath:
-    return staging_root() / connection_id / _SAFE.sub("_", entity) / _SAFE.sub("_", run_id)
+    cid, entity_dir, run_dir = staging_parts(connection_id, entity, run_id)
+    return staging_root() / cid / entity_dir / run_dir
 
 
 def to_staging_path(text: str) -> ObjectStoragePath:
@@ -224,9 +224,8 @@ def clean_staging(connection_id: str, entity: str, run_id: str) -> None:
     from include import staging
 
     staging.clean_after_success(
-        staging_root(), connection_id, _SAFE.sub("_", entity), _SAFE.sub("_", run_id),
-        max_age=staging_max_age(),
-    )  # fmt: skip
+        staging_root(), *staging_parts(connection_id, entity, run_id), max_age=staging_max_age()
+    )
 
 
 def config_doc(cfg: ConnectionConfig) -> str:

@@ -96,12 +96,9 @@ def reprocess(store: Store, cfg: ConnectionConfig, entity: str | None = None) ->
             if result.quarantine:
                 still += 1
                 continue
-            by_entity: dict[str, list] = {}
-            for row in result.rows:
-                by_entity.setdefault(row[0], []).append(row)
-            for target, rows in by_entity.items():
+            for target, rows in result.rows.items():
                 store.load_batch(
-                    cfg.id, target, pipeline._load_rows(rows), synced_at=now,
+                    cfg.id, target, rows, synced_at=now,
                     stamp_changes=pipeline.stamps_changes(cfg, target),
                 )  # fmt: skip
             store.quarantine_resolve([item["id"]], now)

@@ -42,6 +42,7 @@ from include.config import (
     ConfigError,
     ConnectionConfig,
     VariableError,
+    naming,
     parse_connections,
     task_group_id,
 )
@@ -429,7 +430,7 @@ def build_dags(read_text: Callable[[], str | None] = glue.read_variable_text) ->
             dags[ERROR_DAG_ID] = placeholder_dag(ERROR_DAG_ID, f"{exc}.{note}")
     for entry in entries:
         cid = entry.connection_id if isinstance(entry, ConfigError) else entry.id
-        dag_id = f"sync__{cid}"
+        dag_id = naming.dag_id(cid)
         if wanted is not None and wanted != dag_id:
             continue
         try:

@@ -23,6 +23,8 @@ from typing import Any
 
 import requests
 
+from include.config import naming
+
 ROOT = Path(__file__).resolve().parents[1]
 AIRFLOW_HOME = ROOT / ".airflow"
 DEMO_HOME = ROOT / ".demo"
@@ -384,7 +386,7 @@ def start(wait: bool = True, size: int | None = None) -> int:
     print(f"Starting Airflow standalone on {base} (log: .airflow/standalone.log)...")
     wait_healthy(base, 240, proc)
     api = Api(base)
-    dag_ids = [f"sync__{s.id}" for s in sources]
+    dag_ids = [naming.dag_id(s.id) for s in sources]
     wait_dags(api, dag_ids, 180)
     runs = {}
     for dag_id in dag_ids:

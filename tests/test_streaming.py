@@ -166,7 +166,7 @@ def test_a_dead_worker_pool_falls_back_to_mapping_here(sandbox, tmp_path: Path) 
     assert mapper.max_workers == 1 and mapper.pool is None
     second = mapper._next()  # the rest of the flight was mapped here too, in order
     assert second.mapped == 20
-    assert [r[1] for p in second.pages for r in p] == [
+    assert [r.key for p in second.pages for r in p["work-orders"]] == [
         key_of(rec) for line in pages[2:4] for rec in orjson.loads(line)
     ]
 

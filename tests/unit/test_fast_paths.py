@@ -15,7 +15,7 @@ from connectors.maximo.sandbox import start_sandbox
 from include import pipeline
 from include.config import ConnectionConfig
 from include.model import ENTITIES, list_adapter, page_checker
-from include.store import Store
+from include.store import LoadRow, Store
 from include.timeutil import to_utc_iso, utc_iso_converter, zone
 
 
@@ -75,21 +75,26 @@ def test_prefetch_yields_in_order_and_reraises() -> None:
 
 
 def test_mapped_rows_round_trip(tmp_path: Path) -> None:
-    rows = [
-        ["work-orders", "S:1", "7", "2024-01-01T00:00:00Z", None, "2024-01-01T00:00:00Z", None,
-         None, orjson.dumps({"key": "S:1", "title": "tab\there\nnewline"}).decode(),
-         orjson.dumps({"x": "a\tb"}).decode()],
-    ]  # fmt: skip
+    parent = LoadRow(
+        key="S:1", remote_id="7", version="2024-01-01T00:00:00Z",
+        data=orjson.dumps({"key": "S:1", "title": "tab\there\nnewline"}).decode(),
+        raw=orjson.dumps({"x": "a\tb"}).decode(), updated_at="2024-01-01T00:00:00Z",
+    )  # fmt: skip
+    child = LoadRow(
+        key="S:1:1", remote_id=None, version=None, data='{"key":"S:1:1"}', raw="{}",
+        parent_key="S:1", deleted_at="2024-01-02T00:00:00Z",
+    )  # fmt: skip
+    rows = {"purchase-orders": [parent], "purchase-orders.line-items": [child]}
     path = tmp_path / "mapped.jsonl"
     with path.open("wb") as fh:
         pipeline.write_rows(fh, rows)
         pipeline.write_rows(fh, rows)
     pages = list(pipeline.iter_mapped(path))
-    assert len(pages) == 2
-    row = pages[0][0]
-    assert row[:8] == rows[0][:8]
-    assert orjson.loads(row[8]) == {"key": "S:1", "title": "tab\there\nnewline"}
-    assert orjson.loads(row[9]) == {"x": "a\tb"}
+    assert pages == [rows, rows]  # every field of every row, by entity, in order
+    row = pages[0]["purchase-orders"][0]
+    assert isinstance(row, LoadRow)
+    assert orjson.loads(row.data) == {"key": "S:1", "title": "tab\there\nnewline"}
+    assert orjson.loads(row.raw) == {"x": "a\tb"}
 
 
 def test_map_pages_in_worker_processes_matches_in_process(tmp_path: Path) -> None:

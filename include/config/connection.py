@@ -24,7 +24,8 @@ from pydantic import (
     model_validator,
 )
 
-from include.timeutil import parse_duration, zone
+from include.config.naming import dag_id as _dag_id
+from include.model.timeutil import parse_duration, zone
 
 VARIABLE_NAME = "millwright_connections"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -201,7 +202,7 @@ class ConnectionConfig(BaseModel):
 
     @property
     def dag_id(self) -> str:
-        return f"sync__{self.id}"
+        return _dag_id(self.id)
 
     def selected_entities(self) -> list[str]:
         from connectors.registry import get_connector
@@ -257,8 +258,3 @@ def parse_connections(raw: str | None) -> list[ConnectionConfig | ConfigError]:
 def json_schema() -> dict[str, Any]:
     """JSON Schema of the Variable (an array of connection objects)."""
     return {"type": "array", "items": ConnectionConfig.model_json_schema()}
-
-
-def task_group_id(entity: str) -> str:
-    """The sync DAG's task group of ``entity`` (its tasks are ``<group>.sync``, ...)."""
-    return entity.replace(".", "_")

@@ -1,0 +1,89 @@
+"""`CompiledMapping`: an `EntityMapping` compiled for one connection into ONE generated,
+straight-line function per entity (`include.mapping.codegen`), the mapping engine of every sync.
+
+Specs the generator does not inline (``first``, ``refs``, ``map``, ``latest``, coercions, ``fn``)
+are called as the spec functions of `include.mapping.spec` from inside the generated code: those
+are building blocks of the one engine, not a second engine."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from include.mapping.codegen import generate_row
+from include.mapping.spec import (
+    EntityMapping,
+    MappedRecord,
+    _getter,
+    _value_kind,
+    compile_spec,
+)
+from include.model.keys import make_key
+
+
+class CompiledMapping:
+    """An `EntityMapping` compiled for one connection (time zone + custom fields)."""
+
+    def __init__(
+        self,
+        mapping: EntityMapping,
+        tz: ZoneInfo,
+        custom_fields: Mapping[str, str] | None = None,
+        child_custom_fields: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> None:
+        self.mapping = mapping
+        self._key = [_getter(p) for p in mapping.key]
+        self._remote_id = _getter(mapping.remote_id) if mapping.remote_id else None
+        self._fields = [(n, compile_spec(n, s, tz)) for n, s in mapping.fields.items()]
+        self._custom_fields = dict(custom_fields or {})
+        version = mapping.version
+        if version is None:
+            self._version = None
+        elif mapping.version_is_time:
+            self._version = compile_spec("version", {"ts": version}, tz)
+        else:
+            vget = _getter(version)
+            self._version = lambda r: None if vget(r) is None else f"{int(vget(r)):020d}"
+        updated = mapping.updated or (
+            (
+                {"latest": [version, *mapping.changed_with]}
+                if mapping.changed_with
+                else {"ts": version}
+            )
+            if version and mapping.version_is_time
+            else None
+        )
+        self._updated_spec = updated
+        ccf = child_custom_fields or {}
+        self.children = {
+            child: (_getter(path), CompiledMapping(cm, tz, ccf.get(child)))
+            for child, (path, cm) in mapping.children.items()
+        }
+
+        # What the row's data can hold: these names only (`emitted`), and for some of them values of
+        # one kind only (`value_types`); `include.model.page_checker` skips checking those.
+        extra = [
+            ("createdAt", mapping.created),
+            ("updatedAt", updated),
+            ("deletedAt", mapping.deleted),
+        ]
+        specs = {**mapping.fields, **{n: spec for n, spec in extra if spec}}
+        self.emitted = frozenset({"key", "customFields", *specs})
+        kinds = {n: _value_kind(spec) for n, spec in specs.items()}
+        if all(isinstance(n, str) for n in self._custom_fields):
+            kinds["customFields"] = "dict"
+        self.value_types = {n: k for n, k in kinds.items() if k is not None}
+        self._row, self._code = generate_row(
+            mapping, tz, self._fields, self._custom_fields, updated, self._version
+        )
+
+    def key_of(self, raw: dict) -> str | None:
+        return make_key([g(raw) for g in self._key])
+
+    def row(self, raw: dict) -> tuple[str, str | None, str | None, dict[str, Any]]:
+        """``(key, remote_id, version, data)``: the pipeline's hot path; raises MappingError."""
+        return self._row(raw)
+
+    def __call__(self, raw: dict) -> MappedRecord:
+        return MappedRecord(*self._row(raw))
