@@ -18,8 +18,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from include.airflow_adapter import Credentials, MemoryAirflowAdapter, RestAirflowAdapter
-from include.lifecycle import Lifecycle, LifecycleError, NewConnection
+from include.admin.airflow_adapter import Credentials, MemoryAirflowAdapter, RestAirflowAdapter
+from include.admin.base import NewConnection
+from include.admin.errors import LifecycleError
+from include.admin.lifecycle import Lifecycle
+from include.api.errors import domain_status
 from include.store import Store
 
 
@@ -106,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         out = run(args, Lifecycle(store, airflow), f"cli:{getpass.getuser()}")
     except LifecycleError as exc:
-        print(f"error ({exc.status}): {exc.message}", file=sys.stderr)
+        print(f"error ({domain_status(exc)}): {exc.message}", file=sys.stderr)
         return 2
     except (ValueError, OSError) as exc:  # unreadable file, invalid JSON body
         print(f"error: {exc}", file=sys.stderr)

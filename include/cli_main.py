@@ -328,8 +328,10 @@ def _lifecycle_command(name: str, **params: Any) -> Callable[..., None]:
     @_command(airflow=True)
     def run(**kwargs: Any) -> None:
         from include import cli_connections
-        from include.airflow_adapter import MemoryAirflowAdapter, RestAirflowAdapter
-        from include.lifecycle import Lifecycle, LifecycleError
+        from include.admin.airflow_adapter import MemoryAirflowAdapter, RestAirflowAdapter
+        from include.admin.errors import LifecycleError
+        from include.admin.lifecycle import Lifecycle
+        from include.api.errors import domain_status
 
         offline = click.get_current_context().find_object(dict)["offline"]
         airflow = MemoryAirflowAdapter(offline) if offline else RestAirflowAdapter.from_env()
@@ -339,7 +341,7 @@ def _lifecycle_command(name: str, **params: Any) -> Callable[..., None]:
                 Namespace(cmd=name, **kwargs), Lifecycle(store, airflow), f"cli:{getpass.getuser()}"
             )
         except LifecycleError as exc:
-            raise ValueError(f"({exc.status}) {exc.message}") from None
+            raise ValueError(f"({domain_status(exc)}) {exc.message}") from None
         finally:
             store.close()
         _Out.data(out)

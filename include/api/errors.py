@@ -18,6 +18,14 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from include.admin.errors import (
+    AirflowUnavailable,
+    Conflict,
+    LifecycleError,
+    NotFound,
+    OutOfCredits,
+)
+
 log = logging.getLogger(__name__)
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -43,6 +51,27 @@ class ApiError(Exception):
         self.status, self.message = status, message
         self.errors = errors or {}
         self.headers = headers
+
+
+# Domain error type -> HTTP status: the one place where the admin layer's errors get their codes
+# (the most specific type listed wins; every other LifecycleError is a bad request).
+DOMAIN_STATUS: dict[type[LifecycleError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    OutOfCredits: 402,
+    AirflowUnavailable: 503,
+    LifecycleError: 400,
+}
+
+
+def domain_status(exc: LifecycleError) -> int:
+    """The HTTP status of a domain error (its nearest type in `DOMAIN_STATUS`)."""
+    return next(DOMAIN_STATUS[t] for t in type(exc).__mro__ if t in DOMAIN_STATUS)
+
+
+def domain_error(exc: LifecycleError) -> ApiError:
+    """A domain error as the API answers it: its status, message and the field it names."""
+    return ApiError(domain_status(exc), exc.message, {exc.field: [exc.message]})
 
 
 def bad_request(param: str, problem: str) -> ApiError:
@@ -79,11 +108,16 @@ def allowed_methods(request: Request) -> list[str]:
 
 
 def install(app: FastAPI) -> None:
-    """Register the handlers: ApiError, request validation (-> 400), HTTP errors, the rest (500)."""
+    """Register the handlers: ApiError, domain errors (`DOMAIN_STATUS`), request validation
+    (-> 400), HTTP errors, the rest (500)."""
 
     @app.exception_handler(ApiError)
     async def _api(_: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc)
+
+    @app.exception_handler(LifecycleError)
+    async def _domain(_: Request, exc: LifecycleError) -> JSONResponse:
+        return error_response(domain_error(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

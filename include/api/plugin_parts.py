@@ -7,11 +7,11 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from include.airflow_adapter import AirflowAdapter, RestAirflowAdapter
+from include.admin.airflow_adapter import AirflowAdapter, RestAirflowAdapter
+from include.admin.lifecycle import Lifecycle
 from include.api.app import create_app
 from include.api.dashboard import dashboard_router
 from include.api.system import system_router
-from include.lifecycle import Lifecycle
 from include.store import Store
 
 URL_PREFIX = "/millwright"

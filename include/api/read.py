@@ -14,6 +14,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from include.admin.errors import LifecycleError
+from include.admin.status import integration_status
 from include.api import records as rec
 from include.api.auth import current_connection
 from include.api.envelope import (
@@ -24,7 +26,7 @@ from include.api.envelope import (
     rows_page,
     served_model,
 )
-from include.api.errors import ApiError, bad_request
+from include.api.errors import ApiError, bad_request, domain_error
 from include.api.query import (
     MAX_PAGE,
     MAX_PER_PAGE,
@@ -35,7 +37,6 @@ from include.api.query import (
     sort_rows,
 )
 from include.api.query import matches as row_matches
-from include.api.status import integration_status
 from include.model import EAM_ENTITIES, ENTITIES, ERP_ENTITIES, Status
 
 EAM_STATUSES = ("work-orders", "purchase-orders")
@@ -241,12 +242,10 @@ def integrations_router() -> APIRouter:
         lifecycle = getattr(request.app.state, "lifecycle", None)
         if lifecycle is None:
             raise ApiError(405, "connection management is not enabled on this server", {})
-        from include.lifecycle import LifecycleError
-
         try:
             lifecycle.disconnect(connection_id, f"token:{connection_id}")
         except LifecycleError as exc:
-            raise ApiError(exc.status, exc.message, {exc.field: [exc.message]}) from None
+            raise domain_error(exc) from None
         return {"data": {"id": connection_id, "status": "disconnected"}}
 
     return router

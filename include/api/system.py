@@ -11,11 +11,13 @@ from fastapi.responses import StreamingResponse
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from connectors.registry import systems
-from include.airflow_adapter import Credentials
+from include.admin.airflow_adapter import Credentials
+from include.admin.base import NewConnection
+from include.admin.errors import LifecycleError
+from include.admin.lifecycle import Lifecycle
 from include.api.admin_auth import require_admin
-from include.api.errors import ApiError
+from include.api.errors import ApiError, domain_error
 from include.config import SLUG
-from include.lifecycle import Lifecycle, LifecycleError, NewConnection
 
 T = TypeVar("T")
 Admin = Depends(require_admin)
@@ -72,7 +74,7 @@ def _run(fn: Callable[..., T], *args: Any) -> T:
     try:
         return fn(*args)
     except LifecycleError as exc:
-        raise ApiError(exc.status, exc.message, {exc.field: [exc.message]}) from None
+        raise domain_error(exc) from None
 
 
 def _page(request: Request, rows: list[dict], page: int, per_page: int) -> dict[str, Any]:

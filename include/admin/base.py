@@ -1,0 +1,88 @@
+"""What every lifecycle operation works with: `AdminContext` (the store, the Airflow adapter, the
+credit cost table, the settle lock), connection requests (`NewConnection`) and their checks."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import ValidationError
+
+from include import lifecycle_db as db
+from include.admin.airflow_adapter import AirflowAdapter, AirflowError, Credentials
+from include.admin.credits import CostTable, load_costs
+from include.admin.errors import AirflowUnavailable, LifecycleError, NotFound
+from include.config import ConnectionConfig
+from include.store import Store
+
+
+@dataclass
+class AdminContext:
+    """The services an operation uses. ``costs``: a fixed cost table (else read from Airflow)."""
+
+    store: Store
+    airflow: AirflowAdapter
+    fixed_costs: CostTable | None = None
+    settle_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def costs(self) -> CostTable:
+        if self.fixed_costs is not None:
+            return self.fixed_costs
+        try:
+            return load_costs(self.airflow.get_variable)
+        except AirflowError as exc:
+            raise AirflowUnavailable(f"cannot read the credit cost table: {exc}") from None
+
+    def row(self, conn: sa.Connection, cid: str, *, for_update: bool = False) -> dict[str, Any]:
+        """The registry row of ``cid``, else `NotFound`."""
+        row = db.get(conn, cid, for_update=for_update)
+        if row is None:
+            raise NotFound(f"connection {cid!r} not found", "id")
+        return row
+
+    def conn_exists(self, conn_id: str) -> bool:
+        try:
+            return self.airflow.connection_exists(conn_id)
+        except AirflowError as exc:
+            raise AirflowUnavailable(str(exc)) from None
+
+
+@dataclass
+class NewConnection:
+    customer: str
+    system: str
+    deployment: str = "cloud"
+    credentials: Credentials | None = None
+    airflow_conn_id: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    name: str | None = None
+    email: str | None = None
+    tags: list[str] = field(default_factory=list)
+    user_metadata: list[dict[str, str]] = field(default_factory=list)
+    id: str | None = None
+
+
+def _describe(exc: ValidationError) -> tuple[str, str]:
+    errs = exc.errors()
+    loc = ".".join(str(p) for p in errs[0]["loc"]) if errs and errs[0]["loc"] else "config"
+    msg = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'config'}: "
+        f"{e['msg'].removeprefix('Value error, ')}"
+        for e in errs
+    )
+    return msg, loc
+
+
+def validate_config(entry: dict[str, Any]) -> ConnectionConfig:
+    try:
+        return ConnectionConfig.model_validate(entry)
+    except ValidationError as exc:
+        msg, loc = _describe(exc)
+        raise LifecycleError(msg, loc) from None
+
+
+def new_id(system: str) -> str:
+    return f"{system.replace('_', '-')}-{secrets.token_hex(4)}"

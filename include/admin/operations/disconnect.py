@@ -1,0 +1,64 @@
+"""Disconnect (tokens revoked, credits returned, syncs stop; data stays) and reconnect (a NEW
+connection with the old one's system, config and credentials)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from include import lifecycle_db as db
+from include.admin import tokens
+from include.admin.base import AdminContext, NewConnection, new_id, validate_config
+from include.admin.errors import Conflict
+from include.admin.operations.create import register
+from include.admin.operations.reads import view
+from include.admin.operations.settle import settle
+from include.admin.pending import OpKind, PendingOp, dump, load
+from include.store.engine import write_txn
+
+STOP_OPS = (PendingOp.variable_status("disconnected"), PendingOp(OpKind.PAUSE))
+CANCELLED_BY_DISCONNECT = (OpKind.UNPAUSE, OpKind.TRIGGER)
+
+
+def disconnect(ctx: AdminContext, cid: str, actor: str) -> dict[str, Any]:
+    """Tokens revoked and credits returned in one transaction; the Variable entry turns
+    ``disconnected`` (no schedule) and the DAG is paused (now, or as soon as Airflow can)."""
+    with ctx.store.engine.connect() as conn, write_txn(conn):
+        row = ctx.row(conn, cid, for_update=True)
+        if row["status"] not in ("active", "refused"):
+            raise Conflict(f"connection {cid} is already {row['status']}", "id")
+        returned = row["credits"] if row["status"] == "active" else 0
+        pending = [
+            op
+            for op in [*load(row["pending"]), *STOP_OPS]
+            if op.kind not in CANCELLED_BY_DISCONNECT
+        ]
+        db.update(conn, cid, status="disconnected", disconnected_at=db.now(), pending=dump(pending))
+        revoked = tokens.revoke(conn, cid)
+        db.add_audit(conn, actor, "disconnect", cid, row["customer"],
+                     {"credits_returned": returned, "tokens_revoked": revoked})  # fmt: skip
+    settle(ctx, cid)
+    return view(ctx, cid)
+
+
+def reconnect(ctx: AdminContext, cid: str, actor: str) -> tuple[dict[str, Any], str]:
+    """A NEW connection (new id and token) with the old one's system, config, credentials."""
+    with ctx.store.engine.connect() as conn:
+        row = ctx.row(conn, cid)
+    if row["status"] != "disconnected":
+        raise Conflict(
+            f"connection {cid} is {row['status']}: only disconnected connections reconnect",
+            "id",
+        )
+    old = validate_config(row["config"])
+    if not ctx.conn_exists(old.airflow_conn_id):
+        raise Conflict(f"Airflow Connection {old.airflow_conn_id!r} is gone", "credentials")
+    new_cid = new_id(old.system)
+    cfg = validate_config({**row["config"], "id": new_cid, "status": "active"})
+    req = NewConnection(
+        customer=old.customer, system=old.system, deployment=old.deployment,
+        name=row["name"], email=row["email"], user_metadata=row["user_metadata"],
+    )  # fmt: skip
+    view_, token = register(ctx, cfg, req, actor, predecessor=cid)
+    with ctx.store.engine.connect() as conn, write_txn(conn):
+        db.update(conn, cid, successor=new_cid)
+    return view_, token

@@ -1,0 +1,74 @@
+"""A connection's sync state in Makini's terms (served by `/api/integrations/current` and the
+admin API's connection views; the API only calls `integration_status` / `sync_summary`).
+
+Every task of a sync DAG writes its entity's row in ``sync_runs`` (include/dag_factory.py):
+``running`` when it starts, ``retrying``/``failed`` with the typed failure (``auth`` | ``error``)
+and a plain reason when an attempt fails, ``success`` when the entity's run is complete. From the
+latest row of each entity, and its latest row that is not ``running`` (include/run_status.py):
+
+- ``fail``: an entity's latest outcome is an authentication failure (401/403 from the source,
+  missing or wrong credentials, a missing Airflow Connection);
+- ``error``: an entity's latest outcome is any other failure;
+- (a failure stays visible while a retry or the next run runs, until one succeeds)
+- ``inprogress``: a run is running, or no run has finished yet;
+- ``fulldone``: every latest run succeeded and every entity has completed a full read;
+- ``done``: every latest run succeeded, some entity has only incremental reads so far.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from include.admin.queries import latest_runs, run_history
+from include.run_status import STATUSES_ROW, EntityState, entity_state, sync_reason, sync_status
+from include.store import Store
+
+
+def entity_states(conn: sa.Connection, connection_id: str, cfg: Any | None) -> list[EntityState]:
+    """Each entity's state, in name order; with a config, only its entities (and the
+    ``statuses`` task's row): an entity dropped from the config no longer counts."""
+    latest = latest_runs(conn, connection_id, finished=False)
+    finished = latest_runs(conn, connection_id, finished=True)
+    history = run_history(conn, connection_id)
+    selected = getattr(cfg, "selected_entities", None)
+    keep = {*selected(), STATUSES_ROW} if callable(selected) else None
+    return [
+        entity_state(row, finished.get(entity), *history.get(entity, (None, False)))
+        for entity, row in sorted(latest.items())
+        if keep is None or entity in keep
+    ]
+
+
+def sync_summary(conn: sa.Connection, connection_id: str, cfg: Any | None) -> dict[str, Any]:
+    """``sync_status`` and ``sync_error`` (the first failing entity's reason) for the admin API."""
+    states = entity_states(conn, connection_id, cfg)
+    return {"sync_status": sync_status(states), "sync_error": sync_reason(states)}
+
+
+def integration_status(store: Store, connection_id: str, cfg: Any | None) -> dict[str, Any]:
+    with store.engine.connect() as conn:
+        states = entity_states(conn, connection_id, cfg)
+    times = [s.last_run_at for s in states if s.last_run_at]
+    return {
+        "id": connection_id,
+        "company_name": getattr(cfg, "customer", None),
+        "email": None,
+        "provider": getattr(cfg, "system", None),
+        "updated_at": max(times) if times else None,
+        "sync_status": sync_status(states),
+        "sync_error": sync_reason(states),
+        "sync_updated_at": max(times) if times else None,
+        "entities": [
+            {
+                "entity": s.entity,
+                "status": s.status,
+                "last_run_at": s.last_run_at,
+                "last_success_at": s.last_success_at,
+                "failure": s.failure,
+                "error": s.error,
+            }
+            for s in states
+        ],
+    }
