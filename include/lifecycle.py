@@ -1,6 +1,6 @@
 """Connection lifecycle: create, change, disconnect, reconnect, purge; credits; audit. No HTTP.
 
-The store's registry (include/lifecycle_db.py) is the source of truth for status and credits; the
+The store's registry (include/store/registry.py) is the source of truth for status and credits; the
 ``millwright_connections`` Variable and Airflow follow it through an `AirflowAdapter`. Airflow
 steps that cannot happen yet (a DAG not parsed yet, Airflow briefly down) are kept as ``pending``
 operations on the registry row and retried by `settle` (after every change, on listings, and by
@@ -18,12 +18,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
 from pydantic import ValidationError
 
-from include import lifecycle_db as db
 from include.airflow_adapter import AirflowAdapter, AirflowError, Credentials, DagNotFound
-from include.api.auth import issue_token, revoke_tokens
 from include.api.status import sync_summary
 from include.config import (
     VARIABLE_NAME,
@@ -34,13 +31,12 @@ from include.config import (
 )
 from include.credits import CostTable, load_costs
 from include.model import ENTITIES
-from include.store import Store
-from include.store import schema as st
-from include.store.engine import write_txn
+from include.store import Conn, Store
+from include.store import registry as db
+from include.store.tokens import issue_token, revoke_tokens
 
 log = logging.getLogger(__name__)
 CAS_ATTEMPTS = 8
-PURGED_TABLES = (st.records, st.cursors, st.entity_counts, st.quarantine, st.sync_runs, st.statuses)
 PATCHABLE = (
     "entities", "custom_fields", "schedule", "name", "tags", "options", "page_size", "overlap",
     "source_timezone", "reconcile_every", "quarantine_threshold",
@@ -83,7 +79,7 @@ class ConnectionNotActive(RuntimeError):
 # ---------------------------------------------------------------- the load guard
 
 
-def write_guard(connection_id: str) -> Callable[[sa.Connection], None]:
+def write_guard(connection_id: str) -> Callable[[Conn], None]:
     """For ``Store.load_batch(guard=...)``: inside the load's write transaction, raise
     `ConnectionNotActive` unless the registry says the connection is active. Connections not in
     the registry yet (added by hand, not reconciled) may load. On PostgreSQL the row is read
@@ -92,11 +88,8 @@ def write_guard(connection_id: str) -> Callable[[sa.Connection], None]:
     return functools.partial(_active_or_refuse, connection_id)  # picklable: map workers load too
 
 
-def _active_or_refuse(connection_id: str, conn: sa.Connection) -> None:
-    stmt = sa.select(db.registry.c.status).where(db.registry.c.id == connection_id)
-    if conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(read=True)
-    status = conn.execute(stmt).scalar()
+def _active_or_refuse(connection_id: str, conn: Conn) -> None:
+    status = db.registry_status(conn, connection_id)
     if status is not None and status != "active":
         raise ConnectionNotActive(f"connection {connection_id} is {status}: load refused")
 
@@ -162,7 +155,7 @@ class Lifecycle:
         except AirflowError as exc:
             raise AirflowUnavailable(f"cannot read the credit cost table: {exc}") from None
 
-    def _row(self, conn: sa.Connection, cid: str, *, for_update: bool = False) -> dict[str, Any]:
+    def _row(self, conn: Conn, cid: str, *, for_update: bool = False) -> dict[str, Any]:
         row = db.get(conn, cid, for_update=for_update)
         if row is None:
             raise NotFound(f"connection {cid!r} not found", "id")
@@ -188,14 +181,14 @@ class Lifecycle:
         return text, entries
 
     def _mutate_variable(
-        self, fn: Callable[[list[Any]], list[Any]], conn: sa.Connection | None = None
+        self, fn: Callable[[list[Any]], list[Any]], conn: Conn | None = None
     ) -> None:
         """Read, change and write the Variable under the store's Variable lock (other Millwright
-        processes wait: `lifecycle_db.lock_variable`), and compare-and-swap against writers that
+        processes wait: `registry.lock_variable`), and compare-and-swap against writers that
         do not take it (a person in the Airflow UI): re-read and retry when it changed in between.
         ``conn``: the caller's open write transaction, which then holds the lock until it ends."""
         if conn is None:
-            with self.store.engine.connect() as own, write_txn(own):
+            with self.store.write() as own:
                 return self._mutate_variable(fn, own)
         db.lock_variable(conn)
         for _ in range(CAS_ATTEMPTS):
@@ -208,7 +201,7 @@ class Lifecycle:
                 raise AirflowUnavailable(str(exc)) from None
         raise Conflict(f"Airflow Variable {VARIABLE_NAME!r} keeps changing; try again", "variable")
 
-    def credit_state(self, conn: sa.Connection, customer: str) -> dict[str, Any]:
+    def credit_state(self, conn: Conn, customer: str) -> dict[str, Any]:
         size = db.pool_size(conn, customer)
         pool = size if size is not None else self.costs().default_pool
         used = db.used(conn, customer)
@@ -220,7 +213,7 @@ class Lifecycle:
             "available": max(pool - used, 0),
         }
 
-    def _charge(self, conn: sa.Connection, customer: str, cost: int) -> None:
+    def _charge(self, conn: Conn, customer: str, cost: int) -> None:
         state = self.credit_state(conn, customer)
         if state["used"] + cost > state["pool"]:
             raise OutOfCredits(
@@ -271,7 +264,7 @@ class Lifecycle:
             raise Conflict(f"connection id {cfg.id!r} already exists in the Variable", "id")
         cost = self.costs().cost(cfg.system, cfg.deployment)
         at = db.now()
-        with self.store.engine.connect() as conn, write_txn(conn):
+        with self.store.write() as conn:
             db.lock_customer(conn, cfg.customer)
             if db.get(conn, cfg.id) is not None:
                 raise Conflict(f"connection id {cfg.id!r} already exists", "id")
@@ -317,7 +310,7 @@ class Lifecycle:
         unknown = sorted(set(changes) - set(PATCHABLE))
         if unknown:
             raise LifecycleError(f"{unknown[0]}: cannot be changed here", unknown[0])
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             row = self._row(conn, cid)
         if row["status"] != "active":
             raise Conflict(f"connection {cid} is {row['status']}: only active ones change", "id")
@@ -332,7 +325,7 @@ class Lifecycle:
             return [entry if isinstance(e, dict) and e.get("id") == cid else e for e in es]
 
         self._mutate_variable(replace)
-        with self.store.engine.connect() as conn, write_txn(conn):
+        with self.store.write() as conn:
             pending = row["pending"]
             if affected:
                 pending = [
@@ -346,7 +339,7 @@ class Lifecycle:
         return self.view(cid)
 
     def new_token(self, cid: str, actor: str) -> str:
-        with self.store.engine.connect() as conn, write_txn(conn):
+        with self.store.write() as conn:
             row = self._row(conn, cid, for_update=True)
             if row["status"] != "active":
                 raise Conflict(f"connection {cid} is {row['status']}: no tokens", "id")
@@ -354,12 +347,12 @@ class Lifecycle:
             return issue_token(conn, cid)
 
     def metadata(self, cid: str) -> list[dict[str, str]]:
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             return self._row(conn, cid)["user_metadata"]
 
     def set_metadata(self, cid: str, items: list[dict[str, str]], actor: str) -> list[dict]:
         """Add or replace items by key."""
-        with self.store.engine.connect() as conn, write_txn(conn):
+        with self.store.write() as conn:
             row = self._row(conn, cid, for_update=True)
             merged = {m["key"]: m for m in row["user_metadata"]}
             merged.update({m["key"]: {"key": m["key"], "value": m["value"]} for m in items})
@@ -373,7 +366,7 @@ class Lifecycle:
     def disconnect(self, cid: str, actor: str) -> dict[str, Any]:
         """Tokens revoked and credits returned in one transaction; the Variable entry turns
         ``disconnected`` (no schedule) and the DAG is paused (now, or as soon as Airflow can)."""
-        with self.store.engine.connect() as conn, write_txn(conn):
+        with self.store.write() as conn:
             row = self._row(conn, cid, for_update=True)
             if row["status"] not in ("active", "refused"):
                 raise Conflict(f"connection {cid} is already {row['status']}", "id")
@@ -393,7 +386,7 @@ class Lifecycle:
 
     def reconnect(self, cid: str, actor: str) -> tuple[dict[str, Any], str]:
         """A NEW connection (new id and token) with the old one's system, config, credentials."""
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             row = self._row(conn, cid)
         if row["status"] != "disconnected":
             raise Conflict(
@@ -410,26 +403,20 @@ class Lifecycle:
             name=row["name"], email=row["email"], user_metadata=row["user_metadata"],
         )  # fmt: skip
         view, token = self._create(cfg, req, actor, predecessor=cid)
-        with self.store.engine.connect() as conn, write_txn(conn):
+        with self.store.write() as conn:
             db.update(conn, cid, successor=new_cid)
         return view, token
 
     def delete_data(self, cid: str, actor: str) -> dict[str, int]:
         """Purge a disconnected connection's stored data and tokens; then it leaves the Variable,
         its Airflow Connection (when nothing else uses it) and, once stale, its DAG metadata."""
-        with self.store.engine.connect() as conn, write_txn(conn):
+        with self.store.write() as conn:
             row = self._row(conn, cid, for_update=True)
             if row["status"] == "active":
                 raise Conflict(f"connection {cid} is active: disconnect it first", "id")
             if row["status"] == "purged":
                 raise Conflict(f"connection {cid} was already purged", "id")
-            counts = {}
-            for t in PURGED_TABLES:
-                counts[t.name] = conn.execute(sa.delete(t).where(t.c.connection_id == cid)).rowcount
-            tok = db.sa_tokens()
-            counts["tokens"] = conn.execute(
-                sa.delete(tok).where(tok.c.connection_id == cid)
-            ).rowcount
+            counts = db.purge_connection_data(conn, cid)
             conn_id = row["config"].get("airflow_conn_id")
             pending = [
                 *row["pending"],
@@ -449,14 +436,14 @@ class Lifecycle:
             raise LifecycleError("customer: must be a non-empty string", "customer")
         if isinstance(size, bool) or not isinstance(size, int) or size < 0:
             raise LifecycleError("pool: must be an integer >= 0", "pool")
-        with self.store.engine.connect() as conn, write_txn(conn):
+        with self.store.write() as conn:
             db.lock_customer(conn, customer)
             db.set_pool(conn, customer, size)
             db.add_audit(conn, actor, "pool_set", None, customer, {"pool": size})
             return self.credit_state(conn, customer)
 
     def credits(self, customer: str | None = None) -> list[dict[str, Any]]:
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             names = [customer] if customer else db.customers(conn)
             return [self.credit_state(conn, c) for c in names]
 
@@ -476,7 +463,7 @@ class Lifecycle:
         for cfg in entries:
             if not isinstance(cfg, ConnectionConfig):
                 continue
-            with self.store.engine.connect() as conn:
+            with self.store.read() as conn:
                 row = db.get(conn, cfg.id)
             if row is not None:
                 if row["status"] == "active" and cfg.status == "disconnected":
@@ -485,7 +472,7 @@ class Lifecycle:
                 continue
             status, reason, pending = cfg.status, None, []
             cost = costs.cost(cfg.system, cfg.deployment)
-            with self.store.engine.connect() as conn, write_txn(conn):
+            with self.store.write() as conn:
                 db.lock_customer(conn, cfg.customer)
                 if status == "active":
                     try:
@@ -518,7 +505,7 @@ class Lifecycle:
         """Run the row's pending Airflow operations in order; stop at the first that cannot run
         yet and keep it (with the reason) and the rest. Returns what is still pending."""
         with self._settle_lock:
-            with self.store.engine.connect() as conn:
+            with self.store.read() as conn:
                 row = db.get(conn, cid)
             if row is None:
                 return []
@@ -535,12 +522,12 @@ class Lifecycle:
                 done += 1
             rest = pending[done:]
             if rest != row["pending"]:
-                with self.store.engine.connect() as conn, write_txn(conn):
+                with self.store.write() as conn:
                     db.update(conn, cid, pending=rest)
             return rest
 
     def settle_all(self) -> dict[str, list[dict[str, Any]]]:
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             ids = [r["id"] for r in db.list_all(conn) if r["pending"]]
         return {cid: rest for cid in ids if (rest := self.settle(cid))}
 
@@ -600,7 +587,7 @@ class Lifecycle:
             )
 
     def _conn_in_use(self, conn_id: str, cid: str) -> bool:
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             rows = db.list_all(conn)
         if any(
             r["id"] != cid
@@ -618,15 +605,15 @@ class Lifecycle:
     # -- reads ------------------------------------------------------------------------------------
 
     def view(self, cid: str) -> dict[str, Any]:
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             return _view(conn, self._row(conn, cid))
 
     def list(self, customer: str | None = None) -> list[dict[str, Any]]:
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             return [_view(conn, r) for r in db.list_all(conn, customer)]
 
     def audit(self, cid: str | None = None) -> list[dict[str, Any]]:
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             if cid is not None:
                 self._row(conn, cid)
             return db.audit_entries(conn, cid)
@@ -636,26 +623,11 @@ class Lifecycle:
         before the first byte."""
         if entity is not None and entity not in ENTITIES:
             raise LifecycleError(f"entity: unknown entity {entity!r}", "entity")
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             row = self._row(conn, cid)
         if row["status"] == "purged":
             raise Conflict(f"connection {cid} was purged: no data left", "id")
-        r = st.records
-        data = sa.cast(r.c.data, sa.Text) if self.store.dialect == "postgresql" else r.c.data
-        stmt = sa.select(data).where(r.c.connection_id == cid)
-        if entity is not None:
-            stmt = stmt.where(r.c.entity == entity)
-        if not include_deleted:
-            stmt = stmt.where(r.c.deleted_at.is_(None))
-        stmt = stmt.order_by(r.c.entity, r.c.key)
-
-        def lines() -> Iterator[bytes]:
-            with self.store.engine.connect() as conn:
-                result = conn.execution_options(stream_results=True, yield_per=1000).execute(stmt)
-                for (text,) in result:
-                    yield text.encode() + b"\n"
-
-        return lines()
+        return db.export_lines(self.store.engine, cid, entity, include_deleted)
 
 
 def _affected(old: ConnectionConfig, new: ConnectionConfig) -> list[str]:
@@ -669,24 +641,11 @@ def _affected(old: ConnectionConfig, new: ConnectionConfig) -> list[str]:
     return sorted(e for e in out if e in new.selected_entities())
 
 
-def _view(conn: sa.Connection, row: dict[str, Any]) -> dict[str, Any]:
+def _view(conn: Conn, row: dict[str, Any]) -> dict[str, Any]:
     """Makini's connection object plus Millwright's fields."""
     cid, cfg = row["id"], row["config"]
-    counts = {
-        e: int(t - d)
-        for e, t, d in conn.execute(
-            sa.select(
-                st.entity_counts.c.entity, st.entity_counts.c.total, st.entity_counts.c.deleted
-            )
-            .where(st.entity_counts.c.connection_id == cid)
-            .order_by(st.entity_counts.c.entity)
-        )
-    }
-    last_sync = conn.execute(
-        sa.select(sa.func.max(st.sync_runs.c.finished_at)).where(
-            st.sync_runs.c.connection_id == cid, st.sync_runs.c.status == "success"
-        )
-    ).scalar()
+    counts = db.live_counts(conn, cid)
+    last_sync = db.last_success(conn, cid)
     return {
         "key": cid,
         "name": row["name"] or cid,

@@ -18,48 +18,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-
 from include.run_status import STATUSES_ROW, EntityState, entity_state, sync_reason, sync_status
-from include.store import Store
-from include.store import schema as store_schema
+from include.store import Conn, Store
+from include.store.history import entity_history, latest_runs
 
 
-def _latest(conn: sa.Connection, connection_id: str, *, finished: bool) -> dict[str, dict]:
-    """entity -> its latest row (only rows that are not ``running`` with ``finished``)."""
-    t = store_schema.sync_runs
-    order = (t.c.started_at.desc(), t.c.run_id.desc())
-    rn = sa.func.row_number().over(partition_by=t.c.entity, order_by=order).label("rn")
-    inner = sa.select(t, rn).where(t.c.connection_id == connection_id)
-    if finished:
-        inner = inner.where(t.c.status != "running")
-    sub = inner.subquery()
-    stmt = sa.select(*[sub.c[c.name] for c in t.columns]).where(sub.c.rn == 1)
-    return {r["entity"]: dict(r) for r in conn.execute(stmt).mappings()}
-
-
-def _history(conn: sa.Connection, connection_id: str) -> dict[str, tuple[str | None, bool]]:
-    """entity -> (last successful finish, has a successful full read)."""
-    t = store_schema.sync_runs
-    ok = t.c.status == "success"
-    stmt = (
-        sa.select(
-            t.c.entity,
-            sa.func.max(sa.case((ok, t.c.finished_at))),
-            sa.func.max(sa.case((sa.and_(ok, t.c.window_start.is_(None)), 1), else_=0)),
-        )
-        .where(t.c.connection_id == connection_id)
-        .group_by(t.c.entity)
-    )
-    return {e: (last, bool(full)) for e, last, full in conn.execute(stmt)}
-
-
-def entity_states(conn: sa.Connection, connection_id: str, cfg: Any | None) -> list[EntityState]:
+def entity_states(conn: Conn, connection_id: str, cfg: Any | None) -> list[EntityState]:
     """Each entity's state, in name order; with a config, only its entities (and the
     ``statuses`` task's row): an entity dropped from the config no longer counts."""
-    latest = _latest(conn, connection_id, finished=False)
-    finished = _latest(conn, connection_id, finished=True)
-    history = _history(conn, connection_id)
+    latest = latest_runs(conn, connection_id, finished=False)
+    finished = latest_runs(conn, connection_id, finished=True)
+    history = entity_history(conn, connection_id)
     selected = getattr(cfg, "selected_entities", None)
     keep = {*selected(), STATUSES_ROW} if callable(selected) else None
     return [
@@ -69,14 +38,14 @@ def entity_states(conn: sa.Connection, connection_id: str, cfg: Any | None) -> l
     ]
 
 
-def sync_summary(conn: sa.Connection, connection_id: str, cfg: Any | None) -> dict[str, Any]:
+def sync_summary(conn: Conn, connection_id: str, cfg: Any | None) -> dict[str, Any]:
     """``sync_status`` and ``sync_error`` (the first failing entity's reason) for the admin API."""
     states = entity_states(conn, connection_id, cfg)
     return {"sync_status": sync_status(states), "sync_error": sync_reason(states)}
 
 
 def integration_status(store: Store, connection_id: str, cfg: Any | None) -> dict[str, Any]:
-    with store.engine.connect() as conn:
+    with store.read() as conn:
         states = entity_states(conn, connection_id, cfg)
     times = [s.last_run_at for s in states if s.last_run_at]
     return {
