@@ -16,12 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-from sqlalchemy.pool import NullPool
-
 from include import airflow_glue as glue
 from include.config import VARIABLE_NAME, ConfigError, ConnectionConfig, parse_connections
 from include.store.engine import HOME_ENV, URL_ENV, url_from_env
+from include.store.probe import DatabaseUnreachable, has_table, shown_url
 
 if TYPE_CHECKING:
     from include.store import Store
@@ -31,14 +29,6 @@ _CONTEXT_ENV = "_AIRFLOW_PROCESS_CONTEXT"  # Airflow's own switch: "server" read
 
 class DiscoveryError(Exception):
     """A store, Airflow or connection that was asked for cannot be used; the message says why."""
-
-
-def shown_url(url: str) -> str:
-    """A database URL for humans and logs: the password hidden."""
-    try:
-        return sa.make_url(url).render_as_string(hide_password=True)
-    except Exception:  # unparsable: it may hold a password, show nothing of it
-        return "(an unparsable URL)"
 
 
 @dataclass(frozen=True)
@@ -63,21 +53,12 @@ class AirflowChoice:
 def _metastore_ready(url: str) -> str | None:
     """None when the metadata DB can be read (its ``variable`` table exists), else why not.
     A configured server that does not answer is an error, not a silent fallback."""
-    parsed = sa.make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        db = parsed.database
-        if not db or db == ":memory:" or not Path(db).is_file() or Path(db).stat().st_size == 0:
-            return f"{shown_url(url)} is not set up (`airflow db migrate`)"
-    engine = sa.create_engine(parsed, poolclass=NullPool)
     try:
-        with engine.connect() as conn:
-            ready = sa.inspect(conn).has_table("variable")
-    except sa.exc.OperationalError as exc:
+        ready = has_table(url, "variable")
+    except DatabaseUnreachable as exc:
         raise DiscoveryError(
-            f"the Airflow metadata DB {shown_url(url)} does not answer: {exc.orig}"
+            f"the Airflow metadata DB {shown_url(url)} does not answer: {exc.reason}"
         ) from None
-    finally:
-        engine.dispose()
     return None if ready else f"{shown_url(url)} is not set up (`airflow db migrate`)"
 
 

@@ -8,15 +8,15 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
 from pydantic import ValidationError
 
-from include import lifecycle_db as db
 from include.admin.airflow_adapter import AirflowAdapter, AirflowError, Credentials
 from include.admin.credits import CostTable, load_costs
 from include.admin.errors import AirflowUnavailable, LifecycleError, NotFound
 from include.config import ConnectionConfig
 from include.store import Store
+from include.store import registry as db
+from include.store.engine import Conn
 
 
 @dataclass
@@ -36,7 +36,7 @@ class AdminContext:
         except AirflowError as exc:
             raise AirflowUnavailable(f"cannot read the credit cost table: {exc}") from None
 
-    def row(self, conn: sa.Connection, cid: str, *, for_update: bool = False) -> dict[str, Any]:
+    def row(self, conn: Conn, cid: str, *, for_update: bool = False) -> dict[str, Any]:
         """The registry row of ``cid``, else `NotFound`."""
         row = db.get(conn, cid, for_update=for_update)
         if row is None:

@@ -7,13 +7,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-import sqlalchemy as sa
-
 from include.admin.errors import ConnectionNotActive
-from include.admin.queries import registry_status
+from include.store.engine import Conn
+from include.store.registry import registry_status
 
 
-def write_guard(connection_id: str) -> Callable[[sa.Connection], None]:
+def write_guard(connection_id: str) -> Callable[[Conn], None]:
     """For ``Store.load_batch(guard=...)``: inside the load's write transaction, raise
     `ConnectionNotActive` unless the registry says the connection is active. Connections not in
     the registry yet (added by hand, not reconciled) may load. On PostgreSQL the row is read
@@ -22,7 +21,7 @@ def write_guard(connection_id: str) -> Callable[[sa.Connection], None]:
     return functools.partial(_active_or_refuse, connection_id)  # picklable: map workers load too
 
 
-def _active_or_refuse(connection_id: str, conn: sa.Connection) -> None:
+def _active_or_refuse(connection_id: str, conn: Conn) -> None:
     status = registry_status(conn, connection_id)
     if status is not None and status != "active":
         raise ConnectionNotActive(f"connection {connection_id} is {status}: load refused")

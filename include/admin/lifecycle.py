@@ -15,8 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import sqlalchemy as sa
-
 from include.admin.airflow_adapter import AirflowAdapter
 from include.admin.base import AdminContext, NewConnection
 from include.admin.credits import CostTable
@@ -24,6 +22,7 @@ from include.admin.operations import change, create, credits, disconnect, purge,
 from include.admin.operations import reconcile as reconcile_op
 from include.admin.operations import settle as settle_op
 from include.store import Store
+from include.store.engine import Conn
 
 View = dict[str, Any]
 
@@ -40,7 +39,7 @@ class Lifecycle:
     def costs(self) -> CostTable:
         return self.ctx.costs()
 
-    def credit_state(self, conn: sa.Connection, customer: str) -> dict[str, Any]:
+    def credit_state(self, conn: Conn, customer: str) -> dict[str, Any]:
         return credits.credit_state(self.ctx, conn, customer)
 
     def create(self, req: NewConnection, actor: str) -> tuple[View, str]:

@@ -19,19 +19,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-
-from include.admin.queries import latest_runs, run_history
 from include.run_status import STATUSES_ROW, EntityState, entity_state, sync_reason, sync_status
 from include.store import Store
+from include.store.engine import Conn
+from include.store.history import entity_history, latest_runs
 
 
-def entity_states(conn: sa.Connection, connection_id: str, cfg: Any | None) -> list[EntityState]:
+def entity_states(conn: Conn, connection_id: str, cfg: Any | None) -> list[EntityState]:
     """Each entity's state, in name order; with a config, only its entities (and the
     ``statuses`` task's row): an entity dropped from the config no longer counts."""
     latest = latest_runs(conn, connection_id, finished=False)
     finished = latest_runs(conn, connection_id, finished=True)
-    history = run_history(conn, connection_id)
+    history = entity_history(conn, connection_id)
     selected = getattr(cfg, "selected_entities", None)
     keep = {*selected(), STATUSES_ROW} if callable(selected) else None
     return [
@@ -41,14 +40,14 @@ def entity_states(conn: sa.Connection, connection_id: str, cfg: Any | None) -> l
     ]
 
 
-def sync_summary(conn: sa.Connection, connection_id: str, cfg: Any | None) -> dict[str, Any]:
+def sync_summary(conn: Conn, connection_id: str, cfg: Any | None) -> dict[str, Any]:
     """``sync_status`` and ``sync_error`` (the first failing entity's reason) for the admin API."""
     states = entity_states(conn, connection_id, cfg)
     return {"sync_status": sync_status(states), "sync_error": sync_reason(states)}
 
 
 def integration_status(store: Store, connection_id: str, cfg: Any | None) -> dict[str, Any]:
-    with store.engine.connect() as conn:
+    with store.read() as conn:
         states = entity_states(conn, connection_id, cfg)
     times = [s.last_run_at for s in states if s.last_run_at]
     return {

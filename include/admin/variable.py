@@ -7,14 +7,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import sqlalchemy as sa
-
-from include import lifecycle_db as db
 from include.admin.airflow_adapter import AirflowError
 from include.admin.base import AdminContext
 from include.admin.errors import AirflowUnavailable, Conflict
 from include.config import VARIABLE_NAME
-from include.store.engine import write_txn
+from include.store import registry as db
+from include.store.engine import Conn
 
 CAS_ATTEMPTS = 8
 Entries = list[Any]
@@ -41,15 +39,13 @@ def read(ctx: AdminContext) -> tuple[str | None, Entries]:
     return text, entries
 
 
-def mutate(
-    ctx: AdminContext, fn: Callable[[Entries], Entries], conn: sa.Connection | None = None
-) -> None:
+def mutate(ctx: AdminContext, fn: Callable[[Entries], Entries], conn: Conn | None = None) -> None:
     """Read, change and write the Variable under the store's Variable lock (other Millwright
     processes wait: `lifecycle_db.lock_variable`), and compare-and-swap against writers that
     do not take it (a person in the Airflow UI): re-read and retry when it changed in between.
     ``conn``: the caller's open write transaction, which then holds the lock until it ends."""
     if conn is None:
-        with ctx.store.engine.connect() as own, write_txn(own):
+        with ctx.store.write() as own:
             return mutate(ctx, fn, own)
     db.lock_variable(conn)
     for _ in range(CAS_ATTEMPTS):

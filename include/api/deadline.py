@@ -1,21 +1,14 @@
-"""A per-request budget of database time: PostgreSQL gets ``SET LOCAL statement_timeout`` with
-what is left of the budget before each statement; SQLite a progress handler that interrupts the
-running statement once the budget is spent. Either way the request ends with a 503 in the API's
-error shape (``MILLWRIGHT_API_STATEMENT_TIMEOUT`` seconds; 0 = no limit)."""
+"""A per-request budget of database time (``MILLWRIGHT_API_STATEMENT_TIMEOUT`` seconds; 0 = no
+limit). The store enforces it (include/store/deadline.py: PostgreSQL ``statement_timeout``, a
+SQLite progress handler) and raises `StoreTimeout`; the API answers 503 in its error shape."""
 
 from __future__ import annotations
 
-import sqlite3
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import sqlalchemy as sa
-
 from include.api.errors import ApiError
-from include.store import Store
-
-SQLITE_CHECK_EVERY = 10_000  # SQLite VM instructions between two looks at the clock
+from include.store.deadline import SQLITE_CHECK_EVERY, StoreTimeout  # noqa: F401
 
 
 def timeout_error(seconds: float) -> ApiError:
@@ -26,47 +19,10 @@ def timeout_error(seconds: float) -> ApiError:
     return ApiError(503, message, {"request": [message]})
 
 
-class Budget:
-    """The database time left to one request on one connection."""
-
-    def __init__(self, conn: sa.Connection, dialect: str, seconds: float) -> None:
-        self.conn, self.dialect, self.seconds = conn, dialect, seconds
-        self.deadline = time.monotonic() + seconds if seconds > 0 else None
-
-    def arm(self) -> None:
-        """Call before each statement: on PostgreSQL the statement may use what is left."""
-        if self.deadline is None or self.dialect != "postgresql":
-            return
-        left_ms = int((self.deadline - time.monotonic()) * 1000)
-        if left_ms < 1:
-            raise timeout_error(self.seconds)
-        self.conn.exec_driver_sql(f"SET LOCAL statement_timeout = {left_ms}")
-
-    def expired(self) -> bool:
-        return self.deadline is not None and time.monotonic() > self.deadline
-
-
-def _is_timeout(exc: sa.exc.DBAPIError) -> bool:
-    orig = exc.orig
-    if isinstance(orig, sqlite3.OperationalError):
-        return "interrupted" in str(orig)
-    return getattr(orig, "sqlstate", None) == "57014"  # query_canceled (statement_timeout)
-
-
 @contextmanager
-def budgeted(store: Store, seconds: float) -> Iterator[Budget]:
-    """A read connection whose statements share ``seconds`` of database time (503 beyond)."""
-    with store.engine.connect() as conn:
-        budget = Budget(conn, store.dialect, seconds)
-        raw = conn.connection.driver_connection if store.dialect == "sqlite" else None
-        if raw is not None and budget.deadline is not None:
-            raw.set_progress_handler(budget.expired, SQLITE_CHECK_EVERY)
-        try:
-            yield budget
-        except sa.exc.DBAPIError as exc:
-            if _is_timeout(exc):
-                raise timeout_error(seconds) from None
-            raise
-        finally:
-            if raw is not None:
-                raw.set_progress_handler(None, SQLITE_CHECK_EVERY)
+def as_http() -> Iterator[None]:
+    """The store's `StoreTimeout` inside the block becomes the API's 503."""
+    try:
+        yield
+    except StoreTimeout as exc:
+        raise timeout_error(exc.seconds) from None

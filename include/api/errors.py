@@ -10,7 +10,6 @@ import logging
 import re
 import traceback
 
-import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -25,6 +24,7 @@ from include.admin.errors import (
     NotFound,
     OutOfCredits,
 )
+from include.store.engine import hide_parameters
 
 log = logging.getLogger(__name__)
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -141,8 +141,7 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         # the path only (escaped): query strings and headers may carry tokens or customer data;
         # SQL parameters are left out of database errors for the same reason
-        if isinstance(exc, sa.exc.StatementError):
-            exc.hide_parameters = True
+        hide_parameters(exc)
         text = "".join(traceback.format_exception(exc))
         log.error(
             "unhandled error on %s %s\n%s",

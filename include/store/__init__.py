@@ -4,7 +4,17 @@ SQLAlchemy 2 Core + Alembic; SQLite (default, embedded) or PostgreSQL (psycopg 3
 docs/STORE.md for tables, URL resolution and upsert semantics.
 """
 
+from include.store.engine import Conn
 from include.store.store import Store, comparable
 from include.store.types import LoadRow, LoadStats, QuarantineItem, StoreError, SyncRun
 
-__all__ = ["LoadRow", "LoadStats", "QuarantineItem", "Store", "StoreError", "SyncRun", "comparable"]
+__all__ = [
+    "Conn",
+    "LoadRow",
+    "LoadStats",
+    "QuarantineItem",
+    "Store",
+    "StoreError",
+    "SyncRun",
+    "comparable",
+]

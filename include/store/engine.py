@@ -18,6 +18,7 @@ from include.store.types import StoreError
 
 URL_ENV = "MILLWRIGHT_STORE_URL"
 HOME_ENV = "MILLWRIGHT_HOME"
+Conn = sa.Connection  # an open store connection, for callers that pass one to store functions
 WRITE = "millwright_write"  # execution option: the next transaction is a write transaction
 
 
@@ -95,3 +96,9 @@ def write_txn(conn: sa.Connection) -> Iterator[sa.Connection]:
             yield conn
     finally:
         conn.execution_options(**{WRITE: False})
+
+
+def hide_parameters(exc: BaseException) -> None:
+    """Leave a statement's parameters (customer data, tokens) out of a database error's text."""
+    if isinstance(exc, sa.exc.StatementError):
+        exc.hide_parameters = True

@@ -1,4 +1,9 @@
-"""SQLAlchemy Core tables mirroring the latest migration, for queries (the migrations own DDL)."""
+"""Every table of the store on ONE SQLAlchemy metadata, mirroring the latest migration, for
+queries (the migrations in include/store/migrations own the DDL; tests/store/test_schema.py checks
+that the two agree and that no module outside include/store defines a table or a metadata).
+
+Sync data: records, cursors, entity_counts, quarantine, sync_runs, statuses. API: tokens.
+Connection lifecycle (rev 0003): credit_pools, connection_registry, audit_log."""
 
 from __future__ import annotations
 
@@ -83,3 +88,51 @@ statuses = sa.Table(
     sa.Column("key", sa.Text, primary_key=True),
     sa.Column("data", JSON, nullable=False),
 )
+tokens = sa.Table(
+    "tokens",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("connection_id", sa.Text, nullable=False),
+    sa.Column("token_hash", sa.Text, nullable=False),
+    sa.Column("prefix", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Text, nullable=False),
+    sa.Column("revoked_at", sa.Text),
+)
+pools = sa.Table(
+    "credit_pools",
+    metadata,
+    sa.Column("customer", sa.Text, primary_key=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.Text, nullable=False),
+)
+registry = sa.Table(
+    "connection_registry",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    *(sa.Column(n, sa.Text, nullable=False) for n in ("customer", "system", "deployment")),
+    sa.Column("credits", sa.BigInteger, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("name", sa.Text),
+    sa.Column("email", sa.Text),
+    *(sa.Column(n, sa.Text, nullable=False) for n in ("config", "user_metadata")),
+    sa.Column("reason", sa.Text),
+    sa.Column("pending", sa.Text, nullable=False),
+    sa.Column("predecessor", sa.Text),
+    sa.Column("successor", sa.Text),
+    sa.Column("created_at", sa.Text, nullable=False),
+    *(sa.Column(n, sa.Text) for n in ("connected_at", "disconnected_at", "purged_at")),
+)
+audit = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("at", sa.Text, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("connection_id", sa.Text),
+    sa.Column("customer", sa.Text),
+    sa.Column("details", sa.Text, nullable=False),
+)
+# the tables holding one connection's data (a purge deletes its rows from each)
+CONNECTION_DATA = (records, cursors, entity_counts, quarantine, sync_runs, statuses, tokens)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -79,6 +80,24 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    @contextmanager
+    def read(self) -> Iterator[sa.Connection]:
+        """A connection for reads (each statement its own transaction unless one is begun)."""
+        with self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[sa.Connection]:
+        """A connection in a write transaction (`write_txn`), committed when the block ends
+        normally, rolled back when it raises."""
+        with self.engine.connect() as conn, write_txn(conn):
+            yield conn
+
+    def before_commit(self, check: Callable[[], None]) -> None:
+        """Call ``check`` right before each commit of this store's connections: whatever it
+        raises (or a process exit in it) leaves the transaction uncommitted."""
+        sa.event.listen(self.engine, "commit", lambda _conn: check())
 
     def migrate(self) -> None:
         """Bring the schema to the latest revision (serialized across processes)."""

@@ -18,8 +18,6 @@ from contextlib import suppress
 from multiprocessing.connection import Connection as Pipe
 from typing import Any, NoReturn
 
-import sqlalchemy as sa
-
 from connectors.base import Connector
 from include.config import ConnectionConfig
 from include.store import LoadStats, Store
@@ -81,7 +79,7 @@ def _worker_init(
     _WORKER["job"] = (entity, compile_mapping(connector_cls, cfg, entity))
     if load is not None:
         store = Store(load["url"], cache_mib=16)
-        sa.event.listen(store.engine, "commit", _commit_only_with_parent)
+        store.before_commit(_commit_only_with_parent)
         _WORKER["loader"] = BatchLoader(
             store, cfg, entity, synced_at=load["synced_at"], guard=load["guard"],
             assume_new=load["assume_new"],
@@ -120,7 +118,7 @@ def _watchdog(lifeline: Pipe | None, ppid: int) -> None:
             _orphaned("its parent ended")
 
 
-def _commit_only_with_parent(_conn: sa.Connection) -> None:
+def _commit_only_with_parent(_conn: object = None) -> None:
     """A loading worker's store calls this right before each commit: a worker whose parent is
     gone exits instead (the transaction is never committed; the database drops it)."""
     if os.getppid() != _WORKER["ppid"]:

@@ -54,7 +54,7 @@ def _http_attrs(cls: type[BaseException]) -> list[str]:
     found += [f"__init__({p})" for p in params if p in HTTP_ATTRS]
     try:
         instance = cls("message")
-    except TypeError:
+    except (TypeError, ValueError):  # a constructor that takes no message (StoreTimeout: seconds)
         return found
     return found + [f"instance.{a}" for a in HTTP_ATTRS if a in vars(instance)]
 
@@ -136,10 +136,10 @@ def _imports(path: Path) -> set[str]:
     return found
 
 
-def test_the_admin_layer_reaches_the_api_only_through_its_tokens_module() -> None:
+def test_the_admin_layer_never_imports_the_api() -> None:
     importers = {
         str(p.relative_to(ROOT))
         for p in (ROOT / "admin").rglob("*.py")
         if any(m == "include.api" or m.startswith("include.api.") for m in _imports(p))
     }
-    assert importers == {"admin/tokens.py"}
+    assert importers == set()

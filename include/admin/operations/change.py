@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from include import lifecycle_db as db
 from include.admin import tokens, variable
 from include.admin.base import AdminContext, validate_config
 from include.admin.errors import Conflict, LifecycleError
@@ -13,7 +12,7 @@ from include.admin.operations.reads import view
 from include.admin.operations.settle import settle
 from include.admin.pending import PendingOp, dump, load
 from include.config import ConnectionConfig
-from include.store.engine import write_txn
+from include.store import registry as db
 
 PATCHABLE = (
     "entities", "custom_fields", "schedule", "name", "tags", "options", "page_size", "overlap",
@@ -27,7 +26,7 @@ def patch(ctx: AdminContext, cid: str, changes: dict[str, Any], actor: str) -> d
     unknown = sorted(set(changes) - set(PATCHABLE))
     if unknown:
         raise LifecycleError(f"{unknown[0]}: cannot be changed here", unknown[0])
-    with ctx.store.engine.connect() as conn:
+    with ctx.store.read() as conn:
         row = ctx.row(conn, cid)
     if row["status"] != "active":
         raise Conflict(f"connection {cid} is {row['status']}: only active ones change", "id")
@@ -42,7 +41,7 @@ def patch(ctx: AdminContext, cid: str, changes: dict[str, Any], actor: str) -> d
         return [entry if variable.is_entry(e, cid) else e for e in es]
 
     variable.mutate(ctx, replace)
-    with ctx.store.engine.connect() as conn, write_txn(conn):
+    with ctx.store.write() as conn:
         pending = load(row["pending"])
         if affected:
             pending.append(PendingOp.trigger({"entities": affected, "full": True}))
@@ -66,7 +65,7 @@ def affected_entities(old: ConnectionConfig, new: ConnectionConfig) -> list[str]
 
 
 def new_token(ctx: AdminContext, cid: str, actor: str) -> str:
-    with ctx.store.engine.connect() as conn, write_txn(conn):
+    with ctx.store.write() as conn:
         row = ctx.row(conn, cid, for_update=True)
         if row["status"] != "active":
             raise Conflict(f"connection {cid} is {row['status']}: no tokens", "id")
@@ -78,7 +77,7 @@ def set_metadata(
     ctx: AdminContext, cid: str, items: list[dict[str, str]], actor: str
 ) -> list[dict]:
     """Add or replace items by key."""
-    with ctx.store.engine.connect() as conn, write_txn(conn):
+    with ctx.store.write() as conn:
         row = ctx.row(conn, cid, for_update=True)
         merged = {m["key"]: m for m in row["user_metadata"]}
         merged.update({m["key"]: {"key": m["key"], "value": m["value"]} for m in items})

@@ -8,7 +8,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from include import lifecycle_db as db
 from include.admin import tokens, variable
 from include.admin.airflow_adapter import AirflowError
 from include.admin.base import AdminContext, NewConnection, new_id, validate_config
@@ -18,7 +17,7 @@ from include.admin.operations.reads import view
 from include.admin.operations.settle import settle
 from include.admin.pending import OpKind, PendingOp, dump
 from include.config import ConnectionConfig
-from include.store.engine import write_txn
+from include.store import registry as db
 
 log = logging.getLogger(__name__)
 FIRST_OPS = (PendingOp(OpKind.UNPAUSE), PendingOp.trigger({"full": True}))
@@ -66,7 +65,7 @@ def register(
         raise Conflict(f"connection id {cfg.id!r} already exists in the Variable", "id")
     cost = ctx.costs().cost(cfg.system, cfg.deployment)
     at = db.now()
-    with ctx.store.engine.connect() as conn, write_txn(conn):
+    with ctx.store.write() as conn:
         db.lock_customer(conn, cfg.customer)
         if db.get(conn, cfg.id) is not None:
             raise Conflict(f"connection id {cfg.id!r} already exists", "id")

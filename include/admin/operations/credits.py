@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-
-from include import lifecycle_db as db
 from include.admin.base import AdminContext
 from include.admin.errors import LifecycleError, OutOfCredits
-from include.store.engine import write_txn
+from include.store import registry as db
+from include.store.engine import Conn
 
 
-def credit_state(ctx: AdminContext, conn: sa.Connection, customer: str) -> dict[str, Any]:
+def credit_state(ctx: AdminContext, conn: Conn, customer: str) -> dict[str, Any]:
     size = db.pool_size(conn, customer)
     pool = size if size is not None else ctx.costs().default_pool
     used = db.used(conn, customer)
@@ -25,7 +23,7 @@ def credit_state(ctx: AdminContext, conn: sa.Connection, customer: str) -> dict[
     }
 
 
-def charge(ctx: AdminContext, conn: sa.Connection, customer: str, cost: int) -> None:
+def charge(ctx: AdminContext, conn: Conn, customer: str, cost: int) -> None:
     """`OutOfCredits` unless the customer's pool has ``cost`` credits free (inside the caller's
     transaction, after `lifecycle_db.lock_customer`)."""
     state = credit_state(ctx, conn, customer)
@@ -42,7 +40,7 @@ def set_pool(ctx: AdminContext, customer: str, size: int, actor: str) -> dict[st
         raise LifecycleError("customer: must be a non-empty string", "customer")
     if isinstance(size, bool) or not isinstance(size, int) or size < 0:
         raise LifecycleError("pool: must be an integer >= 0", "pool")
-    with ctx.store.engine.connect() as conn, write_txn(conn):
+    with ctx.store.write() as conn:
         db.lock_customer(conn, customer)
         db.set_pool(conn, customer, size)
         db.add_audit(conn, actor, "pool_set", None, customer, {"pool": size})
@@ -50,6 +48,6 @@ def set_pool(ctx: AdminContext, customer: str, size: int, actor: str) -> dict[st
 
 
 def credits(ctx: AdminContext, customer: str | None = None) -> list[dict[str, Any]]:
-    with ctx.store.engine.connect() as conn:
+    with ctx.store.read() as conn:
         names = [customer] if customer else db.customers(conn)
         return [credit_state(ctx, conn, c) for c in names]

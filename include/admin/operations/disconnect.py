@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from include import lifecycle_db as db
 from include.admin import tokens
 from include.admin.base import AdminContext, NewConnection, new_id, validate_config
 from include.admin.errors import Conflict
@@ -13,7 +12,7 @@ from include.admin.operations.create import register
 from include.admin.operations.reads import view
 from include.admin.operations.settle import settle
 from include.admin.pending import OpKind, PendingOp, dump, load
-from include.store.engine import write_txn
+from include.store import registry as db
 
 STOP_OPS = (PendingOp.variable_status("disconnected"), PendingOp(OpKind.PAUSE))
 CANCELLED_BY_DISCONNECT = (OpKind.UNPAUSE, OpKind.TRIGGER)
@@ -22,7 +21,7 @@ CANCELLED_BY_DISCONNECT = (OpKind.UNPAUSE, OpKind.TRIGGER)
 def disconnect(ctx: AdminContext, cid: str, actor: str) -> dict[str, Any]:
     """Tokens revoked and credits returned in one transaction; the Variable entry turns
     ``disconnected`` (no schedule) and the DAG is paused (now, or as soon as Airflow can)."""
-    with ctx.store.engine.connect() as conn, write_txn(conn):
+    with ctx.store.write() as conn:
         row = ctx.row(conn, cid, for_update=True)
         if row["status"] not in ("active", "refused"):
             raise Conflict(f"connection {cid} is already {row['status']}", "id")
@@ -42,7 +41,7 @@ def disconnect(ctx: AdminContext, cid: str, actor: str) -> dict[str, Any]:
 
 def reconnect(ctx: AdminContext, cid: str, actor: str) -> tuple[dict[str, Any], str]:
     """A NEW connection (new id and token) with the old one's system, config, credentials."""
-    with ctx.store.engine.connect() as conn:
+    with ctx.store.read() as conn:
         row = ctx.row(conn, cid)
     if row["status"] != "disconnected":
         raise Conflict(
@@ -59,6 +58,6 @@ def reconnect(ctx: AdminContext, cid: str, actor: str) -> tuple[dict[str, Any], 
         name=row["name"], email=row["email"], user_metadata=row["user_metadata"],
     )  # fmt: skip
     view_, token = register(ctx, cfg, req, actor, predecessor=cid)
-    with ctx.store.engine.connect() as conn, write_txn(conn):
+    with ctx.store.write() as conn:
         db.update(conn, cid, successor=new_cid)
     return view_, token

@@ -6,36 +6,35 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import sqlalchemy as sa
-
-from include import lifecycle_db as db
-from include.admin import queries
 from include.admin.base import AdminContext
 from include.admin.errors import Conflict, LifecycleError
 from include.admin.operations.settle import dag_id
 from include.admin.status import sync_summary
 from include.model import ENTITIES
+from include.store import registry as db
+from include.store import registry as queries
+from include.store.engine import Conn
 
 
 def view(ctx: AdminContext, cid: str) -> dict[str, Any]:
-    with ctx.store.engine.connect() as conn:
+    with ctx.store.read() as conn:
         return _view(conn, ctx.row(conn, cid))
 
 
 def listing(ctx: AdminContext, customer: str | None = None) -> list[dict[str, Any]]:
-    with ctx.store.engine.connect() as conn:
+    with ctx.store.read() as conn:
         return [_view(conn, r) for r in db.list_all(conn, customer)]
 
 
 def audit(ctx: AdminContext, cid: str | None = None) -> list[dict[str, Any]]:
-    with ctx.store.engine.connect() as conn:
+    with ctx.store.read() as conn:
         if cid is not None:
             ctx.row(conn, cid)
         return db.audit_entries(conn, cid)
 
 
 def metadata(ctx: AdminContext, cid: str) -> list[dict[str, str]]:
-    with ctx.store.engine.connect() as conn:
+    with ctx.store.read() as conn:
         return ctx.row(conn, cid)["user_metadata"]
 
 
@@ -46,14 +45,14 @@ def export(
     before the first byte."""
     if entity is not None and entity not in ENTITIES:
         raise LifecycleError(f"entity: unknown entity {entity!r}", "entity")
-    with ctx.store.engine.connect() as conn:
+    with ctx.store.read() as conn:
         row = ctx.row(conn, cid)
     if row["status"] == "purged":
         raise Conflict(f"connection {cid} was purged: no data left", "id")
     return queries.export_lines(ctx.store.engine, cid, entity, include_deleted)
 
 
-def _view(conn: sa.Connection, row: dict[str, Any]) -> dict[str, Any]:
+def _view(conn: Conn, row: dict[str, Any]) -> dict[str, Any]:
     """Makini's connection object plus Millwright's fields."""
     cid, cfg = row["id"], row["config"]
     return {

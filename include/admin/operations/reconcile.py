@@ -3,7 +3,6 @@ refusing with a recorded reason), and disconnect entries set ``disconnected`` by
 
 from __future__ import annotations
 
-from include import lifecycle_db as db
 from include.admin import variable
 from include.admin.base import AdminContext
 from include.admin.errors import Conflict, OutOfCredits
@@ -12,7 +11,7 @@ from include.admin.operations.disconnect import disconnect
 from include.admin.operations.settle import settle
 from include.admin.pending import PendingOp, dump
 from include.config import ConnectionConfig, VariableError, parse_connections
-from include.store.engine import write_txn
+from include.store import registry as db
 
 
 def reconcile(ctx: AdminContext, actor: str) -> dict[str, list[str]]:
@@ -28,7 +27,7 @@ def reconcile(ctx: AdminContext, actor: str) -> dict[str, list[str]]:
     for cfg in entries:
         if not isinstance(cfg, ConnectionConfig):
             continue
-        with ctx.store.engine.connect() as conn:
+        with ctx.store.read() as conn:
             row = db.get(conn, cfg.id)
         if row is not None:
             if row["status"] == "active" and cfg.status == "disconnected":
@@ -46,7 +45,7 @@ def _register(ctx: AdminContext, cfg: ConnectionConfig, actor: str) -> str:
     customer's pool cannot pay)."""
     status, reason, pending = cfg.status, None, []
     cost = ctx.costs().cost(cfg.system, cfg.deployment)
-    with ctx.store.engine.connect() as conn, write_txn(conn):
+    with ctx.store.write() as conn:
         db.lock_customer(conn, cfg.customer)
         if status == "active":
             try:

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from include import lifecycle_db as db
 from include.admin import variable
 from include.admin.airflow_adapter import AirflowError, DagNotFound
 from include.admin.base import AdminContext
 from include.admin.errors import LifecycleError
 from include.admin.pending import OpKind, PendingOp, dump, load
 from include.config import task_group_id
-from include.store.engine import write_txn
+from include.store import registry as db
 
 Row = dict[str, Any]
 
@@ -21,7 +20,7 @@ def settle(ctx: AdminContext, cid: str) -> list[dict[str, Any]]:
     """Run the row's pending Airflow operations in order; stop at the first that cannot run
     yet and keep it (with the reason) and the rest. Returns what is still pending."""
     with ctx.settle_lock:
-        with ctx.store.engine.connect() as conn:
+        with ctx.store.read() as conn:
             row = db.get(conn, cid)
         if row is None:
             return []
@@ -37,13 +36,13 @@ def settle(ctx: AdminContext, cid: str) -> list[dict[str, Any]]:
             done += 1
         rest = dump(pending[done:])
         if rest != row["pending"]:
-            with ctx.store.engine.connect() as conn, write_txn(conn):
+            with ctx.store.write() as conn:
                 db.update(conn, cid, pending=rest)
         return rest
 
 
 def settle_all(ctx: AdminContext) -> dict[str, list[dict[str, Any]]]:
-    with ctx.store.engine.connect() as conn:
+    with ctx.store.read() as conn:
         ids = [r["id"] for r in db.list_all(conn) if r["pending"]]
     return {cid: rest for cid in ids if (rest := settle(ctx, cid))}
 
@@ -103,7 +102,7 @@ def _delete_connection(ctx: AdminContext, row: Row, op: PendingOp) -> None:
 
 
 def _conn_in_use(ctx: AdminContext, conn_id: str, cid: str) -> bool:
-    with ctx.store.engine.connect() as conn:
+    with ctx.store.read() as conn:
         rows = db.list_all(conn)
     if any(
         r["id"] != cid and r["status"] != "purged" and r["config"].get("airflow_conn_id") == conn_id
