@@ -22,14 +22,15 @@ $(PROJECT_STAMP): $(STAMP) pyproject.toml
 install: $(PROJECT_STAMP)
 
 demo: install
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m include.demo start
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m include.cli.demo start
 
 demo-stop: install
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m include.demo stop
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m include.cli.demo stop
 
 test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: install
@@ -38,6 +39,7 @@ test-fast: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: install
 	$(VENV)/bin/ruff check --fix .

@@ -10,9 +10,9 @@ process, as a real source would. Phases, per database:
 - read: merely read all pages from the sandbox (connector only): the source limit;
 - bulk: merely bulk-load N pre-built rows (COPY on PostgreSQL, one transaction per batch on SQLite):
   the database limit;
-- millwright: extract -> map -> load at once through include/streaming.py, exactly what the DAG's
+- millwright: extract -> map -> load at once through include/sync/streaming.py, exactly what the DAG's
   default ``sync`` task calls;
-- staged (with --staged): extract, then map, then load through include/pipeline.py, what the three
+- staged (with --staged): extract, then map, then load through include/sync/pipeline.py, what the three
   tasks of the ``pipeline: staged`` shape call;
 - incremental: after 1% of the records changed at the source, a windowed run: cost follows the changes;
 - dlt: dlt's REST API source with merge on the key, same sandbox, same database.

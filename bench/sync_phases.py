@@ -12,7 +12,7 @@ from pathlib import Path
 
 from connectors.base import SourceSettings, Window
 from include.config import ConnectionConfig
-from include.timeutil import zone
+from include.model.timeutil import zone
 
 ENTITY = "work-orders"
 
@@ -57,8 +57,8 @@ def phase_read(kw: dict) -> dict:
 def _sync(kw: dict, window: Window, run_id: str, shape: str = "streaming") -> dict:
     """One sync of the entity, as the DAG's task(s) run it: ``streaming`` (the default shape: one
     task, extract/map/load at once) or ``staged`` (three tasks, one after another)."""
-    from include import pipeline, streaming
     from include.store import Store
+    from include.sync import pipeline, streaming
 
     store = Store(kw["store"])
     store.migrate()
@@ -101,8 +101,8 @@ def phase_staged(kw: dict) -> dict:
 def phase_incremental(kw: dict) -> dict:
     """Change 1% of the records at the source, then run the windowed sync the scheduler would."""
     from connectors.maximo.sandbox import start_sandbox
-    from include import pipeline
     from include.store import Store
+    from include.sync import pipeline
 
     store = Store(kw["store"])
     n = int(kw["n"])
@@ -136,7 +136,7 @@ def phase_bulk(kw: dict) -> dict:
     the database calls are timed: the database's limit for these records."""
     import sqlalchemy as sa
 
-    from include import pipeline
+    from include.sync import pipeline
 
     full = Path(kw["work"]) / "full"
     mapped = full / "mapped.jsonl"

@@ -1,7 +1,7 @@
 """Per-system full sync: N work orders from the Maximo, SAP S/4HANA and MaintainX sandboxes, and the
-parts of a real Tryton server, each through include/streaming.py (extract, map and load at once:
+parts of a real Tryton server, each through include/sync/streaming.py (extract, map and load at once:
 what the DAG's default ``sync`` task runs, as bench/sync_phases.py does for Maximo) into an empty
-SQLite store; with ``--staged``, through include/pipeline.py's three steps one after another.
+SQLite store; with ``--staged``, through include/sync/pipeline.py's three steps one after another.
 
 Run by hand (not in CI):
 
@@ -117,10 +117,10 @@ def phase(kw: dict) -> dict:
     """One full sync of one entity, in the DAG's shape (streaming, or staged with ``staged``)."""
     from connectors.base import SourceSettings, Window
     from connectors.registry import get_connector
-    from include import pipeline, streaming
     from include.config import ConnectionConfig
+    from include.model.timeutil import zone
     from include.store import Store
-    from include.timeutil import zone
+    from include.sync import pipeline, streaming
 
     system, entity = kw["system"], kw["entity"]
     settings = SourceSettings(

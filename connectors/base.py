@@ -58,7 +58,7 @@ class ChangedWhen:
       (an OR over the related times, or a second query for the related changes).
     - ``untracked``: served fields whose changes the source cannot date at all (computed values).
       An incremental read cannot see them: the entity is re-read in full every
-      ``full_read_every`` of the connection (`include.pipeline.plan_window`), and its loads let
+      ``full_read_every`` of the connection (`include.sync.pipeline.plan_window`), and its loads let
       the store date a change of served values the source did not (``updatedAt`` becomes the time
       of the write: `include.store.Store.load_batch(stamp_changes=True)`).
     - ``note``: how the connector finds the related changes (for docs and logs).

@@ -27,7 +27,7 @@ class LazyApp:
         if self._app is None:
             with self._lock:
                 if self._app is None:
-                    from include.api.plugin_parts import build_app
+                    from include.airflow.plugin import build_app
 
                     self._app = build_app()
         return self._app

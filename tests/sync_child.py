@@ -26,10 +26,10 @@ def slow_guard(_conn: Any) -> None:
 def main() -> None:
     from connectors.base import SourceSettings, Window
     from connectors.maximo import CONNECTOR as Maximo
-    from include import streaming
     from include.config import ConnectionConfig
+    from include.model.timeutil import zone
     from include.store import Store
-    from include.timeutil import zone
+    from include.sync import streaming
 
     source_url, store_url, staging_dir = sys.argv[1:4]
     streaming.POOL_AFTER_BYTES = 1  # the workers take every chunk

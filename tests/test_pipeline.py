@@ -1,7 +1,7 @@
-"""The sync contract at pipeline level: include/pipeline.py + the real Maximo sandbox + a SQLite
+"""The sync contract at pipeline level: include/sync/pipeline.py + the real Maximo sandbox + a SQLite
 store, no Airflow. Each test is one promise of the incremental contract (README). Tests that sync
 through `sync` run twice: through the staged steps (extract, map_pages, load one after another) and
-through include/streaming.py (all three at once), the two shapes a sync DAG can have."""
+through include/sync/streaming.py (all three at once), the two shapes a sync DAG can have."""
 
 from __future__ import annotations
 
@@ -19,12 +19,13 @@ import sqlalchemy as sa
 from connectors.base import Connector, SourceError, SourceSettings
 from connectors.maximo import CONNECTOR as Maximo
 from connectors.maximo.sandbox import start_sandbox
-from include import cli, pipeline, streaming
+from include.cli import tools as cli
 from include.config import ConnectionConfig
+from include.model.timeutil import zone
 from include.store import Store
 from include.store import loader as store_loader
 from include.store import schema as store_schema
-from include.timeutil import zone
+from include.sync import pipeline, streaming
 
 WO = "MXAPIWODETAIL"
 KEY = "k-test"

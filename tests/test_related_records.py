@@ -26,11 +26,11 @@ from connectors.maximo import CONNECTOR as Maximo
 from connectors.maximo.sandbox import start_sandbox
 from connectors.sap_s4hana import CONNECTOR as Sap
 from connectors.sap_s4hana.sandbox import start as start_sap
-from include import pipeline, streaming
 from include.api import create_app, issue_token
 from include.config import ConnectionConfig
+from include.model.timeutil import format_utc, utcnow, zone
 from include.store import Store, SyncRun
-from include.timeutil import format_utc, utcnow, zone
+from include.sync import pipeline, streaming
 
 PO, LINES = "purchase-orders", "purchase-orders.line-items"
 _runs = itertools.count(1)

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from include import airflow_glue, pipeline, staging, streaming
+from include.airflow import glue as airflow_glue
 from include.store import Store
+from include.sync import pipeline, staging, streaming
 from tests.test_pipeline import (  # noqa: F401 - fixtures
     config,
     connector,
@@ -87,7 +88,7 @@ def hold(path: Path) -> subprocess.Popen:
     code = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from include import staging\n"
+        "from include.sync import staging\n"
         "with staging.lease(Path(sys.argv[1])):\n"
         "    print('held', flush=True)\n"
         "    time.sleep(120)\n"

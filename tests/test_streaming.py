@@ -1,4 +1,4 @@
-"""What only the streaming shape (include/streaming.py) has to promise, beyond the contract tests
+"""What only the streaming shape (include/sync/streaming.py) has to promise, beyond the contract tests
 of tests/test_pipeline.py (which run through both shapes): a stream killed mid-load and run again
 leaves the store identical, a retry after extract and map finished never reads the source again,
 worker processes map exactly what this process maps, and a dead worker pool is survived."""
@@ -14,9 +14,9 @@ from typing import Any
 import orjson
 import pytest
 
-from include import pipeline, streaming
 from include.config import ConnectionConfig
 from include.store import Store
+from include.sync import pipeline, streaming
 from tests.test_pipeline import (  # noqa: F401 - fixtures
     WO,
     config,

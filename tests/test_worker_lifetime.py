@@ -19,8 +19,8 @@ import pytest
 import sqlalchemy as sa
 
 from connectors.maximo.sandbox import start_sandbox
-from include import pipeline
 from include.store import LoadRow, Store
+from include.sync import pipeline
 from tests import sync_child
 
 ROOT = Path(__file__).resolve().parents[1]

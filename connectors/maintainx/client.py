@@ -24,7 +24,7 @@ import requests
 from connectors.base import Connector, EntitySpec, SourceError, SourceSettings, Window
 from connectors.http import HttpClient, RetryPolicy
 from connectors.maintainx import mapping as m
-from include.timeutil import parse_datetime
+from include.model.timeutil import parse_datetime
 
 SYSTEM = "maintainx"
 MAX_LIMIT = 200

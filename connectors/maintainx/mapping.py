@@ -12,9 +12,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from connectors.base import ChangedWhen
-from include.keys import make_key
 from include.mapping import EntityMapping
-from include.timeutil import to_utc_iso
+from include.model.keys import make_key
+from include.model.timeutil import to_utc_iso
 
 
 def _assignee(kind: str):

@@ -24,7 +24,7 @@ from connectors.base import Connector, EntitySpec, SourceSettings, Window
 from connectors.http import HttpClient, RetryPolicy
 from connectors.maximo.mapping import ENTITIES
 from connectors.rest import AuthSpec, PagingSpec, RestReader, RestSpec, format_time
-from include.keys import make_key
+from include.model.keys import make_key
 
 SYSTEM = "maximo"
 STATUS_DOMAINS = {"work-orders": "WOSTATUS", "purchase-orders": "POSTATUS"}

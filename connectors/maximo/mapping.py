@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.base import EntitySpec
-from include.keys import make_key
 from include.mapping import EntityMapping
+from include.model.keys import make_key
 
 
 def _one_ref(*parts: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from connectors.base import ChangedWhen, EntitySpec
 from include.mapping import EntityMapping, MappingError
-from include.timeutil import format_utc
+from include.model.timeutil import format_utc
 
 
 def sap_wallclock(value: Any) -> datetime | None:

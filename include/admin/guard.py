@@ -28,7 +28,7 @@ def _active_or_refuse(connection_id: str, conn: Conn) -> None:
 
 
 def disconnected_dag_spec(connection_id: str, customer: str, system: str) -> dict[str, str]:
-    """What the DAG of a disconnected connection shows (for include/dag_factory.py): no schedule,
+    """What the DAG of a disconnected connection shows (for include/airflow/dag_factory.py): no schedule,
     one task that only logs/skips with ``message``."""
     message = (
         f"connection {connection_id} ({customer} / {system}) is disconnected: nothing to sync. "

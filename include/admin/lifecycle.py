@@ -1,6 +1,6 @@
 """Connection lifecycle: create, change, disconnect, reconnect, purge; credits; audit. No HTTP.
 
-The store's registry (include/lifecycle_db.py) is the source of truth for status and credits; the
+The store's registry (include/store/registry.py) is the source of truth for status and credits; the
 ``millwright_connections`` Variable and Airflow follow it through an `AirflowAdapter`. Airflow
 steps that cannot happen yet (a DAG not parsed yet, Airflow briefly down) are kept as typed
 pending operations (include/admin/pending.py) on the registry row and retried by `settle` (after

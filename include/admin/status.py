@@ -1,10 +1,10 @@
 """A connection's sync state in Makini's terms (served by `/api/integrations/current` and the
 admin API's connection views; the API only calls `integration_status` / `sync_summary`).
 
-Every task of a sync DAG writes its entity's row in ``sync_runs`` (include/dag_factory.py):
+Every task of a sync DAG writes its entity's row in ``sync_runs`` (include/airflow/dag_factory.py):
 ``running`` when it starts, ``retrying``/``failed`` with the typed failure (``auth`` | ``error``)
 and a plain reason when an attempt fails, ``success`` when the entity's run is complete. From the
-latest row of each entity, and its latest row that is not ``running`` (include/run_status.py):
+latest row of each entity, and its latest row that is not ``running`` (include/sync/run_status.py):
 
 - ``fail``: an entity's latest outcome is an authentication failure (401/403 from the source,
   missing or wrong credentials, a missing Airflow Connection);
@@ -19,10 +19,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from include.run_status import STATUSES_ROW, EntityState, entity_state, sync_reason, sync_status
 from include.store import Store
 from include.store.engine import Conn
 from include.store.history import entity_history, latest_runs
+from include.sync.run_status import (
+    STATUSES_ROW,
+    EntityState,
+    entity_state,
+    sync_reason,
+    sync_status,
+)
 
 
 def entity_states(conn: Conn, connection_id: str, cfg: Any | None) -> list[EntityState]:

@@ -1,6 +1,6 @@
 """`create_app`: the FastAPI application (read API; the admin side adds its routers to it).
 
-Standalone: ``python -m include.api``; inside Airflow: mounted by plugins/ (``fastapi_apps``).
+Standalone: ``python -m include.cli.serve``; inside Airflow: mounted by plugins/ (``fastapi_apps``).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
@@ -27,32 +27,37 @@ log = logging.getLogger(__name__)
 ConfigProvider = Callable[[str], "ConnectionConfig | None"]
 
 
-def airflow_config_provider(ttl: float = 60.0) -> ConfigProvider:
-    """Connection configs from the Airflow Variable (via include.airflow_glue), cached ``ttl``
-    seconds. Returns None for every id when Airflow or the Variable is unavailable, so callers
-    fall back to what the store holds."""
+def cached_config_provider(read: Callable[[], list[Any]], ttl: float = 60.0) -> ConfigProvider:
+    """Connection configs from ``read()`` (the Airflow layer passes its Variable reader), cached
+    ``ttl`` seconds. Returns None for every id while ``read`` fails, so callers fall back to what
+    the store holds."""
+    from include.config import ConnectionConfig
+
     lock = threading.Lock()
     cache: dict[str, object] = {"at": -ttl, "by_id": {}}
+
+    def load() -> dict[str, ConnectionConfig]:
+        try:
+            entries = read()
+        except Exception as exc:  # no Airflow here, Variable missing or unreadable
+            log.info(
+                "connection configs unavailable (%s); using stored records", type(exc).__name__
+            )
+            return {}
+        return {c.id: c for c in entries if isinstance(c, ConnectionConfig)}
 
     def provide(connection_id: str) -> ConnectionConfig | None:
         with lock:
             if time.monotonic() - float(cache["at"]) >= ttl:  # type: ignore[arg-type]
-                cache["by_id"], cache["at"] = _read_configs(), time.monotonic()
+                cache["by_id"], cache["at"] = load(), time.monotonic()
             return cache["by_id"].get(connection_id)  # type: ignore[union-attr]
 
     return provide
 
 
-def _read_configs() -> dict[str, ConnectionConfig]:
-    try:
-        from include import airflow_glue
-        from include.config import ConnectionConfig
-
-        entries = airflow_glue.read_connections()
-    except Exception as exc:  # no Airflow here, Variable missing or unreadable
-        log.info("connection configs unavailable (%s); using stored records", type(exc).__name__)
-        return {}
-    return {c.id: c for c in entries if isinstance(c, ConnectionConfig)}
+def _no_configs(connection_id: str) -> None:
+    """Without a config source the API serves what the store holds."""
+    return None
 
 
 def create_app(
@@ -79,7 +84,7 @@ def create_app(
     )
     app.state.store = store
     app.state.settings = settings
-    app.state.config_provider = config_provider or airflow_config_provider()
+    app.state.config_provider = config_provider or _no_configs
     errors.install(app)
     app.add_middleware(InputGuard, settings=settings)
     for router in read_routers():

@@ -1,6 +1,6 @@
 """The admin dashboard: one static page (``/api/system/dashboard``) whose script calls the admin API
 with the admin token the user types in (kept in sessionStorage only). Listed in Airflow's UI via an
-``external_views`` entry (include/api/plugin_parts.py)."""
+``external_views`` entry (include/airflow/plugin.py)."""
 
 from __future__ import annotations
 

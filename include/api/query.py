@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from include.api.errors import CONTROL, bad_request
 from include.model import UTC_PATTERN
+from include.model.timeutil import format_utc, parse_datetime
 from include.store.query import (  # noqa: F401  (the store compiles a ListQuery into SQL)
     COLUMNS,
     DEFAULT_PER_PAGE,
@@ -36,7 +37,6 @@ from include.store.query import (  # noqa: F401  (the store compiles a ListQuery
     order_by,
     where_filters,
 )
-from include.timeutil import format_utc, parse_datetime
 
 MAX_PER_PAGE = 1000
 MAX_PAGE = 10_000_000

@@ -1,4 +1,4 @@
-"""The standalone server's uvicorn configuration (``python -m include.api``).
+"""The standalone server's uvicorn configuration (``python -m include.cli.serve``).
 
 uvicorn's default HTTP parser (httptools) refuses a URL over 64 KiB with a plain-text 400 and
 closes the connection, before the app can answer. The server runs h11 instead, reading request

@@ -2,7 +2,7 @@
 
 Every stored record is one of these models serialised to JSON, plus the envelope fields that
 every entity shares (`key`, `customFields`, `createdAt`, `updatedAt`, `deletedAt`). Timestamps are
-ISO-8601 strings in UTC ending in `Z` (the mapping layer produces them; see include/timeutil.py),
+ISO-8601 strings in UTC ending in `Z` (the mapping layer produces them; see include/model/timeutil.py),
 so records are validated once and served verbatim without datetime round trips.
 
 `ENTITIES` maps each Makini resource name (the path segment under /api/eam) to its model.

@@ -1,5 +1,5 @@
 """Reads of the run history (``sync_runs``) for the sync status of a connection
-(include/api/status.py, the admin views)."""
+(include/admin/status.py, the admin views)."""
 
 from __future__ import annotations
 

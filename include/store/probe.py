@@ -1,5 +1,5 @@
 """Looks at databases other than the store (Airflow's metadata DB) for the commands that find
-their way as the DAG's tasks do (include/discovery.py): URLs shown without their password, and
+their way as the DAG's tasks do (include/cli/discovery.py): URLs shown without their password, and
 whether a database is set up (has a table)."""
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from include.model.timeutil import format_utc, utcnow
 from include.store.schema import (
     CONNECTION_DATA,
     audit,
@@ -21,7 +22,6 @@ from include.store.schema import (
     registry,
     sync_runs,
 )
-from include.timeutil import format_utc, utcnow
 
 JSON_COLS = ("config", "user_metadata", "pending")
 

@@ -12,10 +12,10 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
+from include.model.timeutil import format_utc, utcnow
 from include.store import loader, schema
 from include.store.engine import make_engine, url_from_env, write_txn
 from include.store.types import KILLED, LoadRow, LoadStats, QuarantineItem, StoreError, SyncRun
-from include.timeutil import format_utc, utcnow
 
 _UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 Guard = Callable[[sa.Connection], None]

@@ -17,9 +17,9 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
+from include.model.timeutil import format_utc, utcnow
 from include.store.engine import write_txn
 from include.store.schema import tokens
-from include.timeutil import format_utc, utcnow
 
 TOKEN_PREFIX = "mw_"
 PREFIX_LEN = 10  # "mw_" + 7 characters: enough to tell tokens apart in a listing, useless to guess

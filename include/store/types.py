@@ -64,6 +64,6 @@ class SyncRun:
     updated: int = 0
     deleted: int = 0
     error: str | None = None
-    failure: str | None = None  # auth | error: see include/run_status.py
+    failure: str | None = None  # auth | error: see include/sync/run_status.py
     task: str | None = None  # the task that wrote the row last (sync, extract, load...)
     attempt: int | None = None  # its Airflow try number

@@ -23,6 +23,6 @@ one in the database.
 Staging paths may be `pathlib.Path` or `airflow.sdk.ObjectStoragePath` (anything with ``/``,
 ``open``, ``mkdir``), so the same code stages to a local disk or to object storage. Each step holds
 its run directory while it works in it, and creates it and its files private
-(`include.staging`). Map worker processes die with the process that started them
+(`include.sync.staging`). Map worker processes die with the process that started them
 (`workers`) and never commit once it is gone.
 """

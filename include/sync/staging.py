@@ -1,7 +1,7 @@
 """Staging directories: private while they exist, held while a run works in them, removed after.
 
 A run's staging directory is ``<root>/<connection>/<entity>/<run>/`` (see
-`include.airflow_glue.staging_dir`); the pipeline writes the source's raw records there.
+`include.airflow.glue.staging_dir`); the pipeline writes the source's raw records there.
 
 - **Private.** On a local disk (``file://`` or a `pathlib.Path`) every directory this module
   creates is 0700 and every file 0600, whatever the umask: the files hold raw source data.

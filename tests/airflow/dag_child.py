@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def main() -> None:
     from airflow.dag_processing.dagbag import DagBag
 
-    from include import streaming
+    from include.sync import streaming
 
     streaming.POOL_AFTER_BYTES = 1  # the workers take every chunk
     streaming.CHUNK_RECORDS = 200

@@ -145,7 +145,8 @@ def test_an_unknown_pipeline_shape_is_a_config_error(env: pytest.MonkeyPatch) ->
 def test_too_many_quarantined_records_fail_the_task_without_retries() -> None:
     from airflow.sdk.exceptions import AirflowFailException
 
-    from include import dag_factory, pipeline
+    from include.airflow import dag_factory
+    from include.sync import pipeline
 
     fail = pytest.raises(AirflowFailException, match="3 of 10 records")
     with fail, dag_factory._fail_on_quarantine():

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from include import demo
+from include.cli import demo
 from tests.airflow.conftest import ROOT
 
 pytestmark = pytest.mark.airflow
@@ -53,7 +53,7 @@ def sandbox() -> Iterator[tuple[str, object]]:
 def standalone(
     tmp_path_factory: pytest.TempPathFactory, sandbox: tuple[str, object]
 ) -> Iterator[tuple[demo.Api, dict]]:
-    """`airflow standalone` with the environment `make demo` gives it (include/demo.py): the
+    """`airflow standalone` with the environment `make demo` gives it (include/cli/demo.py): the
     plugin's admin token, how it reaches Airflow's REST API, and a pre-seeded admin password."""
     tmp_path = tmp_path_factory.mktemp("standalone")
     home, mw_home = tmp_path / "airflow", tmp_path / "mw"
@@ -158,7 +158,7 @@ def test_plugin_api_drives_airflow(
     assert r.json()["data"]["id"] == API_CID
     assert call("GET", "/integrations/current").status_code == 401
 
-    # Active DAGs are created unpaused (include/dag_factory.py); made sure, so the pause below is
+    # Active DAGs are created unpaused (include/airflow/dag_factory.py); made sure, so the pause below is
     # the disconnect's doing. The future start date means no scheduled run.
     dag_id = f"sync__{API_CID}"
     demo.wait_dags(api, [dag_id], 120)

@@ -215,8 +215,8 @@ def test_failure_callback_without_an_exception_records_a_killed_task(
     ``on_failure_callback``, no ``exception`` in the context): failed, ``error``, the reason."""
     from types import SimpleNamespace
 
+    from include.airflow.dag_factory import record_failure
     from include.config import ConnectionConfig
-    from include.dag_factory import record_failure
     from include.store import Store
 
     cfg = ConnectionConfig(id=CID, customer="acme", system="maximo", airflow_conn_id="mw_st")

@@ -1,5 +1,5 @@
 """Issue 9 (attack review): hostile input on every read route answers a 4xx in the JSON error
-shape on a real uvicorn server (as `python -m include.api` configures it), and the same
+shape on a real uvicorn server (as `python -m include.cli.serve` configures it), and the same
 kept-alive connection answers the next request; caps, strict integers, links and 405."""
 
 from __future__ import annotations

@@ -11,10 +11,10 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from include.airflow_adapter import MemoryAirflowAdapter
-from include.api.plugin_parts import build_app
+from include.admin.airflow_adapter import MemoryAirflowAdapter
+from include.admin.lifecycle import Lifecycle
+from include.airflow.plugin import build_app
 from include.config import VARIABLE_NAME, ConnectionConfig, task_group_id
-from include.lifecycle import Lifecycle
 from include.store import Store
 
 ADMIN = "admin-secret-for-tests"

@@ -18,7 +18,7 @@ def cli(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.Comp
         "PYTHONPATH": str(ROOT),
     }
     return subprocess.run(
-        [sys.executable, "-m", "include.cli_connections", "--offline", str(tmp_path / "af.json"), *args],
+        [sys.executable, "-m", "include.cli.connections", "--offline", str(tmp_path / "af.json"), *args],
         input=stdin, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
     )  # fmt: skip
 

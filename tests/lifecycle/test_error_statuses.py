@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from include import cli_connections
 from include.admin.airflow_adapter import AirflowError
+from include.cli import connections as cli_connections
 from tests.lifecycle.conftest import HEADERS, new_body, snapshot
 
 

@@ -13,9 +13,9 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 
-from include.airflow_adapter import Credentials, MemoryAirflowAdapter
-from include.api.plugin_parts import build_app
-from include.lifecycle import NewConnection
+from include.admin.airflow_adapter import Credentials, MemoryAirflowAdapter
+from include.admin.base import NewConnection
+from include.airflow.plugin import build_app
 from include.store import Store
 from tests.lifecycle.conftest import ADMIN, HEADERS
 

@@ -8,9 +8,10 @@ import threading
 import orjson
 import pytest
 
-from include import lifecycle_db
-from include.lifecycle import ConnectionNotActive, write_guard
+from include.admin.errors import ConnectionNotActive
+from include.admin.guard import write_guard
 from include.store import LoadRow
+from include.store import registry as lifecycle_db
 from include.store.engine import write_txn
 from tests.lifecycle.conftest import HEADERS, new_body, parse, snapshot, variable
 

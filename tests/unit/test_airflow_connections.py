@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from include.airflow_adapter import defined_outside_metastore
+from include.admin.airflow_adapter import defined_outside_metastore
 
 
 def test_an_environment_connection_exists(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from include.airflow_glue import config_doc
+from include.airflow.glue import config_doc
 from include.config import ConfigError, ConnectionConfig, is_secret_key, parse_connections
 
 

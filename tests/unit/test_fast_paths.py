@@ -12,11 +12,11 @@ from pydantic import ValidationError
 
 from connectors.maximo import CONNECTOR as Maximo
 from connectors.maximo.sandbox import start_sandbox
-from include import pipeline
 from include.config import ConnectionConfig
 from include.model import ENTITIES, list_adapter, page_checker
+from include.model.timeutil import to_utc_iso, utc_iso_converter, zone
 from include.store import LoadRow, Store
-from include.timeutil import to_utc_iso, utc_iso_converter, zone
+from include.sync import pipeline
 
 
 @pytest.mark.parametrize("tz", [None, "UTC", "America/New_York", "Asia/Kolkata"])

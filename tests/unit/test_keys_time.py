@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from include.keys import make_key
-from include.timeutil import format_utc, parse_datetime, parse_duration, to_utc_iso, zone
+from include.model.keys import make_key
+from include.model.timeutil import format_utc, parse_datetime, parse_duration, to_utc_iso, zone
 
 NY = zone("America/New_York")
 

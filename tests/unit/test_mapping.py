@@ -4,7 +4,7 @@ import pytest
 
 from include.mapping import CompiledMapping, EntityMapping, MappingError
 from include.model import list_adapter
-from include.timeutil import zone
+from include.model.timeutil import zone
 
 WO = EntityMapping(
     key=("siteid", "wonum"),

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from connectors.maximo.mapping import ENTITIES
-from include.keys import make_key
 from include.mapping import CompiledMapping, EntityMapping, MappingError, _getter, compile_spec
-from include.timeutil import to_utc_iso, zone
+from include.model.keys import make_key
+from include.model.timeutil import to_utc_iso, zone
 
 
 def reference(cm: CompiledMapping, raw: dict, tz: Any) -> tuple:

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from connectors.maximo.mapping import ENTITIES
 from include.mapping import CompiledMapping, EntityMapping, MappingError
 from include.model import CHILD_ENTITIES, checked_fields, page_checker
-from include.timeutil import zone
+from include.model.timeutil import zone
 from tests.unit.test_mapping_codegen import _paths, random_record
 
 

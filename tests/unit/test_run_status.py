@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from connectors.base import SourceError
-from include.run_status import (
+from include.sync.run_status import (
     KILLED,
     ConnectionSetupError,
     classify,

@@ -1,6 +1,6 @@
 """Records/s reading work orders from the sandbox through the connector (not a pytest test).
 
-``python -m connectors.sap_s4hana.tests.bench_read [N]`` (default 100,000). The sandbox runs in its own
+``python -m tests.connectors.sap_s4hana.bench_read [N]`` (default 100,000). The sandbox runs in its own
 process, as it would in a demo, so server and client do not share one interpreter lock.
 """
 

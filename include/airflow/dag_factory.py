@@ -1,8 +1,8 @@
 """Build one Airflow DAG per connection of the ``millwright_connections`` Variable.
 
 Each connection's DAG ``sync__<id>`` has, per entity, a task group ``sync -> reconcile``, where
-``sync`` runs extract, map and load at once (include/streaming.py; the default ``pipeline:
-streaming``), or ``extract -> map -> load -> reconcile`` as separate tasks (include/pipeline.py;
+``sync`` runs extract, map and load at once (include/sync/streaming.py; the default ``pipeline:
+streaming``), or ``extract -> map -> load -> reconcile`` as separate tasks (include/sync/pipeline.py;
 ``pipeline: staged``), plus a ``statuses`` task. Tasks pass summaries (paths and counts) through
 XCom; records travel through staging files.
 
@@ -36,8 +36,7 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from connectors.base import Connector, Window
 from connectors.registry import get_connector
-from include import airflow_glue as glue
-from include import pipeline, run_status, runner
+from include.airflow import glue, runner
 from include.config import (
     ConfigError,
     ConnectionConfig,
@@ -46,6 +45,7 @@ from include.config import (
     parse_connections,
     task_group_id,
 )
+from include.sync import pipeline, run_status
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def reconcile_due(cfg: ConnectionConfig, run: RunInfo) -> tuple[bool, str]:
 # (`Store.run_started`, which also closes rows a killed task left ``running``), the load's
 # ``success`` with counts (`pipeline.finish_load`), and for a failed attempt the callbacks below:
 # ``retrying`` (Airflow runs the task again) or ``failed``, with the failure typed by
-# `run_status.classify` and a plain reason. The API reads them (include/api/status.py).
+# `run_status.classify` and a plain reason. The API reads them (include/admin/status.py).
 
 
 def _attempt() -> int:
@@ -172,7 +172,7 @@ def _aware(dt: datetime) -> datetime:
 def disconnected_dag(cfg: ConnectionConfig) -> DAG:
     """A disconnected connection's DAG: visible with its history, no schedule; a manual trigger
     (or an unpause) only says that the connection is disconnected."""
-    from include.lifecycle import disconnected_dag_spec  # heavy: only for disconnected ones
+    from include.admin.guard import disconnected_dag_spec
 
     spec = disconnected_dag_spec(cfg.id, cfg.customer, cfg.system)
     with DAG(
@@ -285,7 +285,7 @@ def build_sync_dag(cfg: ConnectionConfig) -> DAG:
 
         @task(task_id="load", pool=glue.LOAD_POOL)
         def load(entity: str, mapped: dict) -> dict:
-            from include.lifecycle import write_guard
+            from include.admin.guard import write_guard
 
             run = run_info()
             spec = connector_cls.entities[entity]

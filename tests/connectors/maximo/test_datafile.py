@@ -23,11 +23,11 @@ import sqlalchemy as sa
 from connectors.base import SourceSettings
 from connectors.maximo import CONNECTOR
 from connectors.maximo.sandbox import DEFAULT_API_KEY, start_sandbox
-from connectors.maximo.tests.conftest import NY
-from include import pipeline, streaming
 from include.config import ConnectionConfig
 from include.store import Store
 from include.store import schema as store_schema
+from include.sync import pipeline, streaming
+from tests.connectors.maximo.conftest import NY
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).resolve().parents[3]

@@ -4,7 +4,7 @@
 from the connection's Airflow Connection, streams extract -> map -> load
 (`streaming.sync_entity`) and removes the staging files after a successful load. A failed run
 keeps its staging: a retry with the same ``run_id`` does not read a completely read source again.
-``millwright sync`` (include/cli_main.py) and the DAG's task share it.
+``millwright sync`` (include/cli/main.py) and the DAG's task share it.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.base import Connector, Window
 from connectors.registry import get_connector
-from include import airflow_glue as glue
-from include import pipeline, streaming
+from include.airflow import glue
 from include.config import ConnectionConfig
 from include.model import CHILD_ENTITIES
+from include.sync import pipeline, streaming
 
 if TYPE_CHECKING:
     from include.store import Store
@@ -76,7 +76,7 @@ def sync_entity_once(
     `pipeline.QuarantineThresholdExceeded` (after loading the good records) when too many records
     were quarantined, and whatever the source or the store raised otherwise: recording a failure is
     the caller's (the DAG's task callbacks, the CLI)."""
-    from include.lifecycle import write_guard
+    from include.admin.guard import write_guard
 
     connector_cls = get_connector(cfg.system)
     if entity not in sync_entities(cfg):

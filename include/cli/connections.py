@@ -1,6 +1,6 @@
 """Admin CLI for connections and credits (the same `Lifecycle` as the API).
 
-    python -m include.cli_connections [--offline STATE.json] COMMAND ...
+    python -m include.cli.connections [--offline STATE.json] COMMAND ...
 
 Commands: list [--customer C] | show ID | create FILE.json|- | patch ID FILE.json|- | disconnect ID |
 reconnect ID | delete-data ID | token ID | pool-set CUSTOMER N | credits [CUSTOMER] | reconcile |
@@ -27,7 +27,7 @@ from include.store import Store
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m include.cli_connections", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m include.cli.connections", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     p.add_argument("--offline", type=Path, help="offline Airflow state file (no Airflow needed)")
     sub = p.add_subparsers(dest="cmd", required=True)

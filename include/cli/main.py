@@ -103,7 +103,7 @@ def _command(*, airflow: bool) -> Callable[[_F], _F]:
             _Out.claim()
             try:
                 if airflow:
-                    from include import discovery
+                    from include.cli import discovery
 
                     choice = discovery.connect_airflow()
                     _configure_logging(verbosity)
@@ -124,7 +124,7 @@ def _command(*, airflow: bool) -> Callable[[_F], _F]:
 
 
 def _describe(exc: BaseException) -> str:
-    from include.discovery import DiscoveryError
+    from include.cli.discovery import DiscoveryError
 
     if isinstance(exc, DiscoveryError | ValueError | KeyError | OSError):
         return str(exc).strip("'\"") if isinstance(exc, KeyError) else str(exc)
@@ -132,7 +132,7 @@ def _describe(exc: BaseException) -> str:
 
 
 def _open_store() -> Any:
-    from include import discovery
+    from include.cli import discovery
 
     choice = discovery.discover_store()
     _say(f"store: {choice.describe()}")
@@ -182,9 +182,9 @@ def sync(
     Airflow's metadata DB, an AIRFLOW_CONN_<ID> environment variable or a secrets backend).
     Prints a JSON summary per entity; exit 1 when any entity failed.
     """
-    from include import airflow_glue as glue
-    from include import discovery, runner
-    from include.timeutil import utcnow
+    from include.airflow import glue, runner
+    from include.cli import discovery
+    from include.model.timeutil import utcnow
 
     found = discovery.find_connection(connection, config_file)
     cfg = found.cfg
@@ -218,12 +218,12 @@ def sync(
 
 def _sync_one(runner: Any, cfg: Any, entity: str, run: Any, store: Any) -> dict[str, Any]:
     """One entity's summary, or ``{"error": ...}`` after saying what failed."""
-    from include import pipeline
+    from include.sync import pipeline
 
     try:
         return runner.sync_entity_once(cfg, entity, run=run, store=store)
     except pipeline.QuarantineThresholdExceeded as exc:  # the good records were loaded
-        from include import airflow_glue as glue
+        from include.airflow import glue
 
         _record_failure(store, cfg, entity, run, exc)
         _say(f"{entity}: {exc}")
@@ -242,8 +242,8 @@ def _sync_one(runner: Any, cfg: Any, entity: str, run: Any, store: Any) -> dict[
 def _record_failure(store: Any, cfg: Any, entity: str, run: Any, exc: BaseException) -> None:
     """The failed run into `sync_runs`, as the DAG's failure callback records it, so the API's
     sync status shows it (``fail`` for authentication, ``error`` otherwise)."""
-    from include import airflow_glue as glue
-    from include import run_status
+    from include.airflow import glue
+    from include.sync import run_status
 
     outcome = run_status.classify(exc, glue.secret_values(cfg))
     try:
@@ -258,8 +258,8 @@ def _record_failure(store: Any, cfg: Any, entity: str, run: Any, exc: BaseExcept
 def _drop_staging(cfg: Any, entity: str, run: Any) -> bool:
     """After a failure: keep the staging files only when a retry can use them (the source was
     read completely, as the DAG's retry would); True when kept."""
-    from include import airflow_glue as glue
-    from include import streaming
+    from include.airflow import glue
+    from include.sync import streaming
 
     out = glue.staging_dir(cfg.id, entity, run.run_id)
     if (out / streaming.MARKER).exists():
@@ -327,11 +327,11 @@ def connections(ctx: click.Context, offline: Path | None) -> None:
 def _lifecycle_command(name: str, **params: Any) -> Callable[..., None]:
     @_command(airflow=True)
     def run(**kwargs: Any) -> None:
-        from include import cli_connections
         from include.admin.airflow_adapter import MemoryAirflowAdapter, RestAirflowAdapter
         from include.admin.errors import LifecycleError
         from include.admin.lifecycle import Lifecycle
         from include.api.errors import domain_status
+        from include.cli import connections as cli_connections
 
         offline = click.get_current_context().find_object(dict)["offline"]
         airflow = MemoryAirflowAdapter(offline) if offline else RestAirflowAdapter.from_env()
@@ -409,8 +409,8 @@ def quarantine_list(connection: str, entity: str | None, limit: int) -> None:
 def quarantine_reprocess(connection: str, entity: str | None, config_file: Path | None) -> None:
     """Map quarantined records again with the current mapping and config; load the ones that
     pass now. Exit 1 when some still fail."""
-    from include import discovery
-    from include.cli import reprocess
+    from include.cli import discovery
+    from include.cli.tools import reprocess
 
     found = discovery.find_connection(connection, config_file)
     store = _open_store()
@@ -431,7 +431,7 @@ def quarantine_reprocess(connection: str, entity: str | None, config_file: Path 
 @_command(airflow=False)
 def validate_config(file: Path) -> None:
     """Check a millwright_connections JSON file: one line per entry; exit 1 naming each error."""
-    from include.cli import validate_file
+    from include.cli.tools import validate_file
 
     if validate_file(file, out=_Out.stream) != 0:
         sys.exit(1)
@@ -465,8 +465,8 @@ def api() -> None:
 @_command(airflow=True)
 def api_serve(host: str, port: int, workers: int, read_only: bool, log_level: str) -> None:
     """Serve the API with uvicorn on the store the DAGs load (said on stderr)."""
-    from include import discovery
-    from include.api.__main__ import main as serve
+    from include.cli import discovery
+    from include.cli.serve import main as serve
 
     choice = discovery.discover_store()
     _say(f"store: {choice.describe()}")

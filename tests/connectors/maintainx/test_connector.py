@@ -11,9 +11,9 @@ import pytest
 from connectors.base import SourceError, Window
 from connectors.maintainx.sandbox import start_sandbox
 from connectors.maintainx.sandbox.data import GROUP, parse_ms
-from connectors.maintainx.tests.helpers import connector
 from include.mapping import CompiledMapping
 from include.model import list_adapter
+from tests.connectors.maintainx.helpers import connector
 
 pytestmark = pytest.mark.integration
 

@@ -5,7 +5,7 @@
   ``millwright_store`` > `Store.from_env()` (SQLite under ``MILLWRIGHT_HOME``);
 - `source_settings(cfg)`: host and secrets from the connection's Airflow Connection;
 - `staging_root()`: ``MILLWRIGHT_STAGING_URL`` or ``file://$MILLWRIGHT_HOME/staging``;
-  `clean_staging()` after a run's last task (see `include.staging`).
+  `clean_staging()` after a run's last task (see `include.sync.staging`).
 
 Secrets only travel in `SourceSettings.credentials`; nothing here logs them.
 """
@@ -30,7 +30,7 @@ from include.config import (
 )
 from include.config import VariableError as VariableError
 from include.config.naming import staging_parts
-from include.timeutil import parse_duration, zone
+from include.model.timeutil import parse_duration, zone
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
@@ -220,8 +220,8 @@ def remove_staging(path: ObjectStoragePath) -> None:
 def clean_staging(connection_id: str, entity: str, run_id: str) -> None:
     """After a run's last task for ``entity`` succeeded: remove its staging, the staging of the
     connection and entity's runs no process holds any more (a killed run), and run directories
-    older than `staging_max_age` (`include.staging.clean_after_success`)."""
-    from include import staging
+    older than `staging_max_age` (`include.sync.staging.clean_after_success`)."""
+    from include.sync import staging
 
     staging.clean_after_success(
         staging_root(), *staging_parts(connection_id, entity, run_id), max_age=staging_max_age()

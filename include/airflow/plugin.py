@@ -1,5 +1,6 @@
 """Pieces for plugins/millwright_plugin.py and the standalone server: the full app (read API +
-admin API + dashboard) and the plugin's ``fastapi_apps`` / ``external_views`` entries."""
+admin API + dashboard) wired to Airflow (connection configs from the Variable, the lifecycle's
+Airflow REST adapter) and the plugin's ``fastapi_apps`` / ``external_views`` entries."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from fastapi import FastAPI
 
 from include.admin.airflow_adapter import AirflowAdapter, RestAirflowAdapter
 from include.admin.lifecycle import Lifecycle
-from include.api.app import create_app
+from include.airflow import glue
+from include.api.app import cached_config_provider, create_app
 from include.api.dashboard import dashboard_router
 from include.api.system import system_router
 from include.store import Store
@@ -22,9 +24,15 @@ def build_app(
 ) -> FastAPI:
     """`create_app` plus the admin routers, with a `Lifecycle` on ``app.state.lifecycle``."""
     store = store or Store.from_env()
+    kw.setdefault("config_provider", variable_configs())
     app = create_app(store, routers=[system_router(), dashboard_router()], **kw)
     app.state.lifecycle = Lifecycle(store, airflow or RestAirflowAdapter.from_env())
     return app
+
+
+def variable_configs():  # noqa: ANN201 - include.api.app.ConfigProvider
+    """Connection configs from the Airflow Variable, cached a minute (None while unreadable)."""
+    return cached_config_provider(glue.read_connections)
 
 
 def fastapi_apps() -> list[dict[str, Any]]:

@@ -1,4 +1,5 @@
-"""Run the API standalone: ``python -m include.api [--host 127.0.0.1] [--port 8000]``.
+"""Run the API standalone: ``millwright api serve`` (or ``python -m include.cli.serve``)
+``[--host 127.0.0.1] [--port 8000]``.
 
 The store comes from ``MILLWRIGHT_STORE_URL`` (else SQLite under ``MILLWRIGHT_HOME``). The full
 app is served: the read API, the admin API (``/api/system/*``) and the dashboard; the admin side reaches
@@ -14,13 +15,13 @@ import os
 import uvicorn
 import uvicorn.supervisors
 
+from include.airflow.plugin import build_app, variable_configs
 from include.api.app import create_app
-from include.api.plugin_parts import build_app
 from include.api.server import server_config
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m include.api", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m include.cli.serve", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--workers", type=int, default=1, help="threads are per process")
@@ -29,7 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.read_only:  # an env var, so that worker processes see it too
         os.environ["MILLWRIGHT_API_READ_ONLY"] = "1"
-    target = "include.api.__main__:app_factory" if args.workers > 1 else app_factory()
+    target = "include.cli.serve:app_factory" if args.workers > 1 else app_factory()
     config = server_config(
         target,
         host=args.host,
@@ -47,7 +48,9 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def app_factory():  # noqa: ANN201 (uvicorn --factory target)
-    return create_app() if os.environ.get("MILLWRIGHT_API_READ_ONLY") == "1" else build_app()
+    if os.environ.get("MILLWRIGHT_API_READ_ONLY") == "1":
+        return create_app(config_provider=variable_configs())
+    return build_app()
 
 
 if __name__ == "__main__":

@@ -11,9 +11,9 @@ import pytest
 from connectors.base import SourceError, Window
 from connectors.tryton import CONNECTOR
 from connectors.tryton.client import TrytonRpc
-from connectors.tryton.tests.conftest import PARTS, settings_for
 from include.mapping import CompiledMapping
 from include.model import CHILD_ENTITIES, list_adapter
+from tests.connectors.tryton.conftest import PARTS, settings_for
 
 UTCZ = UTC
 
@@ -383,7 +383,7 @@ def test_repeated_bad_logins_get_429_and_are_never_retried(tryton):
 
 def test_server_cli_setup_copies_the_cached_template(tryton):
     from connectors.tryton.server import main
-    from connectors.tryton.tests.conftest import cache_dir
+    from tests.connectors.tryton.conftest import cache_dir
 
     db = f"cli_{tryton.db}"
     target = cache_dir() / f"{db}.sqlite"

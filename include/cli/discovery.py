@@ -1,5 +1,5 @@
 """Where a command outside Airflow finds the store, Airflow and a connection's config: the same
-places as the DAG's tasks (include/airflow_glue.py), and it says which one it took.
+places as the DAG's tasks (include/airflow/glue.py), and it says which one it took.
 
 - `connect_airflow()`: imports Airflow and, when its metadata DB is set up on this host, reads
   Variables and Connections from it (as the ``airflow`` CLI does); otherwise only from
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from include import airflow_glue as glue
+from include.airflow import glue
 from include.config import VARIABLE_NAME, ConfigError, ConnectionConfig, parse_connections
 from include.store.engine import HOME_ENV, URL_ENV, url_from_env
 from include.store.probe import DatabaseUnreachable, has_table, shown_url

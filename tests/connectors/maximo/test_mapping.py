@@ -9,11 +9,11 @@ import pytest
 
 from connectors.base import Window
 from connectors.maximo.mapping import ENTITIES
-from connectors.maximo.tests.conftest import NY, connector
-from include.keys import make_key
 from include.mapping import CompiledMapping, MappingError
 from include.model import ENTITIES as MODELS
 from include.model import list_adapter
+from include.model.keys import make_key
+from tests.connectors.maximo.conftest import NY, connector
 
 
 def utc(epoch: int) -> str:

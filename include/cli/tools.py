@@ -1,4 +1,4 @@
-"""Operator commands: ``python -m include.cli ...`` (also ``millwright ...``, include/cli_main.py)
+"""Operator commands: ``python -m include.cli ...`` (also ``millwright ...``, include/cli/main.py)
 
 - ``validate-config FILE``: check a ``millwright_connections`` JSON file; exit 1 naming each error;
 - ``schema``: print the JSON Schema of the Variable;
@@ -20,7 +20,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from include import pipeline
 from include.config import (
     VARIABLE_NAME,
     ConfigError,
@@ -29,7 +28,8 @@ from include.config import (
     json_schema,
     parse_connections,
 )
-from include.timeutil import format_utc, utcnow
+from include.model.timeutil import format_utc, utcnow
+from include.sync import pipeline
 
 if TYPE_CHECKING:
     from include.store import Store
@@ -107,7 +107,7 @@ def reprocess(store: Store, cfg: ConnectionConfig, entity: str | None = None) ->
 
 
 def _quarantine(args: argparse.Namespace) -> int:
-    from include.airflow_glue import open_store
+    from include.airflow.glue import open_store
 
     store = open_store()
     try:

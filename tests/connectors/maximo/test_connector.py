@@ -9,8 +9,8 @@ import pytest
 
 from connectors.base import SourceError, Window
 from connectors.maximo.sandbox.data import T0
-from connectors.maximo.tests.conftest import NY, connector
 from include.mapping import CompiledMapping
+from tests.connectors.maximo.conftest import NY, connector
 
 
 def keys(pages) -> list[tuple[str, str]]:

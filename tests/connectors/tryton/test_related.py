@@ -21,11 +21,11 @@ from connectors.tryton import CONNECTOR
 from connectors.tryton.client import TrytonRpc
 from connectors.tryton.seed import _accepting_warnings
 from connectors.tryton.server import TrytonHandle, start_tryton
-from include import pipeline, streaming
 from include.api import create_app, issue_token
 from include.config import ConnectionConfig
+from include.model.timeutil import format_utc, utcnow
 from include.store import Store
-from include.timeutil import format_utc, utcnow
+from include.sync import pipeline, streaming
 
 from .conftest import PARTS, cache_dir, settings_for
 

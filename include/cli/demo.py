@@ -1,6 +1,6 @@
 """``make demo``: sandboxes + Airflow standalone + one synced DAG per demo connection.
 
-``python -m include.demo start|stop|status``. Everything lives inside the checkout:
+``python -m include.cli.demo start|stop|status``. Everything lives inside the checkout:
 ``.airflow/`` (AIRFLOW_HOME: metadata DB, logs, generated secrets) and ``.demo/`` (MILLWRIGHT_HOME:
 the store, staging, sandbox data, pids and logs). Both are git-ignored; ``make clean`` removes them.
 """
@@ -480,7 +480,7 @@ def status() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m include.demo")
+    parser = argparse.ArgumentParser(prog="python -m include.cli.demo")
     parser.add_argument("command", choices=["start", "stop", "status"])
     parser.add_argument("--no-wait", action="store_true", help="do not wait for the first runs")
     parser.add_argument("--size", type=int, help=f"work orders per instance ({DEMO_SIZE})")

@@ -1,8 +1,0 @@
-"""Shim: moved to `include.model.timeutil` (issue 10). This name is the same module object, so
-patching either patches both; removed once every import uses the new path."""
-
-import sys
-
-from include.model import timeutil as _moved
-
-sys.modules[__name__] = _moved
