@@ -25,7 +25,7 @@ import requests
 
 from include.config import naming
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW_HOME = ROOT / ".airflow"
 DEMO_HOME = ROOT / ".demo"
 PIDS = DEMO_HOME / "pids"
