@@ -205,7 +205,10 @@ def _fail_on_quarantine() -> Iterator[None]:
 
 
 def build_sync_dag(cfg: ConnectionConfig) -> DAG:
-    """The sync DAG of one valid connection (`disconnected_dag` once it is disconnected)."""
+    """The sync DAG of one valid connection (`disconnected_dag` once it is disconnected).
+
+    Long because its tasks are TaskFlow functions defined inside the DAG's context, closures over
+    ``cfg``; each is a few lines calling `runner` or `include.sync`."""
     if cfg.status != "active":
         return disconnected_dag(cfg)
     connector_cls = get_connector(cfg.system)

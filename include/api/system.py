@@ -104,6 +104,7 @@ def _page(request: Request, rows: list[dict], page: int, per_page: int) -> dict[
 
 
 def system_router() -> APIRouter:
+    """The admin API's routes (long: one short handler per route, each calling the lifecycle)."""
     r = APIRouter(prefix="/api/system", tags=["System"], dependencies=[Admin])
 
     @r.get("/connections", summary="List connections")

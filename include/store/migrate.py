@@ -6,6 +6,7 @@ by ``BEGIN IMMEDIATE``. DDL is transactional on both, so a failed upgrade leaves
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -26,6 +27,7 @@ def alembic_config() -> Config:
 
 
 def upgrade(engine: sa.Engine, revision: str = "head") -> None:
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # no per-revision chatter in task logs
     cfg = alembic_config()
     with engine.connect() as conn, write_txn(conn):
         if conn.dialect.name == "postgresql":

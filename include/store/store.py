@@ -1,4 +1,9 @@
-"""`Store`: the unified store's public API (SQLite or PostgreSQL, SQLAlchemy Core)."""
+"""`Store`: the unified store's public API (SQLite or PostgreSQL, SQLAlchemy Core).
+
+Longer than 500 lines on purpose: `Store` is the one facade the sync, admin and API layers call
+(load, reconcile, cursors, quarantine, run history, statuses), so one file shows every write the
+product makes and its transaction; each method is short and the heavy SQL lives beside it
+(`loader`, `read`, `registry`, `history`, `tokens`)."""
 
 from __future__ import annotations
 

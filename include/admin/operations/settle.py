@@ -10,7 +10,7 @@ from include.admin.airflow_adapter import AirflowError, DagNotFound
 from include.admin.base import AdminContext
 from include.admin.errors import LifecycleError
 from include.admin.pending import OpKind, PendingOp, dump, load
-from include.config import task_group_id
+from include.config import naming, task_group_id
 from include.store import registry as db
 
 Row = dict[str, Any]
@@ -48,7 +48,7 @@ def settle_all(ctx: AdminContext) -> dict[str, list[dict[str, Any]]]:
 
 
 def dag_id(row: Row) -> str:
-    return f"sync__{row['id']}"
+    return naming.dag_id(row["id"])
 
 
 def _variable_status(ctx: AdminContext, row: Row, op: PendingOp) -> None:
