@@ -53,6 +53,9 @@ class ListQuery:
     cursor: tuple[str | None, str] | None = None  # (updated_at, key) of the last row served
     cursor_mode: bool = False
     modified_after: str | None = None
+    # conditions every row must meet whatever ``filterMatch`` says (a sub-resource's owner:
+    # ``/assets/{key}/materials`` is ``assetKey = key``), ANDed with the filters
+    scope: list[Filter] = field(default_factory=list)
 
 
 def field_expr(ref: FieldRef, table: sa.Table, dialect: str) -> sa.ColumnElement:
