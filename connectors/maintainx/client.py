@@ -164,6 +164,8 @@ class MaintainXConnector(Connector):
         "meters": EntitySpec("meters", m.METER, incremental=False),
         "meter-readings": EntitySpec("meter-readings", m.METER_READING, incremental=False),
     }
+    status_categories = m.STATUS_CATEGORIES
+    no_concept = m.NO_CONCEPT
 
     def __init__(self, settings: SourceSettings, sleep: Callable[[float], None] = time.sleep):
         super().__init__(settings)

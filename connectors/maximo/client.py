@@ -22,7 +22,7 @@ import requests
 
 from connectors.base import Connector, EntitySpec, SourceSettings, Window
 from connectors.http import HttpClient, RetryPolicy
-from connectors.maximo.mapping import ENTITIES
+from connectors.maximo.mapping import ENTITIES, NO_CONCEPT, STATUS_CATEGORIES
 from connectors.rest import AuthSpec, PagingSpec, RestReader, RestSpec, format_time
 from include.model.keys import make_key
 
@@ -68,6 +68,8 @@ class MaximoConnector(Connector):
 
     system = SYSTEM
     entities = ENTITIES
+    status_categories = STATUS_CATEGORIES
+    no_concept = NO_CONCEPT
 
     def __init__(self, settings: SourceSettings) -> None:
         super().__init__(settings)

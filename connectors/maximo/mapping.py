@@ -283,3 +283,24 @@ ENTITIES: dict[str, EntitySpec] = {
               "readingdate"),
     )
 }  # fmt: skip
+
+# Unified status (docs/API.md, "Unified status"): Maximo's synonym values (WOSTATUS, POSTATUS,
+# LOCASSETSTATUS) -> statusCategory; a connection's `status_categories` overrides them.
+STATUS_CATEGORIES: dict[str, dict[str, str]] = {
+    "work-orders": {
+        "WAPPR": "open", "APPR": "open", "WSCH": "open", "WMATL": "on_hold", "WPCOND": "on_hold",
+        "INPRG": "in_progress", "COMP": "completed", "CLOSE": "closed", "HISTEDIT": "closed",
+        "CAN": "cancelled",
+    },
+    "purchase-orders": {
+        "WAPPR": "pending_approval", "APPR": "approved", "INPRG": "approved", "HOLD": "on_hold",
+        "REVISE": "draft", "PNDREV": "draft", "CLOSE": "closed", "CAN": "cancelled",
+    },
+    "assets": {
+        "OPERATING": "active", "ACTIVE": "active", "NOT READY": "inactive",
+        "INACTIVE": "inactive", "BROKEN": "in_repair", "DECOMMISSIONED": "decommissioned",
+    },
+}  # fmt: skip
+
+# Makini resources Maximo has no concept for (the coverage matrix, docs/API.md)
+NO_CONCEPT: dict[str, str] = {}

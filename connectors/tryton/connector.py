@@ -16,7 +16,13 @@ from typing import Any
 
 from connectors.base import ChangedWhen, Connector, EntitySpec, SourceSettings, Window
 from connectors.tryton.client import TrytonRpc
-from connectors.tryton.mapping import CHANGED_WHEN, READS, STATUSES
+from connectors.tryton.mapping import (
+    CHANGED_WHEN,
+    NO_CONCEPT,
+    READS,
+    STATUS_CATEGORIES,
+    STATUSES,
+)
 
 # stock moves that have changed a product's quantity (a done move may be cancelled later)
 MOVED = ("state", "in", ["done", "cancelled"])
@@ -50,6 +56,8 @@ class TrytonConnector(Connector):
         )  # fmt: skip
         for name, (mapping, opts) in READS.items()
     }
+    status_categories = STATUS_CATEGORIES
+    no_concept = NO_CONCEPT
 
     def __init__(self, settings: SourceSettings) -> None:
         super().__init__(settings)
@@ -115,7 +123,7 @@ class TrytonConnector(Connector):
                 self._attach_lines(page, spec["lines"])
             if spec.get("moves"):
                 self._attach_moves(page, self._naive(window.start))
-            if entity == "locations":
+            if entity in ("locations", "storerooms"):
                 inside = self._warehouse_finder()
                 for row in page:
                     row["warehouse"] = inside(row.get("left"))

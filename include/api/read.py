@@ -29,9 +29,9 @@ from include.api.envelope import (
 from include.api.errors import ApiError, bad_request, domain_error
 from include.api.query import (
     MAX_PAGE,
-    Filter,
     MAX_PER_PAGE,
     OPERATORS,
+    Filter,
     model_fields,
     parse_detail,
     parse_list,

@@ -18,6 +18,7 @@ from include.admin.lifecycle import Lifecycle
 from include.api.admin_auth import require_admin
 from include.api.errors import ApiError, domain_error
 from include.config import SLUG
+from include.config.coverage import matrix as coverage_matrix
 
 T = TypeVar("T")
 Admin = Depends(require_admin)
@@ -217,12 +218,22 @@ def system_router() -> APIRouter:
     def set_pool(request: Request, customer: str, body: PoolIn, actor: str = Admin) -> dict:
         return {"data": _run(_lc(request).set_pool, customer, body.pool, actor)}
 
-    @r.get("/platforms", summary="Systems and their credit cost")
+    @r.get(
+        "/platforms",
+        summary="Systems, their credit cost and what they cover",
+        description="`coverage` (beyond Makini): per resource of Makini's EAM document, `mapped`, "
+        "`no_concept` (the system has no such thing; `reason` says why) or `not_yet`.",
+    )
     def platforms(request: Request) -> dict:
         costs = _run(_lc(request).costs)
+        cover = coverage_matrix()
         return {
             "data": [
-                {"name": s, "credits": {d: costs.cost(s, d) for d in ("cloud", "on_premise")}}
+                {
+                    "name": s,
+                    "credits": {d: costs.cost(s, d) for d in ("cloud", "on_premise")},
+                    "coverage": cover[s],
+                }
                 for s in systems()
             ]
         }

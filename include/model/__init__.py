@@ -7,10 +7,10 @@ here."""
 from include.model.entities import (
     CHILD_ENTITIES,
     EAM_ENTITIES,
-    MATERIAL_ITEM_ENTITIES,
-    STATUS_CATEGORIES,
     ENTITIES,
     ERP_ENTITIES,
+    MATERIAL_ITEM_ENTITIES,
+    STATUS_CATEGORIES,
     UTC_PATTERN,
     Asset,
     Key,

@@ -680,7 +680,15 @@ ERP_ENTITIES = (
 # with a per-connection override (`status_categories` in the connection config).
 STATUS_CATEGORIES: dict[str, tuple[str, ...]] = {
     "work-orders": ("open", "in_progress", "on_hold", "completed", "cancelled", "closed"),
-    "purchase-orders": ("draft", "pending_approval", "approved", "received", "cancelled", "closed"),
+    "purchase-orders": (
+        "draft",
+        "pending_approval",
+        "approved",
+        "on_hold",
+        "received",
+        "cancelled",
+        "closed",
+    ),
     "service-requests": ("open", "in_progress", "converted", "rejected", "cancelled", "closed"),
     "return-orders": ("draft", "pending_approval", "approved", "completed", "cancelled", "closed"),
     "assets": ("active", "inactive", "in_repair", "decommissioned"),

@@ -8,11 +8,11 @@ the test skips when they are absent and writes nothing."""
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from tests.api.conftest import make_client
-import copy
-
 from tests.api.oas_coverage import coverage, load_makini, makini_gaps, reference_dir
 
 ENVELOPE = {"customFields", "createdAt", "updatedAt", "deletedAt"}
