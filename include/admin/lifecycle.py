@@ -48,8 +48,8 @@ class Lifecycle:
     def patch(self, cid: str, changes: dict[str, Any], actor: str) -> View:
         return change.patch(self.ctx, cid, changes, actor)
 
-    def new_token(self, cid: str, actor: str) -> str:
-        return change.new_token(self.ctx, cid, actor)
+    def new_token(self, cid: str, actor: str, expires_in: int | None = None) -> str:
+        return change.new_token(self.ctx, cid, actor, expires_in)
 
     def metadata(self, cid: str) -> list[dict[str, str]]:
         return reads.metadata(self.ctx, cid)

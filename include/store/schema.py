@@ -97,6 +97,7 @@ tokens = sa.Table(
     sa.Column("prefix", sa.Text, nullable=False),
     sa.Column("created_at", sa.Text, nullable=False),
     sa.Column("revoked_at", sa.Text),
+    sa.Column("expires_at", sa.Text),  # rev 0008: issued with expires_in; NULL never expires
 )
 pools = sa.Table(
     "credit_pools",
@@ -122,6 +123,7 @@ registry = sa.Table(
     sa.Column("successor", sa.Text),
     sa.Column("created_at", sa.Text, nullable=False),
     *(sa.Column(n, sa.Text) for n in ("connected_at", "disconnected_at", "purged_at")),
+    sa.Column("updated_at", sa.Text),  # rev 0008: every insert and update sets it
 )
 audit = sa.Table(
     "audit_log",

@@ -64,13 +64,14 @@ def affected_entities(old: ConnectionConfig, new: ConnectionConfig) -> list[str]
     return sorted(e for e in out if e in new.selected_entities())
 
 
-def new_token(ctx: AdminContext, cid: str, actor: str) -> str:
+def new_token(ctx: AdminContext, cid: str, actor: str, expires_in: int | None = None) -> str:
+    """Another token of an active connection; with ``expires_in`` (seconds) it expires."""
     with ctx.store.write() as conn:
         row = ctx.row(conn, cid, for_update=True)
         if row["status"] != "active":
             raise Conflict(f"connection {cid} is {row['status']}: no tokens", "id")
-        db.add_audit(conn, actor, "token", cid, row["customer"], {})
-        return tokens.issue(conn, cid)
+        db.add_audit(conn, actor, "token", cid, row["customer"], {"expires_in": expires_in})
+        return tokens.issue(conn, cid, expires_in)
 
 
 def set_metadata(
