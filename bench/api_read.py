@@ -29,6 +29,7 @@ import sqlalchemy as sa
 
 from include.api.auth import issue_token
 from include.api.query import encode_cursor
+from include.model import record_defaults
 from include.store import Store
 
 CONN, ENTITY = "bench", "work-orders"
@@ -39,11 +40,16 @@ def _ts(i: int) -> str:
     return (BASE + timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# every field of the model, as the mapping writes it (null or [] when the source has none)
+EMPTY = record_defaults(ENTITY)
+
+
 def _row(i: int) -> tuple:
     ts = _ts(i)
     key = f"wo-{(i * 7919) % 10_000_019:08d}"  # keys not in time order, as in real sources
     data = {
-        "key": key, "title": f"Inspect pump {i % 997}", "code": f"WO{i}", "status": "OPEN",
+        "key": key, **EMPTY, "title": f"Inspect pump {i % 997}", "code": f"WO{i}", "status": "OPEN",
+        "statusCategory": ("open", "in_progress", "completed", "closed")[i % 4],
         "statusKey": "OPEN", "siteKey": f"site-{i % 50}", "assetKey": f"asset-{i % 5000}",
         "locationKey": f"loc-{i % 800}", "severity": str(i % 5), "categoryName": "PM",
         "instructions": "Check seals, vibration and temperature; replace worn parts.",
@@ -176,6 +182,7 @@ def main() -> None:
                 "filter[updatedAt:gteq]": lo, "filter[updatedAt:lt]": hi, "sort[updatedAt]": 0,
             },
             "modified_after deep + cursor": {"modified_after": lo, "cursor": ""},
+            "filter[statusCategory]=open (25)": {"filter[statusCategory]": "open"},
         }  # fmt: skip
         with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
             for name, params in scenarios.items():
