@@ -124,3 +124,14 @@ def test_platforms_serve_the_coverage_matrix(client):
     tryton = {c["resource"]: c for c in systems["tryton"]["coverage"]}
     assert tryton["work-orders"]["coverage"] == "mapped"
     assert tryton["pm"]["coverage"] == "no_concept" and "preventive" in tryton["pm"]["reason"]
+
+
+def test_a_status_category_override_resyncs_its_entity():
+    from include.admin.operations.change import affected_entities
+    from include.config import ConnectionConfig
+
+    base = {"id": "m1", "customer": "acme", "system": "maximo", "airflow_conn_id": "x"}
+    old = ConnectionConfig(**base)
+    new = ConnectionConfig(**base, status_categories={"work-orders": {"WMATL": "open"}})
+    assert affected_entities(old, new) == ["work-orders"]
+    assert affected_entities(new, new) == []

@@ -16,7 +16,7 @@ from include.store import registry as db
 
 PATCHABLE = (
     "entities", "custom_fields", "schedule", "name", "tags", "options", "page_size", "overlap",
-    "source_timezone", "reconcile_every", "quarantine_threshold",
+    "source_timezone", "reconcile_every", "quarantine_threshold", "status_categories",
 )  # fmt: skip
 RESYNC_ALL = ("options", "source_timezone")
 
@@ -61,6 +61,9 @@ def affected_entities(old: ConnectionConfig, new: ConnectionConfig) -> list[str]
     for e in set(old.custom_fields) | set(new.custom_fields):
         if old.custom_fields.get(e) != new.custom_fields.get(e):
             out.add(e.split(".")[0])
+    for e in set(old.status_categories) | set(new.status_categories):  # re-map every record
+        if old.status_categories.get(e) != new.status_categories.get(e):
+            out.add(e)
     return sorted(e for e in out if e in new.selected_entities())
 
 
