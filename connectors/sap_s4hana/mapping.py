@@ -105,6 +105,22 @@ WORK_ORDER = EntityMapping(
     },
 )
 
+# A maintenance order's components (the spare parts its operations need): Makini's MaterialItem
+# under /work-orders/{key}/materials. The set has no change time of its own.
+WO_COMPONENT = EntityMapping(
+    key=("MaintenanceOrder", "MaintenanceOrderOperation", "MaintOrderComponentInternalID"),
+    fields={
+        "workOrderKey": {"ref": ["MaintenanceOrder"]},
+        "materialKey": {"ref": ["Product"]},
+        "partNumber": "Product",
+        "positionNumber": "MaintenanceOrderComponent",
+        "name": "MaintOrdOperationComponentText",
+        "uomKey": {"ref": ["BaseUnit"]},
+        "requiredQuantity": {"float": "MaintOrdOpCompRequiredQuantity"},
+        "quantity": {"float": "QuantityWithdrawnInBaseUnit"},
+    },
+)
+
 ASSET = EntityMapping(
     key=("Equipment",),
     version="LastChangeDateTime",
@@ -340,6 +356,15 @@ ENTITIES: dict[str, EntitySpec] = {
         "vendors", VENDOR, "API_BUSINESS_PARTNER", "A_BusinessPartner",
         change_date=("LastChangeDate", "LastChangeTime"), created_date=("CreationDate", "CreationTime"),
         orderby=("LastChangeDate", "LastChangeTime", "BusinessPartner"), where="Supplier ne ''",
+    ),
+    "work-orders.materials": EntitySpec(
+        name="work-orders.materials", mapping=WO_COMPONENT, incremental=False,
+        options={
+            "service": "API_MAINTENANCEORDER", "set": "MaintOrderOpComponent",
+            "orderby": ("MaintenanceOrder", "MaintenanceOrderOperation",
+                        "MaintOrderComponentInternalID"),
+            "where": "IsDeleted eq false",
+        },
     ),
     "customers": _spec(
         "customers", CUSTOMER, "API_BUSINESS_PARTNER", "A_BusinessPartner",

@@ -321,6 +321,28 @@ COMPANIES = EntityMapping(
 )
 
 
+def _assembly(record: dict, _tz: Any) -> str | None:
+    """The product the input's BOM makes (its first output)."""
+    outputs = (record.get("bom_rel") or {}).get("output_products") or []
+    return str(outputs[0]) if outputs else None
+
+
+# A bill of materials' inputs are the children of the product it makes (its first output).
+BOM_INPUTS = EntityMapping(
+    key=("id",),
+    fields={
+        "materialKey": {"ref": ["product"]},
+        "assemblyKey": {"fn": _assembly},
+        "partNumber": "product_rel.code",
+        "name": "product_rel.name",
+        "uomKey": {"ref": ["unit_rel.symbol"]},
+        "quantity": {"float": "quantity"},
+        "requiredQuantity": {"float": "quantity"},
+    },
+    **_stamped(),
+)
+
+
 def _f(names: str) -> list[str]:
     return names.split()
 
@@ -458,6 +480,17 @@ READS: dict[str, tuple[EntityMapping, dict[str, Any]]] = {
     "companies": (
         COMPANIES,
         {"model": "party.party", "fields": ["name", "code", "active", *STAMPS]},
+    ),
+    "materials.children": (
+        BOM_INPUTS,
+        {
+            "model": "production.bom.input",
+            "fields": [
+                *_f("bom bom.output_products product product.code product.name quantity unit"),
+                "unit.symbol",
+                *STAMPS,
+            ],
+        },
     ),
     "production-orders": (
         PRODUCTION_ORDERS,

@@ -223,6 +223,7 @@ def seed_production(rpc: TrytonRpc, company: int, unit: int, warehouses: list[di
         r["id"]
         for r in rpc.search_read("product.product", [("template", "in", assemblies)], [], limit=10)
     ]
+    seed_boms(rpc, unit, products)
     today = date.today()
     prods = []
     for n in range(count):
@@ -240,6 +241,25 @@ def seed_production(rpc: TrytonRpc, company: int, unit: int, warehouses: list[di
         _accepting_warnings(rpc, "production", "wait", waiting)
     seed_works(rpc, company, ids, waiting)
     return centers, ids
+
+
+def seed_boms(rpc: TrytonRpc, unit: int, assemblies: list[int]) -> list[int]:
+    """A bill of materials per assembly: three spare parts in, the assembly out (the
+    assemblies' children, `materials.children`)."""
+    parts = [r["id"] for r in rpc.search_read(
+        "product.product", [("code", "like", "SP-%")], ["id"], limit=3 * len(assemblies))]  # fmt: skip
+    if not parts:
+        return []
+    boms = _create(rpc, "production.bom", [{
+        "name": f"Gearbox assembly {n + 1} BOM",
+        "inputs": [["create", [
+            {"product": parts[(3 * n + k) % len(parts)], "quantity": float(k + 1), "unit": unit}
+            for k in range(3)]]],
+        "outputs": [["create", [{"product": product, "quantity": 1.0, "unit": unit}]]],
+    } for n, product in enumerate(assemblies)])  # fmt: skip
+    for product, bom in zip(assemblies, boms, strict=True):
+        rpc.model("product.product", "write", [product], {"boms": [["create", [{"bom": bom}]]]})
+    return boms
 
 
 OPERATIONS = ("Machining", "Assembly", "Inspection")

@@ -12,7 +12,7 @@ METADATA_DIR = Path(__file__).parent
 
 # service -> entity sets the sandbox implements
 SERVICES: dict[str, tuple[str, ...]] = {
-    "API_MAINTENANCEORDER": ("MaintenanceOrder",),
+    "API_MAINTENANCEORDER": ("MaintenanceOrder", "MaintOrderOpComponent"),
     "API_EQUIPMENT": ("Equipment",),
     "API_FUNCTIONALLOCATION": ("FunctionalLocation",),
     "API_MAINTENANCEPLAN": ("MaintenancePlan",),
