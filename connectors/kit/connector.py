@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import requests
 
@@ -189,6 +190,9 @@ class ManifestConnector(Connector):
         return host if not base or host.endswith(base) else host + base
 
     def _post_form(self, url: str, data: dict, headers: dict) -> Any:
+        if not url.startswith(("http://", "https://")):  # a path on the connection's host
+            host = urlsplit(self.settings.host)
+            url = f"{host.scheme}://{host.netloc}{url}"
         return self.http.request("POST", url, decode=True, data=data, headers=headers).decoded
 
     def page_size(self, requested: int | None = None) -> int:
