@@ -66,7 +66,7 @@ class FormError(ValueError):
     """A ``connection.yaml`` that does not follow the format; the message names file and key."""
 
 
-class ConnectionSetupError(ValueError):
+class ConnectionFieldsError(ValueError):
     """A Connection that cannot make the connector's settings: no host, a credential missing."""
 
 
@@ -121,7 +121,7 @@ class ConnectionForm:
 
     # ---- Connection -> settings
     def credentials_from(self, conn: ConnFields) -> dict[str, str]:
-        """The connector's credentials, one name each; `ConnectionSetupError` names a missing
+        """The connector's credentials, one name each; `ConnectionFieldsError` names a missing
         one by the form's label (``API key``) and the Connection."""
         out: dict[str, str] = {}
         missing: list[str] = []
@@ -135,7 +135,7 @@ class ConnectionForm:
                 out[name] = value
         if missing:
             where = f"Airflow Connection {conn.conn_id!r}" if conn.conn_id else "the connection"
-            raise ConnectionSetupError(f"{self.system}: {where} has no {' and no '.join(missing)}")
+            raise ConnectionFieldsError(f"{self.system}: {where} has no {' and no '.join(missing)}")
         return out
 
     def options_from(self, conn: ConnFields) -> dict[str, str]:
@@ -271,7 +271,7 @@ def base_url(conn: ConnFields) -> str:
     host = (conn.host or "").strip().rstrip("/")
     if not host:
         where = f"Airflow Connection {conn.conn_id!r}" if conn.conn_id else "the connection"
-        raise ConnectionSetupError(f"{where} has no host")
+        raise ConnectionFieldsError(f"{where} has no host")
     if "://" not in host:
         scheme = conn.schema if conn.schema in ("http", "https") else "http"
         host = f"{scheme}://{host}"

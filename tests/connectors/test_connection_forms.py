@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from connectors.connection import (
-    ConnectionSetupError,
+    ConnectionFieldsError,
     ConnFields,
     FormError,
     check,
@@ -66,14 +66,14 @@ def test_older_http_connections_keep_working():
     conn = ConnFields(host="https://x", extra={"api_key": "k2"}, conn_type="http")
     assert settings("maintainx", conn).credentials == {"api_key": "k2"}
     conn = ConnFields(host="https://x", extra={"api_key": "k2"}, conn_type="millwright_maintainx")
-    with pytest.raises(ConnectionSetupError, match="has no API key"):
+    with pytest.raises(ConnectionFieldsError, match="has no API key"):
         settings("maintainx", conn)
 
 
 def test_missing_pieces_are_named():
-    with pytest.raises(ConnectionSetupError, match="'c9' has no host"):
+    with pytest.raises(ConnectionFieldsError, match="'c9' has no host"):
         settings("maximo", ConnFields(password="k", conn_id="c9"))
-    with pytest.raises(ConnectionSetupError, match="sap_s4hana: .* has no Communication user"):
+    with pytest.raises(ConnectionFieldsError, match="sap_s4hana: .* has no Communication user"):
         settings(
             "sap_s4hana", ConnFields(host="h", password="p", conn_type="millwright_sap_s4hana")
         )
