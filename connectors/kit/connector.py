@@ -326,11 +326,14 @@ class ManifestConnector(Connector):
         return [{"key": v, "name": v.replace("_", " ").title(), "code": v} for v in listed.values]
 
     def check(self) -> None:
-        """Connection test: one small page of the first entity (auth, host, base path); raises
-        `SourceError` (status 401/403 for bad credentials) or `ValueError` (a credential missing)."""
-        entity = next(iter(self.manifest.entities))
-        req = self.build_request(entity, Window(), keys_only=True)
-        next(iter(self.pages(entity, req, page_size=1)), None)
+        """Connection test: one record of ``check_entity`` (default: the first entity), keys
+        only; raises `SourceError` (401/403: credentials refused) or `ValueError`."""
+        entity = self.manifest.check_entity or next(iter(self.manifest.entities))
+        pages = self.pages(entity, self.build_request(entity, Window(), keys_only=True), 1)
+        try:
+            next(pages, None)
+        finally:
+            pages.close()
 
     def close(self) -> None:
         self.http.close()
