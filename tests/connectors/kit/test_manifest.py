@@ -101,3 +101,26 @@ def test_the_systems_manifests_load(system):
     m = load_manifest(CONNECTORS / system / "manifest.yaml")
     assert m.system == system and "work-orders" in m.entities
     assert m.entities["work-orders"].is_incremental
+
+
+def test_a_system_is_a_manifest_a_mapping_table_and_one_line(tmp_path, monkeypatch):
+    pkg = tmp_path / "toysys"
+    pkg.mkdir()
+    (pkg / "manifest.yaml").write_text(
+        "system: toysys\nauth: {kind: bearer, credential: token}\n"
+        "paginator: {kind: page_number, size_param: per_page, max_size: 50}\nrecords: items\n"
+        "entities: {vendors: {path: /vendors, key: [code]}}\n"
+    )
+    (pkg / "mapping.py").write_text(
+        "from include.mapping import EntityMapping\n"
+        "MAPPINGS = {'vendors': EntityMapping(key=('code',), fields={'name': 'name'})}\n"
+    )
+    (pkg / "__init__.py").write_text(
+        "from connectors.kit import manifest_connector\nCONNECTOR = manifest_connector(__name__)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from toysys import CONNECTOR  # type: ignore[import-not-found]
+
+    assert CONNECTOR.system == "toysys" and CONNECTOR.__name__ == "ToysysConnector"
+    assert CONNECTOR.entities["vendors"].incremental is False
+    assert CONNECTOR.manifest.paginator.max_size == 50
