@@ -284,3 +284,10 @@ NO_CONCEPT: dict[str, str] = {
     "return-orders": "MaintainX purchase orders have no returns",
     "organizations": "one MaintainX organization per API key: the connection itself",
 }
+
+# The mapping table: what connectors/kit pairs with manifest.yaml's entities.
+MAPPINGS: dict[str, EntityMapping] = {
+    "work-orders": WORK_ORDER, "assets": ASSET, "locations": LOCATION, "materials": MATERIAL,
+    "stocks": STOCK, "purchase-orders": PURCHASE_ORDER, "vendors": VENDOR, "users": USER,
+    "teams": TEAM, "pm": PM, "meters": METER, "meter-readings": METER_READING,
+}  # fmt: skip

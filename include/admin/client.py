@@ -35,7 +35,9 @@ def client_info(env: dict[str, str] | None = None) -> dict[str, Any]:
     redirects = [u for u in redirects if u]
     bad = [u for u in redirects if not _URL.match(u)]
     if bad:
-        raise LifecycleError(f"MILLWRIGHT_CLIENT_REDIRECTS: not an http(s) URL: {bad[0]!r}", "client")
+        raise LifecycleError(
+            f"MILLWRIGHT_CLIENT_REDIRECTS: not an http(s) URL: {bad[0]!r}", "client"
+        )
     logo = env.get("MILLWRIGHT_CLIENT_LOGO_URL") or None
     if logo is not None and not _URL.match(logo):
         raise LifecycleError(f"MILLWRIGHT_CLIENT_LOGO_URL: not an http(s) URL: {logo!r}", "client")

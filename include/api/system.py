@@ -39,7 +39,9 @@ class CredentialsIn(BaseModel):
     port: int | None = Field(default=None, ge=1, le=65535)
     db_schema: str | None = Field(default=None, validation_alias=AliasChoices("schema"))
     extra: dict[str, str] = Field(default_factory=dict)
-    conn_type: str = "http"
+    conn_type: str | None = Field(
+        default=None, description="Airflow connection type; default millwright_<system>"
+    )
 
 
 class MetaItem(BaseModel):
@@ -71,7 +73,9 @@ class TokenIn(BaseModel):
     makes the token (a ``token`` sent is not used); ``expires_in`` (seconds) limits its life."""
 
     model_config = ConfigDict(extra="forbid")
-    token: str | None = Field(default=None, max_length=256, description="ignored: the server makes it")
+    token: str | None = Field(
+        default=None, max_length=256, description="ignored: the server makes it"
+    )
     expires_in: int | None = Field(default=None, ge=1, le=10 * 365 * 86400)
 
 
