@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -96,7 +97,7 @@ def free_port() -> int:
 def start_server(url: str, port: int) -> subprocess.Popen:
     env = {**os.environ, "MILLWRIGHT_STORE_URL": url}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "include.api", "--port", str(port)], env=env, cwd=os.getcwd()
+        [sys.executable, "-m", "include.cli.serve", "--port", str(port)], env=env, cwd=os.getcwd()
     )
     for _ in range(300):
         try:
@@ -145,7 +146,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10.0)
     args = ap.parse_args()
     schema = None
-    url = args.url or f"sqlite:///{tempfile.mkdtemp(prefix='mw-bench-')}/store.db"
+    tmp = None if args.url else tempfile.mkdtemp(prefix="mw-bench-")
+    url = args.url or f"sqlite:///{tmp}/store.db"
     if url.startswith("postgresql"):
         schema = f"bench_{uuid.uuid4().hex[:10]}"
         admin = sa.create_engine(url)
@@ -196,6 +198,8 @@ def main() -> None:
             proc.terminate()
             proc.wait(10)
         store.close()
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
         if schema:
             with sa.create_engine(args.url).begin() as c:
                 c.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")

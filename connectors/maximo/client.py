@@ -28,7 +28,9 @@ from connectors.maximo.mapping import ENTITIES, NO_CONCEPT, STATUS_CATEGORIES
 from include.model.keys import make_key
 
 SYSTEM = "maximo"
-STATUS_DOMAINS = {"work-orders": "WOSTATUS", "purchase-orders": "POSTATUS"}
+STATUS_DOMAINS = {
+    "work-orders": "WOSTATUS", "purchase-orders": "POSTATUS", "service-requests": "SRSTATUS",
+}  # fmt: skip
 MANIFEST = load_manifest(Path(__file__).with_name("manifest.yaml"))
 
 
