@@ -230,6 +230,16 @@ METER_READING = EntityMapping(
     },
 )  # fmt: skip
 
+STOREROOM = EntityMapping(
+    key=("siteid", "location"),
+    version="changedate",
+    remote_id="locationsid",
+    fields={
+        "code": "location", "name": "description", "description": "description", "type": "type",
+        "siteKey": {"ref": ["siteid"]}, "locationKey": {"ref": ["siteid", "location"]},
+    },
+)  # fmt: skip
+
 ORGANIZATION = EntityMapping(
     key=("orgid",),
     remote_id="organizationid",
@@ -279,6 +289,7 @@ MAPPINGS: dict[str, EntityMapping] = {
     "materials": MATERIAL, "stocks": STOCK, "purchase-orders": PURCHASE_ORDER, "vendors": VENDOR,
     "users": USER, "teams": TEAM, "meters": METER, "meter-readings": METER_READING,
     "organizations": ORGANIZATION, "service-requests": SERVICE_REQUEST, "labors": LABOR,
+    "storerooms": STOREROOM,
 }  # fmt: skip
 
 # Unified status (docs/API.md, "Unified status"): Maximo's synonym values (WOSTATUS, POSTATUS,
