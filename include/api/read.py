@@ -49,6 +49,8 @@ from include.model import (
 EAM_STATUSES = ("work-orders", "purchase-orders", "service-requests", "return-orders")
 ERP_STATUSES = ("purchase-orders", "production-orders")
 SMALL_LIST_PARAMS = frozenset({"page", "per_page", "filterMatch"})
+# every field of a status row, as Makini declares them (a source lists only some)
+STATUS_EMPTY = {n: f.get_default() for n, f in Status.model_fields.items() if n != "key"}
 
 _FILTER_DOC = (
     "Filters: `filter[field]=v` (equals), `filter[field:op]=v` with op in "
@@ -215,7 +217,10 @@ def _status_route(router: APIRouter, entity: str) -> None:
         rows = request.app.state.store.list_statuses(connection_id, entity)
         cfg = request.app.state.config_provider(connection_id)
         table = cfg.status_category_table(entity) if cfg is not None else None
-        rows = [{**r, "statusCategory": (table or {}).get(r.get("code") or "")} for r in rows]
+        rows = [
+            {**STATUS_EMPTY, **r, "statusCategory": (table or {}).get(r.get("code") or "")}
+            for r in rows
+        ]
         return _small_list(request, Status, rows)
 
     router.add_api_route(

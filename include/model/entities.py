@@ -21,9 +21,13 @@ Key = Annotated[str, StringConstraints(min_length=1, max_length=512)]
 
 
 class UnifiedRecord(BaseModel):
-    """Fields every unified record carries."""
+    """Fields every unified record carries. Every field of a model is in every served record
+    (`record_defaults`), so the OpenAPI document marks them all required (nullable where they
+    may be null)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, json_schema_serialization_defaults_required=True
+    )
 
     key: Key
     customFields: dict[str, Any] = Field(default_factory=dict)
@@ -594,7 +598,10 @@ class ProductionOrder(UnifiedRecord):
 
 class Status(BaseModel):
     """A status lookup row (`/api/eam/statuses/<resource>`): Makini's `Status`, plus
-    `statusCategory` (the unified category of that raw status, beyond Makini)."""
+    `statusCategory` (the unified category of that raw status, beyond Makini). Every field is
+    in every row served."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
     key: str
     organizationKey: str | None = None

@@ -72,6 +72,14 @@ def list_item_fields(doc: dict, path: str) -> set[str] | None:
     return set(_props(doc, items))
 
 
+def record_schema(doc: dict, path: str) -> dict:
+    """Our document: the (resolved) schema of the records a GET answers."""
+    op = doc["paths"][path]["get"]
+    schema = op["responses"]["200"]["content"]["application/json"]["schema"]
+    data = _props(doc, schema)["data"]
+    return _resolve(doc, _resolve(doc, data).get("items", data))
+
+
 def parameter_names(doc: dict, path: str) -> set[str]:
     op = doc["paths"].get(path, {}).get("get") or {}
     return {p.get("name") for p in op.get("parameters", [])}

@@ -13,7 +13,14 @@ import copy
 import pytest
 
 from tests.api.conftest import make_client
-from tests.api.oas_coverage import coverage, load_makini, makini_gaps, reference_dir
+from tests.api.oas_coverage import (
+    coverage,
+    list_item_fields,
+    load_makini,
+    makini_gaps,
+    record_schema,
+    reference_dir,
+)
 
 ENVELOPE = {"customFields", "createdAt", "updatedAt", "deletedAt"}
 # Millwright's unified model carries these beyond Makini's schema (listed in docs/API.md).
@@ -91,6 +98,13 @@ def test_every_makini_eam_get_path_parameter_and_field_is_served(ours):
     gets = [p for p, ops in makini["paths"].items() if "get" in ops]
     assert len(gets) == 65
     assert makini_gaps(ours, "eam") == []
+    # and they are declared required: present in every record (null when the source has none)
+    for path in gets:
+        fields = list_item_fields(makini, path) or set()
+        if path.endswith("custom-fields"):
+            continue
+        required = set(record_schema(ours, path).get("required", []))
+        assert fields <= required, (path, sorted(fields - required))
 
 
 def test_the_comparison_fails_on_anything_missing(ours):

@@ -21,7 +21,7 @@ import pytest
 from connectors.base import SourceSettings, Window
 from connectors.registry import get_connector
 from include.config import ConnectionConfig
-from include.model import ENTITIES, ERP_ENTITIES, MATERIAL_ITEM_ENTITIES
+from include.model import ENTITIES, ERP_ENTITIES, MATERIAL_ITEM_ENTITIES, Status
 from include.model.timeutil import zone
 from include.store import Store
 from include.store.tokens import issue_token
@@ -260,6 +260,7 @@ def test_status_routes_list_each_raw_status_with_its_category(synced):
         assert rows, cfg.system
         for row in rows:
             assert row["statusCategory"] == table.get(row["code"]), (cfg.system, row)
+            assert set(row) == set(Status.model_fields), (cfg.system, row)
         codes = {row["code"] for row in rows}
         assert OPEN_RAW[cfg.system] & codes
     maximo = next(c for c, cfg in configs.items() if cfg.system == "maximo")
