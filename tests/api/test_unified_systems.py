@@ -42,6 +42,21 @@ OPEN_RAW = {
 }
 
 
+# raw purchase-order statuses each system calls approved (SAP: PurchasingProcessingStatus codes)
+APPROVED_RAW = {
+    "maximo": {"APPR", "INPRG"},
+    "sap_s4hana": {"02", "05"},
+    "maintainx": {"APPROVED", "PARTIALLY_FULFILLED"},
+    "tryton": {"confirmed", "processing"},
+}
+
+
+def _raw_po_status(system: str, raw: dict) -> str | None:
+    if system == "sap_s4hana":
+        return raw.get("PurchasingProcessingStatus")
+    return raw.get("state") if system == "tryton" else raw.get("status")
+
+
 def _raw_status(system: str, raw: dict) -> str | None:
     if system == "sap_s4hana":
         text = (raw.get("SystemStatusText") or "").split()
@@ -250,6 +265,25 @@ def test_the_same_status_category_filter_on_four_systems(synced):
         # the override: Maximo's WMATL is open on this connection only
         if cfg.system == "maximo":
             assert any(r["status"] == "WMATL" for r in got)
+
+
+def test_the_same_status_category_filter_on_purchase_orders(synced):
+    _, client, configs, tokens = synced
+    for cid, cfg in configs.items():
+        every = _all(client, tokens[cid], "/api/eam/purchase-orders", include_remote_data="true")
+        expected = {
+            r["key"]
+            for r in every
+            if _raw_po_status(cfg.system, r["remoteData"]) in APPROVED_RAW[cfg.system]
+        }
+        assert 0 < len(expected) < len(every), (cfg.system, len(expected), len(every))
+        got = _all(
+            client,
+            tokens[cid],
+            "/api/eam/purchase-orders",
+            **{"filter[statusCategory]": "approved"},
+        )
+        assert {r["key"] for r in got} == expected, cfg.system
 
 
 def test_status_routes_list_each_raw_status_with_its_category(synced):
