@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -49,6 +50,7 @@ import yaml
 
 from connectors.base import SourceError, SourceSettings
 
+log = logging.getLogger(__name__)
 _ROOT = Path(__file__).parent
 FILE_NAME = "connection.yaml"
 STANDARD = ("host", "login", "password", "schema", "port")
@@ -251,15 +253,25 @@ def form(system: str) -> ConnectionForm:
     return parse_form(system, path)
 
 
-def forms() -> list[ConnectionForm]:
-    """Every system's form, by system name."""
+def forms(strict: bool = True) -> list[ConnectionForm]:
+    """Every system's form, by system name. ``strict=False`` (Airflow's provider discovery and
+    the hooks, which every Airflow process loads) leaves out a folder whose form is missing or
+    wrong, with a warning naming it, instead of failing for every system; the tests are strict."""
     from connectors.registry import systems
 
-    return [form(s) for s in systems()]
+    out = []
+    for system in systems():
+        try:
+            out.append(form(system))
+        except FormError as exc:
+            if strict:
+                raise
+            log.warning("connection type of %s left out: %s", system, exc)
+    return out
 
 
 def form_for_conn_type(conn_type: str) -> ConnectionForm | None:
-    return next((f for f in forms() if f.conn_type == conn_type), None)
+    return next((f for f in forms(strict=False) if f.conn_type == conn_type), None)
 
 
 # ---------------------------------------------------------------- Connection -> settings

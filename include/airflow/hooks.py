@@ -107,7 +107,7 @@ def _make(system: str) -> type[MillwrightHook]:
     )  # fmt: skip
 
 
-HOOKS: dict[str, type[MillwrightHook]] = {f.system: _make(f.system) for f in forms()}
+HOOKS: dict[str, type[MillwrightHook]] = {f.system: _make(f.system) for f in forms(strict=False)}
 globals().update({cls.__name__: cls for cls in HOOKS.values()})
 
 
