@@ -112,10 +112,10 @@ globals().update({cls.__name__: cls for cls in HOOKS.values()})
 
 
 def hook_class(system: str) -> type[MillwrightHook]:
-    try:
-        return HOOKS[system]
-    except KeyError:
-        raise KeyError(f"no hook for system {system!r}; known: {', '.join(HOOKS)}") from None
+    if system not in HOOKS:
+        form(system)  # a folder whose connection.yaml is missing or wrong: FormError says why
+        raise KeyError(f"no hook for system {system!r}; known: {', '.join(HOOKS)}")
+    return HOOKS[system]
 
 
 def hook_for(cfg: ConnectionConfig) -> MillwrightHook:
