@@ -3,6 +3,7 @@ system's sandbox: the right secret passes, a wrong one fails with the source's p
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -196,3 +197,14 @@ def test_a_broken_form_leaves_out_only_its_system(monkeypatch: pytest.MonkeyPatc
     lenient = [f.system for f in cc.forms(strict=False)]
     assert "maximo" not in lenient and "tryton" in lenient
     assert "connection type of maximo left out" in caplog.text
+
+
+def test_a_json_field_becomes_an_option_object():
+    paths = {"API_MAINTENANCEORDER": "API_MAINTENANCEORDER;v=0003"}
+    base = {"host": "h", "login": "u", "password": "p", "conn_type": "millwright_sap_s4hana"}
+    for extra in ({"service_paths": json.dumps(paths)}, {"service_paths": paths}):
+        s = settings("sap_s4hana", ConnFields(**base, extra=extra))
+        assert s.options == {"service_paths": paths}
+    bad = ConnFields(**base, extra={"service_paths": "API_X;v=2"})
+    with pytest.raises(ConnectionFieldsError, match="Service paths: must be a JSON object"):
+        settings("sap_s4hana", bad)
