@@ -66,6 +66,9 @@ def test_older_http_connections_keep_working():
     assert (s.host, s.credentials) == ("http://127.0.0.1:8801", {"apikey": "k"})
     conn = ConnFields(host="https://x", extra={"api_key": "k2"}, conn_type="http")
     assert settings("maintainx", conn).credentials == {"api_key": "k2"}
+    conn = ConnFields(host="erp.example", schema="https", login="u", password="p", conn_type="http")
+    s = settings("tryton", conn, options={"database": "prod"})  # the schema is the scheme there
+    assert (s.host, s.options) == ("https://erp.example", {"database": "prod"})
     conn = ConnFields(host="https://x", extra={"api_key": "k2"}, conn_type="millwright_maintainx")
     with pytest.raises(ConnectionFieldsError, match="has no API key"):
         settings("maintainx", conn)
