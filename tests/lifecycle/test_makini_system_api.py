@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.lifecycle.conftest import HEADERS
+from tests.lifecycle.conftest import HEADERS, MAINTAINX_KEY, maintainx_url
 
 # Makini's sample bodies, verbatim but for the provider (Makini's sample names "inextia", a
-# system Millwright has no connector for; that is refused naming `system`)
+# system Millwright has no connector for; that is refused naming `system`) and the credentials'
+# values (its keys `api`, `login`, `password` kept): the create tests them against the source, a
+# MaintainX sandbox here
 MAKINI_CREATE = {
     "name": "Inextia",
     "email": "hey@makini.io",
@@ -33,9 +35,9 @@ CLIENT = {"id", "name", "logo_url", "email", "default_redirect", "redirects"}
 
 @pytest.fixture
 def created(client):
-    r = client.post(
-        "/api/system/connections", json={**MAKINI_CREATE, "provider": "maintainx"}, headers=HEADERS
-    )
+    creds = {"api": maintainx_url(), "login": "login", "password": MAINTAINX_KEY}
+    body = {**MAKINI_CREATE, "provider": "maintainx", "credentials": creds}
+    r = client.post("/api/system/connections", json=body, headers=HEADERS)
     assert r.status_code == 201, r.text
     return r.json()["data"]
 
