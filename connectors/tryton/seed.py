@@ -20,7 +20,7 @@ from typing import Any
 from connectors.base import SourceError
 from connectors.tryton.client import TrytonRpc
 
-SEED_VERSION = 3  # bump when the seeded data changes: cached seeded templates are keyed by it
+SEED_VERSION = 4  # bump when the seeded data changes: cached seeded templates are keyed by it
 BATCH = 50
 STOCKED = 200  # parts that get quantities on hand (stock moves are the slowest part to seed)
 
