@@ -45,7 +45,7 @@ from include.config import (
     parse_connections,
     task_group_id,
 )
-from include.sync import pipeline, run_status
+from include.sync import fields, pipeline, run_status
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +131,8 @@ def _source(cfg: ConnectionConfig) -> Iterator[Connector]:
         except Exception as exc:
             if run_status.is_auth_failure(exc) and not isinstance(exc, AirflowFailException):
                 raise AirflowFailException(f"{exc} (authentication: not retried)") from exc
+            if isinstance(exc, fields.UnknownCustomFields):
+                raise AirflowFailException(f"{exc} (fix custom_fields: not retried)") from exc
             raise
 
 
@@ -270,6 +272,11 @@ def build_sync_dag(cfg: ConnectionConfig) -> DAG:
                 store.close()
             out = glue.staging_dir(cfg.id, entity, run.run_id)
             with _source(cfg) as connector:
+                store = glue.open_store()
+                try:
+                    fields.ensure_known(connector, store, cfg, entity)  # before reading data
+                finally:
+                    store.close()
                 return pipeline.extract(connector, entity, window, out)
 
         @task(task_id="map")

@@ -17,7 +17,7 @@ import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 from connectors.base import Connector, SourceSettings
 from connectors.registry import get_connector
@@ -27,10 +27,11 @@ from include.config import (
     ConnectionConfig,
     mask_secrets,
     parse_connections,
+    source,
 )
 from include.config import VariableError as VariableError
 from include.config.naming import staging_parts
-from include.model.timeutil import parse_duration, zone
+from include.model.timeutil import parse_duration
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
@@ -117,31 +118,12 @@ def open_store() -> Store:
 
 
 def _host_of(conn: Any) -> str:
-    """Base URL from host (with or without a scheme), schema (http/https) and port."""
-    host = (conn.host or "").strip().rstrip("/")
-    if not host:
-        raise ValueError(f"Airflow Connection {conn.conn_id!r} has no host")
-    if "://" not in host:
-        scheme = conn.schema if conn.schema in ("http", "https") else "http"
-        host = f"{scheme}://{host}"
-    parts = urlsplit(host)
-    if conn.port and parts.port is None:
-        parts = parts._replace(netloc=f"{parts.netloc}:{conn.port}")
-    return urlunsplit(parts)
+    return source.host_url(conn.host, conn.schema, conn.port, conn.conn_id)
 
 
 def credentials_of(conn: Any) -> dict[str, str]:
-    """Every extra (``apikey``, ``client_secret``...), login (also as ``user``) and password
-    (also as ``apikey``/``api_key``) unless an extra sets them, as strings."""
-    creds = {k: str(v) for k, v in (conn.extra_dejson or {}).items() if v is not None}
-    if conn.login:
-        creds.setdefault("login", conn.login)
-        creds.setdefault("user", conn.login)
-    if conn.password:
-        creds.setdefault("password", conn.password)
-        creds.setdefault("apikey", conn.password)  # the names connectors use for a key
-        creds.setdefault("api_key", conn.password)
-    return creds
+    """`include.config.source.credentials` of an Airflow Connection."""
+    return source.credentials(conn.extra_dejson, conn.login, conn.password)
 
 
 def source_settings(cfg: ConnectionConfig) -> SourceSettings:
@@ -154,14 +136,7 @@ def source_settings(cfg: ConnectionConfig) -> SourceSettings:
         raise ValueError(
             f"connection {cfg.id}: Airflow Connection {cfg.airflow_conn_id!r} not found ({exc})"
         ) from None
-    return SourceSettings(
-        connection_id=cfg.id,
-        host=_host_of(conn),
-        credentials=credentials_of(conn),
-        timezone=zone(cfg.source_timezone),
-        page_size=cfg.page_size,
-        options=dict(cfg.options),
-    )
+    return source.settings_for(cfg, _host_of(conn), credentials_of(conn))
 
 
 def secret_values(cfg: ConnectionConfig) -> list[str]:

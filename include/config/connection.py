@@ -37,6 +37,8 @@ SECRET_KEYS = frozenset(
 )  # fmt: skip
 SECRET_SUFFIXES = ("password", "passwd", "passphrase", "secret", "token", "apikey", "privatekey")
 MASK = "***"
+SOURCE_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,99}(\.[A-Za-z_][A-Za-z0-9_\-]{0,99}){0,3}$")
+CUSTOM_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,100}$")
 _KEY_NOISE = re.compile(r"[^a-z0-9]")
 
 
@@ -147,6 +149,22 @@ class ConnectionConfig(BaseModel):
             )
         return v
 
+    @field_validator("custom_fields")
+    @classmethod
+    def _custom_paths(cls, v: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        for entity, fields in v.items():
+            for name, path in fields.items():
+                if not CUSTOM_NAME.match(name):
+                    raise ValueError(
+                        f"{entity}.{name}: a custom field's name is 1-100 letters, digits, _ or -"
+                    )
+                if not isinstance(path, str) or not SOURCE_PATH.match(path):
+                    raise ValueError(
+                        f"{entity}.{name}: {path!r} is not a source path (attribute names "
+                        "joined by '.', at most 4 levels: crewid, assignment.laborcode)"
+                    )
+        return v
+
     @field_validator("schedule")
     @classmethod
     def _cron(cls, v: str) -> str:
@@ -203,6 +221,24 @@ class ConnectionConfig(BaseModel):
     @property
     def dag_id(self) -> str:
         return _dag_id(self.id)
+
+    def entity_custom_fields(self, entity: str) -> dict[str, dict[str, str]]:
+        """The custom fields an entity's sync maps: its own and its child entities'
+        (``purchase-orders.line-items`` under ``purchase-orders``)."""
+        return {
+            e: dict(cf) for e, cf in sorted(self.custom_fields.items())
+            if cf and (e == entity or e.startswith(f"{entity}."))
+        }  # fmt: skip
+
+    def fields_fingerprint(self, entity: str) -> str:
+        """A digest of `entity_custom_fields`: a change makes the entity's next run a full read."""
+        from include.model.source_fields import fingerprint
+
+        return fingerprint(self.entity_custom_fields(entity))
+
+    def custom_paths(self) -> dict[str, tuple[str, ...]]:
+        """Per entity, the source paths its custom fields read (what connectors request)."""
+        return {e: tuple(dict.fromkeys(cf.values())) for e, cf in self.custom_fields.items() if cf}
 
     def selected_entities(self) -> list[str]:
         from connectors.registry import get_connector

@@ -17,6 +17,8 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
+from include.model import source_fields
+from include.model.source_fields import SourceField
 from include.model.timeutil import format_utc, utcnow
 from include.store import loader, schema
 from include.store.engine import make_engine, url_from_env, write_txn
@@ -543,6 +545,52 @@ class Store:
         )
         with self.engine.connect() as conn:
             return [_json(d) for d in conn.execute(stmt).scalars()]
+
+    # --- custom fields: the sources' metadata, cached; what the records were mapped with ---
+    def save_source_fields(
+        self, connection_id: str, system: str, fields: dict[str, list[SourceField]]
+    ) -> str:
+        """Cache what the source offers, per entity (replacing what was cached); the time."""
+        now = _now()
+        rows = [
+            {"connection_id": connection_id, "entity": e, "system": system,
+             "fields": source_fields.dumps(f), "fetched_at": now}
+            for e, f in fields.items()
+        ]  # fmt: skip
+        if rows:
+            with self.engine.connect() as conn, write_txn(conn):
+                conn.execute(self._upsert(schema.source_fields, ("connection_id", "entity")), rows)
+        return now
+
+    def source_fields(
+        self, connection_id: str, entities: Sequence[str] | None = None
+    ) -> dict[str, tuple[list[SourceField], str]]:
+        """The cached metadata of a connection's entities: ``{entity: (fields, fetched_at)}``."""
+        t = schema.source_fields
+        stmt = sa.select(t.c.entity, t.c.fields, t.c.fetched_at).where(
+            t.c.connection_id == connection_id
+        )
+        if entities is not None:
+            stmt = stmt.where(t.c.entity.in_(list(entities)))
+        with self.engine.connect() as conn:
+            return {
+                r.entity: (source_fields.loads(r.fields), r.fetched_at) for r in conn.execute(stmt)
+            }
+
+    def mapped_fingerprint(self, connection_id: str, entity: str) -> str | None:
+        """The digest of the custom fields the entity's last full read mapped with, or None."""
+        t = schema.mapped_fields
+        stmt = sa.select(t.c.fingerprint).where(
+            t.c.connection_id == connection_id, t.c.entity == entity
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(stmt).scalar()
+
+    def set_mapped_fingerprint(self, connection_id: str, entity: str, fingerprint: str) -> None:
+        row = {"connection_id": connection_id, "entity": entity, "fingerprint": fingerprint,
+               "mapped_at": _now()}  # fmt: skip
+        with self.engine.connect() as conn, write_txn(conn):
+            conn.execute(self._upsert(schema.mapped_fields, ("connection_id", "entity")), [row])
 
     def _upsert(
         self, table: sa.Table, keys: Sequence[str], update: Sequence[str] | None = None,
