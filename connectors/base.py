@@ -139,6 +139,12 @@ class Connector(ABC):
         only the mapped ones; child objects and navigation properties with their fields)."""
         raise NotImplementedError(f"{self.system}: describe() is not implemented")
 
+    @classmethod
+    def raw_path(cls, entity: str, path: str) -> str:
+        """Where a custom field's source path (as the source names it) is in the raw records
+        this connector yields. Default: the same path."""
+        return path
+
     def requested(self, entity: str) -> tuple[str, ...]:
         """The custom fields' source paths to request for ``entity`` (its children's too,
         prefixed with the path of the child list in the raw record)."""

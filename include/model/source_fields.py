@@ -18,7 +18,10 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-MAX_DEPTH = 3  # child objects of child objects of ... (paths longer than this are never valid)
+MAX_DEPTH = 3
+CONTAINERS = frozenset(
+    {"object", "navigation"}
+)  # types whose field is no value of its own  # child objects of child objects of ... (paths longer than this are never valid)
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ class FlatField:
 
     @property
     def is_object(self) -> bool:
-        return bool(self.field.children)
+        return is_container(self.field)
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,12 @@ class UnknownPath:
             f"custom_fields.{self.entity}.{self.name}: {self.path!r} is not a field of "
             f"{where}{hint}"
         )
+
+
+def is_container(f: SourceField) -> bool:
+    """A child object, a navigation property or a list of records: its fields are values, it
+    is not (a many2one with its target's fields is a value: the id)."""
+    return bool(f.children) and (f.many or f.type in CONTAINERS)
 
 
 def flatten(fields: Iterable[SourceField], prefix: str = "", many: bool = False,
@@ -129,7 +138,7 @@ def unknown_paths(
     out = []
     for name, path in custom_fields.items():
         f = find(fields, path)
-        if f is None or f.children:
+        if f is None or is_container(f):
             out.append(UnknownPath(entity, name, path, closest(fields, path)))
     return out
 
