@@ -1,10 +1,20 @@
-"""Shared HTTP client for connectors: one session, bounded retries, clear failures.
+"""Shared HTTP client for connectors: one session, bounded retries (tenacity), clear failures.
 
 Retries 429 and 503 honouring ``Retry-After`` (seconds or an HTTP date), other 5xx, connection errors,
-timeouts and truncated bodies, with exponential backoff and full jitter, up to ``max_retries`` times and
-never sleeping longer than ``max_sleep`` at once. After that it raises `SourceError` naming the system, the
-endpoint (path only: no query string, which may hold a key) and the last status. 4xx other than 429 fail at
-once: retrying bad credentials can lock an account.
+timeouts and truncated bodies (a cut-off chunked body, or with ``decode=True`` a body that is not
+complete JSON), with exponential backoff and full jitter, up to ``max_retries`` times and never
+sleeping longer than ``max_sleep`` at once. The retry loop is tenacity's (`tenacity.Retrying`); this
+module only says what is transient (`Transient`) and how long to wait (`HttpClient._delay`). After
+the last retry it raises `SourceError` naming the system, the endpoint (path only: no query string,
+which may hold a key) and the last status. 4xx other than 429 fail at once: retrying bad credentials
+can lock an account.
+
+Rate-limit headers (`RateLimitHeaders`, e.g. MaintainX's ``X-Rate-Limit-Remaining``/``-Reset``):
+when the remaining budget reaches 0 the next call first waits until the reset, so a well-behaved
+client never sees the 429.
+
+Extension point: ``prepare(request)`` (a `requests.PreparedRequest`, every attempt) lets a connector
+sign requests (an HMAC over the body and a timestamp, say) right before they are sent.
 """
 
 from __future__ import annotations
@@ -15,11 +25,12 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import orjson
 import requests
+import tenacity
 
 from connectors.base import SourceError
 
@@ -33,6 +44,24 @@ class RetryPolicy:
     max_retries: int = 5
     base_delay: float = 0.5
     max_sleep: float = 30.0
+
+
+@dataclass(frozen=True)
+class RateLimitHeaders:
+    """Names of a source's rate-limit headers; ``reset`` is seconds to wait (``delta``) or the
+    epoch second the budget comes back (``epoch``)."""
+
+    remaining: str
+    reset: str
+    reset_kind: Literal["delta", "epoch"] = "delta"
+
+
+class Transient(Exception):
+    """One failed attempt that may succeed when retried (tenacity retries exactly these)."""
+
+    def __init__(self, status: int | str, detail: str, response: requests.Response | None = None):
+        super().__init__(f"{status}: {detail}")
+        self.status, self.detail, self.response = status, detail, response
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -68,6 +97,8 @@ class HttpClient:
         policy: RetryPolicy | None = None,
         error_detail: Callable[[requests.Response], str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        rate_limit: RateLimitHeaders | None = None,
+        prepare: Callable[[requests.PreparedRequest], None] | None = None,
     ) -> None:
         self.system = system
         self.base_url = base_url.rstrip("/")
@@ -77,18 +108,86 @@ class HttpClient:
         self.policy = policy or RetryPolicy()
         self.error_detail = error_detail or (lambda r: r.text[:300])
         self._sleep = sleep
+        self.prepare = prepare
         self.retries = 0  # retries performed over the client's life (for task logs)
+        self.rate_limit = rate_limit
+        self._resume_at = 0.0
+        self.rate_limit_waits = 0  # calls that waited for a spent budget to come back
+        self.rate_limit_waited = 0.0
+        if rate_limit is not None:
+            self.session.hooks["response"].append(self._observe)
 
     def url(self, path: str) -> str:
         return path if path.startswith(("http://", "https://")) else f"{self.base_url}{path}"
 
+    # --- rate-limit headers --------------------------------------------------------------------
+    def _observe(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        rl = self.rate_limit
+        assert rl is not None
+        remaining = response.headers.get(rl.remaining)
+        reset = response.headers.get(rl.reset)
+        try:
+            if remaining is not None and reset is not None and int(remaining) <= 0:
+                wait = float(reset) - (time.time() if rl.reset_kind == "epoch" else 0.0)
+                self._resume_at = time.monotonic() + max(0.0, wait)
+        except ValueError:
+            pass  # malformed headers: fall back to 429 handling
+
+    def _pending(self) -> float:
+        return max(0.0, self._resume_at - time.monotonic())
+
+    def _wait_for_budget(self) -> None:
+        wait = self._pending()
+        if wait > 0:
+            self.rate_limit_waits += 1
+            self.rate_limit_waited += wait
+            self._sleep(wait)
+
+    # --- retries -------------------------------------------------------------------------------
     def _delay(self, attempt: int, response: requests.Response | None) -> float:
+        """Seconds before retry ``attempt + 1``: Retry-After when given, else full jitter."""
+        delay = None
         if response is not None:
             after = retry_after_seconds(response.headers.get("Retry-After"))
             if after is not None:
-                return min(after, self.policy.max_sleep)
-        cap = min(self.policy.max_sleep, self.policy.base_delay * (2**attempt))
-        return random.uniform(0, cap)
+                delay = min(after, self.policy.max_sleep)
+        if delay is None:
+            cap = min(self.policy.max_sleep, self.policy.base_delay * (2**attempt))
+            delay = random.uniform(0, cap)
+        return max(delay, self._pending())
+
+    def _attempt(self, method: str, url: str, decode: bool, kwargs: dict) -> requests.Response:
+        self._wait_for_budget()
+        try:
+            if self.prepare is None:
+                response = self.session.request(method, url, **kwargs)
+            else:
+                response = self._send_prepared(method, url, kwargs)
+            _ = response.content  # read the body now: a truncated body raises here
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise Transient(type(exc).__name__, "connection error or timeout") from None
+        except requests.exceptions.ChunkedEncodingError:
+            raise Transient("truncated", "response body was cut short") from None
+        status = response.status_code
+        if status < 400:
+            if decode:
+                try:
+                    response.decoded = orjson.loads(response.content)  # type: ignore[attr-defined]
+                except orjson.JSONDecodeError:
+                    raise Transient("truncated", "response is not valid JSON") from None
+            return response
+        detail = self.error_detail(response)
+        if status not in RETRY_STATUSES:
+            raise SourceError(self.system, f"{method} {endpoint_of(url)}", status, detail)
+        raise Transient(status, detail, response)
+
+    def _send_prepared(self, method: str, url: str, kwargs: dict) -> requests.Response:
+        kwargs = dict(kwargs)
+        send = {k: kwargs.pop(k) for k in ("timeout", "verify", "stream", "cert") if k in kwargs}
+        prepared = self.session.prepare_request(requests.Request(method, url, **kwargs))
+        assert self.prepare is not None
+        self.prepare(prepared)  # sign what is actually sent
+        return self.session.send(prepared, **send)
 
     def request(
         self, method: str, path: str, *, decode: bool = False, **kwargs: Any
@@ -99,49 +198,40 @@ class HttpClient:
         in ``response.decoded``.
         """
         url = self.url(path)
-        endpoint = endpoint_of(url)
         kwargs.setdefault("timeout", self.timeout)
-        last_status: int | str | None = None
-        detail = ""
-        for attempt in range(self.policy.max_retries + 1):
-            response = None
-            try:
-                response = self.session.request(method, url, **kwargs)
-                _ = response.content  # read the body now: a truncated body raises here
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                last_status, detail = type(exc).__name__, "connection error or timeout"
-            except requests.exceptions.ChunkedEncodingError:
-                last_status, detail = "truncated", "response body was cut short"
-            else:
-                if response.status_code < 400:
-                    if not decode:
-                        return response
-                    try:
-                        response.decoded = orjson.loads(response.content)  # type: ignore[attr-defined]
-                        return response
-                    except orjson.JSONDecodeError:
-                        last_status, detail = "truncated", "response is not valid JSON"
-                        response = None
-                else:
-                    last_status = response.status_code
-                    detail = self.error_detail(response)
-                    if response.status_code not in RETRY_STATUSES:
-                        raise SourceError(self.system, f"{method} {endpoint}", last_status, detail)
-            if attempt == self.policy.max_retries:
-                break
-            delay = self._delay(attempt, response)
+        policy = self.policy
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            response = exc.response if isinstance(exc, Transient) else None
+            return self._delay(state.attempt_number - 1, response)
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
             self.retries += 1
+            exc = state.outcome.exception() if state.outcome else None
             log.warning(
                 "%s: %s %s answered %s; retry %d/%d in %.1fs",
-                self.system, method, endpoint, last_status, attempt + 1, self.policy.max_retries, delay,
+                self.system, method, endpoint_of(url), getattr(exc, "status", exc),
+                state.attempt_number, policy.max_retries, state.upcoming_sleep,
             )  # fmt: skip
-            self._sleep(delay)
-        raise SourceError(
-            self.system,
-            f"{method} {endpoint}",
-            last_status,
-            f"{detail} (gave up after {self.policy.max_retries} retries)",
+
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(policy.max_retries + 1),
+            retry=tenacity.retry_if_exception_type(Transient),
+            wait=wait,
+            sleep=self._sleep,
+            before_sleep=before_sleep,
+            reraise=True,
         )
+        try:
+            return retrying(self._attempt, method, url, decode, dict(kwargs))
+        except Transient as last:
+            raise SourceError(
+                self.system,
+                f"{method} {endpoint_of(url)}",
+                last.status,
+                f"{last.detail} (gave up after {policy.max_retries} retries)",
+            ) from None
 
     def get_json(self, path: str, **kwargs: Any) -> Any:
         """GET and decode JSON, retrying cut-off bodies like any other transient failure."""

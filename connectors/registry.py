@@ -12,8 +12,12 @@ _ROOT = Path(__file__).parent
 
 
 def systems() -> list[str]:
-    """Names of every connector folder (a package with a ``CONNECTOR``)."""
-    return sorted(m.name for m in pkgutil.iter_modules([str(_ROOT)]) if m.ispkg)
+    """Names of every connector folder (a package with a mapping table; ``kit`` is the toolkit)."""
+    return sorted(
+        m.name
+        for m in pkgutil.iter_modules([str(_ROOT)])
+        if m.ispkg and (_ROOT / m.name / "mapping.py").exists()
+    )
 
 
 def get_connector(system: str) -> type[Connector]:

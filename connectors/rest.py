@@ -1,30 +1,36 @@
-"""A declarative paging engine for JSON REST sources.
+"""The paging engine from Python (no manifest): `RestReader` over the kit's engine.
 
-A connector describes its protocol as data (`RestSpec`): how to authenticate (`AuthSpec`), where the
-records sit in a page and how to reach the next page (`PagingSpec`), and how a time window becomes
-query parameters (`WindowSpec`). `RestReader.pages(path, params, window)` then yields one page of raw
-records at a time (bounded memory), with retries from `connectors.http.HttpClient`.
+Manifest-driven connectors (`connectors.kit`) do not need this module; it serves code that builds a
+reader from Python values (`RestSpec`: `AuthSpec`, `PagingSpec`, `WindowSpec`), e.g. a connector
+that keeps its own client but reads one JSON REST list. ``RestReader.pages(path, params,
+page_size, on_page)`` yields one page of raw records at a time, with the retries of
+`connectors.http.HttpClient` and the paginators of `connectors.kit.engine`:
 
-Paging kinds:
 - ``next_link``: follow the URL at ``next_path`` (e.g. ``responseInfo.nextPage.href``) until absent;
   the link is re-based onto the configured host so a key in a header never goes to another host;
 - ``cursor``: send ``cursor_param=<value at next_path>`` (e.g. ``nextCursor``) until it is empty;
-- ``page``: ``page_param`` = first_page, first_page+1, ... until a short or empty page.
+- ``page``: ``page_param`` = first_page, first_page+1, ... until a short or empty page;
+- ``offset``: ``offset_param`` = 0, n, 2n... until a short or empty page.
 """
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from connectors.base import SourceError
 from connectors.http import HttpClient, endpoint_of
+from connectors.kit import engine
+from connectors.kit import manifest as mf
+from connectors.kit.engine import format_time, get_path, rebase
 
-TimeFormat = Literal["iso_utc", "iso_offset", "iso_naive", "epoch_ms", "epoch_s"]
+TimeFormat = mf.TimeFormat
+__all__ = [
+    "AuthSpec", "PagingSpec", "RestReader", "RestSpec", "WindowSpec", "auth_parts", "format_time",
+    "get_path", "rebase",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -37,10 +43,22 @@ class AuthSpec:
     username: str = "username"  # basic: credential keys
     password: str = "password"
 
+    def as_manifest(self) -> Any:
+        if self.kind in ("header", "query"):
+            return mf.ApiKeyAuth(kind="api_key", in_=self.kind, name=self.name or "apikey",
+                                 credential=self.credential)  # fmt: skip
+        if self.kind == "bearer":
+            return mf.BearerAuth(kind="bearer", credential=self.credential)
+        if self.kind == "basic":
+            return mf.BasicAuth(kind="basic", username=self.username, password=self.password)
+        if self.kind == "none":
+            return mf.NoAuth(kind="none")
+        raise ValueError(f"unknown auth kind {self.kind!r}")
+
 
 @dataclass(frozen=True)
 class PagingSpec:
-    kind: Literal["next_link", "cursor", "page"]
+    kind: Literal["next_link", "cursor", "page", "offset"]
     records_path: str = ""  # dotted path of the record list; "" = the body is the list
     next_path: str = ""  # next_link: URL path; cursor: next cursor path
     cursor_param: str = "cursor"
@@ -49,11 +67,27 @@ class PagingSpec:
     size_param: str | None = None
     max_size: int = 1000
     require_records: bool = True  # a body without the records path is an error, not "no records"
+    offset_param: str = "offset"
+
+    def as_manifest(self) -> Any:
+        common = {"size_param": self.size_param, "max_size": self.max_size}
+        if self.kind == "next_link":
+            return mf.NextLinkPaginator(kind="next_link", next=self.next_path, **common)
+        if self.kind == "cursor":
+            return mf.CursorPaginator(kind="cursor", param=self.cursor_param, next=self.next_path,
+                                      **common)  # fmt: skip
+        if self.kind == "page":
+            return mf.PageNumberPaginator(kind="page_number", param=self.page_param,
+                                          first=self.first_page, **common)  # fmt: skip
+        if self.kind == "offset":
+            return mf.OffsetPaginator(kind="offset_limit", offset_param=self.offset_param,
+                                      **common)  # fmt: skip
+        raise ValueError(f"unknown paging kind {self.kind!r}")
 
 
 @dataclass(frozen=True)
 class WindowSpec:
-    """Window bounds as query parameters (None: the connector builds its own filter)."""
+    """Window bounds as query parameters (None: the caller builds its own filter)."""
 
     start_param: str | None = None
     end_param: str | None = None
@@ -68,67 +102,11 @@ class RestSpec:
     base_params: Mapping[str, str] = field(default_factory=dict)
 
 
-def get_path(data: Any, path: str) -> Any:
-    """The value at a dotted path (``responseInfo.nextPage.href``); None when any step is missing."""
-    if not path:
-        return data
-    cur = data
-    for part in path.split("."):
-        if not isinstance(cur, dict):
-            return None
-        cur = cur.get(part)
-    return cur
-
-
-def format_time(dt: datetime, fmt: TimeFormat, tz: Any = UTC) -> str:
-    """Render a window bound in a source's dialect (``tz`` for the offset and naive forms)."""
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    if fmt == "iso_utc":
-        return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if fmt == "iso_offset":
-        return dt.astimezone(tz).isoformat(timespec="seconds")
-    if fmt == "iso_naive":
-        return dt.astimezone(tz).replace(tzinfo=None).isoformat(timespec="seconds")
-    if fmt == "epoch_ms":
-        return str(int(dt.timestamp() * 1000))
-    if fmt == "epoch_s":
-        return str(int(dt.timestamp()))
-    raise ValueError(f"unknown time format {fmt!r}")
-
-
 def auth_parts(
     auth: AuthSpec, credentials: Mapping[str, str]
 ) -> tuple[dict[str, str], dict[str, str]]:
     """(headers, query params) carrying the credentials; ValueError naming a missing credential."""
-
-    def cred(name: str) -> str:
-        value = credentials.get(name)
-        if not value:
-            raise ValueError(f"credentials: {name!r} is missing")
-        return value
-
-    if auth.kind == "none":
-        return {}, {}
-    if auth.kind == "header":
-        return {auth.name: cred(auth.credential)}, {}
-    if auth.kind == "query":
-        return {}, {auth.name: cred(auth.credential)}
-    if auth.kind == "bearer":
-        return {"Authorization": f"Bearer {cred(auth.credential)}"}, {}
-    if auth.kind == "basic":
-        pair = f"{cred(auth.username)}:{cred(auth.password)}".encode()
-        return {"Authorization": "Basic " + base64.b64encode(pair).decode()}, {}
-    raise ValueError(f"unknown auth kind {auth.kind!r}")
-
-
-def rebase(link: str, base_url: str) -> str:
-    """Path and query of ``link`` on ``base_url``'s scheme and host (servers behind proxies
-    often answer with internal host names)."""
-    parts = urlsplit(link)
-    base = urlsplit(base_url)
-    query = f"?{parts.query}" if parts.query else ""
-    return f"{base.scheme}://{base.netloc}{parts.path}{query}"
+    return engine.auth_parts(auth.as_manifest(), credentials)
 
 
 class RestReader:
@@ -140,6 +118,7 @@ class RestReader:
         self.http, self.spec, self.tz = http, spec, tz
         headers, self._auth_params = auth_parts(spec.auth, credentials)
         http.session.headers.update(headers)
+        self._paging = spec.paging.as_manifest()
 
     def page_size(self, requested: int) -> int:
         """``requested`` clamped to 1..max_size."""
@@ -163,50 +142,28 @@ class RestReader:
     ) -> Iterator[list[dict[str, Any]]]:
         """Yield each page's records; ``on_page(body)`` sees every decoded body (for counters)."""
         p = self.spec.paging
-        query: dict[str, Any] = {**self.spec.base_params, **(params or {}), **self._auth_params}
-        if p.size_param:
-            query[p.size_param] = str(self.page_size(page_size or p.max_size))
-        if p.kind == "page":
-            query[p.page_param] = p.first_page
-        url: str | None = path
-        send: dict[str, Any] | None = query
-        while url is not None:
-            body = self.http.get_json(url, params=send)
+        size = self.page_size(page_size or p.max_size)
+        pag = engine.paginator_class(self._paging)(
+            self._paging, size, self.http.base_url, self._auth_params
+        )
+        query = {**self.spec.base_params, **(params or {}), **self._auth_params}
+        req: engine.Request | None = pag.first(engine.Request(path, query))
+        while req is not None:
+            endpoint = f"GET {endpoint_of(self.http.url(req.url))}"
+            response = self.http.request("GET", req.url, decode=True, params=req.params or None)
+            body = response.decoded  # type: ignore[attr-defined]
             if on_page:
                 on_page(body)
             records = get_path(body, p.records_path)
             if records is None and not p.require_records:
                 records = []
             if not isinstance(records, list):
-                raise SourceError(
-                    self.http.system, f"GET {endpoint_of(self.http.url(url))}", "invalid body",
-                    f"{p.records_path or 'the body'} is not a list of records",
-                )  # fmt: skip
+                raise SourceError(self.http.system, endpoint, "invalid body",
+                                  f"{p.records_path or 'the body'} is not a list of records")  # fmt: skip
             if records:
                 yield records
-            url, send = self._next(body, path, query, records)
-
-    def _next(
-        self, body: Any, path: str, query: dict[str, Any], records: list
-    ) -> tuple[str | None, dict[str, Any] | None]:
-        p = self.spec.paging
-        if p.kind == "next_link":
-            link = get_path(body, p.next_path)
-            if not link:
-                return None, None
-            # the link carries the query; auth params are re-sent only if the link lacks them
-            extra = {k: v for k, v in self._auth_params.items() if f"{k}=" not in link}
-            return rebase(str(link), self.http.base_url), extra or None
-        if p.kind == "cursor":
-            cursor = get_path(body, p.next_path)
-            if not cursor:
-                return None, None
-            query[p.cursor_param] = cursor
-            return path, query
-        if p.kind == "page":
-            size = int(query.get(p.size_param, 0)) if p.size_param else 0
-            if not records or (size and len(records) < size):
-                return None, None
-            query[p.page_param] = int(query[p.page_param]) + 1
-            return path, query
-        raise ValueError(f"unknown paging kind {p.kind!r}")
+            pag.response_headers = response.headers
+            try:
+                req = pag.next(req, body, records)
+            except engine.PagingError as exc:
+                raise SourceError(self.http.system, endpoint, 200, str(exc)) from None

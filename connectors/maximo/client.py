@@ -1,98 +1,61 @@
-"""IBM Maximo Manage connector: the JSON API (``/maximo/api/os/<object structure>``).
+"""IBM Maximo Manage: the Python the manifest cannot say (see README.md, "Where Python is needed").
 
-Reads with ``apikey`` header auth, ``lean=1``, ``oslc.select``, an ``oslc.where`` window on the change
-time (``changedate>="<start>" and changedate<"<end>"`` in the connection's zone with its offset, or
-naive local time with ``options["naive_times"]``), ``oslc.orderBy=+changedate,+<key>...`` (the ``+``
-URL-encoded), ``oslc.pageSize`` and ``stablepaging=1`` (a frozen result set: rows changed while we page
-neither shift offsets nor get skipped), following ``responseInfo.nextPage.href`` until it is absent.
+manifest.yaml describes the protocol: ``apikey`` header, ``lean=1``, ``stablepaging=1``,
+``oslc.select`` (requested fields), ``oslc.orderBy=+changedate,+<key>...``, ``oslc.pageSize``, the
+window as an ``oslc.where`` expression on the change time in the connection's zone with its offset,
+following ``responseInfo.nextPage.href``. This subclass adds only:
 
-Options: ``naive_times`` (bool), ``object_structures`` ({entity: OS name} overrides), ``max_page_size``
-(the server's ``mxe.oslc.maxpagesize``, default 1000), ``api_root`` (default ``/maximo/api``),
+- connection options that move things: ``api_root`` (default ``/maximo/api``), ``object_structures``
+  ({entity: OS name} overrides), ``naive_times`` (windows as naive local time);
+- ``statuses``: Maximo's status lists are synonym domains (``MXAPIDOMAIN``), one query per domain;
+- ``where`` (the rendered ``oslc.where``, for logs and tests) and ``count`` (``count=1``).
+
+Other options: ``max_page_size`` (the server's ``mxe.oslc.maxpagesize``, default 1000),
 ``retry_base_delay`` / ``retry_max_sleep`` (seconds, for the shared retry client).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime, timedelta
+import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-import requests
-
-from connectors.base import Connector, EntitySpec, SourceSettings, Window
-from connectors.http import HttpClient, RetryPolicy
+from connectors.base import EntitySpec, SourceSettings, Window
+from connectors.kit import ManifestConnector, Request, load_manifest
+from connectors.kit.engine import window_expression
 from connectors.maximo.mapping import ENTITIES
-from connectors.rest import AuthSpec, PagingSpec, RestReader, RestSpec, format_time
 from include.model.keys import make_key
 
 SYSTEM = "maximo"
 STATUS_DOMAINS = {"work-orders": "WOSTATUS", "purchase-orders": "POSTATUS"}
+MANIFEST = load_manifest(Path(__file__).with_name("manifest.yaml"))
 
 
-def error_detail(response: requests.Response) -> str:
-    """Maximo's ``{"Error":{"reasonCode","message","statusCode"}}`` as ``CODE: message``."""
-    try:
-        err = response.json().get("Error") or {}
-    except (ValueError, AttributeError):
-        return response.text[:300]
-    code, message = err.get("reasonCode"), err.get("message")
-    if not (code or message):
-        return response.text[:300]
-    if code and message and str(message).startswith(str(code)):
-        return str(message)  # Maximo's message already leads with the code
-    return f"{code}: {message}" if code else str(message)
-
-
-def spec_for(max_page_size: int) -> RestSpec:
-    return RestSpec(
-        auth=AuthSpec("header", name="apikey", credential="apikey"),
-        paging=PagingSpec(
-            "next_link",
-            records_path="member",
-            next_path="responseInfo.nextPage.href",
-            size_param="oslc.pageSize",
-            max_size=max_page_size,
-        ),  # fmt: skip
-        base_params={"lean": "1"},
-    )
-
-
-def quote_where(params: dict[str, str]) -> str:
-    """A query string with ``+`` (and every reserved character) percent-encoded."""
-    return "&".join(f"{quote(k, safe='.')}={quote(str(v), safe='*,')}" for k, v in params.items())
-
-
-class MaximoConnector(Connector):
+class MaximoConnector(ManifestConnector):
     """Reads Maximo object structures as pages of lean JSON records."""
 
+    manifest = MANIFEST
     system = SYSTEM
     entities = ENTITIES
 
-    def __init__(self, settings: SourceSettings) -> None:
-        super().__init__(settings)
+    def __init__(self, settings: SourceSettings, sleep: Callable[[float], None] = time.sleep):
         opts = settings.options
-        self.naive = bool(opts.get("naive_times", False))
-        self.max_page_size = int(opts.get("max_page_size", 1000))
-        self.api_root = str(opts.get("api_root", "/maximo/api")).rstrip("/")
-        self.os_names: dict[str, str] = {
-            **{e: s.options["os"] for e, s in ENTITIES.items()},
-            **dict(opts.get("object_structures", {})),
-        }
-        self.http = HttpClient(
-            SYSTEM, settings.host, headers={"Accept": "application/json"},
-            timeout=settings.timeout, policy=RetryPolicy(
-                max_retries=settings.max_retries,
-                base_delay=float(opts.get("retry_base_delay", 0.5)),
-                max_sleep=float(opts.get("retry_max_sleep", 30.0)),
-            ),
-            error_detail=error_detail,
-        )  # fmt: skip
-        self.reader = RestReader(
-            self.http, spec_for(self.max_page_size), settings.credentials, settings.timezone
-        )
+        self.api_root = str(opts.get("api_root", MANIFEST.base_path)).rstrip("/")
+        self.os_names: dict[str, str] = dict(opts.get("object_structures", {}))
+        super().__init__(settings, sleep)
+        if opts.get("naive_times"):
+            self.time_format = "iso_naive"
 
-    # --- helpers -------------------------------------------------------------------------------
+    # --- hooks ---------------------------------------------------------------------------------
+    def base_path(self) -> str:
+        return self.api_root
+
+    def path(self, entity: str) -> str:
+        os = self.os_names.get(entity)
+        return f"/os/{os.lower()}" if os else MANIFEST.entity(entity).path
+
+    # --- Maximo only ---------------------------------------------------------------------------
     def spec(self, entity: str) -> EntitySpec:
         try:
             return self.entities[entity]
@@ -100,65 +63,26 @@ class MaximoConnector(Connector):
             known = ", ".join(sorted(self.entities))
             raise KeyError(f"maximo: unknown entity {entity!r}; supported: {known}") from None
 
-    def path(self, entity: str) -> str:
-        return f"{self.api_root}/os/{self.os_names[entity].lower()}"
-
-    def render_time(self, dt: datetime, up: bool = False) -> str:
-        """A window bound in the source's zone, to the second (rounded up for an end bound)."""
-        if up and dt.microsecond:
-            dt = dt.replace(microsecond=0) + timedelta(seconds=1)
-        return format_time(dt, "iso_naive" if self.naive else "iso_offset", self.settings.timezone)
-
     def where(self, entity: str, window: Window) -> str | None:
-        attr = self.spec(entity).options.get("time_attr")
-        if not attr or window.is_full:
+        """The ``oslc.where`` a read of ``window`` sends (None for a full read or a snapshot)."""
+        e = MANIFEST.entity(entity)
+        if not e.change_time or MANIFEST.incremental is None:
             return None
-        parts = [f'{attr}>="{self.render_time(window.start)}"']  # type: ignore[arg-type]
-        if window.end is not None:
-            parts.append(f'{attr}<"{self.render_time(window.end, up=True)}"')
-        return " and ".join(parts)
-
-    def _pages(self, entity: str, params: dict[str, str], size: int) -> Iterator[list[dict]]:
-        url = f"{self.path(entity)}?{quote_where(params)}"
-        yield from self.reader.pages(url, page_size=size)
-
-    # --- contract ------------------------------------------------------------------------------
-    def read(self, entity: str, window: Window) -> Iterator[list[dict[str, Any]]]:
-        spec = self.spec(entity)
-        attr = spec.options.get("time_attr")
-        key = list(spec.mapping.key)
-        order = ([attr] if attr else []) + key
-        params = {
-            "oslc.select": spec.options["select"],
-            "oslc.orderBy": ",".join(f"+{a}" for a in order),
-            "stablepaging": "1",
-        }
-        where = self.where(entity, window) if spec.incremental else None
-        if where:
-            params["oslc.where"] = where
-        yield from self._pages(entity, params, self.settings.page_size)
-
-    def read_keys(self, entity: str) -> Iterator[list[dict[str, Any]]]:
-        spec = self.spec(entity)
-        key = list(spec.mapping.key)
-        params = {
-            "oslc.select": ",".join(key),
-            "oslc.orderBy": ",".join(f"+{a}" for a in key),
-            "stablepaging": "1",
-        }
-        yield from self._pages(entity, params, self.max_page_size)
+        return window_expression(MANIFEST.incremental, e.change_time, window, self.time_format,
+                                 self.settings.timezone)  # fmt: skip
 
     def statuses(self, entity: str) -> list[dict[str, Any]] | None:
         domain = STATUS_DOMAINS.get(entity)
         if domain is None:
             return None
         params = {
+            "lean": "1",
             "oslc.select": "domainid,synonymdomain{value,maxvalue,description,defaults}",
             "oslc.where": f'domainid="{domain}"',
         }
-        url = f"{self.api_root}/os/{self.os_names.get('domains', 'mxapidomain').lower()}"
+        os = self.os_names.get("domains", "mxapidomain").lower()
         rows: list[dict[str, Any]] = []
-        for page in self.reader.pages(f"{url}?{quote_where(params)}", page_size=10):
+        for page in self.pages(entity, Request(f"/os/{os}", params), page_size=10):
             for dom in page:
                 for v in dom.get("synonymdomain") or []:
                     key = make_key([v.get("value")])
@@ -171,11 +95,9 @@ class MaximoConnector(Connector):
 
     def count(self, entity: str) -> int:
         """How many records the entity has now (``count=1``)."""
-        body = self.http.get_json(f"{self.path(entity)}?count=1&lean=1")
+        path = self.path(entity)
+        body = self.http.get_json(path, params={"count": "1", "lean": "1"})
         total = body.get("totalCount")
         if not isinstance(total, int) or total < 0:
-            raise ValueError(f"maximo: {self.path(entity)} answered no totalCount")
+            raise ValueError(f"maximo: {self.api_root}{path} answered no totalCount")
         return total
-
-    def close(self) -> None:
-        self.http.close()

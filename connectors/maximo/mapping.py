@@ -1,4 +1,6 @@
-"""Maximo object structures -> unified EAM entities (pure data; see include/mapping.py).
+"""Maximo object structures -> unified EAM entities: the mapping table (data; see include/mapping.py).
+
+What each entity reads (object structure, key, change time, requested fields) is in manifest.yaml.
 
 References are built from exactly the attributes that form the target's key, so they join:
 site = (siteid), asset = (siteid, assetnum), location/storeroom = (siteid, location),
@@ -8,9 +10,11 @@ team = (persongroup), user = (personid), meter = (siteid, assetnum, metername).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from connectors.base import EntitySpec
+from connectors.kit import entity_specs, load_manifest
 from include.mapping import EntityMapping
 from include.model.keys import make_key
 
@@ -226,60 +230,13 @@ METER_READING = EntityMapping(
     },
 )  # fmt: skip
 
-WO_SELECT = (
-    "wonum,siteid,orgid,workorderid,description,status,statusdate,worktype,wopriority,assetnum,"
-    "location,pmnum,parent,reportdate,reportedby,schedstart,schedfinish,targcompdate,actstart,"
-    "actfinish,estdur,actlabhrs,persongroup,lead,supervisor,woeq1,wolo1,changedate,changeby"
-)
-ASSET_SELECT = (
-    "assetnum,siteid,orgid,assetuid,description,status,statusdate,location,parent,serialnum,"
-    "manufacturer,pluscmodelnum,vendor,assettype,priority,installdate,isrunning,changedate"
-)
-PO_SELECT = (
-    "ponum,siteid,orgid,poid,revisionnum,description,status,statusdate,vendor,orderdate,"
-    "requireddate,currencycode,totalcost,totaltax1,totaltax2,totaltax3,totaltax4,totaltax5,"
-    "purchaseagent,paymentterms,changedate,poline{*}"
-)
-
-
-def _spec(
-    name: str, os: str, mapping: EntityMapping, select: str, time_attr: str | None = None
-) -> EntitySpec:
-    return EntitySpec(
-        name, mapping, incremental=time_attr is not None,
-        options={"os": os, "select": select, "time_attr": time_attr},
-    )  # fmt: skip
-
-
-ENTITIES: dict[str, EntitySpec] = {
-    s.name: s
-    for s in (
-        _spec("sites", "MXAPISITE", SITE, "siteid,orgid,siteuid,description,active"),
-        _spec("locations", "MXAPIOPERLOC", LOCATION,
-              "location,siteid,orgid,locationsid,description,type,status,isdefault,changedate",
-              "changedate"),
-        _spec("assets", "MXAPIASSET", ASSET, ASSET_SELECT, "changedate"),
-        _spec("work-orders", "MXAPIWODETAIL", WORK_ORDER, WO_SELECT, "changedate"),
-        _spec("pm", "MXAPIPM", PM,
-              "pmnum,siteid,orgid,pmuid,description,status,assetnum,location,frequency,frequnit,"
-              "priority,worktype,persongroup,nextdate,changedate", "changedate"),
-        _spec("materials", "MXAPIITEM", MATERIAL,
-              "itemnum,itemsetid,itemid,description,status,statusdate,issueunit,orderunit,iskit"),
-        _spec("stocks", "MXAPIINVENTORY", STOCK,
-              "itemnum,itemsetid,siteid,orgid,location,inventoryid,status,issueunit,minlevel,"
-              "maxlevel,orderqty,binnum,curbaltotal,invbalances{curbal,binnum,lotnum}"),
-        _spec("purchase-orders", "MXAPIPO", PURCHASE_ORDER, PO_SELECT, "changedate"),
-        _spec("vendors", "MXAPICOMPANY", VENDOR,
-              "company,orgid,companiesid,type,name,currencycode,changedate", "changedate"),
-        _spec("users", "MXAPIPERSON", USER,
-              "personid,personuid,displayname,status,statusdate,title,primaryemail,"
-              "locationsite,locationorg,location"),
-        _spec("teams", "MXAPIPERSONGROUP", TEAM, "persongroup,description,persongroupteam{respparty}"),
-        _spec("meters", "MXAPIASSETMETER", METER,
-              "assetnum,siteid,orgid,metername,assetmeterid,measureunitid,lastreading,"
-              "lastreadingdate"),
-        _spec("meter-readings", "MXAPIMETERREADING", METER_READING,
-              "meterreadingid,assetnum,siteid,metername,reading,readingdate,enterdate",
-              "readingdate"),
-    )
+MAPPINGS: dict[str, EntityMapping] = {
+    "sites": SITE, "locations": LOCATION, "assets": ASSET, "work-orders": WORK_ORDER, "pm": PM,
+    "materials": MATERIAL, "stocks": STOCK, "purchase-orders": PURCHASE_ORDER, "vendors": VENDOR,
+    "users": USER, "teams": TEAM, "meters": METER, "meter-readings": METER_READING,
 }  # fmt: skip
+
+# With the manifest (paths, keys, change times, requested fields): what the pipeline reads.
+ENTITIES: dict[str, EntitySpec] = entity_specs(
+    load_manifest(Path(__file__).with_name("manifest.yaml")), MAPPINGS
+)
