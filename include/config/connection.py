@@ -37,7 +37,10 @@ SECRET_KEYS = frozenset(
 )  # fmt: skip
 SECRET_SUFFIXES = ("password", "passwd", "passphrase", "secret", "token", "apikey", "privatekey")
 MASK = "***"
-SOURCE_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,99}(\.[A-Za-z_][A-Za-z0-9_\-]{0,99}){0,3}$")
+# a source path: up to 4 names joined by "."; a name is what the source calls it (MaintainX's
+# custom fields are labels: "Cost Center"), no dot, no control character, no outer space
+_SEGMENT = r"[^.\s\x00-\x1f\x7f](?:[^.\x00-\x1f\x7f]{0,98}[^.\s\x00-\x1f\x7f])?"
+SOURCE_PATH = re.compile(rf"^{_SEGMENT}(?:\.{_SEGMENT}){{0,3}}$")
 CUSTOM_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,100}$")
 _KEY_NOISE = re.compile(r"[^a-z0-9]")
 
@@ -154,14 +157,15 @@ class ConnectionConfig(BaseModel):
     def _custom_paths(cls, v: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
         for entity, fields in v.items():
             for name, path in fields.items():
-                if not CUSTOM_NAME.match(name):
+                if not CUSTOM_NAME.fullmatch(name):
                     raise ValueError(
                         f"{entity}.{name}: a custom field's name is 1-100 letters, digits, _ or -"
                     )
-                if not isinstance(path, str) or not SOURCE_PATH.match(path):
+                if not isinstance(path, str) or not SOURCE_PATH.fullmatch(path):
                     raise ValueError(
-                        f"{entity}.{name}: {path!r} is not a source path (attribute names "
-                        "joined by '.', at most 4 levels: crewid, assignment.laborcode)"
+                        f"{entity}.{name}: {path!r} is not a source path (the source's names "
+                        "joined by '.', at most 4 levels: crewid, assignment.laborcode, "
+                        "extraFields.Cost Center)"
                     )
         return v
 
