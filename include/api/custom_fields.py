@@ -28,7 +28,11 @@ SourceFactory = Callable[[ConnectionConfig], Connector]
 
 
 class PreviewIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"entity": "work-orders", "limit": 5,
+                                         "custom_fields": {"costCenter": "extraFields.Cost Center"}}]},
+    )  # fmt: skip
     entity: str = Field(min_length=1, max_length=100, description="e.g. work-orders")
     custom_fields: dict[str, str] = Field(
         default_factory=dict,

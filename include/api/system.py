@@ -175,7 +175,9 @@ def system_router() -> APIRouter:
     def source_fields(
         request: Request,
         cid: str = ConnId,
-        entity: str = Query(min_length=1, max_length=100, description="e.g. work-orders"),
+        entity: str = Query(
+            min_length=1, max_length=100, description="e.g. work-orders", examples=["work-orders"]
+        ),
     ) -> dict:
         return {"data": cf.discovery(request, cid, entity)}
 

@@ -13,9 +13,12 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 
+from connectors.maintainx.sandbox import DEFAULT_API_KEY, start_sandbox
+from connectors.registry import get_connector
 from include.admin.airflow_adapter import Credentials, MemoryAirflowAdapter
 from include.admin.base import NewConnection
 from include.airflow.plugin import build_app
+from include.config.source import credentials, settings_for
 from include.store import Store
 from tests.lifecycle.conftest import ADMIN, HEADERS
 
@@ -26,7 +29,16 @@ STORE = Store(f"sqlite:///{_DIR / 'store.db'}")
 AIRFLOW = MemoryAirflowAdapter()
 KNOWN = ("fz-a", "fz-b")
 _TURN = itertools.count()
-APP = build_app(STORE, AIRFLOW, config_provider=lambda cid: None, migrate=False)
+
+
+def _source(cfg):
+    """A connection's source from ITS Airflow Connection (the custom-field routes read it)."""
+    conn = AIRFLOW.state["connections"][cfg.airflow_conn_id]
+    settings = settings_for(cfg, conn["host"], credentials(None, None, conn.get("password")))
+    return get_connector(cfg.system)(settings)
+
+
+APP = build_app(STORE, AIRFLOW, config_provider=lambda cid: None, migrate=False, source=_source)
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP).include(path_regex="^/api/system/")
 
 
@@ -35,7 +47,8 @@ def seeded():
     """Two connections (one disconnected) so that known ids and customers exist."""
     STORE.migrate()
     lc = APP.state.lifecycle
-    AIRFLOW.set_connection("mw_fz", Credentials(host="https://fz.example", password="k"))
+    url, sandbox = start_sandbox(seed=3, size=60)  # discovery and preview read a real source
+    AIRFLOW.set_connection("mw_fz", Credentials(host=url, password=DEFAULT_API_KEY))
     for cid in KNOWN:
         req = NewConnection(customer="fz", system="maintainx", id=cid, airflow_conn_id="mw_fz")
         lc.create(req, "seed")
@@ -44,6 +57,7 @@ def seeded():
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MILLWRIGHT_ADMIN_TOKEN", ADMIN)
         yield
+    sandbox.stop()
     STORE.close()
     shutil.rmtree(_DIR, ignore_errors=True)
 
