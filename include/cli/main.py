@@ -428,13 +428,47 @@ def quarantine_reprocess(connection: str, entity: str | None, config_file: Path 
 
 @main.command("validate-config")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--offline", is_flag=True,
+              help="check custom_fields against the store's cached source metadata only "
+                   "(default: read each source's metadata, cache it, fall back to the cache)")  # fmt: skip
 @_command(airflow=False)
-def validate_config(file: Path) -> None:
-    """Check a millwright_connections JSON file: one line per entry; exit 1 naming each error."""
-    from include.cli.tools import validate_file
+def validate_config(file: Path, offline: bool) -> None:
+    """Check a millwright_connections JSON file: one line per entry; exit 1 naming each error.
+
+    Custom fields are checked against each source's own metadata: a path the source does not
+    have is an error naming it, its entity and the closest fields."""
+    from include.cli.tools import check_custom_fields, validate_file
 
     if validate_file(file, out=_Out.stream) != 0:
         sys.exit(1)
+    entries = json.loads(file.read_text())
+    if not any(isinstance(e, dict) and e.get("custom_fields") for e in entries):
+        return
+    source = _offline if offline else _airflow_source()
+    store = _open_store()
+    try:
+        code = check_custom_fields(file, store, source, out=_Out.stream)
+    finally:
+        store.close()
+    if code:
+        sys.exit(1)
+
+
+def _offline(cfg: Any) -> Any:
+    raise RuntimeError("--offline")
+
+
+def _airflow_source() -> Any:
+    """Each connection's source from its Airflow Connection (as `millwright sync` opens it)."""
+    from include.cli import discovery
+
+    try:
+        _say(f"airflow: {discovery.connect_airflow().describe()}")
+    except Exception as exc:  # no Airflow here: environment variables may still define them
+        _say(f"airflow: not set up ({exc}); AIRFLOW_CONN_* variables only")
+    from include.airflow import glue
+
+    return glue.make_connector
 
 
 @main.command()

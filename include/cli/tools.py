@@ -17,8 +17,9 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from include.config import (
     VARIABLE_NAME,
@@ -56,6 +57,42 @@ def validate_file(path: Path, out: TextIO | None = None) -> int:
                   file=out)  # fmt: skip
     print(f"{len(entries) - len(errors)} valid, {len(errors)} invalid", file=out)
     return 1 if errors else 0
+
+
+def check_custom_fields(
+    path: Path, store: Store, source: Callable[[ConnectionConfig], Any], out: TextIO | None = None
+) -> int:
+    """The custom fields of every valid entry of ``path`` against its source's metadata: read
+    now with ``source(config)`` and cached in ``store``, else the store's cache. Unknown paths are
+    errors naming the path, the entity and the closest fields (1); an entry that can be checked
+    neither way is a warning."""
+    from include.sync import fields
+
+    out = out or sys.stdout
+    entries = [e for e in parse_connections(path.read_text()) if isinstance(e, ConnectionConfig)]
+    bad = 0
+    for cfg in entries:
+        wanted = [e for e, cf in cfg.custom_fields.items() if cf]
+        if not wanted:
+            continue
+        how = "the source"
+        try:
+            with source(cfg) as connector:
+                meta = fields.refresh(connector, store, cfg, wanted)
+            unknown, unchecked = fields.check(cfg.custom_fields, meta), []
+        except Exception as exc:  # no Airflow Connection, source down: the cache may know
+            unknown, unchecked = fields.check_cached(store, cfg)
+            how = f"the cached metadata (the source: {exc})"
+        for u in unknown:
+            print(f"ERROR connection {cfg.id}: {u.message(cfg.system)}", file=sys.stderr)
+        if unchecked:
+            print(f"WARN  connection {cfg.id}: custom_fields of {', '.join(unchecked)} not "
+                  f"checked: {how.removeprefix('the cached metadata ')}, nothing cached",
+                  file=sys.stderr)  # fmt: skip
+        elif not unknown:
+            print(f"ok    {cfg.id}: custom_fields checked against {how}", file=out)
+        bad += bool(unknown)
+    return 1 if bad else 0
 
 
 def _config_text(config: Path | None) -> str:
