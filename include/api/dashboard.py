@@ -23,4 +23,13 @@ def dashboard_router() -> APIRouter:
     def script() -> FileResponse:
         return FileResponse(STATIC / "dashboard.js", media_type="text/javascript")
 
+    @r.get("/dashboard/fields", include_in_schema=False)
+    def fields_page() -> FileResponse:
+        """Custom fields of one connection (``?connection=ID``): discover, preview, save."""
+        return FileResponse(STATIC / "fields.html", media_type="text/html")
+
+    @r.get("/dashboard/fields.js", include_in_schema=False)
+    def fields_script() -> FileResponse:
+        return FileResponse(STATIC / "fields.js", media_type="text/javascript")
+
     return r

@@ -83,6 +83,14 @@ async function load(announce) {
       cell(tr, Object.entries(c.counts).map(([e, n]) => `${e}: ${n}`).join(", ") || "none");
       cell(tr, c.credits);
       const td = cell(tr, "");
+      if (c.status === "active") {
+        const a = document.createElement("a");
+        a.href = `dashboard/fields?connection=${encodeURIComponent(c.key)}`;
+        a.textContent = "Custom fields";
+        a.dataset.action = "fields";
+        td.appendChild(a);
+        td.appendChild(document.createTextNode(" "));
+      }
       if (c.status === "active" || c.status === "refused") button(td, "Disconnect", "disconnect", c);
       if (c.status === "disconnected") {
         if (!c.successor) button(td, "Reconnect", "reconnect", c);
