@@ -41,12 +41,16 @@ def test_describe_lists_properties_labels_and_the_item_navigation(sap):
         wo = {f.name: f for f in c.describe(WO)}
         po = {f.name: f for f in c.describe(PO)}
     assert wo["MainWorkCenter"].type == "Edm.String" and wo["MainWorkCenter"].label
+    ops = wo["to_MaintenanceOrderOperation"]  # a navigation property, from the $metadata
+    assert ops.many and "OperationDescription" in {f.name for f in ops.children}
+    assert wo["YY1_MaintCrew_ORD"].custom and wo["YY1_MaintCrew_ORD"].label == "Maint. Crew"
     items = po["to_PurchaseOrderItem"]
     assert items.many and "Plant" in {f.name for f in items.children}
 
 
 def test_custom_fields_outside_the_mapping_arrive_after_one_sync(sap, store: Store):
-    c = cfg({WO: {"workCenter": "MainWorkCenter"},
+    c = cfg({WO: {"workCenter": "MainWorkCenter", "crew": "YY1_MaintCrew_ORD",
+                  "steps": "to_MaintenanceOrderOperation.OperationDescription"},
              PO: {"plants": "to_PurchaseOrderItem.Plant"},
              "purchase-orders.line-items": {"storage": "StorageLocation", "plant": "Plant"}})  # fmt: skip
     sync(store, c, WO, source(sap))
@@ -54,6 +58,10 @@ def test_custom_fields_outside_the_mapping_arrive_after_one_sync(sap, store: Sto
     wos = stored(store, c.id, WO)
     assert wos and all(r["customFields"]["workCenter"] in ("MECH", "ELEC", "INST")
                        for r in wos.values())  # fmt: skip
+    # a navigation property read through $expand: each order's operations, 1 to 3
+    steps = [r["customFields"]["steps"] for r in wos.values()]
+    assert all(isinstance(s, list) and 1 <= len(s) <= 3 and "step 1" in s[0] for s in steps)
+    assert {r["customFields"]["crew"] for r in wos.values()} >= {"CREW-N", "CREW-S"}
     pos = stored(store, c.id, PO)
     assert pos and all(isinstance(r["customFields"]["plants"], list) for r in pos.values())
     lines = stored(store, c.id, "purchase-orders.line-items")
