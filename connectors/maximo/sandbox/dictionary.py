@@ -249,6 +249,22 @@ def json_schema(os_name: str, href: str, inline: bool) -> dict | None:
     return {"resource": os_name, "title": mbo, "type": "object", "properties": props}
 
 
+def schema_of_records(os_name: str, attrs: set[str], children: tuple[str, ...]) -> dict:
+    """A schema from the attributes the sandbox's records carry (structures whose object is not
+    in the dictionary's extract: sites, person groups, meters...)."""
+    props: dict = {}
+    for a in sorted(attrs):
+        if a.startswith("_") or a in children:
+            continue
+        typ = maximo_type(a)
+        props[a] = {"type": JSON_TYPE[typ], "subType": typ, "persistent": True,
+                    **({"title": TITLES[a]} if a in TITLES else {})}  # fmt: skip
+    for child in children:
+        props[child] = {"type": "array", "objectName": child.upper(), "items": {"type": "object",
+                        "properties": {}}}  # fmt: skip
+    return {"resource": os_name, "title": os_name, "type": "object", "properties": props}
+
+
 def _h(text: str) -> int:
     import zlib
 

@@ -525,8 +525,12 @@ def make_handler(sb: Sandbox) -> type[BaseHTTPRequestHandler]:
                 raise ApiError(401, "BMXAA7901E", "You cannot log in at this time. Contact the system administrator.")  # fmt: skip
             href = f"http://{self.headers.get('Host', 'localhost')}{parts.path}"
             schema = dictionary.json_schema(segs[3], href, inline=q.get("oslc.select") == "*")
-            if schema is None:
-                raise ApiError(404, "BMXAA8727E", f"The object structure {segs[3].upper()} was not found.")  # fmt: skip
+            if (
+                schema is None
+            ):  # an object outside the dictionary's extract: its records' attributes
+                table = sb.table(segs[3])  # 404 for an unknown structure
+                schema = dictionary.schema_of_records(table.os.name, table.attributes(),
+                                                      table.os.children)  # fmt: skip
             self._send(200, orjson.dumps(schema))
 
         def _collection(self, table: Table, q: dict[str, str], segs: list[str]) -> bytes:
