@@ -3,7 +3,8 @@
 - `read_connections()`: the ``millwright_connections`` Variable, parsed (one round trip per parse);
 - `store_url()` / `open_store()`: ``MILLWRIGHT_STORE_URL`` env > Airflow Connection
   ``millwright_store`` > `Store.from_env()` (SQLite under ``MILLWRIGHT_HOME``);
-- `source_settings(cfg)`: host and secrets from the connection's Airflow Connection;
+- `source_settings(cfg)` / `make_connector(cfg)`: through the system's hook
+  (`include.airflow.hooks`), host and secrets from the connection's Airflow Connection;
 - `staging_root()`: ``MILLWRIGHT_STAGING_URL`` or ``file://$MILLWRIGHT_HOME/staging``;
   `clean_staging()` after a run's last task (see `include.sync.staging`).
 
@@ -20,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from connectors.base import Connector, SourceSettings
-from connectors.registry import get_connector
 from include.config import (
     VARIABLE_NAME,
     ConfigError,
@@ -117,26 +117,17 @@ def open_store() -> Store:
 # ---------------------------------------------------------------- sources
 
 
-def _host_of(conn: Any) -> str:
-    return source.host_url(conn.host, conn.schema, conn.port, conn.conn_id)
-
-
-def credentials_of(conn: Any) -> dict[str, str]:
-    """`include.config.source.credentials` of an Airflow Connection."""
-    return source.credentials(conn.extra_dejson, conn.login, conn.password)
-
-
 def source_settings(cfg: ConnectionConfig) -> SourceSettings:
-    """Settings for the connector from the connection's Airflow Connection."""
-    from airflow.sdk import Connection
+    """Settings for the connector from the connection's Airflow Connection, through its
+    system's hook (`include.airflow.hooks`): host, the credentials under the ONE name each the
+    connector reads (``connectors/<system>/connection.yaml``), options. ValueError naming the
+    Connection when it is missing or lacks the host or a credential."""
+    from include.airflow.hooks import hook_for
 
     try:
-        conn = Connection.get(cfg.airflow_conn_id)
-    except Exception as exc:
-        raise ValueError(
-            f"connection {cfg.id}: Airflow Connection {cfg.airflow_conn_id!r} not found ({exc})"
-        ) from None
-    return source.settings_for(cfg, _host_of(conn), credentials_of(conn))
+        return hook_for(cfg).source_settings(cfg)
+    except ValueError as exc:
+        raise ValueError(f"connection {cfg.id}: {exc}") from None
 
 
 def secret_values(cfg: ConnectionConfig) -> list[str]:
@@ -149,7 +140,13 @@ def secret_values(cfg: ConnectionConfig) -> list[str]:
 
 
 def make_connector(cfg: ConnectionConfig) -> Connector:
-    return get_connector(cfg.system)(source_settings(cfg))
+    """The connection's connector, from its system's hook (what the tasks read with)."""
+    from include.airflow.hooks import hook_for
+
+    try:
+        return hook_for(cfg).get_conn(cfg)
+    except ValueError as exc:
+        raise ValueError(f"connection {cfg.id}: {exc}") from None
 
 
 # ---------------------------------------------------------------- staging

@@ -192,13 +192,17 @@ def check_create(
     except LifecycleError:
         return  # the lifecycle's create answers with the precise error
     if creds is not None:
+        from connectors.connection import ConnFields, form
         from connectors.registry import get_connector
-        from include.config.source import credentials, host_url, settings_for
+        from include.config.source import settings_for
+
+        fields_ = ConnFields(
+            host=creds.host, login=creds.login, password=creds.password, schema=creds.db_schema,
+            port=creds.port, extra=creds.extra, conn_type=creds.conn_type or form(system).conn_type,
+        )  # fmt: skip
 
         def from_request(c: ConnectionConfig) -> Connector:
-            host = host_url(creds.host, creds.db_schema, creds.port, "(request credentials)")
-            extra = credentials(creds.extra, creds.login, creds.password)
-            return get_connector(c.system)(settings_for(c, host, extra))
+            return get_connector(c.system)(settings_for(c, fields_))
 
         request.state.source = from_request
     check_change(request, cfg, cfg.custom_fields)

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from connectors.base import Connector
+from connectors.base import Connector, SourceSettings
 from connectors.registry import get_connector
 from include.airflow import runner
 from include.config import ConnectionConfig
-from include.config.source import settings_for
+from include.model.timeutil import zone
 from include.model.timeutil import utcnow
 from include.store import Store, schema
 
@@ -39,10 +39,13 @@ def factory(url: str, credentials: dict[str, str], **options: Any) -> Factory:
     fields' paths included), host and credentials from here."""
 
     def make(cfg: ConnectionConfig) -> Connector:
-        settings = settings_for(cfg, url, credentials)
         opts = {"retry_base_delay": 0.01, "retry_max_sleep": 0.5, **options, **cfg.options}
-        return get_connector(cfg.system)(settings.__class__(**{**settings.__dict__,
-                                                               "options": opts}))  # fmt: skip
+        settings = SourceSettings(
+            connection_id=cfg.id, host=url, credentials=credentials,
+            timezone=zone(cfg.source_timezone), page_size=cfg.page_size, options=opts,
+            custom_paths=cfg.custom_paths(),
+        )  # fmt: skip
+        return get_connector(cfg.system)(settings)
 
     return make
 

@@ -18,7 +18,8 @@ from include.admin.airflow_adapter import MemoryAirflowAdapter
 from include.airflow.plugin import build_app
 from include.api import issue_token
 from include.config import VARIABLE_NAME, ConnectionConfig
-from include.config.source import credentials, settings_for
+from connectors.connection import ConnFields
+from include.config.source import settings_for
 from include.store import Store, schema
 from tests.lifecycle.conftest import ADMIN, HEADERS
 
@@ -45,9 +46,10 @@ def client(store: Store, monkeypatch: pytest.MonkeyPatch) -> TestClient:
 
     def source(cfg: ConnectionConfig):
         conn = airflow.state["connections"][cfg.airflow_conn_id]
-        creds = credentials(conn.get("extra"), conn.get("login"), conn.get("password"))
-        settings = settings_for(cfg, conn["host"], creds)
-        return get_connector(cfg.system)(settings)
+        fields = ConnFields(**{k: conn.get(k) for k in ("host", "login", "password", "schema",
+                                                         "port", "conn_type")},
+                            extra=conn.get("extra") or {}, conn_id=cfg.airflow_conn_id)  # fmt: skip
+        return get_connector(cfg.system)(settings_for(cfg, fields))
 
     app = build_app(store, airflow, config_provider=lambda cid: None, source=source)
     return TestClient(app, raise_server_exceptions=False)

@@ -13,14 +13,14 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 
-from connectors.maintainx.sandbox import DEFAULT_API_KEY, start_sandbox
 from connectors.registry import get_connector
 from include.admin.airflow_adapter import Credentials, MemoryAirflowAdapter
 from include.admin.base import NewConnection
 from include.airflow.plugin import build_app
-from include.config.source import credentials, settings_for
+from connectors.connection import ConnFields
+from include.config.source import settings_for
 from include.store import Store
-from tests.lifecycle.conftest import ADMIN, HEADERS
+from tests.lifecycle.conftest import ADMIN, HEADERS, MAINTAINX_KEY, maintainx_url
 
 # Collection needs the schema, so the app is built at import; the store is only touched (migrated,
 # seeded) by the module fixture below, and its temporary directory is removed afterwards.
@@ -34,8 +34,10 @@ _TURN = itertools.count()
 def _source(cfg):
     """A connection's source from ITS Airflow Connection (the custom-field routes read it)."""
     conn = AIRFLOW.state["connections"][cfg.airflow_conn_id]
-    settings = settings_for(cfg, conn["host"], credentials(None, None, conn.get("password")))
-    return get_connector(cfg.system)(settings)
+    fields = ConnFields(**{k: conn.get(k) for k in ("host", "login", "password", "schema",
+                                                     "port", "conn_type")},
+                        extra=conn.get("extra") or {}, conn_id=cfg.airflow_conn_id)  # fmt: skip
+    return get_connector(cfg.system)(settings_for(cfg, fields))
 
 
 APP = build_app(STORE, AIRFLOW, config_provider=lambda cid: None, migrate=False, source=_source)
@@ -47,8 +49,7 @@ def seeded():
     """Two connections (one disconnected) so that known ids and customers exist."""
     STORE.migrate()
     lc = APP.state.lifecycle
-    url, sandbox = start_sandbox(seed=3, size=60)  # discovery and preview read a real source
-    AIRFLOW.set_connection("mw_fz", Credentials(host=url, password=DEFAULT_API_KEY))
+    AIRFLOW.set_connection("mw_fz", Credentials(host=maintainx_url(), password=MAINTAINX_KEY))
     for cid in KNOWN:
         req = NewConnection(customer="fz", system="maintainx", id=cid, airflow_conn_id="mw_fz")
         lc.create(req, "seed")
@@ -57,7 +58,6 @@ def seeded():
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MILLWRIGHT_ADMIN_TOKEN", ADMIN)
         yield
-    sandbox.stop()
     STORE.close()
     shutil.rmtree(_DIR, ignore_errors=True)
 
