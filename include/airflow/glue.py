@@ -27,7 +27,6 @@ from include.config import (
     ConnectionConfig,
     mask_secrets,
     parse_connections,
-    source,
 )
 from include.config import VariableError as VariableError
 from include.config.naming import staging_parts

@@ -16,8 +16,7 @@ from connectors.base import Connector, SourceSettings
 from connectors.registry import get_connector
 from include.airflow import runner
 from include.config import ConnectionConfig
-from include.model.timeutil import zone
-from include.model.timeutil import utcnow
+from include.model.timeutil import utcnow, zone
 from include.store import Store, schema
 
 _RUNS = itertools.count(1)

@@ -12,13 +12,13 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from connectors.connection import ConnFields
 from connectors.maximo.sandbox import start_sandbox
 from connectors.registry import get_connector
 from include.admin.airflow_adapter import MemoryAirflowAdapter
 from include.airflow.plugin import build_app
 from include.api import issue_token
 from include.config import VARIABLE_NAME, ConnectionConfig
-from connectors.connection import ConnFields
 from include.config.source import settings_for
 from include.store import Store, schema
 from tests.lifecycle.conftest import ADMIN, HEADERS

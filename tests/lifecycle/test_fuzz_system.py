@@ -13,11 +13,11 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 
+from connectors.connection import ConnFields
 from connectors.registry import get_connector
 from include.admin.airflow_adapter import Credentials, MemoryAirflowAdapter
 from include.admin.base import NewConnection
 from include.airflow.plugin import build_app
-from connectors.connection import ConnFields
 from include.config.source import settings_for
 from include.store import Store
 from tests.lifecycle.conftest import ADMIN, HEADERS, MAINTAINX_KEY, maintainx_url
