@@ -21,7 +21,7 @@ from include.api.errors import ApiError, domain_error
 from include.config import ConnectionConfig
 from include.model import CHILD_ENTITIES
 from include.sync import fields
-from include.sync.fields import MetadataUnavailable
+from include.sync.fields import MetadataUnavailable, NotDescribed
 
 log = logging.getLogger(__name__)
 SourceFactory = Callable[[ConnectionConfig], Connector]
@@ -79,8 +79,9 @@ def _open(request: Request, cfg: ConnectionConfig) -> Connector:
 
 
 def _source_failed(exc: Exception) -> ApiError:
+    """502: the source failed; 409: its connector cannot describe fields (`NotDescribed`)."""
     msg = str(exc)
-    return ApiError(502, msg, {"source": [msg]})
+    return ApiError(409 if isinstance(exc, NotDescribed) else 502, msg, {"source": [msg]})
 
 
 def metadata(request: Request, cfg: ConnectionConfig, entities: list[str]) -> dict:

@@ -55,6 +55,10 @@ class MetadataUnavailable(RuntimeError):
     """The source's metadata could not be read (the message says why)."""
 
 
+class NotDescribed(MetadataUnavailable):
+    """The connector does not describe its source's fields (``describe`` not implemented)."""
+
+
 def describe_entity(connector: Connector, entity: str) -> list[SourceField]:
     """The source's fields of ``entity``; a child entity's are those of its parent's child list."""
     if entity in CHILD_ENTITIES:
@@ -73,6 +77,8 @@ def refresh(
     for entity in dict.fromkeys(entities):
         try:
             out[entity] = describe_entity(connector, entity)
+        except NotImplementedError as exc:
+            raise NotDescribed(f"connection {cfg.id}: {exc}") from exc
         except Exception as exc:
             raise MetadataUnavailable(
                 f"connection {cfg.id}: cannot read the source's metadata of {entity}: {exc}"
@@ -109,7 +115,11 @@ def ensure_known(connector: Connector, store: Store, cfg: ConnectionConfig, enti
     cf = cfg.entity_custom_fields(entity)
     if not cf:
         return
-    metadata = refresh(connector, store, cfg, list(cf))
+    try:
+        metadata = refresh(connector, store, cfg, list(cf))
+    except NotDescribed as exc:  # a connector without describe(): its custom fields unchecked
+        log.warning("%s; custom fields of %s not checked", exc, entity)
+        return
     unknown = check(cf, metadata)
     if unknown:
         raise UnknownCustomFields(cfg.id, cfg.system, unknown)

@@ -84,3 +84,25 @@ def test_the_digest_covers_the_entity_and_its_children_only():
     assert base.fields_fingerprint("work-orders") != wo.fields_fingerprint("work-orders")
     assert cfg({"work-orders": {}}).fields_fingerprint("work-orders") == base.fields_fingerprint(
         "work-orders")  # fmt: skip
+
+
+def test_a_connector_that_cannot_describe_leaves_custom_fields_unchecked(tmp_path, caplog):
+    from include.store import Store
+    from include.sync import fields
+
+    class Blind:  # a connector without describe()
+        system = "maximo"
+        entities: dict = {}
+
+        def describe(self, entity):
+            raise NotImplementedError("maximo: describe() is not implemented")
+
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    store.migrate()
+    cfg = ConnectionConfig(id="c", customer="a", system="maximo", airflow_conn_id="x",
+                           custom_fields={"work-orders": {"crew": "crewid"}})  # fmt: skip
+    fields.ensure_known(Blind(), store, cfg, "work-orders")  # no exception: a warning
+    assert "not checked" in caplog.text
+    with pytest.raises(fields.NotDescribed):
+        fields.refresh(Blind(), store, cfg, ["work-orders"])
+    store.close()
