@@ -45,6 +45,7 @@ class DemoSource:
     schedule: str = "*/30 * * * *"
     options: dict[str, Any] = field(default_factory=dict)
     secret: str = "demo-secret"  # the sandbox accepts it; stored only in the Airflow Connection
+    custom_fields: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def data_dir(self) -> Path:
@@ -98,7 +99,13 @@ class DemoSource:
 
 
 SOURCES = [
-    DemoSource("acme-maximo-us", "acme", "maximo", seed=1),
+    DemoSource(
+        "acme-maximo-us",
+        "acme",
+        "maximo",
+        seed=1,
+        custom_fields={"work-orders": {"crew": "crewid"}},
+    ),  # README's example
     DemoSource("acme-maximo-eu", "acme", "maximo", seed=2, options={}),
     DemoSource("globex-maximo", "globex", "maximo", seed=3),
     DemoSource("acme-sap", "acme", "sap_s4hana", seed=4),
@@ -373,7 +380,8 @@ def start(wait: bool = True, size: int | None = None) -> int:
     variable = [
         {"id": s.id, "customer": s.customer, "system": s.system, "schedule": s.schedule,
          "airflow_conn_id": f"mw_{s.id.replace('-', '_')}", "options": s.options,
-         "start_date": start_date, "tags": ["demo"]}
+         "start_date": start_date, "tags": ["demo"],
+         **({"custom_fields": s.custom_fields} if s.custom_fields else {})}
         for s in sources
     ]  # fmt: skip
     airflow(env, "variables", "set", "millwright_connections", json.dumps(variable))
