@@ -93,3 +93,33 @@ def _records(store) -> list[dict]:
             schema.records.c.connection_id == CID, schema.records.c.entity == "work-orders"
         )).scalars().all()  # fmt: skip
     return [store.get_record(CID, "work-orders", k) for k in keys]
+
+
+def test_the_staged_shape_checks_in_its_extract_task(
+    airflow_home: Path, maximo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    from include.store import Store
+
+    url, _ = maximo
+    store_url = f"sqlite:///{tmp_path / 'store.db'}"
+    monkeypatch.setenv("MILLWRIGHT_HOME", str(tmp_path / "mw"))
+    monkeypatch.setenv("MILLWRIGHT_STORE_URL", store_url)
+    monkeypatch.setenv("AIRFLOW_CONN_MW_CF", json.dumps(
+        {"conn_type": "http", "host": url, "password": "k-cf"}))  # fmt: skip
+    monkeypatch.setenv("AIRFLOW_VAR_MILLWRIGHT_CONNECTIONS", json.dumps([
+        {"id": CID, "customer": "acme", "system": "maximo", "airflow_conn_id": "mw_cf",
+         "entities": ["work-orders"], "pipeline": "staged",
+         "custom_fields": {"work-orders": {"labor": "assignment.labourcode"}}}
+    ]))  # fmt: skip
+    dag = DagBag(dag_folder=str(ROOT / "dags")).dags[f"sync__{CID}"]
+    assert dag.test().state == "failed"
+    store = Store(store_url)
+    try:
+        assert store.count(CID, "work-orders") == 0
+        [row] = [r for r in store.last_runs(CID) if r["entity"] == "work-orders"]
+        assert row["task"] == "extract" and "assignment.laborcode" in row["error"]
+        assert not [p for p in (tmp_path / "mw").rglob("pages.jsonl")]  # nothing was read
+    finally:
+        store.close()
