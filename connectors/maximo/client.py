@@ -63,7 +63,7 @@ class MaximoConnector(ManifestConnector):
         heads = {f.split("{", 1)[0] for f in base}
         plain: list[str] = []
         nested: dict[str, list[str]] = {}
-        for path in self.requested(entity):
+        for path in self.extra_fields(entity):  # custom paths (+ option requested_fields)
             head, dot, rest = path.partition(".")
             if not dot:
                 plain.append(head)
