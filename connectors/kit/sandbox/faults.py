@@ -33,7 +33,6 @@ class Faults:
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self.counts = dict.fromkeys(self.rates, 0)
-        self._any = any(self.rates.values())
 
     def roll(self, kind: str | None = None) -> Any:
         """``roll()``: the one fault for this request, or None. ``roll(kind)``: True when that
@@ -47,9 +46,7 @@ class Faults:
                 if hit:
                     self.counts[kind] += 1
                 return hit
-        if not self._any:
-            return None
-        with self._lock:
+        with self._lock:  # rates may be changed in place (tests do): read them every time
             for name, rate in self.rates.items():
                 if rate and self._rng.random() < rate:
                     self.counts[name] += 1
@@ -71,7 +68,6 @@ class Faults:
                     setattr(self, key, float(value))
                 else:
                     raise ValueError(f"unknown fault setting {name!r}")
-            self._any = any(self.rates.values())
 
     def state(self) -> dict[str, Any]:
         return {"rates": dict(self.rates), "counts": dict(self.counts),
