@@ -70,6 +70,26 @@ def _new(body: dict[str, Any]) -> NewConnection:
     )  # fmt: skip
 
 
+def _check_custom_fields(lc: Lifecycle, cid: str, changes: Any) -> None:
+    """A patch that changes ``custom_fields``: the changed entities' paths against the source
+    (through the connection's Airflow Connection), else the cached metadata; an unknown path is
+    refused naming it; what cannot be checked is a warning (the run's first task checks it)."""
+    if not isinstance(changes, dict) or not isinstance(changes.get("custom_fields"), dict):
+        return
+    from include.admin.base import validate_config
+    from include.airflow import glue
+    from include.sync import fields
+
+    config = lc.view(cid)["config"]
+    old, new = validate_config(config), validate_config({**config, **changes})
+    changed = [e for e, cf in new.custom_fields.items() if cf and old.custom_fields.get(e) != cf]
+    unknown, why = fields.check_against(glue.make_connector, lc.store, new, changed)
+    if why:
+        print(f"warning: custom_fields of {why}", file=sys.stderr)
+    if unknown:
+        raise LifecycleError("; ".join(u.message(new.system) for u in unknown), "custom_fields")
+
+
 def run(args: argparse.Namespace, lc: Lifecycle, actor: str) -> Any:
     cmd = args.cmd
     if cmd == "list":
@@ -80,7 +100,9 @@ def run(args: argparse.Namespace, lc: Lifecycle, actor: str) -> Any:
         view, token = lc.create(_new(_read(args.file)), actor)
         return {**view, "access_token": token}
     if cmd == "patch":
-        return lc.patch(args.id, _read(args.file), actor)
+        changes = _read(args.file)
+        _check_custom_fields(lc, args.id, changes)
+        return lc.patch(args.id, changes, actor)
     if cmd == "disconnect":
         return lc.disconnect(args.id, actor)
     if cmd == "reconnect":

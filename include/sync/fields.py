@@ -125,6 +125,25 @@ def ensure_known(connector: Connector, store: Store, cfg: ConnectionConfig, enti
         raise UnknownCustomFields(cfg.id, cfg.system, unknown)
 
 
+def check_against(
+    source: Source, store: Store, cfg: ConnectionConfig, entities: Sequence[str]
+) -> tuple[list[UnknownPath], str | None]:
+    """``cfg``'s custom fields of ``entities`` against the source's metadata, read now with
+    ``source(cfg)`` (and cached), else the store's cache: the unknown paths, and why some could
+    not be checked (None when all were)."""
+    wanted = {e: cfg.custom_fields[e] for e in entities if cfg.custom_fields.get(e)}
+    if not wanted:
+        return [], None
+    try:
+        with source(cfg) as connector:
+            return check(wanted, refresh(connector, store, cfg, list(wanted))), None
+    except Exception as exc:  # no Airflow Connection, the source down: the cache may know
+        cached = {e: f for e, (f, _) in store.source_fields(cfg.id, list(wanted)).items()}
+        missing = [e for e in wanted if e not in cached]
+        why = f"{', '.join(missing)} not checked: {exc}; nothing cached" if missing else None
+        return check(wanted, cached), why
+
+
 # ---------------------------------------------------------------- discovery
 
 

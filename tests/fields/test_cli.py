@@ -42,3 +42,44 @@ def test_validate_config_refuses_a_path_the_source_does_not_have(tmp_path: Path,
         unknown.returncode == 0
         and "WARN  connection acme-mx: custom_fields of assets not checked" in unknown.stderr
     )
+
+
+def test_connections_patch_refuses_an_unknown_path(tmp_path: Path, monkeypatch) -> None:
+    """``millwright connections patch`` (the lifecycle directly, no API): checked the same way."""
+    import argparse
+
+    import pytest
+
+    from connectors.maximo.sandbox import start_sandbox
+    from include.admin.airflow_adapter import MemoryAirflowAdapter
+    from include.admin.base import NewConnection
+    from include.admin.errors import LifecycleError
+    from include.admin.lifecycle import Lifecycle
+    from include.airflow import glue
+    from include.cli import connections
+    from include.store import Store
+    from tests.fields.conftest import factory
+
+    url, handle = start_sandbox(seed=2, size=30, apikey="k-cli")
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    store.migrate()
+    try:
+        monkeypatch.setattr(glue, "make_connector", factory(url, {"apikey": "k-cli"}))
+        airflow = MemoryAirflowAdapter()
+        lc = Lifecycle(store, airflow)
+        airflow.state["connections"]["mw_cli"] = {"host": url, "password": "k-cli"}
+        monkeypatch.setattr("include.admin.operations.create.check_source", lambda *a: None)
+        lc.create(NewConnection(customer="a", system="maximo", id="cli-mx",
+                                airflow_conn_id="mw_cli"), "t")  # fmt: skip
+        body = tmp_path / "patch.json"
+        body.write_text(json.dumps({"custom_fields": {"work-orders": {"crew": "crewidd"}}}))
+        args = argparse.Namespace(cmd="patch", id="cli-mx", file=str(body))
+        with pytest.raises(LifecycleError, match="'crewidd' is not a field .* closest: crewid"):
+            connections.run(args, lc, "t")
+        assert lc.view("cli-mx")["config"].get("custom_fields", {}) == {}
+        body.write_text(json.dumps({"custom_fields": {"work-orders": {"crew": "crewid"}}}))
+        out = connections.run(args, lc, "t")
+        assert out["config"]["custom_fields"] == {"work-orders": {"crew": "crewid"}}
+    finally:
+        store.close()
+        handle.stop()
