@@ -3,6 +3,7 @@ system's sandbox: the right secret passes, a wrong one fails with the source's p
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -65,6 +66,9 @@ def test_older_http_connections_keep_working():
     assert (s.host, s.credentials) == ("http://127.0.0.1:8801", {"apikey": "k"})
     conn = ConnFields(host="https://x", extra={"api_key": "k2"}, conn_type="http")
     assert settings("maintainx", conn).credentials == {"api_key": "k2"}
+    conn = ConnFields(host="erp.example", schema="https", login="u", password="p", conn_type="http")
+    s = settings("tryton", conn, options={"database": "prod"})  # the schema is the scheme there
+    assert (s.host, s.options) == ("https://erp.example", {"database": "prod"})
     conn = ConnFields(host="https://x", extra={"api_key": "k2"}, conn_type="millwright_maintainx")
     with pytest.raises(ConnectionFieldsError, match="has no API key"):
         settings("maintainx", conn)
@@ -176,3 +180,56 @@ def test_check_reports_a_missing_setting():
     assert check("tryton", settings("tryton", conn)) == (
         "tryton: the database name is required (options.database)"
     )
+
+
+def test_a_broken_form_leaves_out_only_its_system(monkeypatch: pytest.MonkeyPatch, caplog):
+    """Airflow's provider discovery must not fail for every system because one folder's form is
+    missing or wrong (a connector being written): lenient listing leaves it out, with a warning."""
+    import connectors.connection as cc
+
+    real = cc.form
+
+    def broken(system: str):
+        if system == "maximo":
+            raise FormError("maximo: no connection.yaml in its connector folder")
+        return real(system)
+
+    monkeypatch.setattr(cc, "form", broken)
+    with pytest.raises(FormError):
+        cc.forms()
+    lenient = [f.system for f in cc.forms(strict=False)]
+    assert "maximo" not in lenient and "tryton" in lenient
+    assert "connection type of maximo left out" in caplog.text
+
+
+def test_a_json_field_becomes_an_option_object():
+    paths = {"API_MAINTENANCEORDER": "API_MAINTENANCEORDER;v=0003"}
+    base = {"host": "h", "login": "u", "password": "p", "conn_type": "millwright_sap_s4hana"}
+    for extra in ({"service_paths": json.dumps(paths)}, {"service_paths": paths}):
+        s = settings("sap_s4hana", ConnFields(**base, extra=extra))
+        assert s.options == {"service_paths": paths}
+    bad = ConnFields(**base, extra={"service_paths": "API_X;v=2"})
+    with pytest.raises(ConnectionFieldsError, match="Service paths: must be a JSON object"):
+        settings("sap_s4hana", bad)
+
+
+def test_the_default_check_reads_one_page_of_keys_and_stops():
+    """A connector without its own check(): the first page of its first entity's key listing,
+    and the listing is closed (no further page is requested)."""
+    from connectors.base import Connector
+    from connectors.maintainx import CONNECTOR as MaintainX
+
+    requested: list[int] = []
+
+    class Paged(Connector):
+        system = "paged"
+        entities = MaintainX.entities
+
+        def read(self, entity, window):
+            for n in range(3):
+                requested.append(n)
+                yield [{"id": n}]
+
+    conn = ConnFields(host="h", password="p", conn_type="millwright_maintainx")
+    Paged(settings("maintainx", conn)).check()
+    assert requested == [0]
