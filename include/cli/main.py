@@ -362,11 +362,15 @@ _LIFECYCLE: dict[str, tuple[str, list[Callable[[Any], Any]]]] = {
     "reconnect": ("Reconnect a disconnected connection: a new token.", [_ID]),
     "delete-data": ("Purge a disconnected connection's records.", [_ID]),
     "token": ("Issue a new application token for a connection.", [_ID]),
+    "claim-token": ("Show, once, the first token of a connection registered from a hand-added "
+                    "Variable entry.", [_ID]),
     "pool-set": ("Set a customer's credit pool.",
                  [click.argument("size", type=int), click.argument("customer")]),
     "credits": ("Credit pools and their use.", [click.argument("customer", required=False)]),
     "reconcile": ("Register connections added to the Variable by hand.", []),
-    "settle": ("Settle credits of every customer.", []),
+    "settle": ("Run the pending Airflow steps (unpause, first sync, pause...) now.", []),
+    "maintain": ("One pass of the lifecycle DAG now: register hand-added entries, settle.", []),
+    "config-errors": ("What the Variable gets wrong (whole, or per entry).", []),
     "audit": ("The audit log (of one connection).", [click.argument("id", required=False)]),
 }  # fmt: skip
 for _name, (_help, _decorators) in _LIFECYCLE.items():

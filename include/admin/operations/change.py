@@ -73,6 +73,23 @@ def new_token(ctx: AdminContext, cid: str, actor: str) -> str:
         return tokens.issue(conn, cid)
 
 
+def claim_token(ctx: AdminContext, cid: str, actor: str) -> str:
+    """The first token of a connection registered from a hand-added Variable entry, once: it is
+    cleared as it is returned (another one: `new_token`)."""
+    with ctx.store.write() as conn:
+        row = ctx.row(conn, cid, for_update=True)
+        token = row.get("new_token")
+        if not token:
+            raise Conflict(
+                f"connection {cid} has no token waiting to be shown (already shown, or it was "
+                "created with one); issue another with POST .../token",
+                "id",
+            )
+        db.update(conn, cid, new_token=None)
+        db.add_audit(conn, actor, "token_shown", cid, row["customer"], {})
+        return token
+
+
 def set_metadata(
     ctx: AdminContext, cid: str, items: list[dict[str, str]], actor: str
 ) -> list[dict]:
