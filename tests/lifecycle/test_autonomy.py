@@ -158,3 +158,15 @@ def test_the_cli_claims_and_maintains(tmp_path):
     assert json.loads(r.stdout)["token"].startswith("mw_")
     r = cli("claim-token", "hand-1")
     assert r.returncode == 1 and "no token waiting" in r.stderr
+
+
+def test_integrations_current_says_what_the_first_sync_waits_for(client, lifecycle, airflow):
+    c = create(client)
+    data = read_api(client, c["access_token"]).json()["data"]
+    assert data["sync_status"] == "inprogress"  # Makini's value; the reason says why
+    assert data["sync_waiting"].startswith("the first full sync is queued: DAG sync__")
+    assert "not parsed yet" in data["sync_waiting"]
+    parse(airflow)
+    lifecycle.maintain()
+    data = read_api(client, c["access_token"]).json()["data"]
+    assert data["sync_waiting"] == "no run has started yet"  # triggered, not started
