@@ -24,8 +24,8 @@ from __future__ import annotations
 from typing import Any
 
 from include.store import Store
-from include.store.engine import Conn
 from include.store import registry as db
+from include.store.engine import Conn
 from include.store.history import entity_history, latest_runs
 from include.sync.run_status import (
     STATUSES_ROW,

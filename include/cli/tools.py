@@ -84,7 +84,10 @@ def find_connection(connection_id: str, config: Path | None) -> ConnectionConfig
 
 
 def reprocess(
-    store: Store, cfg: ConnectionConfig, entity: str | None = None, connector: Connector | None = None
+    store: Store,
+    cfg: ConnectionConfig,
+    entity: str | None = None,
+    connector: Connector | None = None,
 ) -> dict:
     """Map the open quarantined records again with the current mapping and config; load the ones
     that pass now (`Store.load_batch` resolves their entries, as a sync run's load does).
