@@ -81,8 +81,6 @@ def build_lifecycle_dag() -> DAG:
             for cid, rest in out["waiting"].items():
                 reasons = "; ".join(str(op.get("waiting") or op["op"]) for op in rest)
                 log.info("%s still waits: %s", cid, reasons)
-            if out.get("variable_error"):
-                log.warning("%s", out["variable_error"])
             return {k: v for k, v in out.items() if v}
 
         maintain()
