@@ -103,7 +103,11 @@ class RestAirflowAdapter:
 
     def _login(self) -> None:
         if not self._user:
-            raise AirflowError("Airflow rejected the token and no username/password is configured")
+            raise AirflowError(
+                "no usable Airflow credentials: set MILLWRIGHT_AIRFLOW_TOKEN, or "
+                "MILLWRIGHT_AIRFLOW_USER and MILLWRIGHT_AIRFLOW_PASSWORD"
+                + (" (the token was rejected)" if self._token else "")
+            )
         r = self._http.post(
             "/auth/token", json={"username": self._user, "password": self._password}
         )
