@@ -54,7 +54,10 @@ def airflow(tmp_path_factory: pytest.TempPathFactory, sandbox: str) -> Iterator[
     the api-server and both log servers, and a short lifecycle interval."""
     tmp = tmp_path_factory.mktemp("day")
     home, mw_home = tmp / "airflow", tmp / "mw"
-    env = demo.airflow_env(demo.free_port(), home, mw_home)
+    worker_log = demo.free_port()  # not Airflow's 8793/8794: other test modules run in parallel
+    env = demo.airflow_env(
+        demo.free_port(), home, mw_home, log_ports=(worker_log, demo.free_port(avoid=worker_log))
+    )
     env.update({
         "MILLWRIGHT_LIFECYCLE_INTERVAL": f"{LIFECYCLE_EVERY}s",
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": str(PARSE_EVERY),
