@@ -64,7 +64,13 @@ def build_lifecycle_dag() -> DAG:
         default_args={"owner": "millwright", "retries": 0},
     ) as dag:
 
-        @task(task_id="maintain", execution_timeout=timedelta(minutes=10))
+        # first in line for a free worker slot: behind long syncs it would lag by their length
+        @task(
+            task_id="maintain",
+            execution_timeout=timedelta(minutes=10),
+            priority_weight=1000,
+            weight_rule="absolute",
+        )
         def maintain() -> dict:
             from include.admin.airflow_adapter import RestAirflowAdapter
             from include.admin.lifecycle import Lifecycle

@@ -149,6 +149,7 @@ def test_the_lifecycle_dag(env: pytest.MonkeyPatch) -> None:
     bag = DagBag(dag_folder=str(ROOT / "dags"))
     dag = bag.dags[LIFECYCLE]
     assert [t.task_id for t in dag.tasks] == ["maintain"]
+    assert dag.tasks[0].priority_weight == 1000  # ahead of queued sync tasks
     assert dag.timetable.delta == timedelta(seconds=15)
     assert dag.is_paused_upon_creation is False and dag.catchup is False
     assert dag.max_active_runs == 1
