@@ -61,7 +61,8 @@ def build_lifecycle_dag() -> DAG:
         is_paused_upon_creation=False,
         dagrun_timeout=max(every * 10, timedelta(minutes=10)),
         tags=["millwright", "maintenance"],
-        default_args={"owner": "millwright", "retries": 0},
+        # one retry: at Airflow's start the first run's task may find the api-server not up yet
+        default_args={"owner": "millwright", "retries": 1, "retry_delay": timedelta(seconds=10)},
     ) as dag:
 
         # first in line for a free worker slot: behind long syncs it would lag by their length
