@@ -64,7 +64,6 @@ def build_lifecycle_dag() -> DAG:
         # one retry: at Airflow's start the first run's task may find the api-server not up yet
         default_args={"owner": "millwright", "retries": 1, "retry_delay": timedelta(seconds=10)},
     ) as dag:
-
         # first in line for a free worker slot: behind long syncs it would lag by their length
         @task(
             task_id="maintain",
