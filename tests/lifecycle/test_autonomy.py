@@ -15,25 +15,31 @@ from include.admin.operations.settle import settle
 from include.admin.pending import PendingOp, dump
 from include.store import QuarantineItem
 from include.store import registry as db
+from include.store.tokens import list_tokens
 from tests.lifecycle.conftest import HEADERS, parse, variable
 from tests.lifecycle.test_lifecycle import create, read_api
 
 HAND = {"id": "hand-1", "customer": "beta", "system": "tryton", "airflow_conn_id": "x"}
 
 
-def test_a_pass_registers_a_hand_added_entry_with_a_token_shown_once(client, lifecycle, airflow):
+def test_a_pass_registers_a_hand_added_entry_with_a_token_shown_once(
+    client, lifecycle, airflow, store
+):
     airflow.set_variable_if("millwright_connections", None, json.dumps([HAND]))
     out = lifecycle.maintain()
     assert out["registered"] == ["hand-1"] and out["waiting"] == {}
     view = client.get("/api/system/connections/hand-1", headers=HEADERS).json()["data"]
     assert (view["status"], view["credits"], view["source"]) == ("active", 2, "variable")
     assert view["token_waiting"] is True
+    # Nothing to steal at rest: no token exists until it is shown (then only its hash).
+    assert list_tokens(store.engine, "hand-1") == []
     credits = client.get("/api/system/credits/beta", headers=HEADERS).json()["data"]
     assert credits["used"] == 2
     r = client.post("/api/system/connections/hand-1/token/claim", headers=HEADERS)
     assert r.status_code == 200, r.text
     token = r.json()["data"]["token"]
     assert read_api(client, token).status_code == 200
+    assert [t["prefix"] for t in list_tokens(store.engine, "hand-1")] == [token[:10]]
     again = client.post("/api/system/connections/hand-1/token/claim", headers=HEADERS)
     assert again.status_code == 409 and "no token waiting" in again.json()["message"]
     view = client.get("/api/system/connections/hand-1", headers=HEADERS).json()["data"]

@@ -103,7 +103,7 @@ def _view(conn: Conn, row: dict[str, Any]) -> dict[str, Any]:
         "successor": row["successor"],
         "reconnected_from": row["predecessor"],  # the lineage of reconnects, both ways
         "reconnected_to": row["successor"],
-        "token_waiting": bool(row.get("new_token")),  # shown once: POST .../token/claim
+        "token_waiting": bool(row.get("token_waiting")),  # shown once: POST .../token/claim
         "dag_id": dag_id(row),
         "config": cfg,
         "last_sync": queries.last_success(conn, cid),

@@ -5,7 +5,7 @@ entries set ``disconnected`` by hand. The lifecycle DAG runs it every interval
 
 from __future__ import annotations
 
-from include.admin import tokens, variable
+from include.admin import variable
 from include.admin.base import AdminContext
 from include.admin.errors import Conflict, OutOfCredits
 from include.admin.operations.credits import charge
@@ -69,7 +69,7 @@ def _register(ctx: AdminContext, cfg: ConnectionConfig, actor: str) -> str:
             "disconnected_at": None if status == "active" else at, "purged_at": None,
         })  # fmt: skip
         if status == "active":  # shown once by the dashboard / `connections claim-token`
-            db.update(conn, cfg.id, new_token=tokens.issue(conn, cfg.id))
+            db.update(conn, cfg.id, token_waiting=True)
         db.add_audit(conn, actor, "reconcile", cfg.id, cfg.customer,
                      {"status": status, "reason": reason, "credits": cost})  # fmt: skip
     return status
