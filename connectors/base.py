@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from include.mapping import EntityMapping
+from include.webhooks.spec import WebhookSpec
 
 
 class SourceError(RuntimeError):
@@ -113,6 +114,8 @@ class Connector(ABC):
 
     system: ClassVar[str]
     entities: ClassVar[Mapping[str, EntitySpec]]
+    # how the system's webhooks are verified and what their events name (None: no webhooks)
+    webhooks: ClassVar[WebhookSpec | None] = None
 
     def __init__(self, settings: SourceSettings) -> None:
         self.settings = settings
@@ -126,6 +129,12 @@ class Connector(ABC):
         """Yield pages of raw records holding at least the natural-key fields of every record that
         exists now. Default: a full read."""
         yield from self.read(entity, Window())
+
+    def read_records(self, entity: str, remote_ids: list[str]) -> Iterator[list[dict[str, Any]]]:
+        """Yield pages of the current raw records with these source ids, as `read` yields them
+        (the apply step of webhooks re-reads what an event names). An id the source no longer
+        has is simply absent. Default: not supported."""
+        raise NotImplementedError(f"{self.system} cannot re-read {entity} records by id")
 
     def statuses(self, entity: str) -> list[dict[str, Any]] | None:
         """The source's status list for an entity (`Status` rows), or None if it has none."""

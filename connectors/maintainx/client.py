@@ -25,6 +25,7 @@ from connectors.base import Connector, EntitySpec, SourceError, SourceSettings, 
 from connectors.http import HttpClient, RetryPolicy
 from connectors.maintainx import mapping as m
 from include.model.timeutil import parse_datetime
+from include.webhooks.spec import EventRule, WebhookSpec
 
 SYSTEM = "maintainx"
 MAX_LIMIT = 200
@@ -43,6 +44,14 @@ class Endpoint:
     detail: str | None = None  # fetch GET <path>/<id> per record; value = response key
     members: bool = False  # teams: add "members" from /teams/<id>/members
     flatten: Callable[[Records], Records] | None = None  # derive child rows (stocks, readings)
+
+
+# the object key of GET <path>/<id>
+SINGULAR = {
+    "/workorders": "workOrder", "/assets": "asset", "/locations": "location", "/parts": "part",
+    "/purchaseorders": "purchaseOrder", "/vendors": "vendor", "/users": "user", "/teams": "team",
+    "/maintenanceplans": "maintenancePlan", "/meters": "meter",
+}  # fmt: skip
 
 
 def _stock_rows(parts: Records) -> Records:
@@ -164,6 +173,25 @@ class MaintainXConnector(Connector):
         "meters": EntitySpec("meters", m.METER, incremental=False),
         "meter-readings": EntitySpec("meter-readings", m.METER_READING, incremental=False),
     }
+    webhooks = WebhookSpec(
+        scheme="maintainx",
+        # deliveries carry no event type: the top-level id field names the record
+        rules=(
+            EventRule("workOrderId", ("work-orders",)),
+            EventRule("partId", ("materials", "stocks")),
+            EventRule("purchaseOrderId", ("purchase-orders",)),
+            EventRule("assetId", ("assets",)),
+            EventRule("locationId", ("locations",)),
+            EventRule("vendorId", ("vendors",)),
+        ),
+        subscribe=True,
+        event_types=(
+            "NEW_WORK_ORDER", "WORK_ORDER_CHANGE", "WORK_ORDER_STATUS_CHANGE", "WORK_ORDER_DELETE",
+            "NEW_PART", "PART_CHANGE", "PART_DELETE", "NEW_PURCHASE_ORDER",
+            "PURCHASE_ORDER_CHANGE", "PURCHASE_ORDER_STATUS_CHANGE", "NEW_ASSET",
+            "NEW_LOCATION", "NEW_VENDOR",
+        ),
+    )  # fmt: skip
 
     def __init__(self, settings: SourceSettings, sleep: Callable[[float], None] = time.sleep):
         super().__init__(settings)
@@ -256,13 +284,40 @@ class MaintainXConnector(Connector):
             if rows:
                 yield rows
 
-    def _detail(self, ep: Endpoint, rid: Any) -> dict[str, Any]:
+    def derived_entity(self, entity: str) -> bool:
+        """Whether ``entity``'s rows are derived from another record (stocks from parts)."""
+        return self._endpoint(entity).flatten is not None
+
+    def read_records(self, entity: str, remote_ids: list[str]) -> Iterator[Records]:
+        """The current records with these ids (``GET <path>/<id>``: every expansion); an id that
+        answers 404 is gone (deleted) and left out."""
+        ep = self._endpoint(entity)
+        rows: Records = []
+        for rid in remote_ids:
+            if not str(rid).isdigit():
+                raise ValueError(f"maintainx: {entity} ids are integers, got {rid!r}")
+            try:
+                rec = self._detail(ep, rid, SINGULAR[ep.path])
+            except SourceError as exc:
+                if exc.status == 404:
+                    continue
+                raise
+            if ep.members:
+                rec["members"] = self._members(rec["id"])
+            rows.append(rec)
+        if ep.flatten:
+            rows = ep.flatten(rows)
+        if rows:
+            yield rows
+
+    def _detail(self, ep: Endpoint, rid: Any, key: str | None = None) -> dict[str, Any]:
         path = f"{ep.path}/{rid}"
         body = self.http.get_json(path)
-        rec = body.get(ep.detail) if isinstance(body, dict) else None
+        key = key or ep.detail
+        rec = body.get(key) if isinstance(body, dict) else None
         if not isinstance(rec, dict):
-            raise SourceError(SYSTEM, f"GET {ep.path}/{{id}}", 200, f"no {ep.detail!r} object")
-        if ep.detail == "purchaseOrder":
+            raise SourceError(SYSTEM, f"GET {ep.path}/{{id}}", 200, f"no {key!r} object")
+        if key == "purchaseOrder":
             for item in rec.get("items") or ():
                 item["purchaseOrderId"] = rec["id"]
                 item["vendorId"] = rec.get("vendorId")
