@@ -137,9 +137,14 @@ class Inbox:
 
     # -- processing -----------------------------------------------------------------------------
 
-    def claim(self, connection_id: str, *, limit: int = 500, claim_timeout: float = 600.0) -> Claim:
-        """Claim up to ``limit`` pending events of a connection, oldest first: unclaimed ones and
-        those whose claim is older than ``claim_timeout`` seconds (a crashed run)."""
+    def claim(
+        self, connection_id: str, *, limit: int = 500, claim_timeout: float = 600.0,
+        after_id: int = 0,
+    ) -> Claim:  # fmt: skip
+        """Claim up to ``limit`` pending events of a connection with an id above ``after_id``,
+        oldest first: unclaimed ones and those whose claim is older than ``claim_timeout``
+        seconds (a crashed run). A run passes its last claimed id, so what it failed waits for
+        the next run instead of being retried at once."""
         if limit < 1 or claim_timeout <= 0:
             raise StoreError("claim: limit must be >= 1 and claim_timeout > 0")
         now = datetime.now(UTC)
@@ -148,6 +153,7 @@ class Inbox:
         ids = (
             sa.select(T.c.id)
             .where(T.c.connection_id == connection_id, T.c.status == "pending")
+            .where(T.c.id > after_id)
             .where(sa.or_(T.c.claimed_at.is_(None), T.c.claimed_at < expired))
             .order_by(T.c.id)
             .limit(limit)

@@ -70,14 +70,17 @@ def apply_pending(
     batch: int = 500, claim_timeout: float = 600.0, max_batches: int = 1000,
     secrets: Iterable[str] = (),
 ) -> ApplyResult:  # fmt: skip
-    """Claim and apply the connection's pending events, ``batch`` at a time, until none are
-    left (events arriving meanwhile are applied too, up to ``max_batches``)."""
+    """Claim and apply the connection's pending events, ``batch`` at a time in id order, until
+    none are left (events arriving meanwhile are applied too, up to ``max_batches``); what fails
+    is retried by the next run."""
     inbox = Inbox(store.engine)
     total = ApplyResult()
+    last = 0
     for _ in range(max_batches):
-        claim = inbox.claim(cfg.id, limit=batch, claim_timeout=claim_timeout)
+        claim = inbox.claim(cfg.id, limit=batch, claim_timeout=claim_timeout, after_id=last)
         if not claim.events:
             break
+        last = claim.events[-1].id
         result, done, failed, bad = apply_events(store, cfg, connector, claim.events,
                                                  run_id=run_id, secrets=secrets)  # fmt: skip
         inbox.done(claim.token, done)
