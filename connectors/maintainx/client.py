@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +30,7 @@ from include.webhooks.spec import EventRule, WebhookSpec
 
 SYSTEM = "maintainx"
 MAX_LIMIT = 200
+DETAIL_THREADS = 8  # concurrent GET <path>/<id> when re-reading records by id
 
 Records = list[dict[str, Any]]
 
@@ -289,26 +291,33 @@ class MaintainXConnector(Connector):
         return self._endpoint(entity).flatten is not None
 
     def read_records(self, entity: str, remote_ids: list[str]) -> Iterator[Records]:
-        """The current records with these ids (``GET <path>/<id>``: every expansion); an id that
-        answers 404 is gone (deleted) and left out."""
+        """The current records with these ids (``GET <path>/<id>``: every expansion), one page
+        per ``page_size`` ids, up to `DETAIL_THREADS` requests at once; an id that answers 404
+        is gone (deleted) and left out."""
         ep = self._endpoint(entity)
-        rows: Records = []
         for rid in remote_ids:
             if not str(rid).isdigit():
                 raise ValueError(f"maintainx: {entity} ids are integers, got {rid!r}")
+
+        def one(rid: str) -> dict[str, Any] | None:
             try:
                 rec = self._detail(ep, rid, SINGULAR[ep.path])
             except SourceError as exc:
                 if exc.status == 404:
-                    continue
+                    return None
                 raise
             if ep.members:
                 rec["members"] = self._members(rec["id"])
-            rows.append(rec)
-        if ep.flatten:
-            rows = ep.flatten(rows)
-        if rows:
-            yield rows
+            return rec
+
+        with ThreadPoolExecutor(DETAIL_THREADS, thread_name_prefix="maintainx-detail") as pool:
+            for start in range(0, len(remote_ids), self.page_size):
+                chunk = remote_ids[start : start + self.page_size]
+                rows = [r for r in pool.map(one, chunk) if r is not None]
+                if ep.flatten:
+                    rows = ep.flatten(rows)
+                if rows:
+                    yield rows
 
     def _detail(self, ep: Endpoint, rid: Any, key: str | None = None) -> dict[str, Any]:
         path = f"{ep.path}/{rid}"
