@@ -173,12 +173,28 @@ def _source(request: Request, connection_id: str) -> WebhookSource:
     if src is None:
         msg = f"connection {connection_id!r} does not exist or has no webhooks configured"
         raise ApiError(404, msg, {"connection_id": [msg]})
-    if src.status != "active":
+    if src.status != "active" or _registry_status(request, connection_id) == "disconnected":
         raise _gone(connection_id)
-    with request.app.state.store.read() as conn:
-        if registry_status(conn, connection_id) == "disconnected":
-            raise _gone(connection_id)
     return src
+
+
+REGISTRY_TTL = 2.0  # seconds a connection's registry status is cached per process
+
+
+def _registry_status(request: Request, connection_id: str) -> str | None:
+    """The lifecycle's status of the connection (the registry), cached `REGISTRY_TTL` seconds:
+    a disconnect answers 410 within that time, and a burst of events costs no read each."""
+    state = request.app.state
+    cache: dict[str, tuple[float, str | None]] = getattr(state, "webhook_registry", None) or {}
+    state.webhook_registry = cache
+    now = time.monotonic()
+    hit = cache.get(connection_id)
+    if hit is not None and now - hit[0] < REGISTRY_TTL:
+        return hit[1]
+    with state.store.read() as conn:
+        status = registry_status(conn, connection_id)
+    cache[connection_id] = (now, status)
+    return status
 
 
 def _gone(connection_id: str) -> ApiError:
