@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import base64
 import multiprocessing as mp
+import os
 import socket
 import statistics
 import subprocess
@@ -38,7 +39,7 @@ BODY = (
 )
 
 
-def serve(url: str, port: int) -> None:
+def serve(url: str, port: int, http: str = "h11") -> None:
     import uvicorn
 
     from include.api.app import create_app
@@ -47,7 +48,18 @@ def serve(url: str, port: int) -> None:
 
     sources = {CID: WebhookSource(CID, "active", "standard", (SECRET,))}
     app = create_app(Store(url), webhook_sources=sources.get)
-    uvicorn.Server(server_config(app, host="127.0.0.1", port=port, log_level="warning")).run()
+    config = server_config(app, host="127.0.0.1", port=port, log_level="warning")
+    if http == "httptools":  # the API's server uses h11 for its long-URL handling (server.py)
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                http="httptools")  # fmt: skip
+    uvicorn.Server(config).run()
+
+
+def _cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _sender(port: int, ids: list[int], concurrency: int, out: mp.Queue) -> None:
@@ -95,12 +107,12 @@ def _pg_schema(url: str) -> tuple[str, str]:
                                               ).render_as_string(hide_password=False), schema  # fmt: skip
 
 
-def bench(url: str, events: int, concurrency: int, processes: int) -> dict:
+def bench(url: str, events: int, concurrency: int, processes: int, http: str = "h11") -> dict:
     store = Store(url)
     store.migrate()
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "bench.webhooks_receiver", "--serve", url,
-                             "--port", str(port)])  # fmt: skip
+                             "--port", str(port), "--http", http])  # fmt: skip
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -113,9 +125,10 @@ def bench(url: str, events: int, concurrency: int, processes: int) -> dict:
                 time.sleep(0.2)
         # warm-up (connection pools, first transaction), not counted
         _run_senders(port, list(range(10_000_000, 10_000_000 + 200)), concurrency, processes)
-        t0 = time.perf_counter()
+        cpu0, t0 = _cpu(proc.pid), time.perf_counter()
         lat = _run_senders(port, list(range(events)), concurrency, processes)
         wall = time.perf_counter() - t0
+        cpu = _cpu(proc.pid) - cpu0
     finally:
         proc.terminate()
         proc.wait(10)
@@ -131,6 +144,7 @@ def bench(url: str, events: int, concurrency: int, processes: int) -> dict:
         "events": events, "concurrency": concurrency, "acks_per_s": round(events / wall),
         "p50_ms": round(q(0.5), 1), "p90_ms": round(q(0.9), 1), "p99_ms": round(q(0.99), 1),
         "max_ms": round(lat[-1] * 1000, 1), "mean_ms": round(statistics.mean(lat) * 1000, 1),
+        "receiver_cpu_ms_per_ack": round(cpu * 1000 / events, 2),
         "stored": stored - 200, "ok": stored - 200 == events,
     }  # fmt: skip
 
@@ -157,11 +171,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--events", type=int, default=20_000)
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--processes", type=int, default=2, help="sender processes")
+    ap.add_argument("--http", default="h11", choices=["h11", "httptools"])
     ap.add_argument("--serve", help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.serve:
-        serve(args.serve, args.port)
+        serve(args.serve, args.port, args.http)
         return
     schema = None
     if args.url and args.url.startswith("postgresql"):
@@ -169,7 +184,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         url = args.url or f"sqlite:///{tempfile.mkdtemp(prefix='mw-wh-bench-')}/store.db"
     try:
-        result = bench(url, args.events, args.concurrency, args.processes)
+        result = bench(url, args.events, args.concurrency, args.processes, args.http)
     finally:
         if schema:
             engine = sa.create_engine(args.url)
@@ -177,7 +192,10 @@ def main(argv: list[str] | None = None) -> None:
                 c.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
             engine.dispose()
     backend = "postgresql" if schema else "sqlite"
-    print(f"{backend}: " + ", ".join(f"{k}={v}" for k, v in result.items()))
+    print(
+        f"{backend} ({args.http}, load average {os.getloadavg()[0]:.1f}): "
+        + ", ".join(f"{k}={v}" for k, v in result.items())
+    )
     if not result["ok"]:
         sys.exit("the inbox does not hold every acknowledged event exactly once")
 
