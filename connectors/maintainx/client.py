@@ -217,6 +217,13 @@ class MaintainXConnector(Connector):
             RetryPolicy(max_retries=settings.max_retries), _error_detail, sleep,
         )  # fmt: skip
 
+    def check(self) -> None:
+        """One cheap authenticated call: the first user (``GET /users?limit=1``)."""
+        ep = ENDPOINTS["users"]
+        body = self.http.get_json(ep.path, params={"limit": 1})
+        if not isinstance(body, dict) or not isinstance(body.get(ep.key), list):
+            raise SourceError(SYSTEM, f"GET {ep.path}", 200, f"response has no {ep.key!r} list")
+
     def _endpoint(self, entity: str) -> Endpoint:
         try:
             return ENDPOINTS[entity]

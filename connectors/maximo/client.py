@@ -169,6 +169,10 @@ class MaximoConnector(Connector):
                         })  # fmt: skip
         return rows or None
 
+    def check(self) -> None:
+        """One cheap authenticated call: the work orders' ``count=1``."""
+        self.count("work-orders")
+
     def count(self, entity: str) -> int:
         """How many records the entity has now (``count=1``)."""
         body = self.http.get_json(f"{self.path(entity)}?count=1&lean=1")
