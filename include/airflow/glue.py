@@ -13,6 +13,7 @@ Secrets only travel in `SourceSettings.credentials`; nothing here logs them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -154,6 +155,10 @@ def webhook_secrets(cfg: ConnectionConfig, conn: Any | None = None) -> tuple[str
     out: list[str] = []
     for key in WEBHOOK_SECRET_KEYS:
         value = extra.get(key)
+        if isinstance(value, str) and value.strip().startswith("["):
+            # a form field holding a JSON list (several subscriptions, a rotation)
+            with contextlib.suppress(ValueError):
+                value = json.loads(value)
         values = value if isinstance(value, list) else [value]
         out += [str(v) for v in values if v not in (None, "")]
     if not out and cfg.webhook_scheme() == "limble":

@@ -24,7 +24,10 @@ def cfg(**kw: object) -> ConnectionConfig:
 def test_sources_from_config_and_airflow_connection(monkeypatch: pytest.MonkeyPatch) -> None:
     from include.airflow import glue
 
-    extra = {"webhook_secret": ["new-secret", "other-sub-secret"], "webhook_secret_previous": "old"}
+    extra = {
+        "webhook_secret": '["new-secret", "other-sub-secret"]',
+        "webhook_secret_previous": "old",
+    }
     monkeypatch.setenv("AIRFLOW_CONN_MW_C1", json.dumps(
         {"conn_type": "http", "host": "http://x", "password": "api-key", "extra": extra}))  # fmt: skip
     configs = {"c1": cfg(webhooks={"tolerance": "2m"}), "off": cfg(id="off", webhooks=None),
