@@ -93,6 +93,14 @@ class EntitySpec:
 
 
 @dataclass(frozen=True)
+class WebhookRegistration:
+    """Webhook subscriptions made at a source: their ids and the secrets that sign them."""
+
+    ids: tuple[str, ...]
+    secrets: tuple[str, ...] = field(repr=False)
+
+
+@dataclass(frozen=True)
 class SourceSettings:
     """Everything a connector needs to talk to one source instance.
 
@@ -136,6 +144,15 @@ class Connector(ABC):
         (the apply step of webhooks re-reads what an event names). An id the source no longer
         has is simply absent. Default: not supported."""
         raise NotImplementedError(f"{self.system} cannot re-read {entity} records by id")
+
+    def register_webhooks(self, url: str) -> WebhookRegistration:
+        """Subscribe ``url`` to the system's webhooks (``webhooks.event_types``); returns the
+        subscription ids and the secrets that sign the deliveries. Default: not supported."""
+        raise NotImplementedError(f"{self.system} has no webhook subscription API")
+
+    def remove_webhooks(self, ids: tuple[str, ...]) -> None:
+        """Remove subscriptions made by `register_webhooks` (an id already gone is fine)."""
+        raise NotImplementedError(f"{self.system} has no webhook subscription API")
 
     def statuses(self, entity: str) -> list[dict[str, Any]] | None:
         """The source's status list for an entity (`Status` rows), or None if it has none."""

@@ -22,7 +22,14 @@ from typing import Any
 
 import requests
 
-from connectors.base import Connector, EntitySpec, SourceError, SourceSettings, Window
+from connectors.base import (
+    Connector,
+    EntitySpec,
+    SourceError,
+    SourceSettings,
+    WebhookRegistration,
+    Window,
+)
 from connectors.http import HttpClient, RetryPolicy
 from connectors.maintainx import mapping as m
 from include.model.timeutil import parse_datetime
@@ -292,6 +299,31 @@ class MaintainXConnector(Connector):
                 rows = ep.flatten(rows)
             if rows:
                 yield rows
+
+    def register_webhooks(self, url: str) -> WebhookRegistration:
+        """One subscription per event type (``POST /subscriptions`` {type, url}); each returns
+        its own secret. A failure removes the subscriptions made so far and raises."""
+        made: list[tuple[str, str]] = []
+        try:
+            for kind in self.webhooks.event_types:
+                body = self.http.request(
+                    "POST", "/subscriptions", decode=True, json={"type": kind, "url": url}
+                ).decoded  # type: ignore[attr-defined]
+                if not isinstance(body, dict) or "id" not in body or not body.get("secret"):
+                    raise SourceError(SYSTEM, "POST /subscriptions", 200, "no id or secret")
+                made.append((str(body["id"]), str(body["secret"])))
+        except Exception:
+            self.remove_webhooks(tuple(i for i, _ in made))
+            raise
+        return WebhookRegistration(tuple(i for i, _ in made), tuple(s for _, s in made))
+
+    def remove_webhooks(self, ids: tuple[str, ...]) -> None:
+        for sid in ids:
+            try:
+                self.http.request("DELETE", f"/subscriptions/{sid}")
+            except SourceError as exc:
+                if exc.status != 404:
+                    raise
 
     def derived_entity(self, entity: str) -> bool:
         """Whether ``entity``'s rows are derived from another record (stocks from parts)."""

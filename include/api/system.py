@@ -28,7 +28,7 @@ JsonObject = Body(description="fields to change")
 ConnId = Path(pattern=SLUG.pattern, description="connection id (slug)")
 CONFIG_KEYS = {
     "schedule", "start_date", "entities", "custom_fields", "overlap", "source_timezone",
-    "page_size", "quarantine_threshold", "reconcile_every", "options",
+    "page_size", "quarantine_threshold", "reconcile_every", "options", "webhooks",
 }  # fmt: skip
 
 
