@@ -179,6 +179,10 @@ def system_router() -> APIRouter:
     def token(request: Request, cid: str = ConnId, actor: str = Admin) -> dict:
         return {"data": {"token": _run(_lc(request).new_token, cid, actor), "expires_in": None}}
 
+    @r.post("/connections/{cid}/token/claim", summary="The waiting first token, shown once")
+    def claim_token(request: Request, cid: str = ConnId, actor: str = Admin) -> dict:
+        return {"data": {"token": _run(_lc(request).claim_token, cid, actor), "expires_in": None}}
+
     @r.get("/connections/{cid}/metadata", summary="List connection metadata")
     def get_metadata(request: Request, cid: str = ConnId) -> dict:
         return {"data": _run(_lc(request).metadata, cid)}
@@ -226,6 +230,10 @@ def system_router() -> APIRouter:
     @r.post("/reconcile", summary="Register connections added to the Variable by hand")
     def reconcile(request: Request, actor: str = Admin) -> dict:
         return {"data": _run(_lc(request).reconcile, actor)}
+
+    @r.get("/config-errors", summary="What the Variable millwright_connections gets wrong")
+    def config_errors(request: Request) -> dict:
+        return {"data": _run(_lc(request).config_errors)}
 
     @r.post("/settle", summary="Retry pending Airflow operations")
     def settle(request: Request) -> dict:

@@ -3,8 +3,8 @@
     python -m include.cli.connections [--offline STATE.json] COMMAND ...
 
 Commands: list [--customer C] | show ID | create FILE.json|- | patch ID FILE.json|- | disconnect ID |
-reconnect ID | delete-data ID | token ID | pool-set CUSTOMER N | credits [CUSTOMER] | reconcile |
-settle | audit [ID]. Airflow: REST (``MILLWRIGHT_AIRFLOW_URL`` + token or user/password), or the
+reconnect ID | delete-data ID | token ID | claim-token ID | pool-set CUSTOMER N | credits [CUSTOMER] |
+reconcile | settle | maintain | config-errors | audit [ID]. Airflow: REST (``MILLWRIGHT_AIRFLOW_URL`` + token or user/password), or the
 offline JSON state with ``--offline``. Store: ``MILLWRIGHT_STORE_URL`` (else SQLite in
 ``MILLWRIGHT_HOME``). Output is JSON; errors go to stderr with exit code 2.
 """
@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--offline", type=Path, help="offline Airflow state file (no Airflow needed)")
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("list").add_argument("--customer")
-    for name in ("show", "disconnect", "reconnect", "delete-data", "token"):
+    for name in ("show", "disconnect", "reconnect", "delete-data", "token", "claim-token"):
         sub.add_parser(name).add_argument("id")
     sub.add_parser("create").add_argument(
         "file", help="JSON body as for POST /api/system/connections"
@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("credits").add_argument("customer", nargs="?")
     sub.add_parser("reconcile")
     sub.add_parser("settle")
+    sub.add_parser("maintain")
+    sub.add_parser("config-errors")
     sub.add_parser("audit").add_argument("id", nargs="?")
     return p
 
@@ -90,6 +92,12 @@ def run(args: argparse.Namespace, lc: Lifecycle, actor: str) -> Any:
         return {"purged": lc.delete_data(args.id, actor)}
     if cmd == "token":
         return {"token": lc.new_token(args.id, actor)}
+    if cmd == "claim-token":
+        return {"token": lc.claim_token(args.id, actor)}
+    if cmd == "maintain":
+        return lc.maintain(actor)
+    if cmd == "config-errors":
+        return lc.config_errors()
     if cmd == "pool-set":
         return lc.set_pool(args.customer, args.size, actor)
     if cmd == "credits":

@@ -4,7 +4,8 @@
 - ``schema``: print the JSON Schema of the Variable;
 - ``quarantine list --connection ID [--entity E]``: the records that failed mapping/validation;
 - ``quarantine reprocess --connection ID [--entity E]``: map them again with the current mapping
-  and load the ones that now pass (after a mapping or config fix).
+  and load the ones that now pass (after a mapping or config fix); ``millwright quarantine
+  reprocess`` reads them again from the source first.
 
 The quarantine commands need the connection's config: ``--config FILE``, else the environment
 variable ``AIRFLOW_VAR_MILLWRIGHT_CONNECTIONS``, else ``airflow variables get``.
@@ -32,6 +33,7 @@ from include.model.timeutil import format_utc, utcnow
 from include.sync import pipeline
 
 if TYPE_CHECKING:
+    from connectors.base import Connector
     from include.store import Store
 
 
@@ -81,29 +83,65 @@ def find_connection(connection_id: str, config: Path | None) -> ConnectionConfig
     raise SystemExit(f"connection {connection_id!r} is not in {VARIABLE_NAME}")
 
 
-def reprocess(store: Store, cfg: ConnectionConfig, entity: str | None = None) -> dict:
-    """Map unresolved quarantined records again; load and resolve the ones that now pass."""
+def reprocess(
+    store: Store,
+    cfg: ConnectionConfig,
+    entity: str | None = None,
+    connector: Connector | None = None,
+) -> dict:
+    """Map the open quarantined records again with the current mapping and config; load the ones
+    that pass now (`Store.load_batch` resolves their entries, as a sync run's load does).
+
+    With ``connector``, the records are read again from the source (a full read of each entity
+    with open entries, keeping only their keys): a fixed source clears them, and an entry whose
+    record the source no longer has is resolved as ``gone``. Without one (or for an entry without
+    a key, which cannot be found again), the stored raw record is mapped again."""
+    from connectors.base import Window
     from connectors.registry import get_connector
 
     connector_cls = get_connector(cfg.system)
-    now = format_utc(utcnow())
-    fixed = still = 0
+    now = format_utc(utcnow()) or ""
     items = store.quarantine_list(cfg.id, entity, limit=1_000_000)
+    gone = 0
     for ent in sorted({i["entity"] for i in items}):
         cm = pipeline.compile_mapping(connector_cls, cfg, ent)
-        for item in (i for i in items if i["entity"] == ent):
+        mine = [i for i in items if i["entity"] == ent]
+        stored = [i for i in mine if connector is None or not i["remote_key"]]
+        wanted: dict[str, list[int]] = {}
+        for i in mine if connector is not None else []:
+            if i["remote_key"]:
+                wanted.setdefault(i["remote_key"], []).append(i["id"])
+        if wanted and connector is not None:
+            found: set[str] = set()
+            for page in connector.read(ent, Window()):
+                again = [raw for raw in page if cm.key_of(raw) in wanted]
+                found.update(cm.key_of(raw) for raw in again)
+                if again:
+                    _load(store, cfg, pipeline.map_page(ent, cm, again).rows, now)
+            missing = [qid for key, ids in wanted.items() if key not in found for qid in ids]
+            gone += store.quarantine_resolve(missing, now) if missing else 0
+        for item in stored:
             result = pipeline.map_page(ent, cm, [item["raw"]])
-            if result.quarantine:
-                still += 1
-                continue
-            for target, rows in result.rows.items():
-                store.load_batch(
-                    cfg.id, target, rows, synced_at=now,
-                    stamp_changes=pipeline.stamps_changes(cfg, target),
-                )  # fmt: skip
-            store.quarantine_resolve([item["id"]], now)
-            fixed += 1
-    return {"connection": cfg.id, "reprocessed": fixed, "still_failing": still}
+            if not result.quarantine:
+                _load(store, cfg, result.rows, now)
+                store.quarantine_resolve([item["id"]], now)  # keyless: not resolved by key
+    left = store.quarantine_list(cfg.id, entity, limit=1_000_000)
+    return {
+        "connection": cfg.id,
+        "source": "source" if connector is not None else "stored",
+        "reprocessed": len(items) - len(left) - gone,
+        "gone": gone,
+        "still_failing": len(left),
+    }
+
+
+def _load(store: Store, cfg: ConnectionConfig, rows: dict, now: str) -> None:
+    for target, batch in rows.items():
+        if batch:
+            store.load_batch(
+                cfg.id, target, batch, synced_at=now,
+                stamp_changes=pipeline.stamps_changes(cfg, target),
+            )  # fmt: skip
 
 
 def _quarantine(args: argparse.Namespace) -> int:

@@ -77,10 +77,12 @@ class VariableError(ValueError):
 
 class ConfigError(ValueError):
     """One connection entry is invalid. ``connection_id`` is a placeholder like
-    ``invalid_3`` when the entry has no usable id."""
+    ``invalid_3`` when the entry has no usable id; ``schedule`` the entry's cron expression when
+    it has a valid one (its placeholder DAG keeps failing on that schedule)."""
 
-    def __init__(self, connection_id: str, message: str):
+    def __init__(self, connection_id: str, message: str, schedule: str | None = None):
         self.connection_id = connection_id
+        self.schedule = schedule
         super().__init__(f"connection {connection_id}: {message}")
 
 
@@ -321,16 +323,26 @@ def parse_connections(raw: str | None) -> list[ConnectionConfig | ConfigError]:
         try:
             cfg = ConnectionConfig.model_validate(entry)
         except ValidationError as exc:
-            out.append(ConfigError(label, _describe(exc)))
+            out.append(ConfigError(label, _describe(exc), _valid_cron(entry.get("schedule"))))
             continue
         if cfg.id in seen:
             out.append(
-                ConfigError(f"{cfg.id}__duplicate_{i}", f"id: duplicate connection id {cfg.id!r}")
+                ConfigError(
+                    f"{cfg.id}__duplicate_{i}",
+                    f"id: duplicate connection id {cfg.id!r}",
+                    cfg.schedule,
+                )  # fmt: skip
             )
             continue
         seen.add(cfg.id)
         out.append(cfg)
     return out
+
+
+def _valid_cron(value: Any) -> str | None:
+    from croniter import croniter  # airflow dependency
+
+    return value if isinstance(value, str) and croniter.is_valid(value) else None
 
 
 def json_schema() -> dict[str, Any]:

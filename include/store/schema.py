@@ -123,6 +123,9 @@ registry = sa.Table(
     sa.Column("successor", sa.Text),
     sa.Column("created_at", sa.Text, nullable=False),
     *(sa.Column(n, sa.Text) for n in ("connected_at", "disconnected_at", "purged_at")),
+    sa.Column(  # a registered entry's first token waits to be minted and shown once (rev 0006)
+        "token_waiting", sa.Boolean, nullable=False, server_default=sa.false()
+    ),
 )
 audit = sa.Table(
     "audit_log",

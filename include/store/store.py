@@ -18,7 +18,7 @@ import orjson
 import sqlalchemy as sa
 
 from include.model.timeutil import format_utc, utcnow
-from include.store import loader, schema
+from include.store import loader, registry, schema
 from include.store.engine import make_engine, url_from_env, write_txn
 from include.store.types import KILLED, LoadRow, LoadStats, QuarantineItem, StoreError, SyncRun
 
@@ -167,6 +167,9 @@ class Store:
                         except sa.exc.OperationalError as exc:  # SQLite's json_remove (stamp)
                             raise _sqlite_json_error(exc, rows, connection_id, entity) from exc
                     loader.add_counts(conn, connection_id, entity, ins, deleted)
+                    loader.resolve_quarantined(
+                        conn, connection_id, entity, [t[0] for t in rows], _now()
+                    )
                     if cursor is not None:
                         loader.advance_cursor(
                             conn, connection_id, entity, comparable(cursor), _now()
@@ -335,7 +338,9 @@ class Store:
     def quarantine_add(
         self, connection_id: str, entity: str, run_id: str, items: Sequence[QuarantineItem]
     ) -> int:
-        """Add items; a retried run adds no duplicates. Returns how many were new."""
+        """Add items; a retried run adds no duplicates. Returns how many were new. A record
+        quarantined again by a later run keeps one open entry, this run's (the older ones are
+        resolved: superseded)."""
         now = _now()
         values = []
         for i, item in enumerate(items):
@@ -369,9 +374,20 @@ class Store:
         n_stmt = sa.select(sa.func.count()).where(
             q.c.connection_id == connection_id, q.c.entity == entity, q.c.run_id == run_id
         )
+        keys = [v["item_key"] for v in values]
         with self.engine.connect() as conn, write_txn(conn):
             loader.lock_entity(conn, connection_id, entity)
             before = conn.execute(n_stmt).scalar_one()
+            for i in range(0, len(keys), 500):  # one open entry per record: the latest run's
+                conn.execute(
+                    sa.update(q)
+                    .where(
+                        q.c.connection_id == connection_id, q.c.entity == entity,
+                        q.c.resolved_at.is_(None), q.c.run_id != run_id,
+                        q.c.item_key.in_(keys[i : i + 500]),
+                    )
+                    .values(resolved_at=now)
+                )  # fmt: skip
             conn.execute(sql, values)
             return conn.execute(n_stmt).scalar_one() - before
 
@@ -399,6 +415,11 @@ class Store:
             r["raw"] = _json(r["raw"])
             del r["item_key"]
         return rows
+
+    def quarantine_counts(self, connection_id: str) -> dict[str, int]:
+        """entity -> open (unresolved) quarantine entries of ``connection_id``."""
+        with self.engine.connect() as conn:
+            return registry.quarantine_counts(conn, connection_id)
 
     def quarantine_resolve(self, ids: Sequence[int], resolved_at: str) -> int:
         _check_time("resolved_at", resolved_at)

@@ -226,6 +226,14 @@ def finish_load(
         entity, total.inserted, total.updated, total.unchanged, deleted,
         store.get_cursor(cfg.id, entity),
     )  # fmt: skip
+    if summary["quarantined"]:  # a green run that quarantined records says so, visibly
+        summary["quarantine_open"] = store.quarantine_counts(cfg.id).get(entity, 0)
+        log.warning(
+            "%s: %d of %d records quarantined in this run (%d open for %s in all): "
+            "millwright quarantine list --connection %s --entity %s",
+            entity, summary["quarantined"], summary["read"], summary["quarantine_open"], entity,
+            cfg.id, entity,
+        )  # fmt: skip
     if failed:
         raise QuarantineThresholdExceeded(
             f"{entity}: {summary['quarantined']} of {summary['read']} records "
