@@ -17,6 +17,11 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from include.mapping import EntityMapping
+from include.model.source_fields import SourceField
+from include.webhooks.spec import WebhookSpec
+
+__all__ = ["ChangedWhen", "Connector", "EntitySpec", "SourceError", "SourceField",
+           "SourceSettings", "WebhookRegistration", "WebhookSpec", "Window"]  # fmt: skip
 
 
 class SourceError(RuntimeError):
@@ -92,6 +97,14 @@ class EntitySpec:
 
 
 @dataclass(frozen=True)
+class WebhookRegistration:
+    """Webhook subscriptions made at a source: their ids and the secrets that sign them."""
+
+    ids: tuple[str, ...]
+    secrets: tuple[str, ...] = field(repr=False)
+
+
+@dataclass(frozen=True)
 class SourceSettings:
     """Everything a connector needs to talk to one source instance.
 
@@ -107,6 +120,9 @@ class SourceSettings:
     options: Mapping[str, Any] = field(default_factory=dict)
     timeout: float = 30.0
     max_retries: int = 5
+    # source paths of the connection's custom fields, per entity (a child entity's under its
+    # own name, ``purchase-orders.line-items``): the connector requests them from the source
+    custom_paths: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 class Connector(ABC):
@@ -119,6 +135,8 @@ class Connector(ABC):
     status_categories: ClassVar[Mapping[str, Mapping[str, str]]] = {}
     # {Makini resource: why the system has no such concept} (the coverage matrix, docs/API.md)
     no_concept: ClassVar[Mapping[str, str]] = {}
+    # how the system's webhooks are verified and what their events name (None: no webhooks)
+    webhooks: ClassVar[WebhookSpec | None] = None
 
     def __init__(self, settings: SourceSettings) -> None:
         self.settings = settings
@@ -132,6 +150,41 @@ class Connector(ABC):
         """Yield pages of raw records holding at least the natural-key fields of every record that
         exists now. Default: a full read."""
         yield from self.read(entity, Window())
+
+    def describe(self, entity: str) -> list[SourceField]:
+        """What the source offers for ``entity``, from its own metadata (every attribute, not
+        only the mapped ones; child objects and navigation properties with their fields)."""
+        raise NotImplementedError(f"{self.system}: describe() is not implemented")
+
+    @classmethod
+    def raw_path(cls, entity: str, path: str) -> str:
+        """Where a custom field's source path (as the source names it) is in the raw records
+        this connector yields. Default: the same path."""
+        return path
+
+    def requested(self, entity: str) -> tuple[str, ...]:
+        """The custom fields' source paths to request for ``entity`` (its children's too,
+        prefixed with the path of the child list in the raw record)."""
+        paths = list(self.settings.custom_paths.get(entity, ()))
+        spec = self.entities.get(entity)
+        for child, (list_path, _) in (spec.mapping.children if spec else {}).items():
+            paths += [f"{list_path}.{p}" for p in self.settings.custom_paths.get(child, ())]
+        return tuple(dict.fromkeys(paths))
+
+    def read_records(self, entity: str, remote_ids: list[str]) -> Iterator[list[dict[str, Any]]]:
+        """Yield pages of the current raw records with these source ids, as `read` yields them
+        (the apply step of webhooks re-reads what an event names). An id the source no longer
+        has is simply absent. Default: not supported."""
+        raise NotImplementedError(f"{self.system} cannot re-read {entity} records by id")
+
+    def register_webhooks(self, url: str) -> WebhookRegistration:
+        """Subscribe ``url`` to the system's webhooks (``webhooks.event_types``); returns the
+        subscription ids and the secrets that sign the deliveries. Default: not supported."""
+        raise NotImplementedError(f"{self.system} has no webhook subscription API")
+
+    def remove_webhooks(self, ids: tuple[str, ...]) -> None:
+        """Remove subscriptions made by `register_webhooks` (an id already gone is fine)."""
+        raise NotImplementedError(f"{self.system} has no webhook subscription API")
 
     def statuses(self, entity: str) -> list[dict[str, Any]] | None:
         """The source's status list for an entity (`Status` rows), or None if it has none."""

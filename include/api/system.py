@@ -4,6 +4,7 @@ disconnect/reconnect/purge, export, credits. Every route needs the admin token (
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
@@ -16,6 +17,9 @@ from include.admin.base import NewConnection
 from include.admin.client import client_info
 from include.admin.errors import LifecycleError
 from include.admin.lifecycle import Lifecycle
+from include.admin.webhooks import replay as replay_webhooks
+from include.admin.webhooks import webhook_status
+from include.api import custom_fields as cf
 from include.api.admin_auth import require_admin
 from include.api.errors import ApiError, domain_error
 from include.config import SLUG
@@ -28,6 +32,7 @@ ConnId = Path(pattern=SLUG.pattern, description="connection id (slug)")
 CONFIG_KEYS = {
     "schedule", "start_date", "entities", "custom_fields", "overlap", "source_timezone",
     "page_size", "quarantine_threshold", "reconcile_every", "options", "status_categories",
+    "webhooks",
 }  # fmt: skip
 
 
@@ -77,6 +82,12 @@ class TokenIn(BaseModel):
         default=None, max_length=256, description="ignored: the server makes it"
     )
     expires_in: int | None = Field(default=None, ge=1, le=10 * 365 * 86400)
+
+
+class ReplayIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start: str = Field(description="ISO-8601 time: events received at or after it")
+    end: str = Field(description="ISO-8601 time: events received before it")
 
 
 class PoolIn(BaseModel):
@@ -167,6 +178,7 @@ def system_router() -> APIRouter:
             msg = "customer: give customer (the credit pool), or an email or a name to use as it"
             raise ApiError(400, msg, {"customer": [msg]})
         c = body.credentials
+        cf.check_create(request, body.system, body.id, body.config, c, body.airflow_conn_id)
         req = NewConnection(
             id=body.id, customer=customer, system=body.system, deployment=body.deployment,
             credentials=Credentials(
@@ -188,6 +200,7 @@ def system_router() -> APIRouter:
     def patch(
         request: Request, cid: str = ConnId, body: dict[str, Any] = JsonObject, actor: str = Admin
     ) -> dict:
+        cf.check_patch(request, cid, body)
         return {"data": _run(_lc(request).patch, cid, body, actor)}
 
     @r.delete("/connections/{cid}", summary="Disconnect (Makini's 'Delete a Connection')")
@@ -210,6 +223,24 @@ def system_router() -> APIRouter:
         expires_in = body.expires_in if body is not None else None
         issued = _run(_lc(request).new_token, cid, actor, expires_in)
         return {"data": {"token": issued, **_token_answer(issued, expires_in)}}
+
+    @r.get("/connections/{cid}/fields", summary="What the source offers for an entity")
+    def source_fields(
+        request: Request,
+        cid: str = ConnId,
+        entity: str = Query(
+            min_length=1, max_length=100, description="e.g. work-orders", examples=["work-orders"]
+        ),
+    ) -> dict:
+        return {"data": cf.discovery(request, cid, entity)}
+
+    @r.post("/connections/{cid}/preview", summary="First records mapped with candidate fields")
+    def preview(request: Request, body: cf.PreviewIn, cid: str = ConnId) -> dict:
+        return {"data": cf.preview(request, cid, body)}
+
+    @r.post("/connections/{cid}/token/claim", summary="The waiting first token, shown once")
+    def claim_token(request: Request, cid: str = ConnId, actor: str = Admin) -> dict:
+        return {"data": {"token": _run(_lc(request).claim_token, cid, actor), "expires_in": None}}
 
     @r.get(
         "/connections/{cid}/metadata",
@@ -257,9 +288,28 @@ def system_router() -> APIRouter:
     def audit(request: Request, cid: str = ConnId) -> dict:
         return {"data": _run(_lc(request).audit, cid)}
 
+    @r.get("/connections/{cid}/webhooks", summary="Webhook counts, lag and recent failures")
+    def webhooks(
+        request: Request, cid: str = ConnId,
+        hours: float = Query(default=24, gt=0, le=24 * 30, description="window in hours"),
+    ) -> dict:  # fmt: skip
+        since = datetime.now(UTC) - timedelta(hours=hours)
+        return {"data": webhook_status(request.app.state.store, cid, since)}
+
+    @r.post("/connections/{cid}/webhooks/replay", summary="Re-apply the events of a time range")
+    def webhooks_replay(
+        request: Request, body: ReplayIn, cid: str = ConnId, actor: str = Admin
+    ) -> dict:
+        store = request.app.state.store
+        return {"data": _run(replay_webhooks, store, cid, body.start, body.end, actor)}
+
     @r.post("/reconcile", summary="Register connections added to the Variable by hand")
     def reconcile(request: Request, actor: str = Admin) -> dict:
         return {"data": _run(_lc(request).reconcile, actor)}
+
+    @r.get("/config-errors", summary="What the Variable millwright_connections gets wrong")
+    def config_errors(request: Request) -> dict:
+        return {"data": _run(_lc(request).config_errors)}
 
     @r.post("/settle", summary="Retry pending Airflow operations")
     def settle(request: Request) -> dict:

@@ -38,6 +38,11 @@ SECRET_KEYS = frozenset(
 )  # fmt: skip
 SECRET_SUFFIXES = ("password", "passwd", "passphrase", "secret", "token", "apikey", "privatekey")
 MASK = "***"
+# a source path: up to 4 names joined by "."; a name is what the source calls it (MaintainX's
+# custom fields are labels: "Cost Center"), no dot, no control character, no outer space
+_SEGMENT = r"[^.\s\x00-\x1f\x7f](?:[^.\x00-\x1f\x7f]{0,98}[^.\s\x00-\x1f\x7f])?"
+SOURCE_PATH = re.compile(rf"^{_SEGMENT}(?:\.{_SEGMENT}){{0,3}}$")
+CUSTOM_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,100}$")
 _KEY_NOISE = re.compile(r"[^a-z0-9]")
 
 
@@ -78,11 +83,75 @@ class VariableError(ValueError):
 
 class ConfigError(ValueError):
     """One connection entry is invalid. ``connection_id`` is a placeholder like
-    ``invalid_3`` when the entry has no usable id."""
+    ``invalid_3`` when the entry has no usable id; ``schedule`` the entry's cron expression when
+    it has a valid one (its placeholder DAG keeps failing on that schedule)."""
 
-    def __init__(self, connection_id: str, message: str):
+    def __init__(self, connection_id: str, message: str, schedule: str | None = None):
         self.connection_id = connection_id
+        self.schedule = schedule
         super().__init__(f"connection {connection_id}: {message}")
+
+
+class WebhookConfig(BaseModel):
+    """Inbound webhooks of one connection (docs/WEBHOOKS.md). The secret is never here: it is
+    the ``webhook_secret`` extra of the connection's Airflow Connection (Limble: its API key)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    scheme: str | None = Field(
+        default=None,
+        description="standard | maintainx | limble | header | basic; default: the system's "
+        "own scheme, else standard (Standard Webhooks)",
+    )
+    header: str | None = Field(
+        default=None, description="scheme header: the header carrying the static secret"
+    )
+    tolerance: str = Field(default="5m", description="accepted clock skew / replay window")
+    claim_timeout: str = Field(
+        default="10m", description="an event claimed this long ago by a crashed run is retried"
+    )
+    retention: str = Field(default="7d", description="how long event ids are kept (>= 72h)")
+    alert_failed: int = Field(
+        default=1, ge=1, description="alert when this many events failed in the last hour"
+    )
+    alert_lag: str = Field(
+        default="15m", description="alert when the oldest pending event is older than this"
+    )
+
+    @field_validator("scheme")
+    @classmethod
+    def _scheme(cls, v: str | None) -> str | None:
+        from include.webhooks.schemes import SCHEMES
+
+        if v is not None and v not in SCHEMES:
+            raise ValueError(f"unknown scheme {v!r} (known: {', '.join(sorted(SCHEMES))})")
+        return v
+
+    @field_validator("header")
+    @classmethod
+    def _header(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[A-Za-z0-9-]{1,100}", v):
+            raise ValueError("must be an HTTP header name (letters, digits and -)")
+        return v.lower() if v else v
+
+    @field_validator("tolerance", "claim_timeout", "retention", "alert_lag")
+    @classmethod
+    def _duration(cls, v: str) -> str:
+        if parse_duration(v).total_seconds() <= 0:
+            raise ValueError(f"must be a positive duration, got {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _retention(self) -> WebhookConfig:
+        if parse_duration(self.retention) < timedelta(hours=72):
+            raise ValueError(
+                "retention: event ids must be kept at least 72h (senders retry for days)"
+            )
+        return self
+
+    def seconds(self, name: str) -> float:
+        return parse_duration(getattr(self, name)).total_seconds()
 
 
 class ConnectionConfig(BaseModel):
@@ -132,6 +201,9 @@ class ConnectionConfig(BaseModel):
         description="connector-specific settings, never secrets: keys like password, token, "
         "api_key, client_secret, private_key (any case, nested too) are refused",
     )
+    webhooks: WebhookConfig | None = Field(
+        default=None, description="inbound webhooks (docs/WEBHOOKS.md); absent: none"
+    )
     name: str | None = None
     tags: list[str] = Field(default_factory=list)
 
@@ -167,6 +239,23 @@ class ConnectionConfig(BaseModel):
                     raise ValueError(
                         f"{entity}.{raw}: unknown category {category!r} "
                         f"(categories: {', '.join(allowed)})"
+                    )
+        return v
+
+    @field_validator("custom_fields")
+    @classmethod
+    def _custom_paths(cls, v: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        for entity, fields in v.items():
+            for name, path in fields.items():
+                if not CUSTOM_NAME.fullmatch(name):
+                    raise ValueError(
+                        f"{entity}.{name}: a custom field's name is 1-100 letters, digits, _ or -"
+                    )
+                if not isinstance(path, str) or not SOURCE_PATH.fullmatch(path):
+                    raise ValueError(
+                        f"{entity}.{name}: {path!r} is not a source path (the source's names "
+                        "joined by '.', at most 4 levels: crewid, assignment.laborcode, "
+                        "extraFields.Cost Center)"
                     )
         return v
 
@@ -224,6 +313,19 @@ class ConnectionConfig(BaseModel):
         return parse_duration(self.full_read_every)
 
     @property
+    def webhooks_on(self) -> bool:
+        return self.webhooks is not None and self.webhooks.enabled
+
+    def webhook_scheme(self) -> str:
+        """The connection's scheme: configured, else the system's own, else ``standard``."""
+        from connectors.registry import get_connector
+
+        if self.webhooks and self.webhooks.scheme:
+            return self.webhooks.scheme
+        spec = getattr(get_connector(self.system), "webhooks", None)
+        return spec.scheme if spec else "standard"
+
+    @property
     def dag_id(self) -> str:
         return _dag_id(self.id)
 
@@ -237,6 +339,24 @@ class ConnectionConfig(BaseModel):
             return None
         defaults = getattr(get_connector(self.system), "status_categories", {}) or {}
         return {**defaults.get(entity, {}), **self.status_categories.get(entity, {})}
+
+    def entity_custom_fields(self, entity: str) -> dict[str, dict[str, str]]:
+        """The custom fields an entity's sync maps: its own and its child entities'
+        (``purchase-orders.line-items`` under ``purchase-orders``)."""
+        return {
+            e: dict(cf) for e, cf in sorted(self.custom_fields.items())
+            if cf and (e == entity or e.startswith(f"{entity}."))
+        }  # fmt: skip
+
+    def fields_fingerprint(self, entity: str) -> str:
+        """A digest of `entity_custom_fields`: a change makes the entity's next run a full read."""
+        from include.model.source_fields import fingerprint
+
+        return fingerprint(self.entity_custom_fields(entity))
+
+    def custom_paths(self) -> dict[str, tuple[str, ...]]:
+        """Per entity, the source paths its custom fields read (what connectors request)."""
+        return {e: tuple(dict.fromkeys(cf.values())) for e, cf in self.custom_fields.items() if cf}
 
     def selected_entities(self) -> list[str]:
         from connectors.registry import get_connector
@@ -277,16 +397,26 @@ def parse_connections(raw: str | None) -> list[ConnectionConfig | ConfigError]:
         try:
             cfg = ConnectionConfig.model_validate(entry)
         except ValidationError as exc:
-            out.append(ConfigError(label, _describe(exc)))
+            out.append(ConfigError(label, _describe(exc), _valid_cron(entry.get("schedule"))))
             continue
         if cfg.id in seen:
             out.append(
-                ConfigError(f"{cfg.id}__duplicate_{i}", f"id: duplicate connection id {cfg.id!r}")
+                ConfigError(
+                    f"{cfg.id}__duplicate_{i}",
+                    f"id: duplicate connection id {cfg.id!r}",
+                    cfg.schedule,
+                )  # fmt: skip
             )
             continue
         seen.add(cfg.id)
         out.append(cfg)
     return out
+
+
+def _valid_cron(value: Any) -> str | None:
+    from croniter import croniter  # airflow dependency
+
+    return value if isinstance(value, str) and croniter.is_valid(value) else None
 
 
 def json_schema() -> dict[str, Any]:

@@ -3,7 +3,8 @@ queries (the migrations in include/store/migrations own the DDL; tests/store/tes
 that the two agree and that no module outside include/store defines a table or a metadata).
 
 Sync data: records, cursors, entity_counts, quarantine, sync_runs, statuses. API: tokens.
-Connection lifecycle (rev 0003): credit_pools, connection_registry, audit_log."""
+Connection lifecycle (rev 0003): credit_pools, connection_registry, audit_log.
+Inbound webhooks (rev 0007): webhook_inbox, webhook_rejections."""
 
 from __future__ import annotations
 
@@ -124,6 +125,9 @@ registry = sa.Table(
     sa.Column("created_at", sa.Text, nullable=False),
     *(sa.Column(n, sa.Text) for n in ("connected_at", "disconnected_at", "purged_at")),
     sa.Column("updated_at", sa.Text),  # rev 0008: every insert and update sets it
+    sa.Column(  # a registered entry's first token waits to be minted and shown once (rev 0006)
+        "token_waiting", sa.Boolean, nullable=False, server_default=sa.false()
+    ),
 )
 audit = sa.Table(
     "audit_log",
@@ -136,5 +140,51 @@ audit = sa.Table(
     sa.Column("customer", sa.Text),
     sa.Column("details", sa.Text, nullable=False),
 )
+source_fields = sa.Table(  # rev 0009: what each source offers per entity (its metadata, cached)
+    "source_fields",
+    metadata,
+    sa.Column("connection_id", sa.Text, primary_key=True),
+    sa.Column("entity", sa.Text, primary_key=True),
+    sa.Column("system", sa.Text, nullable=False),
+    sa.Column("fields", sa.Text, nullable=False),
+    sa.Column("fetched_at", sa.Text, nullable=False),
+)
+mapped_fields = sa.Table(  # rev 0009: the custom fields the stored records were read in full with
+    "mapped_fields",
+    metadata,
+    sa.Column("connection_id", sa.Text, primary_key=True),
+    sa.Column("entity", sa.Text, primary_key=True),
+    sa.Column("fingerprint", sa.Text, nullable=False),
+    sa.Column("mapped_at", sa.Text, nullable=False),
+)
+webhook_inbox = sa.Table(  # rev 0007
+    "webhook_inbox",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("connection_id", sa.Text, nullable=False),
+    sa.Column("event_id", sa.Text, nullable=False),
+    sa.Column("received_at", sa.Text, nullable=False),
+    sa.Column("sent_at", sa.BigInteger),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("duplicates", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("claimed_at", sa.Text),
+    sa.Column("claim_token", sa.Text),
+    sa.Column("processed_at", sa.Text),
+    sa.Column("error", sa.Text),
+)
+webhook_rejections = sa.Table(
+    "webhook_rejections",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("connection_id", sa.Text, nullable=False),
+    sa.Column("at", sa.Text, nullable=False),
+    sa.Column("status", sa.Integer, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+)
 # the tables holding one connection's data (a purge deletes its rows from each)
-CONNECTION_DATA = (records, cursors, entity_counts, quarantine, sync_runs, statuses, tokens)
+CONNECTION_DATA = (
+    records, cursors, entity_counts, quarantine, sync_runs, statuses, tokens, source_fields,
+    mapped_fields, webhook_inbox, webhook_rejections,
+)  # fmt: skip

@@ -30,11 +30,15 @@ Rows = dict[str, list[LoadRow]]
 
 def compile_mapping(connector_cls: type[Connector], cfg: ConnectionConfig, entity: str):
     spec = connector_cls.entities[entity]
-    child_cf = {c: cfg.custom_fields.get(c, {}) for c in spec.mapping.children}
+
+    def custom(e: str) -> dict[str, str]:  # source paths -> where they are in the raw records
+        return {n: connector_cls.raw_path(e, p) for n, p in cfg.custom_fields.get(e, {}).items()}
+
+    child_cf = {c: custom(c) for c in spec.mapping.children}
     return CompiledMapping(
         spec.mapping,
         zone(cfg.source_timezone),
-        cfg.custom_fields.get(entity),
+        custom(entity),
         child_cf,
         entity=entity,
         status_categories=cfg.status_category_table(entity),

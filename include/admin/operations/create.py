@@ -11,8 +11,15 @@ from typing import Any
 
 from include.admin import tokens, variable
 from include.admin.airflow_adapter import AirflowError
-from include.admin.base import AdminContext, NewConnection, new_id, validate_config
+from include.admin.base import (
+    AdminContext,
+    NewConnection,
+    fresh_start_date,
+    new_id,
+    validate_config,
+)
 from include.admin.errors import AirflowUnavailable, Conflict, LifecycleError
+from include.admin.operations import webhooks_source
 from include.admin.operations.credits import charge
 from include.admin.operations.reads import view
 from include.admin.operations.settle import settle
@@ -22,7 +29,11 @@ from include.config import ConnectionConfig
 from include.store import registry as db
 
 log = logging.getLogger(__name__)
-FIRST_OPS = (PendingOp(OpKind.UNPAUSE), PendingOp.trigger({"full": True}))
+
+
+def first_ops() -> list[PendingOp]:
+    """A new connection's Airflow steps: unpause its DAG, then one full sync (its own run id)."""
+    return [PendingOp(OpKind.UNPAUSE), PendingOp.trigger({"full": True})]
 
 
 def create(ctx: AdminContext, req: NewConnection, actor: str) -> tuple[dict[str, Any], str]:
@@ -31,6 +42,7 @@ def create(ctx: AdminContext, req: NewConnection, actor: str) -> tuple[dict[str,
     cid = req.id or new_id(req.system)
     conn_id = req.airflow_conn_id or f"millwright_{cid}"
     entry = {
+        "start_date": fresh_start_date(),  # unless the request sets one
         **req.settings,
         "id": cid,
         "customer": req.customer,
@@ -63,6 +75,20 @@ def register(
     check_source(ctx, cfg, req.credentials)
     if req.credentials is not None:
         req = replace(req, credentials=typed(cfg.system, req.credentials))
+    creds, hooks, hooks_note = webhooks_source.subscribe(cfg, req.credentials)
+    req = replace(req, credentials=creds)
+    try:
+        return _store(ctx, cfg, req, actor, predecessor, hooks, hooks_note)
+    except Exception:
+        if hooks is not None:
+            webhooks_source.unsubscribe(cfg, req.credentials, hooks)
+        raise
+
+
+def _store(
+    ctx: AdminContext, cfg: ConnectionConfig, req: NewConnection, actor: str,
+    predecessor: str | None, hooks: Any, hooks_note: str | None,
+) -> tuple[dict[str, Any], str]:  # fmt: skip
     entry = cfg.model_dump(mode="json", exclude_defaults=True)
     entry.update(id=cfg.id, customer=cfg.customer, system=cfg.system)
     entry["deployment"], entry["status"] = cfg.deployment, "active"
@@ -81,13 +107,18 @@ def register(
             "deployment": cfg.deployment, "credits": cost, "status": "active",
             "source": "api", "name": req.name or cfg.name, "email": req.email,
             "config": entry, "user_metadata": req.user_metadata, "reason": None,
-            "pending": dump(list(FIRST_OPS)),
+            "pending": dump(first_ops()),
             "predecessor": predecessor, "successor": None, "created_at": at,
             "connected_at": at, "disconnected_at": None, "purged_at": None,
         })  # fmt: skip
         token = tokens.issue(conn, cfg.id)
+        details: dict[str, Any] = {"credits": cost, "predecessor": predecessor}
+        if hooks is not None:
+            details["webhooks"] = {"subscriptions": list(hooks.ids)}
+        elif hooks_note:
+            details["webhooks"] = {"not_registered": hooks_note}
         db.add_audit(conn, actor, "reconnect" if predecessor else "create", cfg.id,
-                     cfg.customer, {"credits": cost, "predecessor": predecessor})  # fmt: skip
+                     cfg.customer, details)  # fmt: skip
         _write_airflow(ctx, cfg, req, entry, conn)
     settle(ctx, cfg.id)
     return view(ctx, cfg.id), token
