@@ -27,7 +27,7 @@ $(PROJECT_STAMP): $(STAMP) pyproject.toml
 install: $(PROJECT_STAMP)
 
 demo: install
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m include.cli.demo start
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m include.cli.demo start $(DEMO_ARGS)
 
 demo-stop: install
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m include.cli.demo stop

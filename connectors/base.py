@@ -17,6 +17,10 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from include.mapping import EntityMapping
+from include.model.source_fields import SourceField
+
+__all__ = ["ChangedWhen", "Connector", "EntitySpec", "SourceError", "SourceField",
+           "SourceSettings", "Window"]  # fmt: skip
 
 
 class SourceError(RuntimeError):
@@ -107,6 +111,9 @@ class SourceSettings:
     options: Mapping[str, Any] = field(default_factory=dict)
     timeout: float = 30.0
     max_retries: int = 5
+    # source paths of the connection's custom fields, per entity (a child entity's under its
+    # own name, ``purchase-orders.line-items``): the connector requests them from the source
+    custom_paths: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 class Connector(ABC):
@@ -127,6 +134,26 @@ class Connector(ABC):
         """Yield pages of raw records holding at least the natural-key fields of every record that
         exists now. Default: a full read."""
         yield from self.read(entity, Window())
+
+    def describe(self, entity: str) -> list[SourceField]:
+        """What the source offers for ``entity``, from its own metadata (every attribute, not
+        only the mapped ones; child objects and navigation properties with their fields)."""
+        raise NotImplementedError(f"{self.system}: describe() is not implemented")
+
+    @classmethod
+    def raw_path(cls, entity: str, path: str) -> str:
+        """Where a custom field's source path (as the source names it) is in the raw records
+        this connector yields. Default: the same path."""
+        return path
+
+    def requested(self, entity: str) -> tuple[str, ...]:
+        """The custom fields' source paths to request for ``entity`` (its children's too,
+        prefixed with the path of the child list in the raw record)."""
+        paths = list(self.settings.custom_paths.get(entity, ()))
+        spec = self.entities.get(entity)
+        for child, (list_path, _) in (spec.mapping.children if spec else {}).items():
+            paths += [f"{list_path}.{p}" for p in self.settings.custom_paths.get(child, ())]
+        return tuple(dict.fromkeys(paths))
 
     def statuses(self, entity: str) -> list[dict[str, Any]] | None:
         """The source's status list for an entity (`Status` rows), or None if it has none."""

@@ -324,10 +324,11 @@ def settings_from(
     timezone: ZoneInfo,
     page_size: int = 1000,
     options: Mapping[str, Any] | None = None,
+    custom_paths: Mapping[str, tuple[str, ...]] | None = None,
 ) -> SourceSettings:
     """The connector's settings from a Connection by the system's form: the base URL, its
     credentials (one name each) and options (the connection config's ``options`` win over what
-    the Connection carries)."""
+    the Connection carries); ``custom_paths``: the custom fields' source paths to request."""
     f = form(system)
     return SourceSettings(
         connection_id=connection_id,
@@ -336,6 +337,7 @@ def settings_from(
         timezone=timezone,
         page_size=page_size,
         options={**f.options_from(conn), **dict(options or {})},
+        custom_paths=dict(custom_paths or {}),
     )
 
 

@@ -426,9 +426,60 @@ def test_quarantine_threshold_list_and_reprocess(
     )
     monkeypatch.setitem(Maximo.entities, "work-orders", fixed)
     result = cli.reprocess(store, cfg, "work-orders")
-    assert result == {"connection": "mx", "reprocessed": 2, "still_failing": 0}
+    assert result == {
+        "connection": "mx", "source": "stored", "reprocessed": 2, "gone": 0, "still_failing": 0}  # fmt: skip
     assert len(stored(store)) == 60
     assert store.quarantine_list("mx", "work-orders") == []
+
+
+def test_a_fixed_source_clears_the_quarantine_on_the_next_run(
+    store: Store, sandbox, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A record quarantined by one run is resolved when a later run loads it (the source was
+    fixed); only its entry: another still-bad record stays listed."""
+    handle = sandbox()
+    bad = list(source_records(handle).values())[:2]
+    for rec in bad:
+        handle.mutate(WO, (rec["siteid"], rec["wonum"]), description=12345)
+    cfg = config(quarantine_threshold=0.5)
+    with caplog.at_level("WARNING", logger="include.sync.load"):
+        summary = sync(store, cfg, connector(handle, cfg), tmp_path)
+    assert (summary["quarantined"], summary["quarantine_open"]) == (2, 2)
+    # a green run that quarantined records says so in its task log, as a warning
+    [warning] = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "2 of 60 records quarantined in this run" in warning
+    assert "millwright quarantine list --connection mx --entity work-orders" in warning
+    assert len(store.quarantine_list("mx")) == 2
+    fixed = bad[0]
+    handle.mutate(WO, (fixed["siteid"], fixed["wonum"]), description="fixed at the source")
+    sync(store, cfg, connector(handle, cfg), tmp_path)  # incremental: reads the change
+    # the other one, re-read by the overlap, is quarantined again: one open entry, the latest
+    assert [i["remote_key"] for i in store.quarantine_list("mx")] == [key_of(bad[1])]
+    assert stored(store)[key_of(fixed)]["data"]["title"] == "fixed at the source"
+    resolved = store.quarantine_list("mx", include_resolved=True)
+    assert [i["remote_key"] for i in resolved if i["resolved_at"]][0] == key_of(bad[0])
+
+
+def test_reprocess_reads_the_records_again_from_the_source(
+    store: Store, sandbox, tmp_path: Path
+) -> None:
+    """`reprocess` with the source: a record fixed there loads and clears, one the source no
+    longer has is resolved as gone, one still bad stays (and `reprocess` says so)."""
+    handle = sandbox()
+    bad = list(source_records(handle).values())[:3]
+    for rec in bad:
+        handle.mutate(WO, (rec["siteid"], rec["wonum"]), description=12345)
+    cfg = config(quarantine_threshold=0.5)
+    src = connector(handle, cfg)
+    sync(store, cfg, src, tmp_path)
+    assert cli.reprocess(store, cfg, "work-orders")["still_failing"] == 3  # stored raw: still bad
+    handle.mutate(WO, (bad[0]["siteid"], bad[0]["wonum"]), description="fixed")
+    handle.delete(WO, (bad[1]["siteid"], bad[1]["wonum"]))
+    result = cli.reprocess(store, cfg, "work-orders", src)
+    assert result == {
+        "connection": "mx", "source": "source", "reprocessed": 1, "gone": 1, "still_failing": 1}  # fmt: skip
+    assert [i["remote_key"] for i in store.quarantine_list("mx")] == [key_of(bad[2])]
+    assert stored(store)[key_of(bad[0])]["data"]["title"] == "fixed"
 
 
 def test_two_instances_of_one_system_stay_separate(store: Store, sandbox, tmp_path: Path) -> None:

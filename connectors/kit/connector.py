@@ -119,9 +119,11 @@ class ManifestConnector(Connector):
         """Sign ``prepared`` (headers, body) before it is sent. Default: nothing."""
 
     def extra_fields(self, entity: str) -> tuple[str, ...]:
-        """Fields to request beyond the manifest's: the connection option
-        ``requested_fields: {entity: [source paths]}`` (configured custom fields)."""
-        return tuple((self.settings.options.get("requested_fields") or {}).get(entity, ()))
+        """Fields to request beyond the manifest's: the connection's custom fields' source paths
+        (`Connector.requested`) and the connection option ``requested_fields: {entity: [source
+        paths]}``."""
+        listed = tuple((self.settings.options.get("requested_fields") or {}).get(entity, ()))
+        return tuple(dict.fromkeys([*listed, *self.requested(entity)]))
 
     def requested_fields(self, entity: str) -> list[str]:
         """What a read of ``entity`` asks the source for (`connectors.kit.requested_fields`)."""

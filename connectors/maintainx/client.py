@@ -16,12 +16,16 @@ seconds), the static status lists. This subclass adds only:
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from connectors.base import SourceField, Window
 from connectors.kit import ManifestConnector, entity_specs, load_manifest
+from connectors.kit.engine import Request
 from connectors.maintainx import mapping as m
+from connectors.maintainx.fields import STANDARD
 
 SYSTEM = "maintainx"
 MANIFEST = load_manifest(Path(__file__).with_name("manifest.yaml"))
@@ -53,6 +57,29 @@ def _reading_rows(meters: Records) -> Records:
     return rows
 
 
+# entity -> ``/customfields/{entity}``
+CUSTOM_FIELD_ENTITY = {
+    "work-orders": "workOrders", "assets": "assets", "locations": "locations",
+    "materials": "parts", "vendors": "vendors", "purchase-orders": "purchaseOrders",
+    "purchase-orders.line-items": "lineItemPurchaseOrders",
+}  # fmt: skip
+# a record field MaintainX sends only when asked -> its ``expand`` value
+EXPANDS = {
+    "extraFields": "extra_fields", "location": "location", "vendorIds": "vendor_ids",
+    "parts": "parts", "assignees": "assignees", "categories": "categories", "asset": "asset",
+    "teamIds": "team_ids", "barcode": "barcode", "thumbnail": "thumbnail",
+    "procedure": "procedure", "times": "times", "timeItems": "time_items",
+    "expenditures": "expenditures",
+}  # fmt: skip
+
+
+def _standard(f: tuple) -> SourceField:
+    if len(f) == 2:
+        return SourceField(f[0], f[1])
+    name, typ, children, many = f
+    return SourceField(name, typ, children=tuple(_standard(c) for c in children), many=many)
+
+
 class MaintainXConnector(ManifestConnector):
     """Reads MaintainX's REST API (v1). Credentials: ``{"api_key": ...}``; options:
     ``organization_id`` (for multi-organization keys)."""
@@ -68,6 +95,44 @@ class MaintainXConnector(ManifestConnector):
         if not str(org).strip().isdigit():
             raise ValueError(f"maintainx: option organization_id must be an integer, got {org!r}")
         return {"x-organization-id": str(org).strip()}
+
+    # --- custom fields -------------------------------------------------------------------------
+    def describe(self, entity: str) -> list[SourceField]:
+        """The entity's standard fields (MaintainX's OpenAPI) and ``extraFields`` holding the
+        organization's custom fields (``GET /customfields/{entity}``: label, type)."""
+        if entity == "purchase-orders.line-items":
+            items = next(f for f in STANDARD["purchase-orders"] if f[0] == "items")
+            out = [_standard(f) for f in items[2]]
+        else:
+            out = [_standard(f) for f in STANDARD.get(entity, ())]
+        kind = CUSTOM_FIELD_ENTITY.get(entity)
+        if kind:
+            defs = self.http.get_json(f"/customfields/{kind}", headers=self.extra_headers())
+            extra = tuple(
+                SourceField(str(d["label"]), str(d.get("type") or ""), str(d["label"]), custom=True)
+                for d in defs if isinstance(d, dict) and d.get("label")
+            )  # fmt: skip
+            out = [f for f in out if f.name != "extraFields"]
+            out.append(SourceField("extraFields", "object", "Custom fields", children=extra))
+        if entity == "purchase-orders":  # the items, as the line-items entity reads them
+            lines = self.describe("purchase-orders.line-items")
+            out = [SourceField("items", "array", "Items", tuple(lines), many=True)
+                   if f.name == "items" else f for f in out]  # fmt: skip
+        return out
+
+    def build_request(self, entity: str, window: Window, keys_only: bool = False) -> Request:
+        """The manifest's request, plus the ``expand`` values the custom fields need."""
+        req = super().build_request(entity, window, keys_only)
+        if keys_only:
+            return req
+        wanted = [EXPANDS[p.split(".")[0]] for p in self.requested(entity)
+                  if p.split(".")[0] in EXPANDS]  # fmt: skip
+        if wanted:
+            have = req.params.get("expand") or []
+            have = [have] if isinstance(have, str) else list(have)
+            expand = list(dict.fromkeys([*have, *wanted]))
+            req = dataclasses.replace(req, params={**req.params, "expand": expand})
+        return req
 
     # --- transforms named in manifest.yaml -----------------------------------------------------
     def stock_rows(self, entity: str, parts: Records) -> Records:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from connectors.base import EntitySpec, SourceSettings, Window
+from connectors.base import EntitySpec, SourceField, SourceSettings, Window
 from connectors.kit import ManifestConnector, Request, load_manifest
 from connectors.kit.engine import window_expression
 from connectors.maximo.mapping import ENTITIES
@@ -54,6 +54,32 @@ class MaximoConnector(ManifestConnector):
     def path(self, entity: str) -> str:
         os = self.os_names.get(entity)
         return f"/os/{os.lower()}" if os else MANIFEST.entity(entity).path
+
+    def requested_fields(self, entity: str) -> list[str]:
+        """The manifest's ``oslc.select`` plus the custom fields' paths: an attribute as is, a
+        child object's attributes as ``child{a,b}`` (a child the manifest selects whole,
+        ``poline{*}``, already has them)."""
+        base = list(MANIFEST.entity(entity).fields)
+        heads = {f.split("{", 1)[0] for f in base}
+        plain: list[str] = []
+        nested: dict[str, list[str]] = {}
+        for path in self.extra_fields(entity):  # custom paths (+ option requested_fields)
+            head, dot, rest = path.partition(".")
+            if not dot:
+                plain.append(head)
+            elif head not in heads:
+                nested.setdefault(head, []).append(rest.split(".", 1)[0])
+        extra = [a for a in dict.fromkeys(plain) if a not in heads]
+        extra += [f"{h}{{{','.join(dict.fromkeys(attrs))}}}" for h, attrs in nested.items()]
+        return base + extra
+
+    def describe(self, entity: str) -> list[SourceField]:
+        """The object structure's JSON schema (``/jsonschemas/<os>?oslc.select=*``): every
+        attribute (type = Maximo's ``subType``, label = its ``title``) and the child objects
+        with theirs."""
+        os = self.path(entity).rsplit("/", 1)[-1]
+        schema = self.http.get_json(f"/jsonschemas/{os}", params={"oslc.select": "*"})
+        return _schema_fields(schema.get("properties") or {})
 
     # --- Maximo only ---------------------------------------------------------------------------
     def spec(self, entity: str) -> EntitySpec:
@@ -105,3 +131,20 @@ class MaximoConnector(ManifestConnector):
         if not isinstance(total, int) or total < 0:
             raise ValueError(f"maximo: {self.api_root}{path} answered no totalCount")
         return total
+
+
+def _schema_fields(props: dict[str, Any]) -> list[SourceField]:
+    out = []
+    for name, p in props.items():
+        if not isinstance(p, dict) or name.startswith("_") or name == "href":
+            continue
+        items = p.get("items") if p.get("type") == "array" else p
+        inner = items.get("properties") if isinstance(items, dict) else None
+        if p.get("type") in ("array", "object") and isinstance(inner, dict):
+            out.append(SourceField(name, "object", p.get("title") or p.get("objectName"),
+                                   children=tuple(_schema_fields(inner)),
+                                   many=p.get("type") == "array"))  # fmt: skip
+        else:
+            out.append(SourceField(name, str(p.get("subType") or p.get("type") or ""),
+                                   p.get("title")))  # fmt: skip
+    return out

@@ -28,13 +28,21 @@ from pyodata.exceptions import PyODataException
 from pyodata.v2.model import Config, PolicyIgnore
 from pyodata.v2.service import GetEntitySetRequest
 
-from connectors.base import Connector, EntitySpec, SourceError, SourceSettings, Window
+from connectors.base import (
+    Connector,
+    EntitySpec,
+    SourceError,
+    SourceField,
+    SourceSettings,
+    Window,
+)
 from connectors.http import HttpClient, RetryPolicy, endpoint_of
 from connectors.sap_s4hana.mapping import ENTITIES, combine_date_time
 
 SYSTEM = "sap_s4hana"
 ODATA_ROOT = "/sap/opu/odata/sap/"
 SERVICE_PATHS = {"API_MAINTENANCEORDER": "API_MAINTENANCEORDER;v=0002"}
+EXTENSION_PREFIXES = ("YY1_", "ZZ1_")  # key-user and partner extension fields
 ITEM_CHUNK = 40  # purchase orders per item query (keeps the $filter URL short)
 CURRENT_SEGMENT = "datetime'9999-12-31T00:00:00'"
 
@@ -84,6 +92,17 @@ def _page_handler(response: Any) -> dict:
         raise SourceError(SYSTEM, endpoint_of(str(response.url)), response.status_code,
                           'body is not an OData v2 collection {"d":{"results":[...]}}')  # fmt: skip
     return d
+
+
+def _expanded(value: Any) -> bool:
+    """An expanded navigation property (``{"results": [...]}`` or an entry), not a deferred link."""
+    return isinstance(value, dict) and "__deferred" not in value
+
+
+def _drop_metadata(value: dict) -> None:
+    for item in value.get("results", [value]) if isinstance(value, dict) else []:
+        if isinstance(item, dict):
+            item.pop("__metadata", None)
 
 
 def _floor_s(dt: datetime) -> datetime:
@@ -143,7 +162,8 @@ class SapS4HanaConnector(Connector):
         return svc
 
     def _pages(self, service: str, entity_set: str, filt: str | None, orderby: str | None,
-               select: str | None = None) -> Iterator[list[dict]]:  # fmt: skip
+               select: str | None = None, expand: str | None = None,
+               ) -> Iterator[list[dict]]:  # fmt: skip
         """Follow the server's ``__next`` links to the end; one list of records per page."""
         svc = self.service(service)
         entity_type = svc.schema.entity_set(entity_set).entity_type
@@ -163,6 +183,8 @@ class SapS4HanaConnector(Connector):
                     req.order_by(orderby)
                 if select:
                     req.select(select)
+                if expand:
+                    req.expand(expand)
             try:
                 d = req.execute()
             except PyODataException as exc:
@@ -172,7 +194,10 @@ class SapS4HanaConnector(Connector):
             for rec in page:
                 rec.pop("__metadata", None)
                 for n in nav:
-                    rec.pop(n, None)
+                    if not _expanded(rec.get(n)):
+                        rec.pop(n, None)  # a deferred link
+                    else:
+                        _drop_metadata(rec[n])
             yield page
             next_url = d.get("__next")
             if not next_url:
@@ -236,6 +261,55 @@ class SapS4HanaConnector(Connector):
             out.append(rec)
         return out
 
+    # --- metadata: what each entity set offers (custom fields) ---
+    def _type_fields(self, entity_type: Any, nav: bool = True) -> list[SourceField]:
+        out = [
+            SourceField(p.name, p.typ.name, p.label or None,
+                        custom=p.name.startswith(EXTENSION_PREFIXES))
+            for p in entity_type.proprties()
+        ]  # fmt: skip
+        if nav:
+            for n in entity_type.nav_proprties:
+                target = n.to_role.entity_type
+                out.append(SourceField(
+                    n.name, "navigation", getattr(target, "label", None) or target.name,
+                    children=tuple(self._type_fields(target, nav=False)),
+                    many=n.to_role.multiplicity == "*",
+                ))  # fmt: skip
+        return out
+
+    def describe(self, entity: str) -> list[SourceField]:
+        """The entity set's properties and navigation properties (with their target's
+        properties) from the service's ``$metadata``; a purchase order's items under the
+        navigation property the client fills (``to_PurchaseOrderItem``)."""
+        o = self._spec(entity).options
+        svc = self.service(o["service"])
+        out = self._type_fields(svc.schema.entity_set(o["set"]).entity_type)
+        if o.get("items"):
+            item_set, nav = o["items"]
+            if not any(f.name == nav for f in out):
+                item_type = svc.schema.entity_set(item_set).entity_type
+                out.append(SourceField(nav, "navigation", item_set,
+                                       children=tuple(self._type_fields(item_type, nav=False)),
+                                       many=True))  # fmt: skip
+        return out
+
+    def _expand(self, spec: EntitySpec) -> str | None:
+        """``$expand`` for the navigation properties the custom fields read."""
+        o = spec.options
+        entity_type = self.service(o["service"]).schema.entity_set(o["set"]).entity_type
+        navs = {n.name for n in entity_type.nav_proprties}
+        wanted = [p.split(".")[0] for p in self.requested(spec.name)]
+        return ",".join(dict.fromkeys(n for n in wanted if n in navs)) or None
+
+    def _spec(self, entity: str) -> EntitySpec:
+        spec = self.entities.get(entity)
+        if spec is None:
+            raise KeyError(
+                f"{SYSTEM} does not support {entity!r}; it supports {', '.join(self.entities)}"
+            )
+        return spec
+
     # --- contract ---
     def read(self, entity: str, window: Window) -> Iterator[list[dict[str, Any]]]:
         yield from self._read(entity, window, keys_only=False)
@@ -244,16 +318,13 @@ class SapS4HanaConnector(Connector):
         yield from self._read(entity, Window(), keys_only=True)
 
     def _read(self, entity: str, window: Window, keys_only: bool) -> Iterator[list[dict]]:
-        spec = self.entities.get(entity)
-        if spec is None:
-            raise KeyError(
-                f"{SYSTEM} does not support {entity!r}; it supports {', '.join(self.entities)}"
-            )
+        spec = self._spec(entity)
         o = spec.options
         orderby = ",".join(o["orderby"])
         select = ",".join(spec.mapping.key) if keys_only else None
+        expand = None if keys_only else self._expand(spec)
         filt = self._window_filter(spec, window)
-        for page in self._pages(o["service"], o["set"], filt, orderby, select):
+        for page in self._pages(o["service"], o["set"], filt, orderby, select, expand):
             if "change_date" in o and not keys_only:
                 page = self._exact_cut(o, page, window)
             if o.get("current_segment"):

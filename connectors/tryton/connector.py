@@ -14,10 +14,20 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from connectors.base import ChangedWhen, Connector, EntitySpec, SourceSettings, Window
+from connectors.base import (
+    ChangedWhen,
+    Connector,
+    EntitySpec,
+    SourceField,
+    SourceSettings,
+    Window,
+)
 from connectors.tryton.client import TrytonRpc
 from connectors.tryton.mapping import CHANGED_WHEN, READS, STATUSES
 
+LINES = "purchase-orders.line-items"
+STOCK_ROW = (("product", "many2one"), ("location", "many2one"), ("warehouse", "many2one"),
+             ("quantity", "float"), ("default_uom", "many2one"))  # fmt: skip
 # stock moves that have changed a product's quantity (a done move may be cancelled later)
 MOVED = ("state", "in", ["done", "cancelled"])
 
@@ -93,6 +103,54 @@ class TrytonConnector(Connector):
             known = ", ".join(sorted(self.entities))
             raise KeyError(f"tryton: unknown entity {entity!r}; supported: {known}") from None
 
+    # --- metadata: what each model offers (custom fields) ---
+    @classmethod
+    def raw_path(cls, entity: str, path: str) -> str:
+        """``party.code`` (Tryton's dotted read) comes back under ``party_rel``."""
+        head, dot, rest = path.partition(".")
+        if not dot or (entity == "purchase-orders" and head == "lines"):  # lines: attached
+            return path
+        return f"{head}_rel.{rest}"
+
+    def _model_of(self, entity: str) -> str:
+        if entity == LINES:
+            return self._spec("purchase-orders")["lines"]["model"]
+        return self._spec(entity)["model"]
+
+    def describe(self, entity: str) -> list[SourceField]:
+        """The model's fields from ``fields_get`` (type, label); a many2one's target fields
+        one level down (read as ``party.code``)."""
+        cache: dict[str, dict] = {}
+
+        def fields_of(model: str) -> dict:
+            if model not in cache:
+                cache[model] = self.rpc.model(model, "fields_get", [], context=self._context())
+            return cache[model]
+
+        def described(model: str, depth: int) -> list[SourceField]:
+            out = []
+            for name, d in sorted(fields_of(model).items()):
+                kind, target = str(d.get("type")), d.get("relation")
+                children = described(target, 0) if kind == "many2one" and target and depth else []
+                out.append(SourceField(name, kind, d.get("string"), children=tuple(children)))
+            return out
+
+        if entity == "stocks":  # one row per product and location, built here
+            return [SourceField(n, t) for n, t in STOCK_ROW]
+        if entity == "purchase-orders.line-items":
+            return described(self._model_of(entity), 1)
+        out = described(self._model_of(entity), 1)
+        if entity == "purchase-orders":  # the connector attaches the line records
+            lines = SourceField("lines", "one2many", "Lines", many=True,
+                                children=tuple(described(self._model_of(LINES), 1)))  # fmt: skip
+            out = [lines if f.name == "lines" else f for f in out]
+        return out
+
+    def _fields(self, entity: str, spec: dict[str, Any]) -> list[str]:
+        """The mapping's fields plus the custom fields' paths (Tryton reads ``a.b`` itself)."""
+        extra = [p for p in self.requested(entity) if not p.startswith("lines.")]
+        return list(dict.fromkeys([*spec["fields"], *extra]))
+
     def read(self, entity: str, window: Window) -> Iterator[list[dict[str, Any]]]:
         spec = self._spec(entity)
         self._context()
@@ -113,7 +171,7 @@ class TrytonConnector(Connector):
             )
             context = {"locations": [w["id"] for w in whs]}
         for page in self.rpc.pages(
-            spec["model"], domain, spec["fields"], page_size=self.settings.page_size,
+            spec["model"], domain, self._fields(entity, spec), page_size=self.settings.page_size,
             context=context,
         ):  # fmt: skip
             if "lines" in spec:
@@ -205,8 +263,12 @@ class TrytonConnector(Connector):
         """Replace each purchase's ``lines`` (ids) by the line records, read in id pages."""
         ids = [row["id"] for row in page]
         by_purchase: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+        line_fields = [
+            *spec["fields"],
+            *self.settings.custom_paths.get("purchase-orders.line-items", ()),
+        ]
         for lines in self.rpc.pages(
-            spec["model"], [("purchase", "in", ids)], spec["fields"],
+            spec["model"], [("purchase", "in", ids)], list(dict.fromkeys(line_fields)),
             page_size=self.settings.page_size,
         ):  # fmt: skip
             for line in lines:

@@ -67,7 +67,7 @@ class AirflowAdapter(Protocol):
     def dag_state(self, dag_id: str) -> DagState | None: ...
     def task_ids(self, dag_id: str) -> list[str]: ...
     def set_paused(self, dag_id: str, paused: bool) -> None: ...
-    def trigger(self, dag_id: str, conf: dict[str, Any]) -> str: ...
+    def trigger(self, dag_id: str, conf: dict[str, Any], run_id: str | None = None) -> str: ...
     def delete_dag(self, dag_id: str) -> None: ...
 
 
@@ -106,7 +106,11 @@ class RestAirflowAdapter:
 
     def _login(self) -> None:
         if not self._user:
-            raise AirflowError("Airflow rejected the token and no username/password is configured")
+            raise AirflowError(
+                "no usable Airflow credentials: set MILLWRIGHT_AIRFLOW_TOKEN, or "
+                "MILLWRIGHT_AIRFLOW_USER and MILLWRIGHT_AIRFLOW_PASSWORD"
+                + (" (the token was rejected)" if self._token else "")
+            )
         r = self._http.post(
             "/auth/token", json={"username": self._user, "password": self._password}
         )
@@ -248,14 +252,17 @@ class RestAirflowAdapter:
             raise DagNotFound(dag_id)
         self._check(r, f"pause DAG {dag_id}")
 
-    def trigger(self, dag_id: str, conf: dict[str, Any]) -> str:
-        r = self._call(
-            "POST",
-            f"/api/v2/dags/{quote(dag_id, safe='')}/dagRuns",
-            json={"logical_date": None, "conf": conf},
-        )
+    def trigger(self, dag_id: str, conf: dict[str, Any], run_id: str | None = None) -> str:
+        """A run of ``dag_id``. With ``run_id``, triggering twice starts one run: Airflow answers
+        the second with 409, taken as done."""
+        body: dict[str, Any] = {"logical_date": None, "conf": conf}
+        if run_id is not None:
+            body["dag_run_id"] = run_id
+        r = self._call("POST", f"/api/v2/dags/{quote(dag_id, safe='')}/dagRuns", json=body)
         if r.status_code == 404:
             raise DagNotFound(dag_id)
+        if r.status_code == 409 and run_id is not None:
+            return run_id
         self._check(r, f"trigger DAG {dag_id}")
         return str(r.json()["dag_run_id"])
 
@@ -394,11 +401,15 @@ class MemoryAirflowAdapter:
             self.state["dags"][dag_id]["is_paused"] = paused
             self._save()
 
-    def trigger(self, dag_id: str, conf: dict[str, Any]) -> str:
+    def trigger(self, dag_id: str, conf: dict[str, Any], run_id: str | None = None) -> str:
         with self._lock:
             if dag_id not in self.state["dags"]:
                 raise DagNotFound(dag_id)
-            run_id = f"manual__{len(self.state['runs']) + 1}"
+            if run_id is not None and any(
+                r["dag_id"] == dag_id and r["run_id"] == run_id for r in self.state["runs"]
+            ):
+                return run_id  # Airflow's 409 for a run id it has
+            run_id = run_id or f"manual__{len(self.state['runs']) + 1}"
             self.state["runs"].append({"dag_id": dag_id, "run_id": run_id, "conf": conf})
             self._save()
             return run_id

@@ -3,6 +3,7 @@ credit cost table, the settle lock), connection requests (`NewConnection`) and t
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -86,3 +87,29 @@ def validate_config(entry: dict[str, Any]) -> ConnectionConfig:
 
 def new_id(system: str) -> str:
     return f"{system.replace('_', '-')}-{secrets.token_hex(4)}"
+
+
+_GENERATION = re.compile(r"^(?P<base>.+)-(?P<n>[0-9]+)$")
+MAX_ID = 63  # include.config.connection.SLUG
+
+
+def successor_id(old_id: str, is_successor: bool, taken: set[str]) -> str:
+    """A reconnect's new id, readable as the old one's next generation: ``acme-maximo-us`` ->
+    ``acme-maximo-us-2``, and ``acme-maximo-us-2`` (itself a reconnect) -> ``acme-maximo-us-3``;
+    the next free number when that id is ``taken`` (by the registry or the Variable)."""
+    m = _GENERATION.match(old_id) if is_successor else None
+    base, n = (m["base"], int(m["n"])) if m else (old_id, 1)
+    while True:
+        n += 1
+        suffix = f"-{n}"
+        cid = base[: MAX_ID - len(suffix)] + suffix
+        if cid not in taken:
+            return cid
+
+
+def fresh_start_date() -> str:
+    """A new DAG's ``start_date``: this minute, UTC (its first full sync is triggered, so no
+    past interval is scheduled on top of it)."""
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:00")

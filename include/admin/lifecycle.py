@@ -3,8 +3,9 @@
 The store's registry (include/store/registry.py) is the source of truth for status and credits; the
 ``millwright_connections`` Variable and Airflow follow it through an `AirflowAdapter`. Airflow
 steps that cannot happen yet (a DAG not parsed yet, Airflow briefly down) are kept as typed
-pending operations (include/admin/pending.py) on the registry row and retried by `settle` (after
-every change, on listings, and by ``millwright connections settle``). See docs/LIFECYCLE.md.
+pending operations (include/admin/pending.py) on the registry row and retried by `settle`: after
+every change, and by the lifecycle DAG's pass (`maintain`, which also registers hand-added
+Variable entries) about every parse interval, so nobody has to. See docs/LIFECYCLE.md.
 
 Each operation is a function in include/admin/operations/; `Lifecycle` binds them to one
 `AdminContext` for the API and the CLI.
@@ -18,7 +19,7 @@ from typing import Any
 from include.admin.airflow_adapter import AirflowAdapter
 from include.admin.base import AdminContext, NewConnection
 from include.admin.credits import CostTable
-from include.admin.operations import change, create, credits, disconnect, purge, reads
+from include.admin.operations import change, create, credits, disconnect, maintain, purge, reads
 from include.admin.operations import reconcile as reconcile_op
 from include.admin.operations import settle as settle_op
 from include.store import Store
@@ -50,6 +51,15 @@ class Lifecycle:
 
     def new_token(self, cid: str, actor: str) -> str:
         return change.new_token(self.ctx, cid, actor)
+
+    def claim_token(self, cid: str, actor: str) -> str:
+        return change.claim_token(self.ctx, cid, actor)
+
+    def maintain(self, actor: str = "lifecycle") -> dict[str, Any]:
+        return maintain.maintain(self.ctx, actor)
+
+    def config_errors(self) -> dict[str, Any]:
+        return reads.config_errors(self.ctx)
 
     def metadata(self, cid: str) -> list[dict[str, str]]:
         return reads.metadata(self.ctx, cid)

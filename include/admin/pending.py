@@ -8,6 +8,7 @@ Variable, pause, trigger, delete) as `PendingOp`s on the registry row; `settle` 
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -30,10 +31,14 @@ class PendingOp:
     status: str | None = None  # VARIABLE_STATUS
     conn_id: str | None = None  # DELETE_CONNECTION (None: the connection named none)
     waiting: str | None = None  # why it could not run at the last attempt
+    # TRIGGER: the DAG run's id, fixed when the op is queued, so two processes settling the
+    # same op at once (the api-server and the lifecycle DAG) start one run: Airflow refuses the
+    # second with 409, which counts as done
+    run_id: str | None = None
 
     @classmethod
     def trigger(cls, conf: dict[str, Any]) -> PendingOp:
-        return cls(OpKind.TRIGGER, conf=conf)
+        return cls(OpKind.TRIGGER, conf=conf, run_id=f"manual__millwright_{secrets.token_hex(6)}")
 
     @classmethod
     def variable_status(cls, status: str) -> PendingOp:
@@ -50,6 +55,8 @@ class PendingOp:
         out: dict[str, Any] = {"op": self.kind.value}
         if self.kind is OpKind.TRIGGER:
             out["conf"] = self.conf
+            if self.run_id is not None:
+                out["run_id"] = self.run_id
         elif self.kind is OpKind.VARIABLE_STATUS:
             out["status"] = self.status
         elif self.kind is OpKind.DELETE_CONNECTION:
@@ -66,6 +73,7 @@ class PendingOp:
             status=item.get("status"),
             conn_id=item.get("conn_id"),
             waiting=item.get("waiting"),
+            run_id=item.get("run_id"),
         )
 
 

@@ -13,6 +13,10 @@ latest row of each entity, and its latest row that is not ``running`` (include/s
 - ``inprogress``: a run is running, or no run has finished yet;
 - ``fulldone``: every latest run succeeded and every entity has completed a full read;
 - ``done``: every latest run succeeded, some entity has only incremental reads so far.
+
+``sync_waiting`` says, in plain words, why nothing runs while the status is ``inprogress``: the
+first full sync (or a re-sync) is queued and what it waits for (Airflow to parse the DAG...), or
+no run has started yet. None once a run has started and nothing is queued.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from include.store import Store
+from include.store import registry as db
 from include.store.engine import Conn
 from include.store.history import entity_history, latest_runs
 from include.sync.run_status import (
@@ -46,15 +51,34 @@ def entity_states(conn: Conn, connection_id: str, cfg: Any | None) -> list[Entit
     ]
 
 
+def sync_waiting(conn: Conn, connection_id: str, states: list[EntityState]) -> str | None:
+    """Why no run of the connection runs yet, or None (see the module's doc)."""
+    row = db.get(conn, connection_id)
+    for op in row["pending"] if row else []:
+        if op.get("op") in ("unpause", "trigger"):
+            what = "the first full sync" if not states else "a re-sync"
+            why = op.get("waiting") or "Airflow has not been asked yet"
+            return f"{what} is queued: {why} (the lifecycle DAG retries every interval)"
+    if not states:
+        return "no run has started yet"
+    return None
+
+
 def sync_summary(conn: Conn, connection_id: str, cfg: Any | None) -> dict[str, Any]:
-    """``sync_status`` and ``sync_error`` (the first failing entity's reason) for the admin API."""
+    """``sync_status``, ``sync_error`` (the first failing entity's reason) and ``sync_waiting``
+    for the admin API."""
     states = entity_states(conn, connection_id, cfg)
-    return {"sync_status": sync_status(states), "sync_error": sync_reason(states)}
+    return {
+        "sync_status": sync_status(states),
+        "sync_error": sync_reason(states),
+        "sync_waiting": sync_waiting(conn, connection_id, states),
+    }
 
 
 def integration_status(store: Store, connection_id: str, cfg: Any | None) -> dict[str, Any]:
     with store.read() as conn:
         states = entity_states(conn, connection_id, cfg)
+        waiting = sync_waiting(conn, connection_id, states)
     times = [s.last_run_at for s in states if s.last_run_at]
     return {
         "id": connection_id,
@@ -64,6 +88,7 @@ def integration_status(store: Store, connection_id: str, cfg: Any | None) -> dic
         "updated_at": max(times) if times else None,
         "sync_status": sync_status(states),
         "sync_error": sync_reason(states),
+        "sync_waiting": waiting,
         "sync_updated_at": max(times) if times else None,
         "entities": [
             {

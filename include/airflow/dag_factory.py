@@ -7,8 +7,9 @@ streaming``), or ``extract -> map -> load -> reconcile`` as separate tasks (incl
 XCom; records travel through staging files.
 
 Failure isolation: each DAG is built inside its own try/except and validated; a bad entry becomes a
-placeholder DAG of the same id whose description and doc state the error and whose single task
-fails with it. A missing or unreadable Variable yields the error DAG ``millwright__config_error``
+placeholder DAG of the same id, on the connection's schedule and unpaused, whose description and
+doc state the error and whose every run fails with it (the first at once: red in the UI). A missing
+or unreadable Variable yields the error DAG ``millwright__config_error`` (failing the same way)
 while the connections of the last successfully read Variable keep their DAGs (never "zero
 connections": a file that stops producing DAGs makes Airflow mark them stale).
 """
@@ -45,7 +46,7 @@ from include.config import (
     parse_connections,
     task_group_id,
 )
-from include.sync import pipeline, run_status
+from include.sync import fields, pipeline, run_status
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ DEFAULT_ARGS: dict[str, Any] = {
     "max_retry_delay": timedelta(minutes=10),
 }
 PLACEHOLDER_START = datetime(2024, 1, 1, tzinfo=UTC)
+PLACEHOLDER_SCHEDULE = "0 * * * *"  # an entry without a valid cron; the Variable's error DAG
 
 
 # ---------------------------------------------------------------- run context
@@ -131,6 +133,8 @@ def _source(cfg: ConnectionConfig) -> Iterator[Connector]:
         except Exception as exc:
             if run_status.is_auth_failure(exc) and not isinstance(exc, AirflowFailException):
                 raise AirflowFailException(f"{exc} (authentication: not retried)") from exc
+            if isinstance(exc, fields.UnknownCustomFields):
+                raise AirflowFailException(f"{exc} (fix custom_fields: not retried)") from exc
             raise
 
 
@@ -270,6 +274,11 @@ def build_sync_dag(cfg: ConnectionConfig) -> DAG:
                 store.close()
             out = glue.staging_dir(cfg.id, entity, run.run_id)
             with _source(cfg) as connector:
+                store = glue.open_store()
+                try:
+                    fields.ensure_known(connector, store, cfg, entity)  # before reading data
+                finally:
+                    store.close()
                 return pipeline.extract(connector, entity, window, out)
 
         @task(task_id="map")
@@ -360,8 +369,12 @@ def build_sync_dag(cfg: ConnectionConfig) -> DAG:
 # ---------------------------------------------------------------- placeholders
 
 
-def placeholder_dag(dag_id: str, message: str) -> DAG:
-    """A DAG that shows ``message`` in the UI and whose only task fails with it."""
+def placeholder_dag(dag_id: str, message: str, schedule: str | None = None) -> DAG:
+    """A DAG that shows ``message`` in the UI and whose every run fails with it: red where
+    Airflow users look (the run, the DAG's status, the home page's failed count). Scheduled on
+    the connection's own cron (``schedule``; hourly when the entry has no valid one), created
+    unpaused, with a start date in the past and no catchup: the scheduler runs the latest
+    interval at once, so the first failed run comes with the first parse."""
     with DAG(
         dag_id=dag_id,
         description=f"CONFIG ERROR: {message}"[:1000],
@@ -370,15 +383,20 @@ def placeholder_dag(dag_id: str, message: str) -> DAG:
             "Fix the entry in the Airflow Variable `millwright_connections` "
             "(see docs/CONNECTIONS.md); the DAG is rebuilt on the next parse."
         ),
-        schedule=None,
+        schedule=CronDataIntervalTimetable(schedule or PLACEHOLDER_SCHEDULE, timezone="UTC"),
         start_date=PLACEHOLDER_START,
         catchup=False,
+        max_active_runs=1,
+        is_paused_upon_creation=False,
         tags=[TAG, "config-error"],
     ) as dag:
 
         @task(task_id="config_error", retries=0)
         def config_error() -> None:
-            raise AirflowFailException(message)
+            # the reason in plain words, then a failed exit: Airflow logs SystemExit as one
+            # line ("Task exited"), where an exception would add a traceback about this file
+            log.error("Millwright configuration error: %s", message)
+            raise SystemExit(1)
 
         config_error()
     return dag
@@ -444,6 +462,6 @@ def build_dags(read_text: Callable[[], str | None] = glue.read_variable_text) ->
         except Exception as exc:
             message = str(exc) if isinstance(exc, ConfigError) else f"connection {cid}: {exc}"
             log.error("Millwright: %s", message)
-            dag = placeholder_dag(dag_id, message)
+            dag = placeholder_dag(dag_id, message, entry.schedule)
         dags[dag_id] = dag
     return dags

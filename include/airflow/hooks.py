@@ -77,7 +77,7 @@ class MillwrightHook(BaseHook):
             )
         return settings_from(
             self.system, fields, connection_id=cfg.id, timezone=zone(cfg.source_timezone),
-            page_size=cfg.page_size, options=cfg.options,
+            page_size=cfg.page_size, options=cfg.options, custom_paths=cfg.custom_paths(),
         )  # fmt: skip
 
     def get_conn(self, cfg: ConnectionConfig | None = None) -> Connector:

@@ -25,6 +25,7 @@ def build_app(
     """`create_app` plus the admin routers, with a `Lifecycle` on ``app.state.lifecycle``."""
     store = store or Store.from_env()
     kw.setdefault("config_provider", variable_configs())
+    kw.setdefault("source", glue.make_connector)  # the connection's Airflow Connection
     app = create_app(store, routers=[system_router(), dashboard_router()], **kw)
     app.state.lifecycle = Lifecycle(store, airflow or RestAirflowAdapter.from_env())
     return app

@@ -2,7 +2,8 @@
 
 `sync_entity_once` plans the window (`pipeline.plan_window`, or a full read), opens the connector
 from the connection's Airflow Connection, streams extract -> map -> load
-(`streaming.sync_entity`) and removes the staging files after a successful load. A failed run
+(`streaming.sync_entity`), after checking the entity's custom fields against the source's
+metadata (`include.sync.fields.ensure_known`: an unknown path fails before any data is read), and removes the staging files after a successful load. A failed run
 keeps its staging: a retry with the same ``run_id`` does not read a completely read source again.
 ``millwright sync`` (include/cli/main.py) and the DAG's task share it.
 """
@@ -20,7 +21,7 @@ from connectors.registry import get_connector
 from include.airflow import glue
 from include.config import ConnectionConfig
 from include.model import CHILD_ENTITIES
-from include.sync import pipeline, streaming
+from include.sync import fields, pipeline, streaming
 
 if TYPE_CHECKING:
     from include.store import Store
@@ -90,6 +91,7 @@ def sync_entity_once(
         cfg.id, entity, run.run_id, task="sync", attempt=attempt, **window_columns(window)
     )
     with source(cfg) as connector:
+        fields.ensure_known(connector, store, cfg, entity)  # before any data is read
         summary = streaming.sync_entity(
             connector, cfg, entity, window, out, store, run.run_id,
             incremental=connector_cls.entities[entity].incremental,

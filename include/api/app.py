@@ -60,6 +60,10 @@ def _no_configs(connection_id: str) -> None:
     return None
 
 
+def _no_source(cfg: ConnectionConfig) -> Any:
+    raise RuntimeError("this server has no access to the connections' sources")
+
+
 def create_app(
     store: Store | None = None,
     *,
@@ -67,12 +71,15 @@ def create_app(
     routers: Sequence[APIRouter] = (),
     migrate: bool = True,
     settings: ApiSettings | None = None,
+    source: Callable[[ConnectionConfig], Any] | None = None,
 ) -> FastAPI:
     """The API over ``store`` (default: `Store.from_env()`), migrated to head unless told not to.
 
     ``config_provider(connection_id)`` returns the connection's ConnectionConfig or None
     (default: the Airflow Variable); ``routers`` are mounted after the read routers;
-    ``settings`` (default: `ApiSettings.from_env()`) hold the caps, timeout and link base."""
+    ``settings`` (default: `ApiSettings.from_env()`) hold the caps, timeout and link base;
+    ``source(config)`` opens a connection's source (a connector) for the admin API's custom-field
+    routes (default: none, they answer 409)."""
     settings = settings or ApiSettings.from_env()
     store = store or Store.from_env()
     if migrate:
@@ -85,6 +92,7 @@ def create_app(
     app.state.store = store
     app.state.settings = settings
     app.state.config_provider = config_provider or _no_configs
+    app.state.source = source or _no_source
     errors.install(app)
     app.add_middleware(InputGuard, settings=settings)
     for router in read_routers():

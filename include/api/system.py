@@ -15,6 +15,7 @@ from include.admin.airflow_adapter import Credentials
 from include.admin.base import NewConnection
 from include.admin.errors import LifecycleError
 from include.admin.lifecycle import Lifecycle
+from include.api import custom_fields as cf
 from include.api.admin_auth import require_admin
 from include.api.errors import ApiError, domain_error
 from include.config import SLUG
@@ -130,6 +131,7 @@ def system_router() -> APIRouter:
             msg = f"system: unknown system {body.system!r} (available: {', '.join(systems())})"
             raise ApiError(400, msg, {"system": [msg]})
         c = body.credentials
+        cf.check_create(request, body.system, body.id, body.config, c, body.airflow_conn_id)
         req = NewConnection(
             id=body.id, customer=body.customer, system=body.system, deployment=body.deployment,
             credentials=Credentials(
@@ -151,6 +153,7 @@ def system_router() -> APIRouter:
     def patch(
         request: Request, cid: str = ConnId, body: dict[str, Any] = JsonObject, actor: str = Admin
     ) -> dict:
+        cf.check_patch(request, cid, body)
         return {"data": _run(_lc(request).patch, cid, body, actor)}
 
     @r.delete("/connections/{cid}", summary="Disconnect (Makini's 'Delete a Connection')")
@@ -169,6 +172,24 @@ def system_router() -> APIRouter:
     @r.post("/connections/{cid}/token", summary="Issue another token")
     def token(request: Request, cid: str = ConnId, actor: str = Admin) -> dict:
         return {"data": {"token": _run(_lc(request).new_token, cid, actor), "expires_in": None}}
+
+    @r.get("/connections/{cid}/fields", summary="What the source offers for an entity")
+    def source_fields(
+        request: Request,
+        cid: str = ConnId,
+        entity: str = Query(
+            min_length=1, max_length=100, description="e.g. work-orders", examples=["work-orders"]
+        ),
+    ) -> dict:
+        return {"data": cf.discovery(request, cid, entity)}
+
+    @r.post("/connections/{cid}/preview", summary="First records mapped with candidate fields")
+    def preview(request: Request, body: cf.PreviewIn, cid: str = ConnId) -> dict:
+        return {"data": cf.preview(request, cid, body)}
+
+    @r.post("/connections/{cid}/token/claim", summary="The waiting first token, shown once")
+    def claim_token(request: Request, cid: str = ConnId, actor: str = Admin) -> dict:
+        return {"data": {"token": _run(_lc(request).claim_token, cid, actor), "expires_in": None}}
 
     @r.get("/connections/{cid}/metadata", summary="List connection metadata")
     def get_metadata(request: Request, cid: str = ConnId) -> dict:
@@ -202,6 +223,10 @@ def system_router() -> APIRouter:
     @r.post("/reconcile", summary="Register connections added to the Variable by hand")
     def reconcile(request: Request, actor: str = Admin) -> dict:
         return {"data": _run(_lc(request).reconcile, actor)}
+
+    @r.get("/config-errors", summary="What the Variable millwright_connections gets wrong")
+    def config_errors(request: Request) -> dict:
+        return {"data": _run(_lc(request).config_errors)}
 
     @r.post("/settle", summary="Retry pending Airflow operations")
     def settle(request: Request) -> dict:

@@ -3,8 +3,8 @@
     python -m include.cli.connections [--offline STATE.json] COMMAND ...
 
 Commands: list [--customer C] | show ID | create FILE.json|- | patch ID FILE.json|- | disconnect ID |
-reconnect ID | delete-data ID | token ID | pool-set CUSTOMER N | credits [CUSTOMER] | reconcile |
-settle | audit [ID]. Airflow: REST (``MILLWRIGHT_AIRFLOW_URL`` + token or user/password), or the
+reconnect ID | delete-data ID | token ID | claim-token ID | pool-set CUSTOMER N | credits [CUSTOMER] |
+reconcile | settle | maintain | config-errors | audit [ID]. Airflow: REST (``MILLWRIGHT_AIRFLOW_URL`` + token or user/password), or the
 offline JSON state with ``--offline``. Store: ``MILLWRIGHT_STORE_URL`` (else SQLite in
 ``MILLWRIGHT_HOME``). Output is JSON; errors go to stderr with exit code 2.
 """
@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--offline", type=Path, help="offline Airflow state file (no Airflow needed)")
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("list").add_argument("--customer")
-    for name in ("show", "disconnect", "reconnect", "delete-data", "token"):
+    for name in ("show", "disconnect", "reconnect", "delete-data", "token", "claim-token"):
         sub.add_parser(name).add_argument("id")
     sub.add_parser("create").add_argument(
         "file", help="JSON body as for POST /api/system/connections"
@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("credits").add_argument("customer", nargs="?")
     sub.add_parser("reconcile")
     sub.add_parser("settle")
+    sub.add_parser("maintain")
+    sub.add_parser("config-errors")
     sub.add_parser("audit").add_argument("id", nargs="?")
     return p
 
@@ -70,6 +72,26 @@ def _new(body: dict[str, Any]) -> NewConnection:
     )  # fmt: skip
 
 
+def _check_custom_fields(lc: Lifecycle, cid: str, changes: Any) -> None:
+    """A patch that changes ``custom_fields``: the changed entities' paths against the source
+    (through the connection's Airflow Connection), else the cached metadata; an unknown path is
+    refused naming it; what cannot be checked is a warning (the run's first task checks it)."""
+    if not isinstance(changes, dict) or not isinstance(changes.get("custom_fields"), dict):
+        return
+    from include.admin.base import validate_config
+    from include.airflow import glue
+    from include.sync import fields
+
+    config = lc.view(cid)["config"]
+    old, new = validate_config(config), validate_config({**config, **changes})
+    changed = [e for e, cf in new.custom_fields.items() if cf and old.custom_fields.get(e) != cf]
+    unknown, why = fields.check_against(glue.make_connector, lc.store, new, changed)
+    if why:
+        print(f"warning: custom_fields of {why}", file=sys.stderr)
+    if unknown:
+        raise LifecycleError("; ".join(u.message(new.system) for u in unknown), "custom_fields")
+
+
 def run(args: argparse.Namespace, lc: Lifecycle, actor: str) -> Any:
     cmd = args.cmd
     if cmd == "list":
@@ -80,7 +102,9 @@ def run(args: argparse.Namespace, lc: Lifecycle, actor: str) -> Any:
         view, token = lc.create(_new(_read(args.file)), actor)
         return {**view, "access_token": token}
     if cmd == "patch":
-        return lc.patch(args.id, _read(args.file), actor)
+        changes = _read(args.file)
+        _check_custom_fields(lc, args.id, changes)
+        return lc.patch(args.id, changes, actor)
     if cmd == "disconnect":
         return lc.disconnect(args.id, actor)
     if cmd == "reconnect":
@@ -90,6 +114,12 @@ def run(args: argparse.Namespace, lc: Lifecycle, actor: str) -> Any:
         return {"purged": lc.delete_data(args.id, actor)}
     if cmd == "token":
         return {"token": lc.new_token(args.id, actor)}
+    if cmd == "claim-token":
+        return {"token": lc.claim_token(args.id, actor)}
+    if cmd == "maintain":
+        return lc.maintain(actor)
+    if cmd == "config-errors":
+        return lc.config_errors()
     if cmd == "pool-set":
         return lc.set_pool(args.customer, args.size, actor)
     if cmd == "credits":

@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import secrets
+import shlex
 import signal
 import socket
 import subprocess
@@ -32,6 +33,9 @@ PIDS = DEMO_HOME / "pids"
 LOGS = DEMO_HOME / "logs"
 POOL = "millwright_store_writer"
 DEMO_SIZE = 2000  # work orders per sandbox instance
+JWT_SECRET_BYTES = 64
+DEFAULT_API_PORT = 8080  # taken: a free port instead (as for the log servers' 8793 and 8794)
+DEFAULT_LOG_PORTS = (8793, 8794)  # Airflow's worker and triggerer log servers
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class DemoSource:
     schedule: str = "*/30 * * * *"
     options: dict[str, Any] = field(default_factory=dict)
     secret: str = "demo-secret"  # the sandbox accepts it; stored only in the Airflow Connection
+    custom_fields: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def data_dir(self) -> Path:
@@ -100,7 +105,13 @@ class DemoSource:
 
 
 SOURCES = [
-    DemoSource("acme-maximo-us", "acme", "maximo", seed=1),
+    DemoSource(
+        "acme-maximo-us",
+        "acme",
+        "maximo",
+        seed=1,
+        custom_fields={"work-orders": {"crew": "crewid"}},
+    ),  # README's example
     DemoSource("acme-maximo-eu", "acme", "maximo", seed=2, options={}),
     DemoSource("globex-maximo", "globex", "maximo", seed=3),
     DemoSource("acme-sap", "acme", "sap_s4hana", seed=4),
@@ -124,17 +135,22 @@ def available_sources() -> list[DemoSource]:
 # ---------------------------------------------------------------- helpers
 
 
-def free_port(preferred: int | None = None) -> int:
+def free_port(preferred: int | None = None, avoid: int | None = None) -> int:
+    """``preferred`` when nothing listens there (on any address), else a free port (never
+    ``avoid``: one picked for another server a moment ago, not bound yet)."""
     if preferred:
         with socket.socket() as s:
             try:
-                s.bind(("127.0.0.1", preferred))
+                s.bind(("0.0.0.0", preferred))
                 return preferred
             except OSError:
                 pass
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port != avoid:
+            return port
 
 
 def wait_port(port: int, timeout: float, what: str, proc: subprocess.Popen | None = None) -> None:
@@ -153,8 +169,11 @@ def _secrets(airflow_home: Path) -> dict[str, str]:
     """The demo's secrets, generated once and kept in AIRFLOW_HOME (missing ones are added)."""
     path = airflow_home / "millwright-demo-secrets.json"
     values = json.loads(path.read_text()) if path.exists() else {}
+    if len(values.get("jwt_secret", "")) < JWT_SECRET_BYTES:  # an older demo's short secret
+        values.pop("jwt_secret", None)
     wanted = {
-        "jwt_secret": lambda: secrets.token_urlsafe(32),
+        # Airflow signs its JWTs with HS512: a key shorter than 64 bytes is insecure (PyJWT warns)
+        "jwt_secret": lambda: secrets.token_urlsafe(JWT_SECRET_BYTES),
         "secret_key": lambda: secrets.token_urlsafe(32),
         "admin_password": lambda: secrets.token_urlsafe(12),  # Airflow login (SimpleAuthManager)
         "admin_token": lambda: "mwadmin_" + secrets.token_urlsafe(32),  # Millwright's admin API
@@ -169,10 +188,23 @@ def _secrets(airflow_home: Path) -> dict[str, str]:
 
 
 def airflow_env(
-    api_port: int, airflow_home: Path = AIRFLOW_HOME, millwright_home: Path = DEMO_HOME
+    api_port: int,
+    airflow_home: Path = AIRFLOW_HOME,
+    millwright_home: Path = DEMO_HOME,
+    *,
+    host: str = "127.0.0.1",
+    log_ports: tuple[int, int] | None = None,
 ) -> dict[str, str]:
-    """Environment for every Airflow process of the demo (config via env, nothing global)."""
+    """Environment for every Airflow process of the demo (config via env, nothing global). The
+    api-server listens on ``host`` (loopback by default); the worker and triggerer log servers on
+    ``log_ports`` (default: Airflow's 8793 and 8794 when free, else free ports, so a second
+    Airflow on the host does not collide)."""
     s = _secrets(airflow_home)
+    worker_log, trigger_log = log_ports or (
+        free_port(DEFAULT_LOG_PORTS[0]),
+        free_port(DEFAULT_LOG_PORTS[1], avoid=DEFAULT_LOG_PORTS[0]),
+    )
+    local = "127.0.0.1" if host in ("0.0.0.0", "::", "localhost") else host  # how to reach it
     env = dict(os.environ)
     env.update(
         {
@@ -187,16 +219,19 @@ def airflow_env(
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
             "AIRFLOW__API_AUTH__JWT_SECRET": s["jwt_secret"],
             "AIRFLOW__API__SECRET_KEY": s["secret_key"],
+            "AIRFLOW__API__HOST": host,
             "AIRFLOW__API__PORT": str(api_port),
-            "AIRFLOW__API__BASE_URL": f"http://localhost:{api_port}",
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{api_port}/execution/",
+            "AIRFLOW__API__BASE_URL": f"http://{local}:{api_port}",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://{local}:{api_port}/execution/",
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(worker_log),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(trigger_log),
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "20",
             # the Test button of Airflow's Connection form and POST /api/v2/connections/test
             # (off by default in Airflow 3; the admin API's reconnect uses it): docs/CONNECTIONS.md
             "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
             # the plugin's admin API: its own token, and how it reaches Airflow's REST API
             "MILLWRIGHT_ADMIN_TOKEN": s["admin_token"],
-            "MILLWRIGHT_AIRFLOW_URL": f"http://localhost:{api_port}",
+            "MILLWRIGHT_AIRFLOW_URL": f"http://{local}:{api_port}",
             "MILLWRIGHT_AIRFLOW_USER": "admin",
             "MILLWRIGHT_AIRFLOW_PASSWORD": s["admin_password"],
         }
@@ -344,7 +379,13 @@ def wait_runs(api: Api, runs: dict[str, str], timeout: float) -> dict[str, str]:
 # ---------------------------------------------------------------- commands
 
 
-def start(wait: bool = True, size: int | None = None) -> int:
+def start(
+    wait: bool = True,
+    size: int | None = None,
+    port: int | None = None,
+    host: str = "127.0.0.1",
+    log_ports: tuple[int, int] | None = None,
+) -> int:
     if running():
         print(f"The demo is already running ({', '.join(running())}); `make demo-stop` first.")
         return 1
@@ -352,8 +393,8 @@ def start(wait: bool = True, size: int | None = None) -> int:
     DEMO_SIZE = size or DEMO_SIZE
     sources = available_sources()
     skipped = [s.id for s in SOURCES if s not in sources]
-    api_port = free_port(8080)
-    env = airflow_env(api_port)
+    api_port = port or free_port(DEFAULT_API_PORT)
+    env = airflow_env(api_port, host=host, log_ports=log_ports)
     ports = {src.id: free_port() for src in sources}
     preparing = {src.id: src.prepare() for src in sources}
     for src in sources:
@@ -378,16 +419,18 @@ def start(wait: bool = True, size: int | None = None) -> int:
     variable = [
         {"id": s.id, "customer": s.customer, "system": s.system, "schedule": s.schedule,
          "airflow_conn_id": f"mw_{s.id.replace('-', '_')}", "options": s.options,
-         "start_date": start_date, "tags": ["demo"]}
+         "start_date": start_date, "tags": ["demo"],
+         **({"custom_fields": s.custom_fields} if s.custom_fields else {})}
         for s in sources
     ]  # fmt: skip
     airflow(env, "variables", "set", "millwright_connections", json.dumps(variable))
     airflow(env, "pools", "set", POOL, "1", "Millwright store writers (SQLite: one at a time)")
+    _set_credit_pools({s.customer for s in sources})  # before the lifecycle DAG registers them
     for src in sources:
         wait_port(ports[src.id], 120, f"source {src.id}")
         src.after_start(ports[src.id])
     proc = spawn("airflow", ["airflow", "standalone"], env)
-    base = f"http://localhost:{api_port}"
+    base = env["MILLWRIGHT_AIRFLOW_URL"]
     print(f"Starting Airflow standalone on {base} (log: .airflow/standalone.log)...")
     wait_healthy(base, 240, proc)
     api = Api(base)
@@ -406,25 +449,59 @@ def start(wait: bool = True, size: int | None = None) -> int:
         for dag_id, state in states.items():
             print(f"  {dag_id}: {state}")
         _print_counts()
-    _register_connections(base)
+    _show_token(base)
     print(f"\nAirflow UI: {base}  login: admin / {admin_password()}")
     if skipped:
         print(f"Not in this demo yet (connector not in the checkout): {', '.join(skipped)}")
+    print(
+        "\nFor the millwright CLI (connections, quarantine, sync) against this demo:\n"
+        + cli_exports(env)
+    )
     print("Stop everything with `make demo-stop`.")
     return 0
 
 
-def _register_connections(base: str) -> None:
-    """Through the unified API served by the plugin: credit pools, pick up the connections the demo
-    wrote to the Variable by hand, and issue one application token to show a read."""
+CLI_ENV = (
+    "AIRFLOW_HOME", "MILLWRIGHT_HOME", "MILLWRIGHT_AIRFLOW_URL", "MILLWRIGHT_AIRFLOW_USER",
+    "MILLWRIGHT_AIRFLOW_PASSWORD", "MILLWRIGHT_ADMIN_TOKEN",
+)  # fmt: skip
+
+
+def cli_exports(env: dict[str, str]) -> str:
+    """The ``export`` lines that point the CLI at the demo (its store, its Airflow)."""
+    return "\n".join(f"  export {k}={shlex.quote(env[k])}" for k in CLI_ENV)
+
+
+def _set_credit_pools(customers: set[str]) -> None:
+    """Room for every demo connection: the lifecycle DAG registers (and charges) the entries the
+    demo wrote to the Variable as soon as Airflow runs it."""
+    from include.admin.airflow_adapter import MemoryAirflowAdapter
+    from include.admin.lifecycle import Lifecycle
+    from include.store import Store
+
+    os.environ["MILLWRIGHT_HOME"] = str(DEMO_HOME)
+    os.environ.pop("MILLWRIGHT_STORE_URL", None)
+    store = Store.from_env()
+    try:
+        store.migrate()
+        lifecycle = Lifecycle(store, MemoryAirflowAdapter())  # pools touch only the store
+        for customer in sorted(customers):
+            lifecycle.set_pool(customer, 40, "demo")
+    finally:
+        store.close()
+
+
+def _show_token(base: str) -> None:
+    """Through the unified API served by the plugin: the first token the lifecycle DAG issued
+    to one demo connection (shown once), with a ``curl`` line to try it."""
     admin = {"Authorization": f"Bearer {_secrets(AIRFLOW_HOME)['admin_token']}"}
     api = f"{base}/millwright/api/system"
+    first = available_sources()[0].id
     try:
-        for customer in {s.customer for s in available_sources()}:
-            requests.put(f"{api}/credits/{customer}", json={"pool": 40}, headers=admin, timeout=60)
         requests.post(f"{api}/reconcile", headers=admin, timeout=120).raise_for_status()
-        first = available_sources()[0].id
-        r = requests.post(f"{api}/connections/{first}/token", headers=admin, timeout=60)
+        r = requests.post(f"{api}/connections/{first}/token/claim", headers=admin, timeout=60)
+        if r.status_code == 409:  # shown by an earlier demo run: another one
+            r = requests.post(f"{api}/connections/{first}/token", headers=admin, timeout=60)
         r.raise_for_status()
         token = r.json()["data"]["token"]
     except (requests.RequestException, KeyError, ValueError) as exc:
@@ -432,7 +509,7 @@ def _register_connections(base: str) -> None:
         return
     print(f"\nUnified API: {base}/millwright/api/eam/work-orders (dashboard: Admin > Millwright "
           f"connections)\n  admin token: {admin['Authorization'][7:]}\n"
-          f"  token of {first}: {token}\n"
+          f"  token of {first} (shown once): {token}\n"
           f"  try: curl -H 'Authorization: Bearer {token}' "
           f"'{base}/millwright/api/eam/work-orders?per_page=2'")  # fmt: skip
 
@@ -489,10 +566,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["start", "stop", "status"])
     parser.add_argument("--no-wait", action="store_true", help="do not wait for the first runs")
     parser.add_argument("--size", type=int, help=f"work orders per instance ({DEMO_SIZE})")
+    parser.add_argument(
+        "--port", type=int, help=f"Airflow's port ({DEFAULT_API_PORT}, else a free one)"
+    )
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address Airflow listens on (default 127.0.0.1: this host only)")  # fmt: skip
+    parser.add_argument("--log-ports", type=int, nargs=2, metavar=("WORKER", "TRIGGERER"),
+                        help="Airflow's log-server ports (8793 8794, else free ones)")  # fmt: skip
     args = parser.parse_args(argv)
     if args.command == "start":
         try:
-            return start(wait=not args.no_wait, size=args.size)
+            log_ports = tuple(args.log_ports) if args.log_ports else None
+            return start(
+                wait=not args.no_wait, size=args.size, port=args.port, host=args.host,
+                log_ports=log_ports,  # type: ignore[arg-type]
+            )  # fmt: skip
         except Exception as exc:
             print(f"demo failed: {exc}\nStopping what was started.", file=sys.stderr)
             stop()

@@ -362,11 +362,15 @@ _LIFECYCLE: dict[str, tuple[str, list[Callable[[Any], Any]]]] = {
     "reconnect": ("Reconnect a disconnected connection: a new token.", [_ID]),
     "delete-data": ("Purge a disconnected connection's records.", [_ID]),
     "token": ("Issue a new application token for a connection.", [_ID]),
+    "claim-token": ("Show, once, the first token of a connection registered from a hand-added "
+                    "Variable entry.", [_ID]),
     "pool-set": ("Set a customer's credit pool.",
                  [click.argument("size", type=int), click.argument("customer")]),
     "credits": ("Credit pools and their use.", [click.argument("customer", required=False)]),
     "reconcile": ("Register connections added to the Variable by hand.", []),
-    "settle": ("Settle credits of every customer.", []),
+    "settle": ("Run the pending Airflow steps (unpause, first sync, pause...) now.", []),
+    "maintain": ("One pass of the lifecycle DAG now: register hand-added entries, settle.", []),
+    "config-errors": ("What the Variable gets wrong (whole, or per entry).", []),
     "audit": ("The audit log (of one connection).", [click.argument("id", required=False)]),
 }  # fmt: skip
 for _name, (_help, _decorators) in _LIFECYCLE.items():
@@ -405,17 +409,29 @@ def quarantine_list(connection: str, entity: str | None, limit: int) -> None:
 @click.option("--entity")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
               help=_CONFIG_HELP)  # fmt: skip
+@click.option("--stored", is_flag=True,
+              help="map the stored raw records again instead of reading them from the source")  # fmt: skip
 @_command(airflow=True)
-def quarantine_reprocess(connection: str, entity: str | None, config_file: Path | None) -> None:
-    """Map quarantined records again with the current mapping and config; load the ones that
-    pass now. Exit 1 when some still fail."""
+def quarantine_reprocess(
+    connection: str, entity: str | None, config_file: Path | None, stored: bool
+) -> None:
+    """Read the quarantined records again from the source (a full read of each entity that has
+    some, keeping only theirs), map them with the current mapping and config, and load the ones
+    that pass now; a record the source no longer has is resolved as gone. Exit 1 when some
+    still fail."""
     from include.cli import discovery
     from include.cli.tools import reprocess
 
     found = discovery.find_connection(connection, config_file)
     store = _open_store()
     try:
-        result = reprocess(store, found.cfg, entity)
+        if stored:
+            result = reprocess(store, found.cfg, entity)
+        else:
+            from include.airflow import glue
+
+            with glue.make_connector(found.cfg) as connector:
+                result = reprocess(store, found.cfg, entity, connector)
     finally:
         store.close()
     _Out.data(result)
@@ -428,13 +444,47 @@ def quarantine_reprocess(connection: str, entity: str | None, config_file: Path 
 
 @main.command("validate-config")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--offline", is_flag=True,
+              help="check custom_fields against the store's cached source metadata only "
+                   "(default: read each source's metadata, cache it, fall back to the cache)")  # fmt: skip
 @_command(airflow=False)
-def validate_config(file: Path) -> None:
-    """Check a millwright_connections JSON file: one line per entry; exit 1 naming each error."""
-    from include.cli.tools import validate_file
+def validate_config(file: Path, offline: bool) -> None:
+    """Check a millwright_connections JSON file: one line per entry; exit 1 naming each error.
+
+    Custom fields are checked against each source's own metadata: a path the source does not
+    have is an error naming it, its entity and the closest fields."""
+    from include.cli.tools import check_custom_fields, validate_file
 
     if validate_file(file, out=_Out.stream) != 0:
         sys.exit(1)
+    entries = json.loads(file.read_text())
+    if not any(isinstance(e, dict) and e.get("custom_fields") for e in entries):
+        return
+    source = _offline if offline else _airflow_source()
+    store = _open_store()
+    try:
+        code = check_custom_fields(file, store, source, out=_Out.stream)
+    finally:
+        store.close()
+    if code:
+        sys.exit(1)
+
+
+def _offline(cfg: Any) -> Any:
+    raise RuntimeError("--offline")
+
+
+def _airflow_source() -> Any:
+    """Each connection's source from its Airflow Connection (as `millwright sync` opens it)."""
+    from include.cli import discovery
+
+    try:
+        _say(f"airflow: {discovery.connect_airflow().describe()}")
+    except Exception as exc:  # no Airflow here: environment variables may still define them
+        _say(f"airflow: not set up ({exc}); AIRFLOW_CONN_* variables only")
+    from include.airflow import glue
+
+    return glue.make_connector
 
 
 @main.command()

@@ -4,7 +4,8 @@
 - ``schema``: print the JSON Schema of the Variable;
 - ``quarantine list --connection ID [--entity E]``: the records that failed mapping/validation;
 - ``quarantine reprocess --connection ID [--entity E]``: map them again with the current mapping
-  and load the ones that now pass (after a mapping or config fix).
+  and load the ones that now pass (after a mapping or config fix); ``millwright quarantine
+  reprocess`` reads them again from the source first.
 
 The quarantine commands need the connection's config: ``--config FILE``, else the environment
 variable ``AIRFLOW_VAR_MILLWRIGHT_CONNECTIONS``, else ``airflow variables get``.
@@ -17,8 +18,9 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from include.config import (
     VARIABLE_NAME,
@@ -32,6 +34,7 @@ from include.model.timeutil import format_utc, utcnow
 from include.sync import pipeline
 
 if TYPE_CHECKING:
+    from connectors.base import Connector
     from include.store import Store
 
 
@@ -58,6 +61,42 @@ def validate_file(path: Path, out: TextIO | None = None) -> int:
     return 1 if errors else 0
 
 
+def check_custom_fields(
+    path: Path, store: Store, source: Callable[[ConnectionConfig], Any], out: TextIO | None = None
+) -> int:
+    """The custom fields of every valid entry of ``path`` against its source's metadata: read
+    now with ``source(config)`` and cached in ``store``, else the store's cache. Unknown paths are
+    errors naming the path, the entity and the closest fields (1); an entry that can be checked
+    neither way is a warning."""
+    from include.sync import fields
+
+    out = out or sys.stdout
+    entries = [e for e in parse_connections(path.read_text()) if isinstance(e, ConnectionConfig)]
+    bad = 0
+    for cfg in entries:
+        wanted = [e for e, cf in cfg.custom_fields.items() if cf]
+        if not wanted:
+            continue
+        how = "the source"
+        try:
+            with source(cfg) as connector:
+                meta = fields.refresh(connector, store, cfg, wanted)
+            unknown, unchecked = fields.check(cfg.custom_fields, meta), []
+        except Exception as exc:  # no Airflow Connection, source down: the cache may know
+            unknown, unchecked = fields.check_cached(store, cfg)
+            how = f"the cached metadata (the source: {exc})"
+        for u in unknown:
+            print(f"ERROR connection {cfg.id}: {u.message(cfg.system)}", file=sys.stderr)
+        if unchecked:
+            print(f"WARN  connection {cfg.id}: custom_fields of {', '.join(unchecked)} not "
+                  f"checked: {how.removeprefix('the cached metadata ')}, nothing cached",
+                  file=sys.stderr)  # fmt: skip
+        elif not unknown:
+            print(f"ok    {cfg.id}: custom_fields checked against {how}", file=out)
+        bad += bool(unknown)
+    return 1 if bad else 0
+
+
 def _config_text(config: Path | None) -> str:
     if config is not None:
         return config.read_text()
@@ -81,29 +120,65 @@ def find_connection(connection_id: str, config: Path | None) -> ConnectionConfig
     raise SystemExit(f"connection {connection_id!r} is not in {VARIABLE_NAME}")
 
 
-def reprocess(store: Store, cfg: ConnectionConfig, entity: str | None = None) -> dict:
-    """Map unresolved quarantined records again; load and resolve the ones that now pass."""
+def reprocess(
+    store: Store,
+    cfg: ConnectionConfig,
+    entity: str | None = None,
+    connector: Connector | None = None,
+) -> dict:
+    """Map the open quarantined records again with the current mapping and config; load the ones
+    that pass now (`Store.load_batch` resolves their entries, as a sync run's load does).
+
+    With ``connector``, the records are read again from the source (a full read of each entity
+    with open entries, keeping only their keys): a fixed source clears them, and an entry whose
+    record the source no longer has is resolved as ``gone``. Without one (or for an entry without
+    a key, which cannot be found again), the stored raw record is mapped again."""
+    from connectors.base import Window
     from connectors.registry import get_connector
 
     connector_cls = get_connector(cfg.system)
-    now = format_utc(utcnow())
-    fixed = still = 0
+    now = format_utc(utcnow()) or ""
     items = store.quarantine_list(cfg.id, entity, limit=1_000_000)
+    gone = 0
     for ent in sorted({i["entity"] for i in items}):
         cm = pipeline.compile_mapping(connector_cls, cfg, ent)
-        for item in (i for i in items if i["entity"] == ent):
+        mine = [i for i in items if i["entity"] == ent]
+        stored = [i for i in mine if connector is None or not i["remote_key"]]
+        wanted: dict[str, list[int]] = {}
+        for i in mine if connector is not None else []:
+            if i["remote_key"]:
+                wanted.setdefault(i["remote_key"], []).append(i["id"])
+        if wanted and connector is not None:
+            found: set[str] = set()
+            for page in connector.read(ent, Window()):
+                again = [raw for raw in page if cm.key_of(raw) in wanted]
+                found.update(cm.key_of(raw) for raw in again)
+                if again:
+                    _load(store, cfg, pipeline.map_page(ent, cm, again).rows, now)
+            missing = [qid for key, ids in wanted.items() if key not in found for qid in ids]
+            gone += store.quarantine_resolve(missing, now) if missing else 0
+        for item in stored:
             result = pipeline.map_page(ent, cm, [item["raw"]])
-            if result.quarantine:
-                still += 1
-                continue
-            for target, rows in result.rows.items():
-                store.load_batch(
-                    cfg.id, target, rows, synced_at=now,
-                    stamp_changes=pipeline.stamps_changes(cfg, target),
-                )  # fmt: skip
-            store.quarantine_resolve([item["id"]], now)
-            fixed += 1
-    return {"connection": cfg.id, "reprocessed": fixed, "still_failing": still}
+            if not result.quarantine:
+                _load(store, cfg, result.rows, now)
+                store.quarantine_resolve([item["id"]], now)  # keyless: not resolved by key
+    left = store.quarantine_list(cfg.id, entity, limit=1_000_000)
+    return {
+        "connection": cfg.id,
+        "source": "source" if connector is not None else "stored",
+        "reprocessed": len(items) - len(left) - gone,
+        "gone": gone,
+        "still_failing": len(left),
+    }
+
+
+def _load(store: Store, cfg: ConnectionConfig, rows: dict, now: str) -> None:
+    for target, batch in rows.items():
+        if batch:
+            store.load_batch(
+                cfg.id, target, batch, synced_at=now,
+                stamp_changes=pipeline.stamps_changes(cfg, target),
+            )  # fmt: skip
 
 
 def _quarantine(args: argparse.Namespace) -> int:

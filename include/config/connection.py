@@ -37,6 +37,11 @@ SECRET_KEYS = frozenset(
 )  # fmt: skip
 SECRET_SUFFIXES = ("password", "passwd", "passphrase", "secret", "token", "apikey", "privatekey")
 MASK = "***"
+# a source path: up to 4 names joined by "."; a name is what the source calls it (MaintainX's
+# custom fields are labels: "Cost Center"), no dot, no control character, no outer space
+_SEGMENT = r"[^.\s\x00-\x1f\x7f](?:[^.\x00-\x1f\x7f]{0,98}[^.\s\x00-\x1f\x7f])?"
+SOURCE_PATH = re.compile(rf"^{_SEGMENT}(?:\.{_SEGMENT}){{0,3}}$")
+CUSTOM_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,100}$")
 _KEY_NOISE = re.compile(r"[^a-z0-9]")
 
 
@@ -77,10 +82,12 @@ class VariableError(ValueError):
 
 class ConfigError(ValueError):
     """One connection entry is invalid. ``connection_id`` is a placeholder like
-    ``invalid_3`` when the entry has no usable id."""
+    ``invalid_3`` when the entry has no usable id; ``schedule`` the entry's cron expression when
+    it has a valid one (its placeholder DAG keeps failing on that schedule)."""
 
-    def __init__(self, connection_id: str, message: str):
+    def __init__(self, connection_id: str, message: str, schedule: str | None = None):
         self.connection_id = connection_id
+        self.schedule = schedule
         super().__init__(f"connection {connection_id}: {message}")
 
 
@@ -147,6 +154,23 @@ class ConnectionConfig(BaseModel):
             )
         return v
 
+    @field_validator("custom_fields")
+    @classmethod
+    def _custom_paths(cls, v: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        for entity, fields in v.items():
+            for name, path in fields.items():
+                if not CUSTOM_NAME.fullmatch(name):
+                    raise ValueError(
+                        f"{entity}.{name}: a custom field's name is 1-100 letters, digits, _ or -"
+                    )
+                if not isinstance(path, str) or not SOURCE_PATH.fullmatch(path):
+                    raise ValueError(
+                        f"{entity}.{name}: {path!r} is not a source path (the source's names "
+                        "joined by '.', at most 4 levels: crewid, assignment.laborcode, "
+                        "extraFields.Cost Center)"
+                    )
+        return v
+
     @field_validator("schedule")
     @classmethod
     def _cron(cls, v: str) -> str:
@@ -204,6 +228,24 @@ class ConnectionConfig(BaseModel):
     def dag_id(self) -> str:
         return _dag_id(self.id)
 
+    def entity_custom_fields(self, entity: str) -> dict[str, dict[str, str]]:
+        """The custom fields an entity's sync maps: its own and its child entities'
+        (``purchase-orders.line-items`` under ``purchase-orders``)."""
+        return {
+            e: dict(cf) for e, cf in sorted(self.custom_fields.items())
+            if cf and (e == entity or e.startswith(f"{entity}."))
+        }  # fmt: skip
+
+    def fields_fingerprint(self, entity: str) -> str:
+        """A digest of `entity_custom_fields`: a change makes the entity's next run a full read."""
+        from include.model.source_fields import fingerprint
+
+        return fingerprint(self.entity_custom_fields(entity))
+
+    def custom_paths(self) -> dict[str, tuple[str, ...]]:
+        """Per entity, the source paths its custom fields read (what connectors request)."""
+        return {e: tuple(dict.fromkeys(cf.values())) for e, cf in self.custom_fields.items() if cf}
+
     def selected_entities(self) -> list[str]:
         from connectors.registry import get_connector
 
@@ -243,16 +285,26 @@ def parse_connections(raw: str | None) -> list[ConnectionConfig | ConfigError]:
         try:
             cfg = ConnectionConfig.model_validate(entry)
         except ValidationError as exc:
-            out.append(ConfigError(label, _describe(exc)))
+            out.append(ConfigError(label, _describe(exc), _valid_cron(entry.get("schedule"))))
             continue
         if cfg.id in seen:
             out.append(
-                ConfigError(f"{cfg.id}__duplicate_{i}", f"id: duplicate connection id {cfg.id!r}")
+                ConfigError(
+                    f"{cfg.id}__duplicate_{i}",
+                    f"id: duplicate connection id {cfg.id!r}",
+                    cfg.schedule,
+                )  # fmt: skip
             )
             continue
         seen.add(cfg.id)
         out.append(cfg)
     return out
+
+
+def _valid_cron(value: Any) -> str | None:
+    from croniter import croniter  # airflow dependency
+
+    return value if isinstance(value, str) and croniter.is_valid(value) else None
 
 
 def json_schema() -> dict[str, Any]:

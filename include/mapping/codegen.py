@@ -16,7 +16,14 @@ from itertools import count
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from include.mapping.spec import EntityMapping, Mapper, MappingError, _getter, _reads_only
+from include.mapping.spec import (
+    EntityMapping,
+    Mapper,
+    MappingError,
+    _getter,
+    _reads_only,
+    custom_getter,
+)
 from include.mapping.spec import compile_spec as _compile_spec
 from include.model.keys import key_part
 from include.model.timeutil import MINUTE_SECONDS, utc_iso_converter
@@ -91,6 +98,16 @@ class _Generator:
                 name = self.local("g")
                 self.ns[name] = _getter(path)
                 self.emit(f"    {var} = {name}(r)")
+        return var
+
+    def custom(self, path: str) -> str:
+        """A custom field's value; a dotted path goes through lists too (`spec.custom_getter`)."""
+        if "." not in path:
+            return self.load(path)
+        name = self.local("c")
+        self.ns[name] = custom_getter(path)
+        var = self.local("a")
+        self.emit(f"    {var} = {name}(r)")
         return var
 
     def part(self, path: str) -> str:
@@ -185,7 +202,7 @@ def generate_row(
             g.emit(f"    v = {expr}")
             expr = "v"
         g.emit(f"    if {expr} is not None: d[{name!r}] = {expr}")
-    custom = ", ".join(f"{n!r}: {g.load(p)}" for n, p in custom_fields.items())
+    custom = ", ".join(f"{n!r}: {g.custom(p)}" for n, p in custom_fields.items())
     g.emit(f"    d['customFields'] = {{{custom}}}")
     extra = ((m.created, "createdAt"), (updated_spec, "updatedAt"), (m.deleted, "deletedAt"))
     for spec, name in extra:

@@ -135,6 +135,40 @@ def _getter(path: str) -> Getter:
     return get
 
 
+def custom_getter(path: str) -> Getter:
+    """A custom field's getter: the value at a dotted path; a list on the way (a child object,
+    a 1:n navigation property) yields the list of its items' values (None when none has one). An
+    OData v2 expanded collection (``{"results": [...]}``) counts as its list."""
+    parts = path.split(".")
+
+    def get(r: dict) -> Any:
+        cur: Any = r
+        for i, part in enumerate(parts):
+            if isinstance(cur, dict) and part not in cur and isinstance(cur.get("results"), list):
+                cur = cur["results"]
+            if isinstance(cur, list):
+                return _values(cur, parts, i)
+            if not isinstance(cur, dict):
+                return None
+            cur = cur.get(part)
+        return cur
+
+    return get
+
+
+def _values(items: list, parts: list[str], i: int) -> list | None:
+    out: list = []
+    for item in items:
+        cur: Any = item
+        for part in parts[i:]:
+            cur = cur.get(part) if isinstance(cur, dict) else None
+        if isinstance(cur, list):
+            out.extend(v for v in cur if v is not None)
+        elif cur is not None:
+            out.append(cur)
+    return out or None
+
+
 def _coerce(kind: str, name: str, get: Getter) -> Mapper:
     def conv(r: dict) -> Any:
         v = get(r)

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
 
+from include.store.schema import quarantine as quarantine_table
 from include.store.schema import records as records_table
 from include.store.types import StoreError
 
@@ -257,6 +258,23 @@ def merge_staged(
             f"{upd} updates (a concurrent writer?); rolled back"
         )
     return int(ins), int(upd), int(deleted)
+
+
+def resolve_quarantined(
+    conn: sa.Connection, connection_id: str, entity: str, keys: Sequence[str], at: str
+) -> int:
+    """Resolve the open quarantine entries of ``entity`` records this batch loads (by key): the
+    record mapped and validated in a later run, so what quarantined it is fixed. One indexed
+    probe when nothing of the entity is open (the common case)."""
+    q = quarantine_table
+    scope = (q.c.connection_id == connection_id, q.c.entity == entity, q.c.resolved_at.is_(None))
+    if not keys or conn.execute(sa.select(q.c.id).where(*scope).limit(1)).first() is None:
+        return 0
+    done = 0
+    for i in range(0, len(keys), 500):
+        stmt = sa.update(q).where(*scope, q.c.remote_key.in_(list(keys[i : i + 500])))
+        done += conn.execute(stmt.values(resolved_at=at)).rowcount
+    return done
 
 
 def add_counts(conn: sa.Connection, connection_id: str, entity: str, total: int, deleted: int):

@@ -18,6 +18,7 @@ from include.store.schema import (
     audit,
     entity_counts,
     pools,
+    quarantine,
     records,
     registry,
     sync_runs,
@@ -166,6 +167,18 @@ def live_counts(conn: sa.Connection, connection_id: str) -> dict[str, int]:
         .order_by(t.c.entity)
     )
     return {e: int(total - deleted) for e, total, deleted in conn.execute(stmt)}
+
+
+def quarantine_counts(conn: sa.Connection, connection_id: str) -> dict[str, int]:
+    """entity -> unresolved quarantined records of ``connection_id``, entities in name order."""
+    q = quarantine
+    stmt = (
+        sa.select(q.c.entity, sa.func.count())
+        .where(q.c.connection_id == connection_id, q.c.resolved_at.is_(None))
+        .group_by(q.c.entity)
+        .order_by(q.c.entity)
+    )
+    return {e: int(n) for e, n in conn.execute(stmt)}
 
 
 def last_success(conn: sa.Connection, connection_id: str) -> str | None:

@@ -122,6 +122,9 @@ registry = sa.Table(
     sa.Column("successor", sa.Text),
     sa.Column("created_at", sa.Text, nullable=False),
     *(sa.Column(n, sa.Text) for n in ("connected_at", "disconnected_at", "purged_at")),
+    sa.Column(  # a registered entry's first token waits to be minted and shown once (rev 0006)
+        "token_waiting", sa.Boolean, nullable=False, server_default=sa.false()
+    ),
 )
 audit = sa.Table(
     "audit_log",
@@ -134,5 +137,25 @@ audit = sa.Table(
     sa.Column("customer", sa.Text),
     sa.Column("details", sa.Text, nullable=False),
 )
+source_fields = sa.Table(  # rev 0009: what each source offers per entity (its metadata, cached)
+    "source_fields",
+    metadata,
+    sa.Column("connection_id", sa.Text, primary_key=True),
+    sa.Column("entity", sa.Text, primary_key=True),
+    sa.Column("system", sa.Text, nullable=False),
+    sa.Column("fields", sa.Text, nullable=False),
+    sa.Column("fetched_at", sa.Text, nullable=False),
+)
+mapped_fields = sa.Table(  # rev 0009: the custom fields the stored records were read in full with
+    "mapped_fields",
+    metadata,
+    sa.Column("connection_id", sa.Text, primary_key=True),
+    sa.Column("entity", sa.Text, primary_key=True),
+    sa.Column("fingerprint", sa.Text, nullable=False),
+    sa.Column("mapped_at", sa.Text, nullable=False),
+)
 # the tables holding one connection's data (a purge deletes its rows from each)
-CONNECTION_DATA = (records, cursors, entity_counts, quarantine, sync_runs, statuses, tokens)
+CONNECTION_DATA = (
+    records, cursors, entity_counts, quarantine, sync_runs, statuses, tokens, source_fields,
+    mapped_fields,
+)  # fmt: skip

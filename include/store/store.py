@@ -17,8 +17,10 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
+from include.model import source_fields
+from include.model.source_fields import SourceField
 from include.model.timeutil import format_utc, utcnow
-from include.store import loader, schema
+from include.store import loader, registry, schema
 from include.store.engine import make_engine, url_from_env, write_txn
 from include.store.types import KILLED, LoadRow, LoadStats, QuarantineItem, StoreError, SyncRun
 
@@ -167,6 +169,9 @@ class Store:
                         except sa.exc.OperationalError as exc:  # SQLite's json_remove (stamp)
                             raise _sqlite_json_error(exc, rows, connection_id, entity) from exc
                     loader.add_counts(conn, connection_id, entity, ins, deleted)
+                    loader.resolve_quarantined(
+                        conn, connection_id, entity, [t[0] for t in rows], _now()
+                    )
                     if cursor is not None:
                         loader.advance_cursor(
                             conn, connection_id, entity, comparable(cursor), _now()
@@ -309,7 +314,9 @@ class Store:
     def quarantine_add(
         self, connection_id: str, entity: str, run_id: str, items: Sequence[QuarantineItem]
     ) -> int:
-        """Add items; a retried run adds no duplicates. Returns how many were new."""
+        """Add items; a retried run adds no duplicates. Returns how many were new. A record
+        quarantined again by a later run keeps one open entry, this run's (the older ones are
+        resolved: superseded)."""
         now = _now()
         values = []
         for i, item in enumerate(items):
@@ -343,9 +350,20 @@ class Store:
         n_stmt = sa.select(sa.func.count()).where(
             q.c.connection_id == connection_id, q.c.entity == entity, q.c.run_id == run_id
         )
+        keys = [v["item_key"] for v in values]
         with self.engine.connect() as conn, write_txn(conn):
             loader.lock_entity(conn, connection_id, entity)
             before = conn.execute(n_stmt).scalar_one()
+            for i in range(0, len(keys), 500):  # one open entry per record: the latest run's
+                conn.execute(
+                    sa.update(q)
+                    .where(
+                        q.c.connection_id == connection_id, q.c.entity == entity,
+                        q.c.resolved_at.is_(None), q.c.run_id != run_id,
+                        q.c.item_key.in_(keys[i : i + 500]),
+                    )
+                    .values(resolved_at=now)
+                )  # fmt: skip
             conn.execute(sql, values)
             return conn.execute(n_stmt).scalar_one() - before
 
@@ -373,6 +391,11 @@ class Store:
             r["raw"] = _json(r["raw"])
             del r["item_key"]
         return rows
+
+    def quarantine_counts(self, connection_id: str) -> dict[str, int]:
+        """entity -> open (unresolved) quarantine entries of ``connection_id``."""
+        with self.engine.connect() as conn:
+            return registry.quarantine_counts(conn, connection_id)
 
     def quarantine_resolve(self, ids: Sequence[int], resolved_at: str) -> int:
         _check_time("resolved_at", resolved_at)
@@ -543,6 +566,52 @@ class Store:
         )
         with self.engine.connect() as conn:
             return [_json(d) for d in conn.execute(stmt).scalars()]
+
+    # --- custom fields: the sources' metadata, cached; what the records were mapped with ---
+    def save_source_fields(
+        self, connection_id: str, system: str, fields: dict[str, list[SourceField]]
+    ) -> str:
+        """Cache what the source offers, per entity (replacing what was cached); the time."""
+        now = _now()
+        rows = [
+            {"connection_id": connection_id, "entity": e, "system": system,
+             "fields": source_fields.dumps(f), "fetched_at": now}
+            for e, f in fields.items()
+        ]  # fmt: skip
+        if rows:
+            with self.engine.connect() as conn, write_txn(conn):
+                conn.execute(self._upsert(schema.source_fields, ("connection_id", "entity")), rows)
+        return now
+
+    def source_fields(
+        self, connection_id: str, entities: Sequence[str] | None = None
+    ) -> dict[str, tuple[list[SourceField], str]]:
+        """The cached metadata of a connection's entities: ``{entity: (fields, fetched_at)}``."""
+        t = schema.source_fields
+        stmt = sa.select(t.c.entity, t.c.fields, t.c.fetched_at).where(
+            t.c.connection_id == connection_id
+        )
+        if entities is not None:
+            stmt = stmt.where(t.c.entity.in_(list(entities)))
+        with self.engine.connect() as conn:
+            return {
+                r.entity: (source_fields.loads(r.fields), r.fetched_at) for r in conn.execute(stmt)
+            }
+
+    def mapped_fingerprint(self, connection_id: str, entity: str) -> str | None:
+        """The digest of the custom fields the entity's last full read mapped with, or None."""
+        t = schema.mapped_fields
+        stmt = sa.select(t.c.fingerprint).where(
+            t.c.connection_id == connection_id, t.c.entity == entity
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(stmt).scalar()
+
+    def set_mapped_fingerprint(self, connection_id: str, entity: str, fingerprint: str) -> None:
+        row = {"connection_id": connection_id, "entity": entity, "fingerprint": fingerprint,
+               "mapped_at": _now()}  # fmt: skip
+        with self.engine.connect() as conn, write_txn(conn):
+            conn.execute(self._upsert(schema.mapped_fields, ("connection_id", "entity")), [row])
 
     def _upsert(
         self, table: sa.Table, keys: Sequence[str], update: Sequence[str] | None = None,

@@ -16,7 +16,7 @@ from include.sync import staging
 from include.sync.common import LOAD_BATCH, QuarantineThresholdExceeded, StagingPath, bulk_gc
 from include.sync.mapper import Rows, iter_mapped
 from include.sync.reconcile import child_entities, reconcile_from_pages
-from include.sync.window import stamps_changes
+from include.sync.window import record_mapped_fields, stamps_changes
 
 log = logging.getLogger(__name__)
 
@@ -226,6 +226,16 @@ def finish_load(
         entity, total.inserted, total.updated, total.unchanged, deleted,
         store.get_cursor(cfg.id, entity),
     )  # fmt: skip
+    if mapped.get("full") and not failed:
+        record_mapped_fields(store, cfg, entity)  # the stored records carry these custom fields
+    if summary["quarantined"]:  # a green run that quarantined records says so, visibly
+        summary["quarantine_open"] = store.quarantine_counts(cfg.id).get(entity, 0)
+        log.warning(
+            "%s: %d of %d records quarantined in this run (%d open for %s in all): "
+            "millwright quarantine list --connection %s --entity %s",
+            entity, summary["quarantined"], summary["read"], summary["quarantine_open"], entity,
+            cfg.id, entity,
+        )  # fmt: skip
     if failed:
         raise QuarantineThresholdExceeded(
             f"{entity}: {summary['quarantined']} of {summary['read']} records "

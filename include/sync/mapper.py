@@ -30,10 +30,12 @@ Rows = dict[str, list[LoadRow]]
 
 def compile_mapping(connector_cls: type[Connector], cfg: ConnectionConfig, entity: str):
     spec = connector_cls.entities[entity]
-    child_cf = {c: cfg.custom_fields.get(c, {}) for c in spec.mapping.children}
-    return CompiledMapping(
-        spec.mapping, zone(cfg.source_timezone), cfg.custom_fields.get(entity), child_cf
-    )
+
+    def custom(e: str) -> dict[str, str]:  # source paths -> where they are in the raw records
+        return {n: connector_cls.raw_path(e, p) for n, p in cfg.custom_fields.get(e, {}).items()}
+
+    child_cf = {c: custom(c) for c in spec.mapping.children}
+    return CompiledMapping(spec.mapping, zone(cfg.source_timezone), custom(entity), child_cf)
 
 
 def _validation_reason(exc: ValidationError) -> str:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from connectors.base import Window
 from include.config import ConnectionConfig
+from include.model.source_fields import fingerprint
 from include.model.timeutil import format_utc, parse_datetime, utcnow
 from include.store import Store
 
@@ -33,12 +34,17 @@ def plan_window(
     - no cursor yet: a full, unbounded read (it also reconciles deletes);
     - scheduled: ``[min(cursor, interval_start) - overlap, interval_end)``: no gap after a pause/outage;
     - manual (or anything else): ``[cursor - overlap, now)``;
+    - but any run of an entity whose custom fields changed since its last full read (the
+      Variable, the admin API, the dashboard or the CLI changed them) reads in full, so every
+      stored record gets the new fields (`custom_fields_changed`);
     - but a scheduled run of an entity that serves fields the source cannot date
       (``EntitySpec.changed_when.untracked``) reads in full when its last successful full read
       started ``full_read_every`` ago or more.
     """
     now = now or utcnow()
     if not incremental:
+        return Window()
+    if custom_fields_changed(store, cfg, entity):
         return Window()
     if run_type == "backfill" and interval_start is not None:
         return Window(interval_start, interval_end)
@@ -51,6 +57,23 @@ def plan_window(
     if run_type == "scheduled" and interval_start is not None:
         return Window(min(cursor, interval_start) - cfg.overlap_delta, interval_end)
     return Window(cursor - cfg.overlap_delta, now)
+
+
+def custom_fields_changed(store: Store, cfg: ConnectionConfig, entity: str) -> bool:
+    """The entity has stored records (a cursor) mapped with other custom fields than ``cfg``'s:
+    the digest its last full read recorded (`record_mapped_fields`) differs (no digest: none)."""
+    if store.get_cursor(cfg.id, entity) is None:
+        return False
+    stored = store.mapped_fingerprint(cfg.id, entity) or fingerprint({})
+    if stored == cfg.fields_fingerprint(entity):
+        return False
+    log.info("%s: custom fields changed: full re-read", entity)
+    return True
+
+
+def record_mapped_fields(store: Store, cfg: ConnectionConfig, entity: str) -> None:
+    """After a successful full read: the entity's records carry ``cfg``'s custom fields."""
+    store.set_mapped_fingerprint(cfg.id, entity, cfg.fields_fingerprint(entity))
 
 
 def full_read_due(store: Store, cfg: ConnectionConfig, entity: str, now: datetime) -> bool:

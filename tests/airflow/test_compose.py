@@ -18,6 +18,9 @@ def test_compose_file_parses_and_has_the_production_services() -> None:
     env = worker["environment"]
     assert env["PYTHONPATH"] == "/opt/airflow"
     assert env["MILLWRIGHT_STORE_URL"].startswith("postgresql+psycopg://")
+    # the lifecycle DAG's task runs on the worker and calls Airflow's REST API
+    assert env["MILLWRIGHT_AIRFLOW_URL"] == "http://airflow-apiserver:8080"
+    assert {"MILLWRIGHT_AIRFLOW_USER", "MILLWRIGHT_AIRFLOW_PASSWORD"} <= set(env)
     mounts = {v.rsplit(":", 1)[1] for v in worker["volumes"]}
     for folder in ("dags", "plugins", "include", "connectors"):
         assert f"/opt/airflow/{folder}" in mounts

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -27,20 +28,43 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
     return monkeypatch
 
 
-def dagbag():
+LIFECYCLE = "millwright__lifecycle"
+
+
+class _Bag:
+    """The DagBag of dags/ without the lifecycle DAG (tested on its own below)."""
+
+    def __init__(self, bag) -> None:
+        self.import_errors = bag.import_errors
+        self.dags = {k: v for k, v in bag.dags.items() if k != LIFECYCLE}
+        self.dag_ids = [d for d in bag.dag_ids if d != LIFECYCLE]
+        self.all_ids = list(bag.dag_ids)
+
+
+def dagbag() -> _Bag:
     from airflow.dag_processing.dagbag import DagBag
 
-    return DagBag(dag_folder=str(ROOT / "dags"))
+    return _Bag(DagBag(dag_folder=str(ROOT / "dags")))
 
 
 def fail_message(dag) -> str:
-    from airflow.sdk.exceptions import AirflowFailException
+    """What the placeholder's task logs, in plain words, before it exits failed (SystemExit:
+    Airflow logs it as one line, no traceback)."""
+    from include.airflow import dag_factory
 
     [t] = dag.tasks
-    assert t.task_id == "config_error"
-    with pytest.raises(AirflowFailException) as info:
-        t.python_callable()
-    return str(info.value)
+    assert t.task_id == "config_error" and t.retries == 0
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    dag_factory.log.addHandler(handler)
+    try:
+        with pytest.raises(SystemExit) as info:
+            t.python_callable()
+    finally:
+        dag_factory.log.removeHandler(handler)
+    assert info.value.code == 1
+    return " ".join(r.getMessage() for r in records if r.levelno >= logging.ERROR)
 
 
 def test_one_dag_per_connection_and_a_bad_one_isolated(env: pytest.MonkeyPatch) -> None:
@@ -50,7 +74,7 @@ def test_one_dag_per_connection_and_a_bad_one_isolated(env: pytest.MonkeyPatch) 
         conn("acme-us", schedule="*/15 * * * *", tags=["us"]),
         conn("acme-eu"),
         conn("globex-1", customer="globex", source_timezone="Mars/Base"),
-        conn("bad-sys", system="nosuch"),
+        conn("bad-sys", system="nosuch", schedule="*/20 * * * *"),
     ]
     env.setenv(VAR_ENV, json.dumps(variable))
     bag = dagbag()
@@ -80,7 +104,14 @@ def test_one_dag_per_connection_and_a_bad_one_isolated(env: pytest.MonkeyPatch) 
         assert "CONFIG ERROR" in dag.description and words in dag.description
         assert words in dag.doc_md
         assert words in fail_message(dag)
-        assert type(dag.timetable).__name__ == "NullTimetable"  # never scheduled
+        # red where Airflow users look: unpaused, on the connection's schedule (hourly when the
+        # entry has none), a past start without catchup: the latest interval runs at once
+        assert isinstance(dag.timetable, CronDataIntervalTimetable)
+        assert dag.is_paused_upon_creation is False and dag.catchup is False
+        assert dag.start_date.year == 2024
+    assert bag.dags["sync__bad-sys"].timetable.expression == "*/20 * * * *"
+    assert bag.dags["sync__globex-1"].timetable.expression == "0 * * * *"
+    assert LIFECYCLE in bag.all_ids
 
 
 def test_missing_variable_shows_an_error_dag_and_keeps_the_last_good(
@@ -101,6 +132,31 @@ def test_missing_variable_shows_an_error_dag_and_keeps_the_last_good(
     error = bag.dags["millwright__config_error"]
     assert "is not valid JSON" in error.description
     assert "last valid Variable (2 entries)" in error.description
+    assert "is not valid JSON" in fail_message(error)
+    assert error.is_paused_upon_creation is False  # its runs fail (red), they do not queue
+    assert error.timetable.expression == "0 * * * *"
+
+
+def test_the_lifecycle_dag(env: pytest.MonkeyPatch) -> None:
+    """One task every MILLWRIGHT_LIFECYCLE_INTERVAL, unpaused, no catchup; a bad interval
+    is an import error naming the setting."""
+    from datetime import timedelta
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    env.setenv(VAR_ENV, json.dumps([conn("acme-us")]))
+    env.setenv("MILLWRIGHT_LIFECYCLE_INTERVAL", "15s")
+    bag = DagBag(dag_folder=str(ROOT / "dags"))
+    dag = bag.dags[LIFECYCLE]
+    assert [t.task_id for t in dag.tasks] == ["maintain"]
+    assert dag.tasks[0].priority_weight == 1000  # ahead of queued sync tasks
+    assert dag.timetable.delta == timedelta(seconds=15)
+    assert dag.is_paused_upon_creation is False and dag.catchup is False
+    assert dag.max_active_runs == 1
+    env.setenv("MILLWRIGHT_LIFECYCLE_INTERVAL", "1s")
+    bag = DagBag(dag_folder=str(ROOT / "dags"))
+    [error] = bag.import_errors.values()
+    assert "MILLWRIGHT_LIFECYCLE_INTERVAL: at least 5s" in error
 
 
 def test_a_worker_builds_only_its_dag(env: pytest.MonkeyPatch) -> None:

@@ -111,3 +111,63 @@ def test_disconnect_from_dashboard(client, airflow, server, browser):
     assert airflow.dag_state(f"sync__{cid}").is_paused is True
     buttons = browser.find_elements(By.CSS_SELECTOR, f'tr[data-id="{cid}"] button')
     assert sorted(b.text for b in buttons) == ["Delete data", "Reconnect"]
+
+
+def test_banner_lineage_quarantine_and_a_token_shown_once(
+    client, airflow, store, lifecycle, server, browser
+):
+    """What the dashboard adds for a day without hidden steps: a red banner for each config
+    error, the reconnect lineage both ways, open quarantine counts per entity, and a hand-added
+    connection's first token behind "Show token" (shown once)."""
+    import json
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from include.store import QuarantineItem
+
+    hand = {"id": "hand-1", "customer": "beta", "system": "tryton", "airflow_conn_id": "x"}
+    broken = {**hand, "id": "broken-1", "schedule": "every day"}
+    airflow.set_variable_if("millwright_connections", None, json.dumps([hand, broken]))
+    lifecycle.maintain()  # registers hand-1 with a token waiting to be shown
+    old = client.post("/api/system/connections", json=new_body(id="acme-mx"), headers=HEADERS)
+    assert old.status_code == 201, old.text
+    client.post("/api/system/connections/acme-mx/disconnect", headers=HEADERS)
+    assert (
+        client.post("/api/system/connections/acme-mx/reconnect", headers=HEADERS).status_code == 201
+    )
+    store.quarantine_add("acme-mx-2", "assets", "r1", [QuarantineItem("A1", "{}", "bad date")])
+
+    wait = WebDriverWait(browser, 15)
+    browser.get(f"{server}/api/system/dashboard")
+    browser.find_element(By.ID, "token").send_keys(ADMIN)
+    browser.find_element(By.ID, "load").click()
+    banner = wait.until(ec.visibility_of_element_located((By.ID, "config-errors")))
+    assert "sync__broken-1" in banner.text and "not a valid cron expression" in banner.text
+
+    def field(cid: str, name: str) -> str:
+        return browser.find_element(
+            By.CSS_SELECTOR, f'tr[data-id="{cid}"] td[data-field="{name}"]').text  # fmt: skip
+
+    assert field("acme-mx", "lineage") == "reconnected to acme-mx-2"
+    assert field("acme-mx-2", "lineage") == "reconnected from acme-mx"
+    assert field("acme-mx-2", "quarantined") == "assets: 1"
+    assert field("hand-1", "quarantined") == "none"
+
+    browser.find_element(By.CSS_SELECTOR, 'button[data-action="claim"][data-id="hand-1"]').click()
+    wait.until(ec.alert_is_present()).accept()
+    wait.until(ec.text_to_be_present_in_element((By.ID, "message"), "shown once"))
+    token = browser.find_element(By.ID, "message").text.rsplit(" ", 1)[-1]
+    r = client.get("/api/integrations/current", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200 and r.json()["data"]["id"] == "hand-1"
+    wait.until(ec.invisibility_of_element_located(
+        (By.CSS_SELECTOR, 'button[data-action="claim"][data-id="hand-1"]')))  # fmt: skip
+    fixed = json.dumps([hand])
+    airflow.state["variables"]["millwright_connections"] = fixed
+    browser.refresh()
+    browser.find_element(By.ID, "token").send_keys(ADMIN)
+    browser.find_element(By.ID, "load").click()
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, 'tr[data-id="hand-1"]')))
+    time.sleep(0.5)  # the banner's own request
+    assert browser.find_element(By.ID, "config-errors").is_displayed() is False

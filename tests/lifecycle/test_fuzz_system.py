@@ -13,9 +13,12 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 
+from connectors.connection import ConnFields
+from connectors.registry import get_connector
 from include.admin.airflow_adapter import Credentials, MemoryAirflowAdapter
 from include.admin.base import NewConnection
 from include.airflow.plugin import build_app
+from include.config.source import settings_for
 from include.store import Store
 from tests.lifecycle.conftest import ADMIN, HEADERS, MAINTAINX_KEY, maintainx_url
 
@@ -26,7 +29,18 @@ STORE = Store(f"sqlite:///{_DIR / 'store.db'}")
 AIRFLOW = MemoryAirflowAdapter()
 KNOWN = ("fz-a", "fz-b")
 _TURN = itertools.count()
-APP = build_app(STORE, AIRFLOW, config_provider=lambda cid: None, migrate=False)
+
+
+def _source(cfg):
+    """A connection's source from ITS Airflow Connection (the custom-field routes read it)."""
+    conn = AIRFLOW.state["connections"][cfg.airflow_conn_id]
+    fields = ConnFields(**{k: conn.get(k) for k in ("host", "login", "password", "schema",
+                                                     "port", "conn_type")},
+                        extra=conn.get("extra") or {}, conn_id=cfg.airflow_conn_id)  # fmt: skip
+    return get_connector(cfg.system)(settings_for(cfg, fields))
+
+
+APP = build_app(STORE, AIRFLOW, config_provider=lambda cid: None, migrate=False, source=_source)
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP).include(path_regex="^/api/system/")
 
 

@@ -19,16 +19,24 @@ def test_quarantine_add_is_idempotent_per_run(store: Store) -> None:
     ]
     assert store.quarantine_add("c1", WO, "run-1", items) == 3
     assert store.quarantine_add("c1", WO, "run-1", items) == 0  # retried map task
-    assert store.quarantine_add("c1", WO, "run-2", items[:1]) == 1  # a later run: new entry
     listed = store.quarantine_list("c1", WO)
-    assert len(listed) == 4
+    assert len(listed) == 3
     first = listed[0]
     assert first["remote_key"] == "wo-1" and first["run_id"] == "run-1"
     assert first["raw"] == {"WONUM": "1", "REPORTDATE": "yesterday"}
     assert first["reason"] == "createdAt: bad time" and first["resolved_at"] is None
     assert [r["remote_key"] for r in listed[1:3]] == [None, None]
+    # a later run quarantines wo-1 again: a new entry, and the older one is superseded (one
+    # open entry per record, with the latest reason)
+    again = QuarantineItem("wo-1", '{"WONUM": "1"}', "createdAt: still bad")
+    assert store.quarantine_add("c1", WO, "run-2", [again]) == 1
+    listed = store.quarantine_list("c1", WO)
+    assert [(r["remote_key"], r["run_id"]) for r in listed] == [
+        (None, "run-1"), (None, "run-1"), ("wo-1", "run-2")]  # fmt: skip
+    assert len(store.quarantine_list("c1", WO, include_resolved=True)) == 4
+    assert store.quarantine_counts("c1") == {WO: 3}
     assert store.quarantine_list("c2") == []
-    assert len(store.quarantine_list("c1", WO, limit=2, offset=3)) == 1
+    assert len(store.quarantine_list("c1", WO, limit=2, offset=2)) == 1
 
 
 def test_quarantine_resolve_hides_resolved(store: Store) -> None:

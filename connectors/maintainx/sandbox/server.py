@@ -23,7 +23,7 @@ from connectors.kit.sandbox.control import PREFIX, Control
 from connectors.kit.sandbox.faults import Faults
 from connectors.maintainx.sandbox.data import ORG_ID, parse_ms
 from connectors.maintainx.sandbox.webhooks import Webhooks
-from connectors.maintainx.sandbox.world import ENDPOINTS, World
+from connectors.maintainx.sandbox.world import CUSTOM_FIELDS, ENDPOINTS, World
 
 SINGULAR = {
     "/workorders": "workOrder", "/assets": "asset", "/locations": "location", "/parts": "part",
@@ -270,6 +270,11 @@ def make_handler(sb: Sandbox) -> type[BaseHTTPRequestHandler]:
             if method == "GET" and m and m.group(1) in ENDPOINTS:
                 found = sb.detail(m.group(1), int(m.group(2)))
                 return (200, found) if found else (404, {"error": "Not Found."})
+            if method == "GET" and path.startswith("/customfields/"):
+                entity = path.removeprefix("/customfields/")
+                if entity not in CUSTOM_FIELDS:
+                    raise BadRequest(f"entity must be one of {', '.join(CUSTOM_FIELDS)}, got {entity!r}.")  # fmt: skip
+                return 200, CUSTOM_FIELDS[entity]
             m = _MEMBERS.match(path)
             if method == "GET" and m:
                 found = sb.members(int(m.group(1)), q)

@@ -68,6 +68,20 @@ ENDPOINTS: dict[str, Endpoint] = {
 }  # fmt: skip
 
 
+# ``GET /customfields/{entity}``: the organization's custom fields (``extraFields`` keys are their
+# labels). "Shutdown Required" is defined but no work order has a value for it.
+CUSTOM_FIELDS: dict[str, list[dict]] = {
+    "workOrders": [
+        {"id": 1, "label": "Cost Center", "type": "oneline", "sortOrder": 10},
+        {"id": 2, "label": "Shutdown Required", "type": "singleSelect", "sortOrder": 20,
+         "options": ["Yes", "No"]},
+    ],
+    "assets": [{"id": 3, "label": "Line", "type": "number", "sortOrder": 10}],
+    "locations": [], "parts": [], "vendors": [], "purchaseOrders": [],
+    "lineItemPurchaseOrders": [],
+}  # fmt: skip
+
+
 def sizes_for(size: int) -> dict[str, int]:
     """Collection sizes for ``size`` work orders."""
     return {

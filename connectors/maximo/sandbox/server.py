@@ -30,6 +30,7 @@ import orjson
 
 from connectors.kit.sandbox.control import PREFIX, Control
 from connectors.kit.sandbox.faults import Faults
+from connectors.maximo.sandbox import dictionary
 from connectors.maximo.sandbox.data import DATE_ATTRS, DOMAINS, World
 from connectors.maximo.sandbox.datafile import child_collections
 from connectors.maximo.sandbox.oslc import (
@@ -250,6 +251,32 @@ class Sandbox:
         return sid, scan, page
 
     # --- rendering -----------------------------------------------------------------------------
+    def _dictionary_attrs(
+        self, out: Record, os_name: str, rec: Record, sel: Select, dropnulls: bool
+    ) -> None:
+        """Selected attributes and child objects of the real object that the sandbox's records
+        do not carry (`dictionary`): Maximo's other attributes, the tenant's, assignments."""
+        absent = _ABSENT.get((os_name, sel.attrs))
+        if absent is None:
+            absent = _ABSENT[(os_name, sel.attrs)] = _absent(os_name, sel.attrs, frozenset(rec))
+        for a in absent:
+            if a in rec:
+                continue
+            v = dictionary.value(os_name, a, rec)
+            if v is not None or not dropnulls:
+                out[a] = v
+        for child, csel in sel.children.items():
+            if child in rec:
+                continue
+            items = dictionary.children(os_name, child, rec)
+            if items:
+                rows = []
+                for item in items:
+                    row: Record = {"_rowstamp": str(item.get("_rowstamp", ""))}
+                    _project(row, item, csel, dropnulls, (), self.fmt)
+                    rows.append(row)
+                out[child] = rows
+
     def date_keys(self, table: Table) -> tuple[str, ...]:
         """The date attributes the table's records carry (cached per table version)."""
         cached = self._date_keys.get(table.os.name)
@@ -268,11 +295,14 @@ class Sandbox:
         if sel is None:
             return {"href": href}
         if sel.attrs is None:  # the hot path: render the scan's fresh record in place
+            extra = {a: dictionary.value(os.name, a, rec) for a in VALUED.get(os.name, ())}
             out = _render_all(rec, sel, dropnulls, os.children, self.fmt, self.date_keys(table))
+            out.update({a: v for a, v in extra.items() if v is not None or not dropnulls})
             out["href"] = href
         else:
             out = {"href": href, "_rowstamp": str(rec.get("_rowstamp", ""))}
             _project(out, rec, sel, dropnulls, os.children, self.fmt)
+            self._dictionary_attrs(out, os.name, rec, sel, dropnulls)
         for attr, descs in self.descriptions[os.name]:
             desc = descs.get(out.get(attr))
             if desc:
@@ -364,6 +394,19 @@ def _project(out: Record, rec: Record, sel: Select, dropnulls: bool, children: t
     _project_children(out, rec, sel, dropnulls, fmt)
 
 
+VALUED = {"MXAPIWODETAIL": ("crewid", "cxpermitno", "cxshutdown"), "MXAPIASSET": ("cxcriticality",)}
+
+
+_ABSENT: dict[tuple[str, frozenset[str] | None], tuple[str, ...]] = {}
+
+
+def _absent(os_name: str, attrs: frozenset[str] | None, present: frozenset[str]) -> tuple[str, ...]:
+    """Selected attributes of the real object (`dictionary`) that the record does not carry."""
+    mbo = dictionary.MBO_OF.get(os_name)
+    known = dictionary.attributes(mbo) if mbo else {}
+    return tuple(a for a in sorted(attrs or ()) if a not in present and a in known)
+
+
 @lru_cache(maxsize=256)
 def _plan(
     attrs: frozenset[str], children: tuple[str, ...]
@@ -453,6 +496,9 @@ def make_handler(sb: Sandbox) -> type[BaseHTTPRequestHandler]:
         def _get(self) -> None:
             parts = urlsplit(self.path)
             segs = [s for s in parts.path.split("/") if s]
+            if len(segs) == 4 and segs[0] == "maximo" and segs[2] == "jsonschemas":
+                self._schema(parts, segs)
+                return
             if (
                 len(segs) != 4
                 or segs[0] != "maximo"
@@ -483,6 +529,21 @@ def make_handler(sb: Sandbox) -> type[BaseHTTPRequestHandler]:
             table = sb.table(segs[3])
             body = self._collection(table, q, segs)
             self._send(200, body, truncate=fault == "truncate")
+
+        def _schema(self, parts: Any, segs: list[str]) -> None:
+            """``/maximo/api/jsonschemas/<os>[?oslc.select=*]``: the object structure's schema."""
+            q = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+            if (self.headers.get("apikey") or q.get("apikey")) != sb.apikey:
+                raise ApiError(401, "BMXAA7901E", "You cannot log in at this time. Contact the system administrator.")  # fmt: skip
+            href = f"http://{self.headers.get('Host', 'localhost')}{parts.path}"
+            schema = dictionary.json_schema(segs[3], href, inline=q.get("oslc.select") == "*")
+            if (
+                schema is None
+            ):  # an object outside the dictionary's extract: its records' attributes
+                table = sb.table(segs[3])  # 404 for an unknown structure
+                schema = dictionary.schema_of_records(table.os.name, table.attributes(),
+                                                      table.os.children)  # fmt: skip
+            self._send(200, orjson.dumps(schema))
 
         def _collection(self, table: Table, q: dict[str, str], segs: list[str]) -> bytes:
             host = self.headers.get("Host", "localhost")

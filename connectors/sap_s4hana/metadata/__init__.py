@@ -1,7 +1,8 @@
 """Trimmed SAP EDMX documents served by the sandbox (one ``<SERVICE>.xml`` per OData service).
 
 They are cut from SAP's public metadata down to the entity sets this project implements (no
-navigation properties, associations or annotations); `build` regenerates them.
+annotations; navigation properties and associations only where `build.NAVIGATION` keeps them, a
+tenant's extension fields where `build.EXTENSIONS` adds them); `build` regenerates them.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ METADATA_DIR = Path(__file__).parent
 
 # service -> entity sets the sandbox implements
 SERVICES: dict[str, tuple[str, ...]] = {
-    "API_MAINTENANCEORDER": ("MaintenanceOrder",),
+    "API_MAINTENANCEORDER": ("MaintenanceOrder", "MaintenanceOrderOperation"),
     "API_EQUIPMENT": ("Equipment",),
     "API_FUNCTIONALLOCATION": ("FunctionalLocation",),
     "API_MAINTENANCEPLAN": ("MaintenancePlan",),

@@ -24,26 +24,55 @@ EDM = "http://schemas.microsoft.com/ado/2008/09/edm"
 EDMX = "http://schemas.microsoft.com/ado/2007/06/edmx"
 
 
-def trim_edmx(xml: bytes, sets: tuple[str, ...]) -> bytes:
-    """Keep only ``sets`` and their entity types; drop navigation, associations, annotations."""
+# navigation properties kept (with their association and the target set): service -> type ->
+# names; what custom fields can reach through $expand
+NAVIGATION: dict[str, dict[str, tuple[str, ...]]] = {
+    "API_MAINTENANCEORDER": {"MaintenanceOrderType": ("to_MaintenanceOrderOperation",)},
+}
+# a tenant's key-user extension fields (Custom Fields app: YY1_<name>_<business context>), added
+# to the served metadata as SAP adds them: service -> type -> (name, max length, label)
+EXTENSIONS: dict[str, dict[str, tuple[tuple[str, int, str], ...]]] = {
+    "API_MAINTENANCEORDER": {"MaintenanceOrderType": (("YY1_MaintCrew_ORD", 20, "Maint. Crew"),)},
+}
+
+
+def trim_edmx(xml: bytes, sets: tuple[str, ...], service: str = "") -> bytes:
+    """Keep only ``sets`` and their entity types; drop annotations, and navigation properties
+    and associations except `NAVIGATION`'s; add `EXTENSIONS`' properties."""
     root = etree.fromstring(xml)
     for ref in [c for c in root if etree.QName(c).localname == "Reference"]:
         root.remove(ref)
     schema = root.find(f".//{{{EDM}}}Schema")
     container = schema.find(f"{{{EDM}}}EntityContainer")
+    navs = NAVIGATION.get(service, {})
     keep_types = set()
+    keep_assocs = set()
+    for child in list(schema):
+        if child.tag == f"{{{EDM}}}EntityType":
+            for nav in child.findall(f"{{{EDM}}}NavigationProperty"):
+                if nav.get("Name") in navs.get(child.get("Name"), ()):
+                    keep_assocs.add(nav.get("Relationship").rsplit(".", 1)[1])
     for child in list(container):
         if child.tag == f"{{{EDM}}}EntitySet" and child.get("Name") in sets:
             keep_types.add(child.get("EntityType").rsplit(".", 1)[1])
-        else:
+        elif not (child.tag == f"{{{EDM}}}AssociationSet"
+                  and child.get("Association").rsplit(".", 1)[1] in keep_assocs):  # fmt: skip
             container.remove(child)
     for child in list(schema):
         if child is container:
             continue
-        if child.tag == f"{{{EDM}}}EntityType" and child.get("Name") in keep_types:
+        name = child.get("Name")
+        if child.tag == f"{{{EDM}}}EntityType" and name in keep_types:
             for nav in child.findall(f"{{{EDM}}}NavigationProperty"):
-                child.remove(nav)
-        else:
+                if nav.get("Name") not in navs.get(name, ()):
+                    child.remove(nav)
+            for prop, length, label in EXTENSIONS.get(service, {}).get(name, ()):
+                last = child.findall(f"{{{EDM}}}Property")[-1]
+                ext = etree.Element(f"{{{EDM}}}Property", Name=prop, Type="Edm.String",
+                                    MaxLength=str(length))  # fmt: skip
+                ext.set("{http://www.sap.com/Protocols/SAPData}label", label)
+                last.addnext(ext)
+        elif not (child.tag == f"{{{EDM}}}Association" and name in keep_assocs):
             schema.remove(child)
     etree.indent(root, space=" ")
     return etree.tostring(root, xml_declaration=True, encoding="utf-8")
@@ -121,7 +150,7 @@ def main(argv: list[str]) -> int:
             spec = json.loads((src / "OP_API_MAINTENANCEPLAN_0001.openapi.json").read_text())
             out = plan_edmx(spec)
         else:
-            out = trim_edmx((src / f"{service}.edmx").read_bytes(), sets)
+            out = trim_edmx((src / f"{service}.edmx").read_bytes(), sets, service)
         metadata_path(service).write_bytes(out)
         print(f"wrote {metadata_path(service).name} ({len(out)} bytes)")
     return 0

@@ -145,9 +145,11 @@ class Dataset:
             for s in range(3 if j % 4 == 0 else 1)
         ]
         self.po_items = [(p, k) for p in range(self.n_po) for k in range(p % 3 + 1)]
+        self.operations = [(i, k) for i in range(n) for k in range(i % 3 + 1)]
         self.suppliers = [b for b in range(self.n_bp) if b % 4 != 3]
         gens: dict[str, tuple[int, Callable[[int], dict]]] = {
             "MaintenanceOrder": (n, self.order),
+            "MaintenanceOrderOperation": (len(self.operations), self.operation),
             "Equipment": (len(self.eq_rows), self.equipment),
             "FunctionalLocation": (self.n_floc, self.floc),
             "MaintenancePlan": (self.n_plan, self.plan),
@@ -224,8 +226,24 @@ class Dataset:
             "SystemStatusText": status,
             "TechnicalObject": self.equipment_id(eq),
             "TechObjIsEquipOrFuncnlLoc": "EAMS_EQUI",
+            "YY1_MaintCrew_ORD": ("", "CREW-N", "CREW-S")[(h >> 11) % 3],  # a tenant's field
         }
         return rec
+
+    def operation(self, r: int) -> dict:
+        """Operation ``k`` of order ``i`` (orders have 1-3), reached by $expand."""
+        i, k = self.operations[r]
+        h = self.h(r, 9)
+        return {
+            "MaintenanceOrder": str(4000000 + i),
+            "MaintenanceOrderOperation": f"{(k + 1) * 10:04d}",
+            "OperationControlKey": "PM01",
+            "WorkCenter": ("MECH", "ELEC", "INST")[(h >> 3) % 3],
+            "Plant": PLANTS[(i % self.n_equipment) % len(PLANTS)],
+            "OperationDescription": f"{VERBS[h % 6]} step {k + 1}",
+            "MaintOrderOperationDuration": f"{1 + h % 8}.0",
+            "MaintOrdOperationDurationUnit": "H",
+        }
 
     def equipment(self, r: int) -> dict:
         j, s, segs = self.eq_rows[r]

@@ -42,6 +42,8 @@ class EntitySetInfo:
     props: dict[str, str]  # property -> Edm type, in document order
     not_null: frozenset[str] = frozenset()  # properties with Nullable="false"
     scales: dict[str, int] = field(default_factory=dict)  # Edm.Decimal property -> Scale
+    # navigation property -> (target set, many, ((principal prop, dependent prop), ...))
+    navs: dict[str, tuple[str, bool, tuple[tuple[str, str], ...]]] = field(default_factory=dict)
     codec: Codec = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -63,11 +65,43 @@ def load_sets(service: str, path: Path) -> dict[str, EntitySetInfo]:
                   if p.get("Type") == "Edm.Decimal" and p.get("Scale", "").isdigit()}  # fmt: skip
         types[f"{ns}.{et.get('Name')}"] = (keys, props, not_null, scales)
     out = {}
+    navs = _navigations(schema, ns)
     for es in schema.iter(f"{EDM}EntitySet"):
         keys, props, not_null, scales = types[es.get("EntityType")]
         out[es.get("Name")] = EntitySetInfo(
-            service, es.get("Name"), es.get("EntityType"), keys, props, not_null, scales
-        )
+            service, es.get("Name"), es.get("EntityType"), keys, props, not_null, scales,
+            navs.get(es.get("Name"), {}),
+        )  # fmt: skip
+    return out
+
+
+def _navigations(schema: Any, ns: str) -> dict[str, dict]:
+    """Per entity set, its navigation properties resolved through the associations (their
+    referential constraints) and association sets (the target set)."""
+    assocs = {}
+    for a in schema.findall(f"{EDM}Association"):
+        ends = {e.get("Role"): e.get("Multiplicity") for e in a.findall(f"{EDM}End")}
+        rc = a.find(f"{EDM}ReferentialConstraint")
+        pairs: tuple[tuple[str, str], ...] = ()
+        if rc is not None:
+            principal = [p.get("Name") for p in rc.find(f"{EDM}Principal")]
+            dependent = [p.get("Name") for p in rc.find(f"{EDM}Dependent")]
+            pairs = tuple(zip(principal, dependent, strict=True))
+        assocs[f"{ns}.{a.get('Name')}"] = (ends, pairs)
+    set_of_role = {}
+    for aset in schema.iter(f"{EDM}AssociationSet"):
+        for end in aset.findall(f"{EDM}End"):
+            set_of_role[(aset.get("Association"), end.get("Role"))] = end.get("EntitySet")
+    sets_of_type = {es.get("EntityType"): es.get("Name") for es in schema.iter(f"{EDM}EntitySet")}
+    out: dict[str, dict] = {}
+    for et in schema.findall(f"{EDM}EntityType"):
+        source = sets_of_type.get(f"{ns}.{et.get('Name')}")
+        for nav in et.findall(f"{EDM}NavigationProperty"):
+            rel, to_role = nav.get("Relationship"), nav.get("ToRole")
+            ends, pairs = assocs[rel]
+            target = set_of_role.get((rel, to_role))
+            if source and target:
+                out.setdefault(source, {})[nav.get("Name")] = (target, ends[to_role] == "*", pairs)
     return out
 
 

@@ -72,7 +72,22 @@ class SapSandbox(ThreadingHTTPServer):
         self.sessions: dict[str, str] = {}  # session id -> csrf token
         self.metadata = {s: metadata_path(s).read_bytes() for s in SERVICES}
         self.cache: OrderedDict[tuple, list[int]] = OrderedDict()
+        self.indexes: dict[tuple, dict[tuple, list[dict]]] = {}
         self.requests = 0
+
+    def nav_index(self, table: Table, props: tuple[str, ...]) -> dict[tuple, list[dict]]:
+        """``table``'s rows by the values of ``props`` (a navigation's dependent properties),
+        built once per table version."""
+        key = (table.es.service, table.es.name, props, table.version)
+        with self.dataset.lock:
+            hit = self.indexes.get(key)
+            if hit is None:
+                hit = {}
+                for _, r in table.rows():
+                    hit.setdefault(tuple(r.get(p) for p in props), []).append(r)
+                self.indexes = {k: v for k, v in self.indexes.items() if k[:3] != key[:3]}
+                self.indexes[key] = hit
+        return hit
 
     def select_rows(self, table: Table, filt: str | None, orderby: str | None) -> list[int]:
         """Row ids matching ``$filter`` in ``$orderby`` order, cached until the table changes."""
@@ -248,9 +263,10 @@ class Handler(BaseHTTPRequestHandler):
         table = self._table(service, name)
         if paren:
             rec = self._find(table, "(" + keypart)
-            body = {
-                "d": self._entry(table, rec, root, check_select(params.get("$select"), table.es))
-            }
+            select = check_select(params.get("$select"), table.es)
+            entry = self._entry(table, rec, root, select)
+            self._expand(table, [(rec, entry)], root, params.get("$expand"), select)
+            body = {"d": entry}
             self._send(200, orjson.dumps(body), headers=extra)
             return
         self._collection(table, root, query, params, extra, fault == "truncate")
@@ -264,6 +280,29 @@ class Handler(BaseHTTPRequestHandler):
             raise ODataError(404, f"Resource not found for segment '{table.es.name}{keypart}'",
                              "/IWBEP/CM_MGW_RT/021")  # fmt: skip
         return rec
+
+    def _expand(self, table: Table, pairs: list[tuple[dict, dict]], root: str,
+                expand: str | None, select: list[str] | None) -> None:  # fmt: skip
+        """``$expand``: each named navigation property inline (``{"results": [...]}`` for a
+        list, the entry or null for one); the others as ``__deferred`` links."""
+        names = [n.strip() for n in (expand or "").split(",") if n.strip()]
+        for n in names:
+            if n not in table.es.navs:
+                raise ODataError(400, f"Property {n} not found in type {table.es.type_name}",
+                                 "/IWBEP/CM_MGW_RT/022")  # fmt: skip
+        for nav, (target_name, many, keys) in table.es.navs.items():
+            if nav not in names:
+                if select is None:
+                    for _rec, entry in pairs:
+                        uri = entry["__metadata"]["uri"]
+                        entry[nav] = {"__deferred": {"uri": f"{uri}/{nav}"}}
+                continue
+            target = self._table(table.es.service, target_name)
+            index = self.server.nav_index(target, tuple(d for _, d in keys))
+            for rec, entry in pairs:
+                found = index.get(tuple(rec.get(p) for p, _ in keys), [])
+                items = [self._entry(target, r, root, None) for r in found]
+                entry[nav] = {"results": items} if many else (items[0] if items else None)
 
     @staticmethod
     def _entry(table: Table, rec: dict, root: str, select: list[str] | None) -> dict:
@@ -294,7 +333,9 @@ class Handler(BaseHTTPRequestHandler):
         page = chosen[token : token + size]
         with self.server.dataset.lock:
             rows = [table.row(rid) for rid in page]
-        d: dict[str, Any] = {"results": [self._entry(table, r, root, select) for r in rows if r]}
+        pairs = [(r, self._entry(table, r, root, select)) for r in rows if r]
+        self._expand(table, pairs, root, params.get("$expand"), select)
+        d: dict[str, Any] = {"results": [entry for _, entry in pairs]}
         if params.get("$inlinecount") == "allpages":
             d["__count"] = str(len(ids))
         if token + size < len(chosen):

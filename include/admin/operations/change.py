@@ -73,6 +73,26 @@ def new_token(ctx: AdminContext, cid: str, actor: str) -> str:
         return tokens.issue(conn, cid)
 
 
+def claim_token(ctx: AdminContext, cid: str, actor: str) -> str:
+    """The first token of a connection registered from a hand-added Variable entry, once. It is
+    minted here (stored hashed like every token) and the waiting flag cleared in the same
+    transaction, so no token is ever kept in clear and a second claim is refused (another token:
+    `new_token`)."""
+    with ctx.store.write() as conn:
+        row = ctx.row(conn, cid, for_update=True)
+        if row["status"] != "active":
+            raise Conflict(f"connection {cid} is {row['status']}: no tokens", "id")
+        if not row.get("token_waiting"):
+            raise Conflict(
+                f"connection {cid} has no token waiting to be shown (already shown, or it was "
+                "created with one); issue another with POST .../token",
+                "id",
+            )
+        db.update(conn, cid, token_waiting=False)
+        db.add_audit(conn, actor, "token_shown", cid, row["customer"], {})
+        return tokens.issue(conn, cid)
+
+
 def set_metadata(
     ctx: AdminContext, cid: str, items: list[dict[str, str]], actor: str
 ) -> list[dict]:

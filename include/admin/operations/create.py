@@ -11,7 +11,13 @@ from typing import Any
 
 from include.admin import tokens, variable
 from include.admin.airflow_adapter import AirflowError
-from include.admin.base import AdminContext, NewConnection, new_id, validate_config
+from include.admin.base import (
+    AdminContext,
+    NewConnection,
+    fresh_start_date,
+    new_id,
+    validate_config,
+)
 from include.admin.errors import AirflowUnavailable, Conflict, LifecycleError
 from include.admin.operations.credits import charge
 from include.admin.operations.reads import view
@@ -22,7 +28,11 @@ from include.config import ConnectionConfig
 from include.store import registry as db
 
 log = logging.getLogger(__name__)
-FIRST_OPS = (PendingOp(OpKind.UNPAUSE), PendingOp.trigger({"full": True}))
+
+
+def first_ops() -> list[PendingOp]:
+    """A new connection's Airflow steps: unpause its DAG, then one full sync (its own run id)."""
+    return [PendingOp(OpKind.UNPAUSE), PendingOp.trigger({"full": True})]
 
 
 def create(ctx: AdminContext, req: NewConnection, actor: str) -> tuple[dict[str, Any], str]:
@@ -31,6 +41,7 @@ def create(ctx: AdminContext, req: NewConnection, actor: str) -> tuple[dict[str,
     cid = req.id or new_id(req.system)
     conn_id = req.airflow_conn_id or f"millwright_{cid}"
     entry = {
+        "start_date": fresh_start_date(),  # unless the request sets one
         **req.settings,
         "id": cid,
         "customer": req.customer,
@@ -81,7 +92,7 @@ def register(
             "deployment": cfg.deployment, "credits": cost, "status": "active",
             "source": "api", "name": req.name or cfg.name, "email": req.email,
             "config": entry, "user_metadata": req.user_metadata, "reason": None,
-            "pending": dump(list(FIRST_OPS)),
+            "pending": dump(first_ops()),
             "predecessor": predecessor, "successor": None, "created_at": at,
             "connected_at": at, "disconnected_at": None, "purged_at": None,
         })  # fmt: skip

@@ -5,8 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from include.admin import tokens
-from include.admin.base import AdminContext, NewConnection, new_id, validate_config
+from include.admin import tokens, variable
+from include.admin.base import (
+    AdminContext,
+    NewConnection,
+    fresh_start_date,
+    successor_id,
+    validate_config,
+)
 from include.admin.errors import Conflict
 from include.admin.operations.create import register
 from include.admin.operations.reads import view
@@ -51,8 +57,10 @@ def reconnect(ctx: AdminContext, cid: str, actor: str) -> tuple[dict[str, Any], 
     old = validate_config(row["config"])
     if not ctx.conn_exists(old.airflow_conn_id):
         raise Conflict(f"Airflow Connection {old.airflow_conn_id!r} is gone", "credentials")
-    new_cid = new_id(old.system)
-    cfg = validate_config({**row["config"], "id": new_cid, "status": "active"})
+    new_cid = successor_id(cid, row["predecessor"] is not None, _taken_ids(ctx))
+    cfg = validate_config(
+        {**row["config"], "id": new_cid, "status": "active", "start_date": fresh_start_date()}
+    )
     req = NewConnection(
         customer=old.customer, system=old.system, deployment=old.deployment,
         name=row["name"], email=row["email"], user_metadata=row["user_metadata"],
@@ -61,3 +69,11 @@ def reconnect(ctx: AdminContext, cid: str, actor: str) -> tuple[dict[str, Any], 
     with ctx.store.write() as conn:
         db.update(conn, cid, successor=new_cid)
     return view_, token
+
+
+def _taken_ids(ctx: AdminContext) -> set[str]:
+    """Connection ids in use: the registry's and the Variable's."""
+    with ctx.store.read() as conn:
+        ids = {r["id"] for r in db.list_all(conn)}
+    _, entries = variable.read(ctx)
+    return ids | {e["id"] for e in entries if isinstance(e, dict) and isinstance(e.get("id"), str)}

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from include.admin.airflow_adapter import AirflowError
 from include.admin.base import AdminContext
-from include.admin.errors import Conflict, LifecycleError
+from include.admin.errors import AirflowUnavailable, Conflict, LifecycleError
 from include.admin.operations.settle import dag_id
 from include.admin.status import sync_summary
+from include.config import VARIABLE_NAME, ConfigError, VariableError, naming, parse_connections
 from include.model import ENTITIES
 from include.store import registry as db
 from include.store import registry as queries
@@ -31,6 +33,28 @@ def audit(ctx: AdminContext, cid: str | None = None) -> list[dict[str, Any]]:
         if cid is not None:
             ctx.row(conn, cid)
         return db.audit_entries(conn, cid)
+
+
+def config_errors(ctx: AdminContext) -> dict[str, Any]:
+    """What the Airflow Variable gets wrong, as the DAG factory sees it: ``variable`` (the whole
+    Variable is unusable: the ``millwright__config_error`` DAG fails) and ``connections`` (each
+    bad entry, whose placeholder DAG fails with ``message``)."""
+    try:
+        text = ctx.airflow.get_variable(VARIABLE_NAME)
+    except AirflowError as exc:
+        raise AirflowUnavailable(str(exc)) from None
+    try:
+        entries = parse_connections(text)
+    except VariableError as exc:
+        return {"variable": str(exc), "connections": []}
+    bad = [e for e in entries if isinstance(e, ConfigError)]
+    return {
+        "variable": None,
+        "connections": [
+            {"id": e.connection_id, "dag_id": naming.dag_id(e.connection_id), "message": str(e)}
+            for e in bad
+        ],
+    }
 
 
 def metadata(ctx: AdminContext, cid: str) -> list[dict[str, str]]:
@@ -77,9 +101,13 @@ def _view(conn: Conn, row: dict[str, Any]) -> dict[str, Any]:
         "pending": [{k: v for k, v in p.items() if k != "conf"} for p in row["pending"]],
         "predecessor": row["predecessor"],
         "successor": row["successor"],
+        "reconnected_from": row["predecessor"],  # the lineage of reconnects, both ways
+        "reconnected_to": row["successor"],
+        "token_waiting": bool(row.get("token_waiting")),  # shown once: POST .../token/claim
         "dag_id": dag_id(row),
         "config": cfg,
         "last_sync": queries.last_success(conn, cid),
         **sync_summary(conn, cid, None),  # sync_status, sync_error (include/admin/status.py)
         "counts": queries.live_counts(conn, cid),
+        "quarantined": queries.quarantine_counts(conn, cid),
     }

@@ -1,5 +1,7 @@
-"""Reconcile: register Variable entries a data engineer added by hand (charging credits, or
-refusing with a recorded reason), and disconnect entries set ``disconnected`` by hand."""
+"""Reconcile: register Variable entries a data engineer added by hand (charging credits and
+issuing a first token kept until shown once, or refusing with a recorded reason), and disconnect
+entries set ``disconnected`` by hand. The lifecycle DAG runs it every interval
+(include/admin/operations/maintain.py); ``POST /api/system/reconcile`` runs it at once."""
 
 from __future__ import annotations
 
@@ -66,6 +68,8 @@ def _register(ctx: AdminContext, cfg: ConnectionConfig, actor: str) -> str:
             "connected_at": at if status == "active" else None,
             "disconnected_at": None if status == "active" else at, "purged_at": None,
         })  # fmt: skip
+        if status == "active":  # shown once by the dashboard / `connections claim-token`
+            db.update(conn, cfg.id, token_waiting=True)
         db.add_audit(conn, actor, "reconcile", cfg.id, cfg.customer,
                      {"status": status, "reason": reason, "credits": cost})  # fmt: skip
     return status

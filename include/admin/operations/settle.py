@@ -77,7 +77,7 @@ def _trigger(ctx: AdminContext, row: Row, op: PendingOp) -> None:
     conf = op.conf or {}
     try:
         _check_parsed(ctx, dag_id(row), conf.get("entities") or [])
-        ctx.airflow.trigger(dag_id(row), conf)
+        ctx.airflow.trigger(dag_id(row), conf, op.run_id)
     except DagNotFound:
         raise AirflowError(f"DAG {dag_id(row)} is not parsed yet") from None
 

@@ -45,6 +45,8 @@ const ACTIONS = {
     ask: (c) => `Reconnect ${c.customer} / ${c.system}? This creates a NEW connection with a new token.` },
   purge: { method: "DELETE", path: (id) => `/connections/${id}/data`,
     ask: (c) => `Delete ALL stored data of ${c.key}? This cannot be undone.` },
+  claim: { method: "POST", path: (id) => `/connections/${id}/token/claim`,
+    ask: (c) => `Show the token of ${c.key}? It is shown once, here; copy it now.` },
 };
 
 async function act(action, c) {
@@ -56,9 +58,29 @@ async function act(action, c) {
     if (body.data && body.data.access_token) {
       text += ` New connection ${body.data.key}, token (shown once): ${body.data.access_token}`;
     }
+    if (action === "claim" && body.data) text = `Token of ${c.key} (shown once): ${body.data.token}`;
     say(text);
     await load(false);
   } catch (e) { say(`${action} ${c.key} failed: ${e.message}`, true); }
+}
+
+function configErrors(errors) {
+  // A red banner for what the Variable millwright_connections gets wrong (each such DAG fails).
+  const box = $("#config-errors");
+  const items = errors.connections.map((e) => `${e.dag_id}: ${e.message}`);
+  if (errors.variable) items.unshift(`millwright__config_error: ${errors.variable}`);
+  box.replaceChildren();
+  box.hidden = items.length === 0;
+  if (!items.length) return;
+  const head = document.createElement("strong");
+  head.textContent = `Configuration errors in the Airflow Variable millwright_connections (${items.length}); their DAGs fail until fixed:`;
+  const ul = document.createElement("ul");
+  for (const text of items) {
+    const li = document.createElement("li");
+    li.textContent = text;
+    ul.appendChild(li);
+  }
+  box.append(head, ul);
 }
 
 async function load(announce) {
@@ -66,6 +88,8 @@ async function load(announce) {
     const [conns, credits] = await Promise.all([
       api("GET", "/connections?per_page=500"), api("GET", "/credits"),
     ]);
+    api("GET", "/config-errors").then((b) => configErrors(b.data))
+      .catch((e) => configErrors({ variable: `cannot be checked: ${e.message}`, connections: [] }));
     $("#credits").textContent = credits.data.map(
       (p) => `${p.customer}: ${p.used}/${p.pool} credits used, ${p.available} available`).join(" · ");
     const tbody = $("#connections tbody");
@@ -81,8 +105,24 @@ async function load(announce) {
       cell(tr, c.status, c.status).dataset.field = "status";
       cell(tr, c.last_sync || "never");
       cell(tr, Object.entries(c.counts).map(([e, n]) => `${e}: ${n}`).join(", ") || "none");
+      const q = Object.entries(c.quarantined || {});
+      cell(tr, q.map(([e, n]) => `${e}: ${n}`).join(", ") || "none", q.length ? "quarantine" : "")
+        .dataset.field = "quarantined";
+      const lineage = [];
+      if (c.reconnected_from) lineage.push(`reconnected from ${c.reconnected_from}`);
+      if (c.reconnected_to) lineage.push(`reconnected to ${c.reconnected_to}`);
+      cell(tr, lineage.join("; ")).dataset.field = "lineage";
       cell(tr, c.credits);
       const td = cell(tr, "");
+      if (c.status === "active") {
+        const a = document.createElement("a");
+        a.href = `dashboard/fields?connection=${encodeURIComponent(c.key)}`;
+        a.textContent = "Custom fields";
+        a.dataset.action = "fields";
+        td.appendChild(a);
+        td.appendChild(document.createTextNode(" "));
+      }
+      if (c.token_waiting) button(td, "Show token", "claim", c);
       if (c.status === "active" || c.status === "refused") button(td, "Disconnect", "disconnect", c);
       if (c.status === "disconnected") {
         if (!c.successor) button(td, "Reconnect", "reconnect", c);
@@ -100,4 +140,4 @@ $("#login").addEventListener("submit", (ev) => {
   sessionStorage.setItem("millwright_admin_token", $("#token").value);
   load(true);
 });
-load(true);  // works at once inside the Airflow UI; else asks for the admin token
+load(true);  // works at once inside the Airflow UI (its login); else asks for the admin token
