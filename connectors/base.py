@@ -18,9 +18,10 @@ from zoneinfo import ZoneInfo
 
 from include.mapping import EntityMapping
 from include.model.source_fields import SourceField
+from include.webhooks.spec import WebhookSpec
 
 __all__ = ["ChangedWhen", "Connector", "EntitySpec", "SourceError", "SourceField",
-           "SourceSettings", "Window"]  # fmt: skip
+           "SourceSettings", "WebhookRegistration", "WebhookSpec", "Window"]  # fmt: skip
 
 
 class SourceError(RuntimeError):
@@ -96,6 +97,14 @@ class EntitySpec:
 
 
 @dataclass(frozen=True)
+class WebhookRegistration:
+    """Webhook subscriptions made at a source: their ids and the secrets that sign them."""
+
+    ids: tuple[str, ...]
+    secrets: tuple[str, ...] = field(repr=False)
+
+
+@dataclass(frozen=True)
 class SourceSettings:
     """Everything a connector needs to talk to one source instance.
 
@@ -121,6 +130,8 @@ class Connector(ABC):
 
     system: ClassVar[str]
     entities: ClassVar[Mapping[str, EntitySpec]]
+    # how the system's webhooks are verified and what their events name (None: no webhooks)
+    webhooks: ClassVar[WebhookSpec | None] = None
 
     def __init__(self, settings: SourceSettings) -> None:
         self.settings = settings
@@ -154,6 +165,21 @@ class Connector(ABC):
         for child, (list_path, _) in (spec.mapping.children if spec else {}).items():
             paths += [f"{list_path}.{p}" for p in self.settings.custom_paths.get(child, ())]
         return tuple(dict.fromkeys(paths))
+
+    def read_records(self, entity: str, remote_ids: list[str]) -> Iterator[list[dict[str, Any]]]:
+        """Yield pages of the current raw records with these source ids, as `read` yields them
+        (the apply step of webhooks re-reads what an event names). An id the source no longer
+        has is simply absent. Default: not supported."""
+        raise NotImplementedError(f"{self.system} cannot re-read {entity} records by id")
+
+    def register_webhooks(self, url: str) -> WebhookRegistration:
+        """Subscribe ``url`` to the system's webhooks (``webhooks.event_types``); returns the
+        subscription ids and the secrets that sign the deliveries. Default: not supported."""
+        raise NotImplementedError(f"{self.system} has no webhook subscription API")
+
+    def remove_webhooks(self, ids: tuple[str, ...]) -> None:
+        """Remove subscriptions made by `register_webhooks` (an id already gone is fine)."""
+        raise NotImplementedError(f"{self.system} has no webhook subscription API")
 
     def statuses(self, entity: str) -> list[dict[str, Any]] | None:
         """The source's status list for an entity (`Status` rows), or None if it has none."""

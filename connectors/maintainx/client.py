@@ -17,19 +17,23 @@ seconds), the static status lists. This subclass adds only:
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from connectors.base import SourceField, Window
+from connectors.base import SourceError, SourceField, WebhookRegistration, Window
 from connectors.kit import ManifestConnector, entity_specs, load_manifest
 from connectors.kit.engine import Request
 from connectors.maintainx import mapping as m
 from connectors.maintainx.fields import STANDARD
+from include.webhooks.spec import EventRule, WebhookSpec
 
 SYSTEM = "maintainx"
 MANIFEST = load_manifest(Path(__file__).with_name("manifest.yaml"))
 MAX_LIMIT = MANIFEST.paginator.max_size
+DETAIL_THREADS = 8  # concurrent GET <path>/<id> when re-reading records by id
 
 Records = list[dict[str, Any]]
 
@@ -73,6 +77,14 @@ EXPANDS = {
 }  # fmt: skip
 
 
+# the object key of GET <path>/<id>
+SINGULAR = {
+    "/workorders": "workOrder", "/assets": "asset", "/locations": "location", "/parts": "part",
+    "/purchaseorders": "purchaseOrder", "/vendors": "vendor", "/users": "user", "/teams": "team",
+    "/maintenanceplans": "maintenancePlan", "/meters": "meter",
+}  # fmt: skip
+
+
 def _standard(f: tuple) -> SourceField:
     if len(f) == 2:
         return SourceField(f[0], f[1])
@@ -87,6 +99,25 @@ class MaintainXConnector(ManifestConnector):
     manifest = MANIFEST
     system = SYSTEM
     entities = entity_specs(MANIFEST, m.MAPPINGS, m.CHANGED_WHEN)
+    webhooks = WebhookSpec(
+        scheme="maintainx",
+        # deliveries carry no event type: the top-level id field names the record
+        rules=(
+            EventRule("workOrderId", ("work-orders",)),
+            EventRule("partId", ("materials", "stocks")),
+            EventRule("purchaseOrderId", ("purchase-orders",)),
+            EventRule("assetId", ("assets",)),
+            EventRule("locationId", ("locations",)),
+            EventRule("vendorId", ("vendors",)),
+        ),
+        subscribe=True,
+        event_types=(
+            "NEW_WORK_ORDER", "WORK_ORDER_CHANGE", "WORK_ORDER_STATUS_CHANGE", "WORK_ORDER_DELETE",
+            "NEW_PART", "PART_CHANGE", "PART_DELETE", "NEW_PURCHASE_ORDER",
+            "PURCHASE_ORDER_CHANGE", "PURCHASE_ORDER_STATUS_CHANGE", "NEW_ASSET",
+            "NEW_LOCATION", "NEW_VENDOR",
+        ),
+    )  # fmt: skip
 
     def extra_headers(self) -> dict[str, str]:
         org = self.settings.options.get("organization_id")
@@ -147,3 +178,66 @@ class MaintainXConnector(ManifestConnector):
                 item["purchaseOrderId"] = po["id"]
                 item["vendorId"] = po.get("vendorId")
         return orders
+
+    # --- webhooks ------------------------------------------------------------------------------
+    def register_webhooks(self, url: str) -> WebhookRegistration:
+        """One subscription per event type (``POST /subscriptions`` {type, url}); each returns
+        its own secret. A failure removes the subscriptions made so far and raises."""
+        made: list[tuple[str, str]] = []
+        try:
+            for kind in self.webhooks.event_types:
+                body = self.send(
+                    Request("/subscriptions", method="POST", json={"type": kind, "url": url})
+                ).decoded  # type: ignore[attr-defined]
+                if not isinstance(body, dict) or "id" not in body or not body.get("secret"):
+                    raise SourceError(SYSTEM, "POST /subscriptions", 200, "no id or secret")
+                made.append((str(body["id"]), str(body["secret"])))
+        except Exception:
+            self.remove_webhooks(tuple(i for i, _ in made))
+            raise
+        return WebhookRegistration(tuple(i for i, _ in made), tuple(s for _, s in made))
+
+    def remove_webhooks(self, ids: tuple[str, ...]) -> None:
+        for sid in ids:
+            try:
+                self.http.request("DELETE", f"/subscriptions/{sid}")  # 204: no body to decode
+            except SourceError as exc:
+                if exc.status != 404:
+                    raise
+
+    def read_records(self, entity: str, remote_ids: list[str]) -> Iterator[Records]:
+        """The current records with these ids (``GET <path>/<id>``: every expansion), one page
+        per ``page_size`` ids, up to `DETAIL_THREADS` requests at once; an id that answers 404
+        is gone (deleted) and left out. The entity's sub-resources and transform apply as in
+        `read`."""
+        e = self.manifest.entity(entity)
+        for rid in remote_ids:
+            if not str(rid).isdigit():
+                raise ValueError(f"maintainx: {entity} ids are integers, got {rid!r}")
+        key = SINGULAR[e.path]
+        transform = getattr(self, e.transform) if e.transform else None
+
+        def one(rid: str) -> dict[str, Any] | None:
+            path = f"{e.path}/{rid}"
+            try:
+                body = self.send(Request(path)).decoded  # type: ignore[attr-defined]
+            except SourceError as exc:
+                if exc.status == 404:
+                    return None
+                raise
+            rec = body.get(key) if isinstance(body, dict) else None
+            if not isinstance(rec, dict):
+                raise SourceError(SYSTEM, f"GET {e.path}/{{id}}", 200, f"no {key!r} object")
+            for name, sub in e.sub_resources.items():
+                rec[name] = self._sub(entity, sub, rec)
+            return rec
+
+        size = self.page_size()
+        with ThreadPoolExecutor(DETAIL_THREADS, thread_name_prefix="maintainx-detail") as pool:
+            for start in range(0, len(remote_ids), size):
+                chunk = remote_ids[start : start + size]
+                rows = [r for r in pool.map(one, chunk) if r is not None]
+                if transform is not None:
+                    rows = transform(entity, rows)
+                if rows:
+                    yield rows

@@ -76,9 +76,13 @@ def sync_summary(conn: Conn, connection_id: str, cfg: Any | None) -> dict[str, A
 
 
 def integration_status(store: Store, connection_id: str, cfg: Any | None) -> dict[str, Any]:
+    from include.admin.webhooks import webhook_status
+
     with store.read() as conn:
         states = entity_states(conn, connection_id, cfg)
         waiting = sync_waiting(conn, connection_id, states)
+    hooks = webhook_status(store, connection_id)["stats"]
+    webhooks_on = bool(getattr(cfg, "webhooks_on", False)) or hooks["received"] or hooks["pending"]
     times = [s.last_run_at for s in states if s.last_run_at]
     return {
         "id": connection_id,
@@ -101,4 +105,6 @@ def integration_status(store: Store, connection_id: str, cfg: Any | None) -> dic
             }
             for s in states
         ],
+        # inbound webhooks of the last 24 hours (docs/WEBHOOKS.md); null when not used
+        "webhooks": hooks if webhooks_on else None,
     }

@@ -38,6 +38,7 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from connectors.base import Connector, Window
 from connectors.registry import get_connector
 from include.airflow import glue, runner
+from include.airflow import webhooks as wh
 from include.config import (
     ConfigError,
     ConnectionConfig,
@@ -217,7 +218,8 @@ def build_sync_dag(cfg: ConnectionConfig) -> DAG:
         return disconnected_dag(cfg)
     connector_cls = get_connector(cfg.system)
     entities = runner.sync_entities(cfg)
-    schedule = CronDataIntervalTimetable(cfg.schedule, timezone="UTC")
+    # the cron, or with webhooks on, the cron OR the connection's webhook asset
+    schedule = wh.schedule(cfg, CronDataIntervalTimetable(cfg.schedule, timezone="UTC"))
     description = f"Sync {cfg.customer} / {cfg.system} ({cfg.id}): {', '.join(entities)}"
 
     with DAG(
@@ -353,16 +355,26 @@ def build_sync_dag(cfg: ConnectionConfig) -> DAG:
             finally:
                 store.close()
 
+        # webhooks: events applied each run; a run the webhook asset started skips the rest
+        gate = (
+            wh.task_group(cfg, _source, lambda: run_info().run_type, lambda: run_info().run_id)
+            if cfg.webhooks_on
+            else None
+        )
         for entity in entities:
             cb = _callbacks(cfg, entity)
-            with TaskGroup(group_id=task_group_id(entity)):
+            with TaskGroup(group_id=task_group_id(entity)) as group:
                 if cfg.pipeline == "staged":
                     extracted = extract.override(**cb)(entity)
                     loaded = load.override(**cb)(entity, map_.override(**cb)(entity, extracted))
                 else:
                     loaded = sync.override(**cb)(entity)
                 reconcile.override(**cb)(entity, loaded)
-        statuses.override(**_callbacks(cfg, run_status.STATUSES_ROW))()
+            if gate is not None:
+                gate >> group
+        statuses_task = statuses.override(**_callbacks(cfg, run_status.STATUSES_ROW))()
+        if gate is not None:
+            gate >> statuses_task
     return dag
 
 

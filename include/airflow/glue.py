@@ -13,6 +13,7 @@ Secrets only travel in `SourceSettings.credentials`; nothing here logs them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -136,6 +137,74 @@ def secret_values(cfg: ConnectionConfig) -> list[str]:
         return [str(v) for v in source_settings(cfg).credentials.values() if v is not None]
     except Exception:
         return []
+
+
+WEBHOOK_SECRET_KEYS = ("webhook_secret", "webhook_secret_previous")
+
+
+def webhook_secrets(cfg: ConnectionConfig, conn: Any | None = None) -> tuple[str, ...]:
+    """The secrets that may sign the connection's webhooks: the ``webhook_secret`` extra of its
+    Airflow Connection (a string or a list) and ``webhook_secret_previous`` (during a rotation).
+    Limble signs with the account's API key: without a ``webhook_secret``, its key is used.
+    Read through Airflow's secrets backends and metastore (the api-server's way)."""
+    if conn is None:
+        from airflow.models.connection import Connection
+
+        conn = Connection.get_connection_from_secrets(cfg.airflow_conn_id)
+    extra = conn.extra_dejson or {}
+    out: list[str] = []
+    for key in WEBHOOK_SECRET_KEYS:
+        value = extra.get(key)
+        if isinstance(value, str) and value.strip().startswith("["):
+            # a form field holding a JSON list (several subscriptions, a rotation)
+            with contextlib.suppress(ValueError):
+                value = json.loads(value)
+        values = value if isinstance(value, list) else [value]
+        out += [str(v) for v in values if v not in (None, "")]
+    if not out and cfg.webhook_scheme() == "limble":
+        key = extra.get("api_key") or extra.get("apikey") or conn.password
+        out += [str(key)] if key else []
+    return tuple(out)
+
+
+def webhook_sources(configs: Any, ttl: float = 30.0) -> Any:
+    """The receiver's provider (`include.api.webhooks.SourceProvider`): a connection's scheme,
+    status and secrets from the Variable (``configs``: the API's config provider) and its Airflow
+    Connection, cached ``ttl`` seconds per connection."""
+    import threading
+    import time
+
+    from include.api.webhooks import WebhookSource
+
+    lock = threading.Lock()
+    cache: dict[str, tuple[float, Any]] = {}
+
+    def build(cid: str) -> WebhookSource | None:
+        cfg = configs(cid)
+        if cfg is None or not cfg.webhooks_on:
+            return None
+        try:
+            secrets = webhook_secrets(cfg)
+        except Exception as exc:  # not found, or Airflow unreachable: nothing verifies
+            log.warning("webhooks %s: no secret readable (%s)", cid, type(exc).__name__)
+            secrets = ()
+        wh = cfg.webhooks
+        return WebhookSource(
+            cid, cfg.status, cfg.webhook_scheme(), secrets, wh.seconds("tolerance"), wh.header
+        )
+
+    def provide(cid: str) -> WebhookSource | None:
+        now = time.monotonic()
+        with lock:
+            hit = cache.get(cid)
+            if hit and now - hit[0] < ttl:
+                return hit[1]
+        src = build(cid)
+        with lock:
+            cache[cid] = (now, src)
+        return src
+
+    return provide
 
 
 def make_connector(cfg: ConnectionConfig) -> Connector:

@@ -26,6 +26,7 @@ def build_app(
     store = store or Store.from_env()
     kw.setdefault("config_provider", variable_configs())
     kw.setdefault("source", glue.make_connector)  # the connection's Airflow Connection
+    kw.setdefault("webhook_sources", glue.webhook_sources(kw["config_provider"]))
     app = create_app(store, routers=[system_router(), dashboard_router()], **kw)
     app.state.lifecycle = Lifecycle(store, airflow or RestAirflowAdapter.from_env())
     return app

@@ -18,6 +18,7 @@ from include.api import errors
 from include.api.guard import InputGuard
 from include.api.read import read_routers
 from include.api.settings import ApiSettings
+from include.api.webhooks import SourceProvider, max_body_bytes, webhooks_router
 from include.store import Store
 
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ def create_app(
     migrate: bool = True,
     settings: ApiSettings | None = None,
     source: Callable[[ConnectionConfig], Any] | None = None,
+    webhook_sources: SourceProvider | None = None,
 ) -> FastAPI:
     """The API over ``store`` (default: `Store.from_env()`), migrated to head unless told not to.
 
@@ -79,7 +81,9 @@ def create_app(
     (default: the Airflow Variable); ``routers`` are mounted after the read routers;
     ``settings`` (default: `ApiSettings.from_env()`) hold the caps, timeout and link base;
     ``source(config)`` opens a connection's source (a connector) for the admin API's custom-field
-    routes (default: none, they answer 409)."""
+    routes (default: none, they answer 409).
+    ``webhook_sources(connection_id)`` gives the webhook receiver a connection's scheme and
+    secrets (without it, ``POST /webhooks/{id}`` answers 404)."""
     settings = settings or ApiSettings.from_env()
     store = store or Store.from_env()
     if migrate:
@@ -93,10 +97,13 @@ def create_app(
     app.state.settings = settings
     app.state.config_provider = config_provider or _no_configs
     app.state.source = source or _no_source
+    app.state.webhook_sources = webhook_sources
+    app.state.webhook_max_bytes = max_body_bytes()
     errors.install(app)
     app.add_middleware(InputGuard, settings=settings)
     for router in read_routers():
         app.router.routes.extend(router.routes)  # prefixed already; shared, built once
+    app.include_router(webhooks_router())
     for router in routers:
         app.include_router(router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

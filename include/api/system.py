@@ -4,6 +4,7 @@ disconnect/reconnect/purge, export, credits. Every route needs the admin token (
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
@@ -15,6 +16,8 @@ from include.admin.airflow_adapter import Credentials
 from include.admin.base import NewConnection
 from include.admin.errors import LifecycleError
 from include.admin.lifecycle import Lifecycle
+from include.admin.webhooks import replay as replay_webhooks
+from include.admin.webhooks import webhook_status
 from include.api import custom_fields as cf
 from include.api.admin_auth import require_admin
 from include.api.errors import ApiError, domain_error
@@ -26,7 +29,7 @@ JsonObject = Body(description="fields to change")
 ConnId = Path(pattern=SLUG.pattern, description="connection id (slug)")
 CONFIG_KEYS = {
     "schedule", "start_date", "entities", "custom_fields", "overlap", "source_timezone",
-    "page_size", "quarantine_threshold", "reconcile_every", "options",
+    "page_size", "quarantine_threshold", "reconcile_every", "options", "webhooks",
 }  # fmt: skip
 
 
@@ -62,6 +65,12 @@ class CreateIn(BaseModel):
     config: dict[str, Any] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
     user_metadata: list[MetaItem] = Field(default_factory=list)
+
+
+class ReplayIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start: str = Field(description="ISO-8601 time: events received at or after it")
+    end: str = Field(description="ISO-8601 time: events received before it")
 
 
 class PoolIn(BaseModel):
@@ -219,6 +228,21 @@ def system_router() -> APIRouter:
     @r.get("/connections/{cid}/audit", summary="Audit trail of one connection")
     def audit(request: Request, cid: str = ConnId) -> dict:
         return {"data": _run(_lc(request).audit, cid)}
+
+    @r.get("/connections/{cid}/webhooks", summary="Webhook counts, lag and recent failures")
+    def webhooks(
+        request: Request, cid: str = ConnId,
+        hours: float = Query(default=24, gt=0, le=24 * 30, description="window in hours"),
+    ) -> dict:  # fmt: skip
+        since = datetime.now(UTC) - timedelta(hours=hours)
+        return {"data": webhook_status(request.app.state.store, cid, since)}
+
+    @r.post("/connections/{cid}/webhooks/replay", summary="Re-apply the events of a time range")
+    def webhooks_replay(
+        request: Request, body: ReplayIn, cid: str = ConnId, actor: str = Admin
+    ) -> dict:
+        store = request.app.state.store
+        return {"data": _run(replay_webhooks, store, cid, body.start, body.end, actor)}
 
     @r.post("/reconcile", summary="Register connections added to the Variable by hand")
     def reconcile(request: Request, actor: str = Admin) -> dict:

@@ -13,6 +13,7 @@ from include.config.connection import (
     ConfigError,
     ConnectionConfig,
     VariableError,
+    WebhookConfig,
     is_secret_key,
     json_schema,
     mask_secrets,
@@ -23,6 +24,6 @@ from include.config.naming import dag_id, task_group_id
 
 __all__ = [
     "MASK", "SECRET_KEYS", "SECRET_SUFFIXES", "SLUG", "VARIABLE_NAME", "ConfigError",
-    "ConnectionConfig", "VariableError", "dag_id", "is_secret_key", "json_schema", "mask_secrets",
+    "ConnectionConfig", "VariableError", "WebhookConfig", "dag_id", "is_secret_key", "json_schema", "mask_secrets",
     "parse_connections", "secret_paths", "task_group_id",
 ]  # fmt: skip

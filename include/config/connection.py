@@ -91,6 +91,68 @@ class ConfigError(ValueError):
         super().__init__(f"connection {connection_id}: {message}")
 
 
+class WebhookConfig(BaseModel):
+    """Inbound webhooks of one connection (docs/WEBHOOKS.md). The secret is never here: it is
+    the ``webhook_secret`` extra of the connection's Airflow Connection (Limble: its API key)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    scheme: str | None = Field(
+        default=None,
+        description="standard | maintainx | limble | header | basic; default: the system's "
+        "own scheme, else standard (Standard Webhooks)",
+    )
+    header: str | None = Field(
+        default=None, description="scheme header: the header carrying the static secret"
+    )
+    tolerance: str = Field(default="5m", description="accepted clock skew / replay window")
+    claim_timeout: str = Field(
+        default="10m", description="an event claimed this long ago by a crashed run is retried"
+    )
+    retention: str = Field(default="7d", description="how long event ids are kept (>= 72h)")
+    alert_failed: int = Field(
+        default=1, ge=1, description="alert when this many events failed in the last hour"
+    )
+    alert_lag: str = Field(
+        default="15m", description="alert when the oldest pending event is older than this"
+    )
+
+    @field_validator("scheme")
+    @classmethod
+    def _scheme(cls, v: str | None) -> str | None:
+        from include.webhooks.schemes import SCHEMES
+
+        if v is not None and v not in SCHEMES:
+            raise ValueError(f"unknown scheme {v!r} (known: {', '.join(sorted(SCHEMES))})")
+        return v
+
+    @field_validator("header")
+    @classmethod
+    def _header(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[A-Za-z0-9-]{1,100}", v):
+            raise ValueError("must be an HTTP header name (letters, digits and -)")
+        return v.lower() if v else v
+
+    @field_validator("tolerance", "claim_timeout", "retention", "alert_lag")
+    @classmethod
+    def _duration(cls, v: str) -> str:
+        if parse_duration(v).total_seconds() <= 0:
+            raise ValueError(f"must be a positive duration, got {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _retention(self) -> WebhookConfig:
+        if parse_duration(self.retention) < timedelta(hours=72):
+            raise ValueError(
+                "retention: event ids must be kept at least 72h (senders retry for days)"
+            )
+        return self
+
+    def seconds(self, name: str) -> float:
+        return parse_duration(getattr(self, name)).total_seconds()
+
+
 class ConnectionConfig(BaseModel):
     """One connection to one source instance."""
 
@@ -131,6 +193,9 @@ class ConnectionConfig(BaseModel):
         default_factory=dict,
         description="connector-specific settings, never secrets: keys like password, token, "
         "api_key, client_secret, private_key (any case, nested too) are refused",
+    )
+    webhooks: WebhookConfig | None = Field(
+        default=None, description="inbound webhooks (docs/WEBHOOKS.md); absent: none"
     )
     name: str | None = None
     tags: list[str] = Field(default_factory=list)
@@ -223,6 +288,19 @@ class ConnectionConfig(BaseModel):
     @property
     def full_read_delta(self) -> timedelta:
         return parse_duration(self.full_read_every)
+
+    @property
+    def webhooks_on(self) -> bool:
+        return self.webhooks is not None and self.webhooks.enabled
+
+    def webhook_scheme(self) -> str:
+        """The connection's scheme: configured, else the system's own, else ``standard``."""
+        from connectors.registry import get_connector
+
+        if self.webhooks and self.webhooks.scheme:
+            return self.webhooks.scheme
+        spec = getattr(get_connector(self.system), "webhooks", None)
+        return spec.scheme if spec else "standard"
 
     @property
     def dag_id(self) -> str:

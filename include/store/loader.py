@@ -398,6 +398,19 @@ def soft_delete_missing(
     return conn.execute(sa.text(sql), params).rowcount
 
 
+def soft_delete_keys(
+    conn: sa.Connection, connection_id: str, entity: str, keys: Sequence[str], deleted_at: str,
+    by: str,
+) -> int:  # fmt: skip
+    """Soft-delete the live records with these keys (a deletion the source reported)."""
+    sql = sa.text(
+        f"UPDATE records SET {_mark_deleted(conn)} WHERE connection_id = :c AND entity = :e "
+        "AND key IN :keys AND deleted_at IS NULL"
+    ).bindparams(sa.bindparam("keys", expanding=True))
+    params = {"c": connection_id, "e": entity, "d": deleted_at, "by": by, "keys": list(keys)}
+    return conn.execute(sql, params).rowcount if keys else 0
+
+
 def soft_delete_children(
     conn: sa.Connection, connection_id: str, parent_entity: str, child_entity: str,
     deleted_at: str, only_listed: bool = False,

@@ -3,7 +3,8 @@ queries (the migrations in include/store/migrations own the DDL; tests/store/tes
 that the two agree and that no module outside include/store defines a table or a metadata).
 
 Sync data: records, cursors, entity_counts, quarantine, sync_runs, statuses. API: tokens.
-Connection lifecycle (rev 0003): credit_pools, connection_registry, audit_log."""
+Connection lifecycle (rev 0003): credit_pools, connection_registry, audit_log.
+Inbound webhooks (rev 0007): webhook_inbox, webhook_rejections."""
 
 from __future__ import annotations
 
@@ -154,8 +155,34 @@ mapped_fields = sa.Table(  # rev 0009: the custom fields the stored records were
     sa.Column("fingerprint", sa.Text, nullable=False),
     sa.Column("mapped_at", sa.Text, nullable=False),
 )
+webhook_inbox = sa.Table(  # rev 0007
+    "webhook_inbox",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("connection_id", sa.Text, nullable=False),
+    sa.Column("event_id", sa.Text, nullable=False),
+    sa.Column("received_at", sa.Text, nullable=False),
+    sa.Column("sent_at", sa.BigInteger),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("duplicates", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("claimed_at", sa.Text),
+    sa.Column("claim_token", sa.Text),
+    sa.Column("processed_at", sa.Text),
+    sa.Column("error", sa.Text),
+)
+webhook_rejections = sa.Table(
+    "webhook_rejections",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("connection_id", sa.Text, nullable=False),
+    sa.Column("at", sa.Text, nullable=False),
+    sa.Column("status", sa.Integer, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+)
 # the tables holding one connection's data (a purge deletes its rows from each)
 CONNECTION_DATA = (
     records, cursors, entity_counts, quarantine, sync_runs, statuses, tokens, source_fields,
-    mapped_fields,
+    mapped_fields, webhook_inbox, webhook_rejections,
 )  # fmt: skip

@@ -309,6 +309,32 @@ class Store:
                 if conn.in_transaction():
                     conn.rollback()
 
+    def soft_delete_keys(
+        self, connection_id: str, entity: str, keys: Sequence[str], *, deleted_at: str,
+        children: Sequence[str] = (), by: str = "webhook",
+    ) -> int:  # fmt: skip
+        """Soft-delete the live records of ``entity`` with these keys (the source reported them
+        deleted, e.g. a webhook whose record the source no longer has) and their live child
+        rows, in one transaction. Returns how many records were soft-deleted."""
+        _check_time("deleted_at", deleted_at)
+        keys = sorted(set(keys))
+        if not keys:
+            return 0
+        with self.engine.connect() as conn:
+            try:
+                with conn.begin():
+                    loader.create_key_table(conn, "mw_parents")
+                    loader.fill_keys(conn, "mw_parents", keys)
+                with write_txn(conn):
+                    loader.lock_entity(conn, connection_id, entity)
+                    n = loader.soft_delete_keys(conn, connection_id, entity, keys, deleted_at, by)
+                    loader.add_counts(conn, connection_id, entity, 0, n)
+                    _cascade(conn, connection_id, entity, children, deleted_at, True)
+            finally:
+                if conn.in_transaction():
+                    conn.rollback()
+        return n
+
     # -- quarantine ---------------------------------------------------------------------------
 
     def quarantine_add(

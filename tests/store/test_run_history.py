@@ -113,7 +113,7 @@ def test_migration_0005_types_earlier_failures(store_url: str) -> None:
                     f"('c1', 'work-orders', '{run_id}', '2024-01-01T00:00:00Z', '{status}', "
                     "0, 0, 0, 0, 0, 0, 0, NULL)"
                 ))  # fmt: skip
-        upgrade(store.engine, "0005")
+        upgrade(store.engine, "0005")  # this revision's effect (later ones chain after it)
         assert current_revision(store.engine) == "0005"
         assert {r["run_id"]: r["failure"] for r in store.last_runs(C, per_entity=5)} == {
             "a": "error", "b": None}  # fmt: skip

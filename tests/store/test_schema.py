@@ -10,6 +10,7 @@ from include.store.migrate import VERSION_TABLE
 EXPECTED = {
     "records", "cursors", "entity_counts", "quarantine", "sync_runs", "statuses", "tokens",
     "credit_pools", "connection_registry", "audit_log", "source_fields", "mapped_fields",
+    "webhook_inbox", "webhook_rejections",
 }  # fmt: skip
 
 

@@ -19,6 +19,7 @@ from include.admin.base import (
     validate_config,
 )
 from include.admin.errors import AirflowUnavailable, Conflict, LifecycleError
+from include.admin.operations import webhooks_source
 from include.admin.operations.credits import charge
 from include.admin.operations.reads import view
 from include.admin.operations.settle import settle
@@ -74,6 +75,20 @@ def register(
     check_source(ctx, cfg, req.credentials)
     if req.credentials is not None:
         req = replace(req, credentials=typed(cfg.system, req.credentials))
+    creds, hooks, hooks_note = webhooks_source.subscribe(cfg, req.credentials)
+    req = replace(req, credentials=creds)
+    try:
+        return _store(ctx, cfg, req, actor, predecessor, hooks, hooks_note)
+    except Exception:
+        if hooks is not None:
+            webhooks_source.unsubscribe(cfg, req.credentials, hooks)
+        raise
+
+
+def _store(
+    ctx: AdminContext, cfg: ConnectionConfig, req: NewConnection, actor: str,
+    predecessor: str | None, hooks: Any, hooks_note: str | None,
+) -> tuple[dict[str, Any], str]:  # fmt: skip
     entry = cfg.model_dump(mode="json", exclude_defaults=True)
     entry.update(id=cfg.id, customer=cfg.customer, system=cfg.system)
     entry["deployment"], entry["status"] = cfg.deployment, "active"
@@ -97,8 +112,13 @@ def register(
             "connected_at": at, "disconnected_at": None, "purged_at": None,
         })  # fmt: skip
         token = tokens.issue(conn, cfg.id)
+        details: dict[str, Any] = {"credits": cost, "predecessor": predecessor}
+        if hooks is not None:
+            details["webhooks"] = {"subscriptions": list(hooks.ids)}
+        elif hooks_note:
+            details["webhooks"] = {"not_registered": hooks_note}
         db.add_audit(conn, actor, "reconnect" if predecessor else "create", cfg.id,
-                     cfg.customer, {"credits": cost, "predecessor": predecessor})  # fmt: skip
+                     cfg.customer, details)  # fmt: skip
         _write_airflow(ctx, cfg, req, entry, conn)
     settle(ctx, cfg.id)
     return view(ctx, cfg.id), token
