@@ -1,0 +1,8 @@
+"""Fiix CMMS: manifest.yaml + mapping.py, with its RPC protocol in protocol.py and client.py."""
+
+from connectors.fiix.client import FiixBase
+from connectors.kit import manifest_connector
+
+CONNECTOR = manifest_connector(__name__, FiixBase)
+
+__all__ = ["CONNECTOR"]
