@@ -260,7 +260,7 @@ class ManifestConnector(Connector):
         keep = self._window_filter(e, window) if not keys_only else None
         transform = getattr(self, e.transform) if e.transform else None
         seen: set[Any] | None = set() if e.dedupe else None
-        one_key = e.key[0] if len(e.key) == 1 else None
+        one_key = e.record_id or (e.key[0] if len(e.key) == 1 else None)
         size = self.max_page_size if keys_only else None
         for page in self.pages(entity, request, size):
             rows = page
@@ -288,7 +288,8 @@ class ManifestConnector(Connector):
     def _detail(self, e: Entity, rec: dict) -> dict:
         d = e.detail
         assert d is not None
-        body = self.send(engine.Request(d.path.format(id=rec[e.key[0]]))).decoded  # type: ignore[attr-defined]
+        rid = rec[e.record_id or e.key[0]]
+        body = self.send(engine.Request(d.path.format(id=rid))).decoded  # type: ignore[attr-defined]
         full = engine.get_path(body, d.records)
         if not isinstance(full, dict):
             raise SourceError(self.system, f"GET {self.base_path()}{d.path}", 200,
@@ -296,7 +297,8 @@ class ManifestConnector(Connector):
         return full
 
     def _sub(self, entity: str, sub: Any, rec: dict) -> Records:
-        key = self.manifest.entity(entity).key[0]
+        e = self.manifest.entity(entity)
+        key = e.record_id or e.key[0]
         req = engine.Request(sub.path.format(id=rec[key]))
         out: Records = []
         for page in self.pages(entity, req, self.max_page_size, records=sub.records):

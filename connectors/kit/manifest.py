@@ -30,6 +30,13 @@ class ManifestError(ValueError):
     """A manifest that cannot be used; the message names the file and the field."""
 
 
+class UnknownEntity(KeyError, ValueError):
+    """An entity the manifest does not describe (a KeyError and a ValueError)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -233,6 +240,9 @@ class Entity(_Model):
     path: str = Field(min_length=1)  # under the base path; "{option}" placeholders not allowed
     records: str | None = None  # record selector override
     key: list[str] = Field(min_length=1)  # natural key fields (must match the mapping's key)
+    # the listed record's id (dedupe, detail and sub-resource paths) when the rows a transform
+    # derives have another key (stocks: part id -> (partId, locationId)); default: key
+    record_id: str | None = None
     change_time: str | None = None  # None: a snapshot, read in full every run
     incremental: bool | None = None  # default: change_time is set
     fields: list[str] = Field(default_factory=list)  # requested fields (see requested_fields)
@@ -320,7 +330,9 @@ class Manifest(_Model):
             return self.entities[name]
         except KeyError:
             known = ", ".join(self.entities)
-            raise KeyError(f"{self.system}: unknown entity {name!r}; supported: {known}") from None
+            raise UnknownEntity(
+                f"{self.system}: unsupported entity {name!r}; supported: {known}"
+            ) from None
 
 
 def requested_fields(manifest: Manifest, entity: str, extra: tuple[str, ...] = ()) -> list[str]:

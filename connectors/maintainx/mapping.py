@@ -262,3 +262,10 @@ CHANGED_WHEN: dict[str, ChangedWhen] = {
         "work order's own values (category names): nothing to date through them"
     ),
 }
+
+# The mapping table: what connectors/kit pairs with manifest.yaml's entities.
+MAPPINGS: dict[str, EntityMapping] = {
+    "work-orders": WORK_ORDER, "assets": ASSET, "locations": LOCATION, "materials": MATERIAL,
+    "stocks": STOCK, "purchase-orders": PURCHASE_ORDER, "vendors": VENDOR, "users": USER,
+    "teams": TEAM, "pm": PM, "meters": METER, "meter-readings": METER_READING,
+}  # fmt: skip

@@ -16,12 +16,24 @@ from typing import Any
 
 import orjson
 
+from connectors.kit.manifest import load_manifest
+from connectors.kit.sandbox.cli import expand_data
+from connectors.kit.sandbox.control import Control
 from connectors.maintainx.sandbox.data import ORG_ID, iso_ms
 from connectors.maintainx.sandbox.server import Faults, RateLimiter, Sandbox, make_handler
 from connectors.maintainx.sandbox.webhooks import Webhooks
 from connectors.maintainx.sandbox.world import ENDPOINTS, World
 
 DEFAULT_API_KEY = "maintainx-demo-key"
+HERE = Path(__file__).resolve().parents[1]
+SANDBOX_DATA = HERE / "sandbox_data"  # --data default: a small data set
+_MANIFEST = load_manifest(HERE / "manifest.yaml")
+# unified entity -> collection path: the first entity reading each path (stocks and meter
+# readings are rows derived from parts and meters, not collections of their own)
+COLLECTIONS: dict[str, str] = {}
+for _name, _e in _MANIFEST.entities.items():
+    if _e.path not in COLLECTIONS.values():
+        COLLECTIONS[_name] = _e.path
 # webhook events per collection: (created, changed, deleted, id field, payload object field)
 EVENTS = {
     "/workorders": (
@@ -147,15 +159,80 @@ class SandboxHandle:
             t.join(timeout=5)
 
 
+class MaintainXRecords:
+    """The control endpoint's view of a running sandbox (unified entity names, key = [id])."""
+
+    def __init__(self, handle: SandboxHandle) -> None:
+        self.handle = handle
+
+    def _path(self, entity: str) -> str:
+        path = COLLECTIONS.get(entity) or (entity if entity in ENDPOINTS else None)
+        if path is None:
+            known = ", ".join(COLLECTIONS)
+            raise KeyError(f"maintainx sandbox: no collection for {entity!r}; known: {known}")
+        return path
+
+    @staticmethod
+    def _id(key: list[Any]) -> int:
+        if len(key) != 1:
+            raise ValueError(f"maintainx keys are one id, got {key}")
+        return int(key[0])
+
+    def add(self, entity: str, record: dict[str, Any]) -> dict[str, Any]:
+        return self.handle.create(self._path(entity), **record)
+
+    def change(self, entity: str, key: list[Any], values: dict[str, Any]) -> dict[str, Any]:
+        return self.handle.change(self._path(entity), self._id(key), **values)
+
+    def delete(self, entity: str, key: list[Any]) -> bool:
+        self.handle.delete(self._path(entity), self._id(key))
+        return True
+
+
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def load_data(world: World, file: str | Path) -> None:
-    """Replace collections with records from a JSON file ``{"workOrders": [...], ...}``."""
-    data = orjson.loads(Path(file).read_bytes())
+def _read_json(file: str | Path) -> Any:
+    try:
+        return orjson.loads(Path(file).read_bytes())
+    except OSError as exc:
+        raise ValueError(f"--data {file}: cannot read it ({exc.strerror})") from None
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"--data {file}: not JSON ({exc})") from None
+
+
+def load_data(world: World, file: str | Path | list[str]) -> None:
+    """Replace collections with records from a JSON file ``{"workOrders": [...], ...}``, or from
+    ``--data`` values: ``ENTITY=FILE`` / ``/path=FILE`` (a JSON list), a directory of
+    ``<entity>.json`` lists, ``default`` (``sandbox_data/``), or such a FILE."""
+    if isinstance(file, list | tuple):
+        merged: dict[str, list] = {}
+        by_path = {path: e.key for path, e in ENDPOINTS.items()}
+        for arg in expand_data(list(file), COLLECTIONS, SANDBOX_DATA):
+            name, sep, path = arg.partition("=")
+            if sep and name in by_path:
+                records = _read_json(path)
+                if not isinstance(records, list):
+                    raise ValueError(f"--data {path}: expected a JSON list of {name} records")
+                merged.setdefault(by_path[name], []).extend(records)
+            else:
+                data = _read_json(arg)
+                if not isinstance(data, dict):
+                    raise ValueError(
+                        f"{arg}: expected a JSON object keyed by collection (e.g. workOrders)"
+                    )
+                for k, v in data.items():
+                    merged.setdefault(k, []).extend(v if isinstance(v, list) else [v])
+        _load(world, merged, "--data")
+        return
+    data = _read_json(file)
     if not isinstance(data, dict):
         raise ValueError(f"{file}: expected a JSON object keyed by collection (e.g. workOrders)")
+    _load(world, data, str(file))
+
+
+def _load(world: World, data: dict[str, Any], file: str) -> None:
     by_key = {e.key: path for path, e in ENDPOINTS.items()}
     for key, records in data.items():
         if key not in by_key:
@@ -173,7 +250,7 @@ def start_sandbox(
     host: str = "127.0.0.1",
     seed: int = 1,
     size: int = 1000,
-    data: str | Path | None = None,
+    data: str | Path | list[str] | None = None,
     api_key: str = DEFAULT_API_KEY,
     rate_limit: int = 100_000,
     rate_window: float = 60.0,
@@ -185,6 +262,9 @@ def start_sandbox(
     change_rate: float = 0.0,
     webhook_retries: int = 3,
     webhook_backoff: float = 0.2,
+    timeout: float = 0.0,
+    timeout_seconds: float = 60.0,
+    faults: Faults | None = None,
 ) -> tuple[str, SandboxHandle]:
     """Start a sandbox in a background thread; returns (base URL without /v1, handle)."""
     if rate_limit < 1:
@@ -193,18 +273,22 @@ def start_sandbox(
                        ("truncate", truncate)):  # fmt: skip
         if not 0 <= rate <= 1:
             raise ValueError(f"{name} must be a rate between 0 and 1, got {rate}")
+    if faults is not None and faults.rates["rpc"]:
+        raise ValueError("maintainx sandbox: --rpc-error is for RPC protocols; MaintainX has none")
     world = World(seed=seed, size=size)
     if data:
         load_data(world, data)
     sandbox = Sandbox(
         world, api_key, RateLimiter(rate_limit, rate_window),
-        Faults(seed, fail_429, fail_500, slow, truncate, slow_seconds),
+        faults or Faults(seed, fail_429, fail_500, slow, truncate, slow_seconds,
+                         timeout=timeout, timeout_seconds=timeout_seconds),
         Webhooks(retries=webhook_retries, backoff=webhook_backoff),
     )  # fmt: skip
     server = ThreadingHTTPServer((host, port), make_handler(sandbox))
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="maintainx-sandbox", daemon=True).start()
     handle = SandboxHandle(server, sandbox)
+    sandbox.control = Control(MaintainXRecords(handle), sandbox.faults, api_key)
     if change_rate > 0:
         handle.start_changes(change_rate, seed)
     return f"http://{host}:{server.server_address[1]}", handle

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import random
 import re
 import threading
 import time
@@ -20,6 +19,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import orjson
 
+from connectors.kit.sandbox.control import PREFIX, Control
+from connectors.kit.sandbox.faults import Faults
 from connectors.maintainx.sandbox.data import ORG_ID, parse_ms
 from connectors.maintainx.sandbox.webhooks import Webhooks
 from connectors.maintainx.sandbox.world import ENDPOINTS, World
@@ -70,24 +71,6 @@ class RateLimiter:
             return True, self.limit - self._used, reset
 
 
-class Faults:
-    """Injected failures at given rates (0..1), from a seeded generator."""
-
-    def __init__(self, seed: int, fail_429=0.0, fail_500=0.0, slow=0.0, truncate=0.0,
-                 slow_seconds=0.5) -> None:  # fmt: skip
-        self.rates = {"429": fail_429, "500": fail_500, "slow": slow, "truncate": truncate}
-        self.slow_seconds = slow_seconds
-        self._rng = random.Random(seed)
-        self._lock = threading.Lock()
-
-    def roll(self, kind: str) -> bool:
-        rate = self.rates[kind]
-        if rate <= 0:
-            return False
-        with self._lock:
-            return self._rng.random() < rate
-
-
 def encode_cursor(sort: str, key: tuple[int, int]) -> str:
     raw = orjson.dumps([sort, key[0], key[1]])
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -113,6 +96,7 @@ class Sandbox:
                  webhooks: Webhooks) -> None:  # fmt: skip
         self.world, self.api_key, self.limiter = world, api_key, limiter
         self.faults, self.webhooks = faults, webhooks
+        self.control: Control | None = None  # the control endpoint (set by start_sandbox)
         self.requests = 0
 
     # -- listing
@@ -238,10 +222,18 @@ def make_handler(sb: Sandbox) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
         def _handle(self, method: str) -> None:
-            sb.requests += 1
             url = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
+            if sb.control is not None and url.path.startswith(PREFIX):
+                status, data = sb.control.handle(method, self.path, self.headers, raw)
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
+            sb.requests += 1
             auth = self.headers.get("Authorization", "")
             scheme, _, token = auth.partition(" ")
             if scheme.lower() != "bearer" or token.strip() != sb.api_key:
@@ -256,6 +248,9 @@ def make_handler(sb: Sandbox) -> type[BaseHTTPRequestHandler]:
                 return self._send(500, {"error": "Internal Server Error"}, rl)
             if sb.faults.roll("slow"):
                 time.sleep(sb.faults.slow_seconds)
+            if sb.faults.roll("timeout"):
+                sb.faults.hang(self)
+                return
             org = self.headers.get("x-organization-id")
             try:
                 if org is not None and (not org.strip().isdigit() or int(org) != ORG_ID):
@@ -318,6 +313,9 @@ def make_handler(sb: Sandbox) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:  # noqa: N802
             self._handle("POST")
+
+        def do_PUT(self) -> None:  # noqa: N802
+            self._handle("PUT")
 
         def do_PATCH(self) -> None:  # noqa: N802
             self._handle("PATCH")

@@ -105,7 +105,7 @@ class World:
     def ref(self, path: str, h: int) -> int:
         """An id of an existing base record of ``path`` picked by hash ``h``."""
         c = self.collections[path]
-        return c.id_of(h % c.size)
+        return c.id_of(h % max(1, c.size))
 
     def team_members(self, team_id: int) -> list[dict[str, Any]]:
         users = self.collections["/users"]
@@ -212,7 +212,7 @@ class World:
             "id": rid,
             "name": f"{w.title()} {i + 1:05d}",
             "description": f"{w.title()} unit on line {(h >> 8) % 9 + 1}" if h % 5 else None,
-            "parentId": c.id_of((i - 1 - (h >> 10) % max(1, i)) % c.size)
+            "parentId": c.id_of((i - 1 - (h >> 10) % max(1, i)) % max(1, c.size))
             if i and h % 4 == 0
             else None,  # fmt: skip
             "criticalityId": (h >> 14) % 3 + 1,

@@ -16,14 +16,48 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 from http.server import ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
+from connectors.kit.manifest import load_manifest
+from connectors.kit.sandbox.cli import expand_data
+from connectors.kit.sandbox.control import Control
 from connectors.maximo.sandbox import datafile
 from connectors.maximo.sandbox.data import World, mix
 from connectors.maximo.sandbox.datafile import DataArg
 from connectors.maximo.sandbox.server import Faults, Sandbox, make_handler, rows_of
 
 DEFAULT_API_KEY = "maximo-demo-key"
+HERE = Path(__file__).resolve().parents[1]
+SANDBOX_DATA = HERE / "sandbox_data"  # --data default: a small captured-style data set
+# unified entity -> object structure (from manifest.yaml's paths)
+STRUCTURES = {
+    name: e.path.rsplit("/", 1)[-1].upper()
+    for name, e in load_manifest(HERE / "manifest.yaml").entities.items()
+}
+
+
+class MaximoRecords:
+    """The control endpoint's view of a running sandbox (unified entity names)."""
+
+    def __init__(self, handle: SandboxHandle) -> None:
+        self.handle = handle
+
+    def _os(self, entity: str) -> str:
+        if entity in STRUCTURES:
+            return STRUCTURES[entity]
+        if entity.upper() in STRUCTURES.values():
+            return entity.upper()
+        raise KeyError(f"maximo sandbox: no entity {entity!r}; known: {', '.join(STRUCTURES)}")
+
+    def add(self, entity: str, record: dict[str, Any]) -> dict[str, Any]:
+        return self.handle.add(self._os(entity), record)
+
+    def change(self, entity: str, key: list[Any], values: dict[str, Any]) -> dict[str, Any]:
+        return self.handle.mutate(self._os(entity), key, **values)
+
+    def delete(self, entity: str, key: list[Any]) -> bool:
+        return self.handle.delete(self._os(entity), key)
 
 
 class SandboxHandle:
@@ -125,13 +159,20 @@ def start_sandbox(
     fail_429: float = 0.0, retry_after: float = 1.0, fail_500: float = 0.0, slow: float = 0.0,
     slow_seconds: float = 0.5, truncate: float = 0.0, max_page_size: int = 1000,
     timezone: str = "America/New_York", naive_times: bool = False, change_rate: float = 0.0,
+    timeout: float = 0.0, timeout_seconds: float = 60.0, faults: Faults | None = None,
 ) -> tuple[str, SandboxHandle]:  # fmt: skip
     """Start a sandbox in background threads; returns (base URL, handle).
 
     ``data`` replaces the generated records (every structure not named in it is empty): what
     ``--data`` takes (``"OS=FILE"`` strings, a list of them, or the path of a ``{OS: records}`` file;
     see `datafile`), or a dict ``{OS: records or captured response}``."""
-    faults = Faults(seed, fail_429, fail_500, slow, truncate, slow_seconds, retry_after)
+    if faults is None:
+        faults = Faults(seed, fail_429, fail_500, slow, truncate, slow_seconds, retry_after,
+                        timeout, timeout_seconds)  # fmt: skip
+    if faults.rates["rpc"]:
+        raise ValueError("maximo sandbox: --rpc-error is for RPC protocols; Maximo has none")
+    if isinstance(data, list | tuple):
+        data = expand_data(list(data), STRUCTURES, SANDBOX_DATA)
     world = World(seed, size)
     sandbox = Sandbox(
         world, apikey=apikey, timezone=timezone, naive_times=naive_times,
@@ -140,7 +181,8 @@ def start_sandbox(
     server = ThreadingHTTPServer((host, port), make_handler(sandbox))
     server.daemon_threads = True
     handle = SandboxHandle(server, sandbox, change_rate)
+    sandbox.control = Control(MaximoRecords(handle), faults, apikey)
     return handle.url, handle
 
 
-__all__ = ["DEFAULT_API_KEY", "SandboxHandle", "start_sandbox"]
+__all__ = ["DEFAULT_API_KEY", "MaximoRecords", "SandboxHandle", "start_sandbox"]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import random
 import threading
 import time
 import uuid
@@ -29,6 +28,8 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
+from connectors.kit.sandbox.control import PREFIX, Control
+from connectors.kit.sandbox.faults import Faults
 from connectors.maximo.sandbox.data import DATE_ATTRS, DOMAINS, World
 from connectors.maximo.sandbox.datafile import child_collections
 from connectors.maximo.sandbox.oslc import (
@@ -73,27 +74,6 @@ class ApiError(Exception):
         )
 
 
-class Faults:
-    """Injected failures at given rates (0..1) from a seeded generator."""
-
-    def __init__(self, seed: int = 0, fail_429: float = 0.0, fail_500: float = 0.0,
-                 slow: float = 0.0, truncate: float = 0.0, slow_seconds: float = 0.5,
-                 retry_after: float = 1.0) -> None:  # fmt: skip
-        self.rates = {"429": fail_429, "500": fail_500, "slow": slow, "truncate": truncate}
-        self.slow_seconds, self.retry_after = slow_seconds, retry_after
-        self._rng = random.Random(seed)
-        self._lock = threading.Lock()
-        self.counts = dict.fromkeys(self.rates, 0)
-
-    def roll(self) -> str | None:
-        with self._lock:
-            for name, rate in self.rates.items():
-                if rate and self._rng.random() < rate:
-                    self.counts[name] += 1
-                    return name
-        return None
-
-
 class Sandbox:
     """State shared by the handler threads."""
 
@@ -106,6 +86,7 @@ class Sandbox:
         self.naive = naive_times
         self.max_page_size = max_page_size
         self.faults = faults or Faults()
+        self.control: Control | None = None  # the control endpoint (set by start_sandbox)
         self.tables: dict[str, Table] = {}
         self.rowstamp = 900_000_000
         self._lock = threading.Lock()
@@ -430,7 +411,35 @@ def make_handler(sb: Sandbox) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body[: len(body) // 2] if truncate else body)
 
+        def _control(self, method: str) -> bool:
+            """Serve ``/_sandbox/...`` (the kit's control endpoint); False for other paths."""
+            if sb.control is None or not self.path.startswith(PREFIX):
+                return False
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            status, body = sb.control.handle(method, self.path, self.headers, raw)
+            self._send(status, body)
+            return True
+
+        def _not_get(self, method: str) -> None:
+            if not self._control(method):
+                self._send(405, ApiError(405, "BMXAA9370E", "Only GET is served here.").body())
+
+        def do_POST(self) -> None:  # noqa: N802
+            self._not_get("POST")
+
+        def do_PUT(self) -> None:  # noqa: N802
+            self._not_get("PUT")
+
+        def do_PATCH(self) -> None:  # noqa: N802
+            self._not_get("PATCH")
+
+        def do_DELETE(self) -> None:  # noqa: N802
+            self._not_get("DELETE")
+
         def do_GET(self) -> None:  # noqa: N802
+            if self._control("GET"):
+                return
             sb.requests += 1
             try:
                 self._get()
@@ -468,6 +477,9 @@ def make_handler(sb: Sandbox) -> type[BaseHTTPRequestHandler]:
                 return
             if fault == "slow":
                 time.sleep(sb.faults.slow_seconds)
+            if fault == "timeout":
+                sb.faults.hang(self)
+                return
             table = sb.table(segs[3])
             body = self._collection(table, q, segs)
             self._send(200, body, truncate=fault == "truncate")
