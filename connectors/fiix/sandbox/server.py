@@ -1,12 +1,12 @@
-"""The sandbox's HTTP side: ``POST /api/`` (the tenant endpoint) over `FiixService`, with
-injected faults, and `SandboxHandle` to change records while it runs (tests, the demo)."""
+"""The sandbox's HTTP side: ``POST /api/`` (the tenant endpoint) over `FiixService`, with the
+kit's injected faults (``429`` and ``rpc`` are Fiix's throttling answer, code 1100 with the wait
+advisory, as HTTP 429 and HTTP 200), the kit's control endpoint (``/_sandbox/records/<entity>``,
+``X-Sandbox-Key`` = the secret key) and `SandboxHandle` to change records in process."""
 
 from __future__ import annotations
 
-import random
 import threading
 import time
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,35 +15,19 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from connectors.fiix import protocol as p
+from connectors.kit.sandbox.control import PREFIX, Control
+from connectors.kit.sandbox.faults import Faults
 from connectors.fiix.sandbox.data import generate
-from connectors.fiix.sandbox.service import FiixService, Tenant
+from connectors.fiix.sandbox.service import Failure, FiixService, Tenant
 
 ENDPOINT = "/api/"
 DEFAULT_KEYS = ("sandbox-app-key", "sandbox-access-key", "sandbox-secret-key")
-
-
-@dataclass
-class Faults:
-    """Injected failures at given rates (0..1): HTTP 500, a cut-off body, a slow answer, and
-    Fiix's own throttling answer (HTTP 429, code 1100, ``throttle_wait_ms`` advised)."""
-
-    fail_500: float = 0.0
-    truncate: float = 0.0
-    slow: float = 0.0
-    slow_seconds: float = 0.5
-    throttle: float = 0.0
-    throttle_wait_ms: int = 50
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        self._rng = random.Random(self.seed)
-        self._lock = threading.Lock()
-
-    def roll(self, rate: float) -> bool:
-        if rate <= 0:
-            return False
-        with self._lock:
-            return self._rng.random() < rate
+ENTITIES = {  # unified entity (control endpoint) -> record class
+    "sites": "Asset", "locations": "Asset", "assets": "Asset", "materials": "Asset",
+    "stocks": "Stock", "work-orders": "WorkOrder", "pm": "ScheduledMaintenance",
+    "purchase-orders": "PurchaseOrder", "purchase-orders.line-items": "PurchaseOrderLineItem",
+    "vendors": "Business", "users": "User", "teams": "User", "meter-readings": "MeterReading",
+}  # fmt: skip
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -62,7 +46,15 @@ class _Handler(BaseHTTPRequestHandler):
         if cut:
             self.close_connection = True
 
+    def _control(self, method: str) -> None:
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        status, data = self.server.control.handle(method, self.path, self.headers, raw)
+        self._send(status, data)
+
     def do_POST(self) -> None:  # noqa: N802
+        if self.path.startswith(PREFIX):
+            self._control("POST")
+            return
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
         parts = urlsplit(self.path)
@@ -70,34 +62,52 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, orjson.dumps({"message": f"no such endpoint {parts.path}"}))
             return
         faults, service = self.server.faults, self.server.service
-        if faults.roll(faults.slow):
+        fault = faults.roll()
+        if fault == "slow":
             time.sleep(faults.slow_seconds)
-        if faults.roll(faults.fail_500):
+        if fault == "timeout":
+            faults.hang(self)
+            return
+        if fault == "500":
             self._send(500, b"<html><body>Internal Server Error</body></html>")
             return
-        if faults.roll(faults.throttle):
-            err = p.FiixError(
-                code=p.THROTTLED_CLIENT_SHOULD_AUTO_RETRY, leg="SERVER_REQUEST_RECEIVE",
-                message="Too many requests", object={p.WAIT_ADVISORY: faults.throttle_wait_ms},
-            )  # fmt: skip
+        if fault in ("429", "rpc"):
             try:
                 cls = str(orjson.loads(body).get(p.MAGIC) or "Request")
             except (orjson.JSONDecodeError, AttributeError):
                 cls = "Request"
-            self._send(429, orjson.dumps(p.error_response(cls, err)))
+            err = p.FiixError(
+                code=p.THROTTLED_CLIENT_SHOULD_AUTO_RETRY, leg="SERVER_REQUEST_RECEIVE",
+                message="Too many requests",
+                object={p.WAIT_ADVISORY: int(faults.retry_after * 1000)},
+            )  # fmt: skip
+            self._send(429 if fault == "429" else 200, orjson.dumps(p.error_response(cls, err)))
             return
         host = self.headers.get("Host") or ""
         status, out = service.handle(host, parts.path, parts.query, self.headers, body)
-        self._send(status, orjson.dumps(out), cut=faults.roll(faults.truncate))
+        self._send(status, orjson.dumps(out), cut=fault == "truncate")
 
     def do_GET(self) -> None:  # noqa: N802
+        if self.path.startswith(PREFIX):
+            self._control("GET")
+            return
         self._send(405, orjson.dumps({"message": "Fiix's API takes POST requests only"}))
+
+    def do_PATCH(self) -> None:  # noqa: N802
+        self._control("PATCH") if self.path.startswith(PREFIX) else self.do_GET()
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._control("DELETE") if self.path.startswith(PREFIX) else self.do_GET()
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self._control("PUT") if self.path.startswith(PREFIX) else self.do_GET()
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     service: FiixService
     faults: Faults
+    control: Control
 
 
 class SandboxHandle:
@@ -123,12 +133,20 @@ class SandboxHandle:
     def update(self, cls: str, rid: int, **values: Any) -> dict[str, Any]:
         return dict(self.tenant.change(cls, rid, values))
 
-    def add(self, cls: str, **values: Any) -> dict[str, Any]:
-        return dict(self.tenant.add(cls, values))
+    def add(self, cls: str, record: dict[str, Any] | None = None, **values: Any) -> dict[str, Any]:
+        """A new record of a class (or unified entity), dated now."""
+        return dict(self.tenant.add(ENTITIES.get(cls, cls), {**(record or {}), **values}))
 
-    def delete(self, cls: str, rid: int) -> None:
-        if not self.tenant.remove(cls, rid):
-            raise KeyError(f"{cls} {rid} not found")
+    def delete(self, cls: str, rid: Any) -> bool:
+        """Hard-delete by class and id (or, from the control endpoint, entity and key)."""
+        key = int(rid[0]) if isinstance(rid, list) else int(rid)
+        return bool(self.tenant.remove(ENTITIES.get(cls, cls), key))
+
+    def change(self, entity: str, key: list[Any], values: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return dict(self.tenant.change(ENTITIES.get(entity, entity), int(key[0]), values))
+        except Failure as f:
+            raise KeyError(f"{entity}: {f}") from None
 
     def stop(self) -> None:
         self.server.shutdown()
@@ -153,8 +171,9 @@ def start_sandbox(
     server.service = FiixService(
         tenant, *keys, tz=ZoneInfo(timezone), rate_limit=rate_limit, rate_window=rate_window
     )
-    server.faults = faults or Faults(seed=seed)
+    server.faults = faults or Faults(seed)
     thread = threading.Thread(target=server.serve_forever, name="fiix-sandbox", daemon=True)
-    thread.start()
     handle = SandboxHandle(server, thread)
+    server.control = Control(handle, server.faults, keys[2])
+    thread.start()
     return handle.url, handle

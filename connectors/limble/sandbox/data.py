@@ -3,7 +3,8 @@
 User, teams, statuses, regions, priorities). Times are Unix seconds, many shared (ties).
 
 `generate(seed, size)` -> ``{collection: [records]}`` (collections are the API paths under
-``/v2``); `save` / `load` write and read them as one JSON file (``--data`` of the sandbox).
+``/v2``); `save` writes them as ``sandbox_data/<collection>.json`` files, `load` reads what the
+sandbox's ``--data`` names.
 """
 
 from __future__ import annotations
@@ -173,13 +174,32 @@ def generate(seed: int = 1, size: int = 1000) -> dict[str, list[dict[str, Any]]]
     }  # fmt: skip
 
 
-def save(data: dict[str, list[dict[str, Any]]], path: str | Path) -> None:
-    Path(path).write_text(json.dumps(data))
+FILES = {c.strip("/").replace("/", "-"): c for c in ID_FIELD}  # sandbox_data/<name>.json
 
 
-def load(path: str | Path) -> dict[str, list[dict[str, Any]]]:
-    data = json.loads(Path(path).read_text())
-    unknown = set(data) - set(ID_FIELD)
-    if unknown:
-        raise ValueError(f"{path}: unknown collections {sorted(unknown)}; known: {sorted(ID_FIELD)}")
-    return data
+def save(data: dict[str, list[dict[str, Any]]], directory: str | Path) -> None:
+    """One ``<collection>.json`` per collection (``po-items.json`` for ``/po/items``)."""
+    for name, coll in FILES.items():
+        (Path(directory) / f"{name}.json").write_text(json.dumps(data.get(coll, []), indent=1) + "\n")
+
+
+def load(args: list[str] | str, base: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict]]:
+    """``base`` with collections replaced from ``--data`` values: ``/collection=FILE`` (a JSON
+    list, what the kit's command line makes of ``ENTITY=FILE`` and directories) or a FILE holding
+    ``{"/collection": [records]}``."""
+    out = dict(base)
+    for arg in [args] if isinstance(args, str) else args:
+        coll, sep, file = arg.partition("=")
+        try:
+            data = json.loads(Path(file if sep else arg).read_text())
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"--data {arg}: cannot read it ({exc})") from None
+        parts = {coll: data} if sep else data
+        if not isinstance(parts, dict) or any(not isinstance(v, list) for v in parts.values()):
+            raise ValueError(f"--data {arg}: expected a list of records or {{collection: [...]}}")
+        unknown = set(parts) - set(ID_FIELD)
+        if unknown:
+            raise ValueError(f"--data {arg}: unknown collections {sorted(unknown)}; known: "
+                             f"{sorted(ID_FIELD)}")  # fmt: skip
+        out.update(parts)
+    return out

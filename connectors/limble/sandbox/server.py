@@ -15,24 +15,33 @@ What a client can tell apart from Limble (../reference/limble/openapi.yaml):
 - rate limits per minute: ``X-RateLimit-Minute-Limit`` / ``-Remaining`` on every answer, and past
   the limit HTTP 429 with ``X-RateLimit-Minute-TTL`` (seconds until calls come back).
 
-`SandboxHandle` changes, adds and hard-deletes records while it runs (``lastEdited`` = now).
+`SandboxHandle` changes, adds and hard-deletes records while it runs (``lastEdited`` = now), in
+process or through the kit's control endpoint (``/_sandbox/records/<entity>``, ``X-Sandbox-Key``
+= the client secret); faults are the kit's (``429`` answers with ``X-RateLimit-Minute-TTL``).
 """
 
 from __future__ import annotations
 
 import base64
 import hmac
-import random
 import threading
 import time
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
+from connectors.kit.sandbox.control import PREFIX, Control
+from connectors.kit.sandbox.faults import Faults
 from connectors.limble.sandbox.data import CHANGE_TIME, ID_FIELD, generate, load
+
+ENTITIES = {  # unified entity (control endpoint, --data ENTITY=FILE) -> collection
+    "sites": "/locations", "assets": "/assets", "work-orders": "/tasks", "pm": "/tasks",
+    "materials": "/parts", "stocks": "/parts", "purchase-orders": "/po",
+    "purchase-orders.line-items": "/po/items", "vendors": "/vendors", "users": "/users",
+    "teams": "/teams", "statuses": "/statuses", "regions": "/regions", "priorities": "/priorities",
+}  # fmt: skip
 
 BASE = "/v2"
 MAX_LIMIT = 1000
@@ -54,23 +63,6 @@ class Reject(Exception):
     def __init__(self, status: int, body: Any) -> None:
         super().__init__(str(body))
         self.status, self.body = status, body
-
-
-@dataclass
-class Faults:
-    fail_429: float = 0.0
-    fail_500: float = 0.0
-    truncate: float = 0.0
-    slow: float = 0.0
-    slow_seconds: float = 0.5
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        self._rng, self._lock = random.Random(self.seed), threading.Lock()
-
-    def roll(self, rate: float) -> bool:
-        with self._lock:
-            return rate > 0 and self._rng.random() < rate
 
 
 class Minute:
@@ -162,7 +154,31 @@ class _Handler(BaseHTTPRequestHandler):
         if cut:
             self.close_connection = True
 
+    def _control(self, method: str) -> None:
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        status, data = self.server.control.handle(method, self.path, self.headers, raw)
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._control("POST") if self.path.startswith(PREFIX) else self._send(501, {})
+
+    def do_PATCH(self) -> None:  # noqa: N802
+        self._control("PATCH") if self.path.startswith(PREFIX) else self._send(501, {})
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._control("DELETE") if self.path.startswith(PREFIX) else self._send(501, {})
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self._control("PUT") if self.path.startswith(PREFIX) else self._send(501, {})
+
     def do_GET(self) -> None:  # noqa: N802
+        if self.path.startswith(PREFIX):
+            self._control("GET")
+            return
         srv, faults = self.server, self.server.faults
         parts = urlsplit(self.path)
         coll = parts.path.removeprefix(BASE).rstrip("/") or "/"
@@ -171,14 +187,19 @@ class _Handler(BaseHTTPRequestHandler):
             allowed, remaining, ttl = srv.minute.take()
             rl = {"X-RateLimit-Limit": "4000", "X-RateLimit-Minute-Limit": str(srv.minute.limit),
                   "X-RateLimit-Minute-Remaining": str(remaining)}  # fmt: skip
-            if not allowed or faults.roll(faults.fail_429):
+            fault = faults.roll()
+            if not allowed or fault == "429":
+                wait = ttl if not allowed else max(1, int(faults.retry_after))
                 self._send(429, {"message": "Too Many Requests"},
                            {**rl, "X-RateLimit-Minute-Remaining": "0",
-                            "X-RateLimit-Minute-TTL": str(ttl if not allowed else 1)})  # fmt: skip
+                            "X-RateLimit-Minute-TTL": str(wait)})  # fmt: skip
                 return
-            if faults.roll(faults.slow):
+            if fault == "slow":
                 time.sleep(faults.slow_seconds)
-            if faults.roll(faults.fail_500):
+            if fault == "timeout":
+                faults.hang(self)
+                return
+            if fault == "500":
                 self._send(500, {"message": "System unavailable, please try again later."})
                 return
             if coll not in ID_FIELD or not parts.path.startswith(BASE):
@@ -187,7 +208,7 @@ class _Handler(BaseHTTPRequestHandler):
         except Reject as r:
             self._send(r.status, r.body)
             return
-        self._send(200, body, {**rl, **headers}, cut=faults.roll(faults.truncate))
+        self._send(200, body, {**rl, **headers}, cut=fault == "truncate")
 
     def _auth(self) -> None:
         header = self.headers.get("Authorization") or ""
@@ -234,12 +255,16 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     store: Store
     faults: Faults
+    control: Control
     minute: Minute
     client_id: str
     secret: str
 
 
 class SandboxHandle:
+    """The running sandbox. ``records/update/add/delete`` take collections (``/tasks``);
+    ``change``/``delete_key`` (the control endpoint's) take unified entities and keys."""
+
     def __init__(self, server: _Server, thread: threading.Thread) -> None:
         self.server, self.thread, self.store = server, thread, server.store
 
@@ -261,6 +286,7 @@ class SandboxHandle:
             return dict(rec)
 
     def add(self, coll: str, record: dict[str, Any]) -> dict[str, Any]:
+        coll = ENTITIES.get(coll, coll)
         with self.store.lock:
             rows = self.store.rows[coll]
             rid = record.get(ID_FIELD[coll]) or max(rows, default=0) + 1
@@ -270,9 +296,17 @@ class SandboxHandle:
             rows[rid] = rec
             return dict(rec)
 
-    def delete(self, coll: str, rid: int) -> None:
+    def delete(self, coll: str, rid: Any) -> bool:
+        if isinstance(rid, list):  # the control endpoint: (entity, key)
+            coll, rid = ENTITIES[coll], int(rid[0])
         with self.store.lock:
-            del self.store.rows[coll][rid]
+            return self.store.rows[coll].pop(rid, None) is not None
+
+    def change(self, entity: str, key: list[Any], values: dict[str, Any]) -> dict[str, Any]:
+        coll = ENTITIES[entity]
+        if int(key[0]) not in self.store.rows[coll]:
+            raise KeyError(f"{entity}: no record with key {key}")
+        return self.update(coll, int(key[0]), **values)
 
     def stop(self) -> None:
         self.server.shutdown()
@@ -282,15 +316,16 @@ class SandboxHandle:
 
 def start_sandbox(port: int = 0, host: str = "127.0.0.1", seed: int = 1, size: int = 1000,
                   client_id: str = "sandbox-client", secret: str = "sandbox-secret",
-                  data: str | None = None, rate_limit: int = 100_000,
+                  data: list[str] | str | None = None, rate_limit: int = 100_000,
                   faults: Faults | None = None) -> tuple[str, SandboxHandle]:  # fmt: skip
     """Start the sandbox in a thread: (base URL without ``/v2``, handle)."""
     server = _Server((host, port), _Handler)
-    server.store = Store(load(data) if data else generate(seed, size))
-    server.faults = faults or Faults(seed=seed)
+    server.store = Store(load(data, generate(seed, size)) if data else generate(seed, size))
+    server.faults = faults or Faults(seed)
     server.minute = Minute(rate_limit)
     server.client_id, server.secret = client_id, secret
     thread = threading.Thread(target=server.serve_forever, name="limble-sandbox", daemon=True)
-    thread.start()
     handle = SandboxHandle(server, thread)
+    server.control = Control(handle, server.faults, secret)
+    thread.start()
     return handle.url, handle
