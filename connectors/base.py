@@ -1,7 +1,8 @@
 """The connector contract. A connector knows its protocol and nothing of Airflow or the store.
 
 A connector module (``connectors/<system>/__init__.py``) exposes ``CONNECTOR``, a `Connector`
-subclass. The pipeline asks it for the entities it supports, reads pages of raw source records for
+subclass, and its folder holds ``connection.yaml``: the Airflow connection type's form and which
+credential names the connector reads (`connectors.connection`). The pipeline asks it for the entities it supports, reads pages of raw source records for
 an entity and a time window, and lists the natural keys that currently exist (for reconciliation of
 hard deletes). Each entity's mapping to the unified model is data (`include.mapping.EntityMapping`).
 """
@@ -130,6 +131,24 @@ class Connector(ABC):
     def statuses(self, entity: str) -> list[dict[str, Any]] | None:
         """The source's status list for an entity (`Status` rows), or None if it has none."""
         return None
+
+    def check(self) -> None:
+        """Make one cheap authenticated call to the source (a connection test).
+
+        Returns when the source accepted the credentials and answered; raises `SourceError`
+        (status 401/403 when it refused the credentials, the source's own message as detail) or
+        `ValueError` (a setting or credential missing). `connectors.connection.check` turns that
+        into a plain reason. Default: the first page of the first entity's key listing; a
+        connector overrides it with something cheaper where the protocol has it.
+        """
+        entity = next(iter(self.entities))
+        pages = self.read_keys(entity)
+        try:
+            next(pages, None)
+        finally:
+            close = getattr(pages, "close", None)
+            if close is not None:
+                close()
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release sessions and sockets."""

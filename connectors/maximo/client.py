@@ -93,6 +93,10 @@ class MaximoConnector(ManifestConnector):
                         })  # fmt: skip
         return rows or None
 
+    def check(self) -> None:
+        """One cheap authenticated call: the work orders' ``count=1``."""
+        self.count("work-orders")
+
     def count(self, entity: str) -> int:
         """How many records the entity has now (``count=1``)."""
         path = self.path(entity)

@@ -119,6 +119,10 @@ class SapS4HanaConnector(Connector):
         self.session = RetryingSession(self.http)
         self._services: dict[str, Any] = {}
 
+    def check(self) -> None:
+        """One cheap authenticated call: the maintenance order API's ``$metadata``."""
+        self.service("API_MAINTENANCEORDER")
+
     # --- services and requests ---
     def service(self, name: str) -> Any:
         """The pyodata service for an SAP API (metadata fetched once per connector)."""

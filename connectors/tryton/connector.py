@@ -65,6 +65,11 @@ class TrytonConnector(Connector):
         )
         self._company: int | None = settings.options.get("company")
 
+    def check(self) -> None:
+        """Log in (a wrong password is 401, never retried) and read one company id."""
+        self.rpc.login()
+        self.rpc.search_read("company.company", [], ["id"], limit=1)
+
     def _context(self) -> dict[str, Any]:
         """``company`` in the context, or prices come back null."""
         if self._company is None:

@@ -25,6 +25,10 @@ class OutOfCredits(LifecycleError):
     """The customer's credit pool cannot pay for the connection."""
 
 
+class SourceRefused(LifecycleError):
+    """The source did not accept the connection test (wrong secret, unreachable host...)."""
+
+
 class AirflowUnavailable(LifecycleError):
     """Airflow could not be reached or answered with an unexpected error."""
 

@@ -3,7 +3,8 @@
 - `read_connections()`: the ``millwright_connections`` Variable, parsed (one round trip per parse);
 - `store_url()` / `open_store()`: ``MILLWRIGHT_STORE_URL`` env > Airflow Connection
   ``millwright_store`` > `Store.from_env()` (SQLite under ``MILLWRIGHT_HOME``);
-- `source_settings(cfg)`: host and secrets from the connection's Airflow Connection;
+- `source_settings(cfg)` / `make_connector(cfg)`: through the system's hook
+  (`include.airflow.hooks`), host and secrets from the connection's Airflow Connection;
 - `staging_root()`: ``MILLWRIGHT_STAGING_URL`` or ``file://$MILLWRIGHT_HOME/staging``;
   `clean_staging()` after a run's last task (see `include.sync.staging`).
 
@@ -17,10 +18,9 @@ import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 from connectors.base import Connector, SourceSettings
-from connectors.registry import get_connector
 from include.config import (
     VARIABLE_NAME,
     ConfigError,
@@ -30,7 +30,7 @@ from include.config import (
 )
 from include.config import VariableError as VariableError
 from include.config.naming import staging_parts
-from include.model.timeutil import parse_duration, zone
+from include.model.timeutil import parse_duration
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
@@ -116,52 +116,17 @@ def open_store() -> Store:
 # ---------------------------------------------------------------- sources
 
 
-def _host_of(conn: Any) -> str:
-    """Base URL from host (with or without a scheme), schema (http/https) and port."""
-    host = (conn.host or "").strip().rstrip("/")
-    if not host:
-        raise ValueError(f"Airflow Connection {conn.conn_id!r} has no host")
-    if "://" not in host:
-        scheme = conn.schema if conn.schema in ("http", "https") else "http"
-        host = f"{scheme}://{host}"
-    parts = urlsplit(host)
-    if conn.port and parts.port is None:
-        parts = parts._replace(netloc=f"{parts.netloc}:{conn.port}")
-    return urlunsplit(parts)
-
-
-def credentials_of(conn: Any) -> dict[str, str]:
-    """Every extra (``apikey``, ``client_secret``...), login (also as ``user``) and password
-    (also as ``apikey``/``api_key``) unless an extra sets them, as strings."""
-    creds = {k: str(v) for k, v in (conn.extra_dejson or {}).items() if v is not None}
-    if conn.login:
-        creds.setdefault("login", conn.login)
-        creds.setdefault("user", conn.login)
-    if conn.password:
-        creds.setdefault("password", conn.password)
-        creds.setdefault("apikey", conn.password)  # the names connectors use for a key
-        creds.setdefault("api_key", conn.password)
-    return creds
-
-
 def source_settings(cfg: ConnectionConfig) -> SourceSettings:
-    """Settings for the connector from the connection's Airflow Connection."""
-    from airflow.sdk import Connection
+    """Settings for the connector from the connection's Airflow Connection, through its
+    system's hook (`include.airflow.hooks`): host, the credentials under the ONE name each the
+    connector reads (``connectors/<system>/connection.yaml``), options. ValueError naming the
+    Connection when it is missing or lacks the host or a credential."""
+    from include.airflow.hooks import hook_for
 
     try:
-        conn = Connection.get(cfg.airflow_conn_id)
-    except Exception as exc:
-        raise ValueError(
-            f"connection {cfg.id}: Airflow Connection {cfg.airflow_conn_id!r} not found ({exc})"
-        ) from None
-    return SourceSettings(
-        connection_id=cfg.id,
-        host=_host_of(conn),
-        credentials=credentials_of(conn),
-        timezone=zone(cfg.source_timezone),
-        page_size=cfg.page_size,
-        options=dict(cfg.options),
-    )
+        return hook_for(cfg).source_settings(cfg)
+    except ValueError as exc:
+        raise ValueError(f"connection {cfg.id}: {exc}") from None
 
 
 def secret_values(cfg: ConnectionConfig) -> list[str]:
@@ -174,7 +139,13 @@ def secret_values(cfg: ConnectionConfig) -> list[str]:
 
 
 def make_connector(cfg: ConnectionConfig) -> Connector:
-    return get_connector(cfg.system)(source_settings(cfg))
+    """The connection's connector, from its system's hook (what the tasks read with)."""
+    from include.airflow.hooks import hook_for
+
+    try:
+        return hook_for(cfg).get_conn(cfg)
+    except ValueError as exc:
+        raise ValueError(f"connection {cfg.id}: {exc}") from None
 
 
 # ---------------------------------------------------------------- staging

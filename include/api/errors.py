@@ -23,6 +23,7 @@ from include.admin.errors import (
     LifecycleError,
     NotFound,
     OutOfCredits,
+    SourceRefused,
 )
 from include.store.engine import hide_parameters
 
@@ -60,6 +61,7 @@ DOMAIN_STATUS: dict[type[LifecycleError], int] = {
     Conflict: 409,
     OutOfCredits: 402,
     AirflowUnavailable: 503,
+    SourceRefused: 422,
     LifecycleError: 400,
 }
 

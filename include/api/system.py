@@ -37,7 +37,9 @@ class CredentialsIn(BaseModel):
     port: int | None = Field(default=None, ge=1, le=65535)
     db_schema: str | None = Field(default=None, validation_alias=AliasChoices("schema"))
     extra: dict[str, str] = Field(default_factory=dict)
-    conn_type: str = "http"
+    conn_type: str | None = Field(
+        default=None, description="Airflow connection type; default millwright_<system>"
+    )
 
 
 class MetaItem(BaseModel):

@@ -19,6 +19,19 @@ from include.store import Store
 
 ADMIN = "admin-secret-for-tests"
 HEADERS = {"Authorization": f"Bearer {ADMIN}"}
+MAINTAINX_KEY = "s3cret-key"
+_MAINTAINX: list[str] = []
+
+
+def maintainx_url() -> str:
+    """A MaintainX sandbox for this test process (started once, a daemon thread): create and
+    reconnect test the source before they save anything, so the credentials must work."""
+    if not _MAINTAINX:
+        from connectors.maintainx.sandbox import start_sandbox
+
+        url, _handle = start_sandbox(size=20, api_key=MAINTAINX_KEY)
+        _MAINTAINX.append(url)
+    return _MAINTAINX[0]
 
 
 def _store(url: str) -> Iterator[Store]:
@@ -98,7 +111,7 @@ def new_body(**over: Any) -> dict[str, Any]:
         "system": "maintainx",
         "name": "Acme MaintainX",
         "email": "ops@acme.example",
-        "credentials": {"host": "https://api.getmaintainx.com", "password": "s3cret-key"},
+        "credentials": {"host": maintainx_url(), "password": MAINTAINX_KEY},
         "config": {"schedule": "*/30 * * * *"},
     }
     return {**body, **over}

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.lifecycle.conftest import MAINTAINX_KEY, maintainx_url
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -24,16 +26,18 @@ def cli(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.Comp
 
 
 def test_cli_lifecycle(tmp_path: Path):
-    assert json.loads(cli(tmp_path, "pool-set", "acme", "2").stdout)["pool"] == 2
+    assert json.loads(cli(tmp_path, "pool-set", "acme", "1").stdout)["pool"] == 1
     body = {"id": "acme-mx", "customer": "acme", "system": "maintainx",
-            "credentials": {"host": "https://x.example", "password": "k"}}  # fmt: skip
+            "credentials": {"host": maintainx_url(), "password": MAINTAINX_KEY}}  # fmt: skip
     out = cli(tmp_path, "create", "-", stdin=json.dumps(body))
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["access_token"].startswith("mw_")
-    refused = cli(
-        tmp_path, "create", "-", stdin=json.dumps({**body, "id": "acme-t", "system": "tryton"})
-    )
-    assert refused.returncode == 2 and "needs 2 credits but has 1 available" in refused.stderr
+    refused = cli(tmp_path, "create", "-", stdin=json.dumps({**body, "id": "acme-mx2"}))
+    assert refused.returncode == 2 and "needs 1 credits but has 0 available" in refused.stderr
+    wrong = {**body, "id": "acme-mx3", "credentials": {"host": maintainx_url(), "password": "no"}}
+    refused = cli(tmp_path, "create", "-", stdin=json.dumps(wrong))
+    assert refused.returncode == 2
+    assert "maintainx refused the credentials (HTTP 401): Invalid token" in refused.stderr
     assert json.loads(cli(tmp_path, "disconnect", "acme-mx").stdout)["status"] == "disconnected"
     assert json.loads(cli(tmp_path, "credits", "acme").stdout)[0]["used"] == 0
     state = json.loads((tmp_path / "af.json").read_text())

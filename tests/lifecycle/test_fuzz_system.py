@@ -17,7 +17,7 @@ from include.admin.airflow_adapter import Credentials, MemoryAirflowAdapter
 from include.admin.base import NewConnection
 from include.airflow.plugin import build_app
 from include.store import Store
-from tests.lifecycle.conftest import ADMIN, HEADERS
+from tests.lifecycle.conftest import ADMIN, HEADERS, MAINTAINX_KEY, maintainx_url
 
 # Collection needs the schema, so the app is built at import; the store is only touched (migrated,
 # seeded) by the module fixture below, and its temporary directory is removed afterwards.
@@ -35,7 +35,7 @@ def seeded():
     """Two connections (one disconnected) so that known ids and customers exist."""
     STORE.migrate()
     lc = APP.state.lifecycle
-    AIRFLOW.set_connection("mw_fz", Credentials(host="https://fz.example", password="k"))
+    AIRFLOW.set_connection("mw_fz", Credentials(host=maintainx_url(), password=MAINTAINX_KEY))
     for cid in KNOWN:
         req = NewConnection(customer="fz", system="maintainx", id=cid, airflow_conn_id="mw_fz")
         lc.create(req, "seed")

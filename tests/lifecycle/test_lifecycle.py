@@ -60,19 +60,17 @@ def test_create_stores_secrets_in_connection_charges_and_syncs(client, airflow):
 
 
 def test_on_premise_costs_double(client):
-    assert create(client, system="tryton", deployment="on_premise")["credits"] == 4
+    assert create(client, deployment="on_premise")["credits"] == 2  # MaintainX: 1 in the cloud
 
 
 def test_out_of_credits_is_402_and_changes_nothing(client, store, airflow):
-    client.put("/api/system/credits/acme", json={"pool": 3}, headers=HEADERS)
+    client.put("/api/system/credits/acme", json={"pool": 1}, headers=HEADERS)
     before = snapshot(store, airflow)
     r = client.post(
-        "/api/system/connections",
-        json=new_body(system="tryton", deployment="on_premise"),
-        headers=HEADERS,
+        "/api/system/connections", json=new_body(deployment="on_premise"), headers=HEADERS
     )
     assert r.status_code == 402
-    assert "needs 4 credits but has 3 available" in r.json()["message"]
+    assert "needs 2 credits but has 1 available" in r.json()["message"]
     assert snapshot(store, airflow) == before
 
 
@@ -186,7 +184,7 @@ def test_patch_resyncs_what_changed(client, airflow):
 
 
 def test_pool_shrink_keeps_existing_refuses_new(client):
-    create(client, system="tryton")
+    create(client, deployment="on_premise")  # 2 credits
     r = client.put("/api/system/credits/acme", json={"pool": 1}, headers=HEADERS)
     assert r.json()["data"] == {
         "customer": "acme",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from include.admin import tokens, variable
@@ -15,6 +16,7 @@ from include.admin.errors import AirflowUnavailable, Conflict, LifecycleError
 from include.admin.operations.credits import charge
 from include.admin.operations.reads import view
 from include.admin.operations.settle import settle
+from include.admin.operations.source_check import check_source, typed
 from include.admin.pending import OpKind, PendingOp, dump
 from include.config import ConnectionConfig
 from include.store import registry as db
@@ -56,7 +58,11 @@ def register(
 ) -> tuple[dict[str, Any], str]:
     """The new connection ``cfg`` (a reconnect's successor when ``predecessor`` is set): charged
     and stored in one transaction that also holds the Variable lock while the Airflow Connection
-    and the Variable entry are written (a failure there rolls everything back)."""
+    and the Variable entry are written (a failure there rolls everything back). First of all
+    the source must accept the credentials (`source_check.check_source`)."""
+    check_source(ctx, cfg, req.credentials)
+    if req.credentials is not None:
+        req = replace(req, credentials=typed(cfg.system, req.credentials))
     entry = cfg.model_dump(mode="json", exclude_defaults=True)
     entry.update(id=cfg.id, customer=cfg.customer, system=cfg.system)
     entry["deployment"], entry["status"] = cfg.deployment, "active"
