@@ -47,7 +47,8 @@ MAPPINGS: dict[str, EntityMapping] = {
     ),  # fmt: skip
     "assets": EntityMapping(
         key=("id",), remote_id="id",
-        fields={**ASSET_BASE, "siteKey": REF, "locationKey": {"ref": ["intAssetLocationID"]},
+        fields={"name": "strName", "description": "strDescription", "siteKey": REF,
+                "locationKey": {"ref": ["intAssetLocationID"]},
                 "parentKey": {"ref": ["intAssetParentID"]}, "categoryName": "dv_intCategoryID",
                 "isActive": _flag("bolIsOnline"), "makeName": "strMake", "modelName": "strModel",
                 "serialNumber": "strSerialNumber", "notes": "strNotes"},

@@ -44,8 +44,7 @@ def _po_net(r: dict, tz: Any) -> float | None:
 
 
 TASK_FIELDS = {
-    "title": "name", "description": "description", "code": {"str": "taskID"},
-    "siteKey": _id("locationID"), "assetKey": _id("assetID"), "teamKey": _id("teamID"),
+    "title": "name", "siteKey": _id("locationID"), "teamKey": _id("teamID"),
     "statusKey": _id("statusID"), "severity": {"str": "priorityID"},
     "categoryName": {"map": "type", "values": {
         1: "Preventive Maintenance", 2: "Unplanned Work Order", 4: "Planned Work Order",
@@ -69,12 +68,15 @@ MAPPINGS: dict[str, EntityMapping] = {
     ),  # fmt: skip
     "work-orders": EntityMapping(
         **TASK,
-        fields={**TASK_FIELDS, "laborAssignedKey": _id("userID"), "notes": "completionNotes",
+        fields={**TASK_FIELDS, "code": {"str": "taskID"}, "instructions": "description",
+                "assetKey": _id("assetID"), "laborAssignedKey": _id("userID"),
+                "notes": "completionNotes",
                 "dueAt": _secs("due"), "scheduledAt": _secs("scheduledStart"),
                 "completedAt": _secs("dateCompleted"),
                 "status": {"map": "status", "values": {1: "Complete", 0: "Incomplete"}}},
     ),  # fmt: skip
-    "pm": EntityMapping(**TASK, fields={**TASK_FIELDS, "dueAt": _secs("due"),
+    "pm": EntityMapping(**TASK, fields={**TASK_FIELDS, "description": "description",
+                                        "dueAt": _secs("due"),
                                         "assetKeys": {"fn": lambda r, tz: [key_part(r["assetID"])]
                                                       if r.get("assetID") else []}}),  # fmt: skip
     "materials": EntityMapping(
