@@ -104,7 +104,9 @@ class KeysetPages(Paginator):
             after = p.FindFilter("id > ?", (last["id"],))
         else:
             t = order[0]
-            after = p.FindFilter(f"({t} > ? OR ({t} = ? AND id > ?))", (last[t], last[t], last["id"]))
+            after = p.FindFilter(
+                f"({t} > ? OR ({t} = ? AND id > ?))", (last[t], last[t], last["id"])
+            )
         return Request(request.url, {}, "POST", {**request.json,
                                                  "filters": [*self._base, after.to_json()]})  # fmt: skip
 
@@ -205,7 +207,9 @@ class FiixBase(ManifestConnector):
 
     # --- the rest of the contract --------------------------------------------------------------
     def statuses(self, entity: str) -> list[dict[str, Any]] | None:
-        cls = {"work-orders": "WorkOrderStatus", "purchase-orders": "PurchaseOrderStatus"}.get(entity)
+        cls = {"work-orders": "WorkOrderStatus", "purchase-orders": "PurchaseOrderStatus"}.get(
+            entity
+        )
         if cls is None:
             return None
         out = self.call(p.FindRequest(cls, "id, strName, intSysCode", (), "id", 0, 1000))

@@ -33,6 +33,7 @@ def _gross(r: dict, tz: Any) -> float | None:
 REF = {"ref": ["intSiteID"]}
 ASSET_BASE = {"name": "strName", "code": "strCode", "description": "strDescription"}
 
+# fmt: off
 MAPPINGS: dict[str, EntityMapping] = {
     "sites": EntityMapping(
         key=("id",), remote_id="id",
@@ -118,12 +119,13 @@ MAPPINGS: dict[str, EntityMapping] = {
                 "reading": {"float": "dblMeterReading"}, "readAt": {"ts": "dtmDateSubmitted"}},
     ),  # fmt: skip
 }
+# fmt: on
 
 CHANGED_WHEN = {
     "purchase-orders": ChangedWhen(
         untracked=("lines",),
         note="PurchaseOrderLineItem has no change time: a full read every full_read_every "
-             "catches line edits that leave the PO's dtmDateLastUpdated alone",
+        "catches line edits that leave the PO's dtmDateLastUpdated alone",
     ),  # fmt: skip
     "pm": ChangedWhen(untracked=("assets",), note="ScheduledMaintenanceAsset has no change time"),
 }

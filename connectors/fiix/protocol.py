@@ -231,7 +231,9 @@ class BatchRequest:
         }  # fmt: skip
 
 
-def request_body(req: FindRequest | RpcRequest | BatchRequest, request_id: int, sent_ms: int) -> dict:
+def request_body(
+    req: FindRequest | RpcRequest | BatchRequest, request_id: int, sent_ms: int
+) -> dict:
     """The top-level request object: the request plus requestId, sent time and client version."""
     body = req.body()
     return {**_envelope(body[MAGIC], request_id, sent_ms), **body}

@@ -53,6 +53,7 @@ TASK_FIELDS = {
 TASK = dict(key=("taskID",), version="lastEdited", version_is_time=False, remote_id="taskID",
             updated=_secs("lastEdited"), created=_secs("createdDate"))  # fmt: skip
 
+# fmt: off
 MAPPINGS: dict[str, EntityMapping] = {
     "sites": EntityMapping(
         key=("locationID",), remote_id="locationID",
@@ -130,11 +131,12 @@ MAPPINGS: dict[str, EntityMapping] = {
         fields={"name": "name", "code": {"str": "teamID"}, "organizationKey": _id("locationID")},
     ),  # fmt: skip
 }
+# fmt: on
 
 CHANGED_WHEN = {
     "purchase-orders": ChangedWhen(
         untracked=("items",),
         note="a PO item has its own lastEdited; a full read every full_read_every catches "
-             "item edits that leave the PO's lastEdited alone",
+        "item edits that leave the PO's lastEdited alone",
     ),  # fmt: skip
 }

@@ -221,7 +221,9 @@ def generate(seed: int, size: int) -> dict[str, dict[int, dict[str, Any]]]:
         )  # fmt: skip
         sms.append(sm)
         for eq in rng.sample(equipment, rng.randint(1, 3)):
-            add("ScheduledMaintenanceAsset", intScheduledMaintenanceID=sm["id"], intAssetID=eq["id"])
+            add(
+                "ScheduledMaintenanceAsset", intScheduledMaintenanceID=sm["id"], intAssetID=eq["id"]
+            )
     for n in range(size):
         created = when(rng.uniform(5, 365))
         status = rng.choice(statuses)

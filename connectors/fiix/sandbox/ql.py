@@ -55,7 +55,7 @@ def _tokens(ql: str) -> list[tuple[str, str]]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
-            raise QlError(f"cannot read ql at {text[pos:pos + 20]!r}")
+            raise QlError(f"cannot read ql at {text[pos : pos + 20]!r}")
         kind = m.lastgroup or ""
         value = m.group(kind)
         if kind == "word" and value.upper() in _KEYWORDS:
@@ -152,7 +152,9 @@ class _Parser:
             if negate:
                 self.i += 1
             self.take("kw", "NULL")
-            return (lambda r: r.get(name) is not None) if negate else (lambda r: r.get(name) is None)
+            return (
+                (lambda r: r.get(name) is not None) if negate else (lambda r: r.get(name) is None)
+            )
         raise QlError(f"expected an operator after {name!r}, found {value or 'the end'!r}")
 
 

@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from connectors.fiix import protocol as p
-from connectors.kit.sandbox.control import PREFIX, Control
-from connectors.kit.sandbox.faults import Faults
 from connectors.fiix.sandbox.data import generate
 from connectors.fiix.sandbox.service import Failure, FiixService, Tenant
+from connectors.kit.sandbox.control import PREFIX, Control
+from connectors.kit.sandbox.faults import Faults
 
 ENDPOINT = "/api/"
 DEFAULT_KEYS = ("sandbox-app-key", "sandbox-access-key", "sandbox-secret-key")

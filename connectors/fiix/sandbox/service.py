@@ -200,9 +200,11 @@ class FiixService:
         if not sig or missing:
             what = "the Authorization header" if not sig else " and ".join(missing)
             raise Failure(p.AUTH_MISSING, f"Authentication required: {what} missing", leg)
-        if q.get("service") != ["cmms"] or q.get("signatureMethod") != ["HmacSHA256"] or q.get(
-            "signatureVersion"
-        ) != ["1"]:
+        if (
+            q.get("service") != ["cmms"]
+            or q.get("signatureMethod") != ["HmacSHA256"]
+            or q.get("signatureVersion") != ["1"]
+        ):
             raise Failure(p.AUTH_MISSING, "service=cmms, signatureMethod=HmacSHA256 and "
                           "signatureVersion=1 are required", leg)  # fmt: skip
         key_ok = hmac.compare_digest(q["appKey"][0], self.app_key) & hmac.compare_digest(
@@ -283,9 +285,7 @@ class FiixService:
             ids = self.tenant.ids(cls)
             lo = _id_floor(req.get("filters") or [])
             first = bisect.bisect_right(ids, lo) if lo is not None else 0
-            matches = [
-                records[i] for i in ids[first:] if all(pred(records[i]) for pred in preds)
-            ]
+            matches = [records[i] for i in ids[first:] if all(pred(records[i]) for pred in preds)]
             if order and order != [("id", False)]:
                 matches = _sort(matches, order)
             page = [self._project(cls, r, names) for r in matches[start : start + limit]]

@@ -31,7 +31,9 @@ def main(argv: list[str] | None = None) -> int:
                              secret=a.api_key, data=data, rate_limit=a.rate_limit,
                              faults=cli.faults_of(a))  # fmt: skip
 
-    return cli.serve(start, lambda url: f"Limble sandbox on {url}/v2 (seed {a.seed}, {a.size} tasks)")
+    return cli.serve(
+        start, lambda url: f"Limble sandbox on {url}/v2 (seed {a.seed}, {a.size} tasks)"
+    )
 
 
 if __name__ == "__main__":

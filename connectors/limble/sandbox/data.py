@@ -180,7 +180,9 @@ FILES = {c.strip("/").replace("/", "-"): c for c in ID_FIELD}  # sandbox_data/<n
 def save(data: dict[str, list[dict[str, Any]]], directory: str | Path) -> None:
     """One ``<collection>.json`` per collection (``po-items.json`` for ``/po/items``)."""
     for name, coll in FILES.items():
-        (Path(directory) / f"{name}.json").write_text(json.dumps(data.get(coll, []), indent=1) + "\n")
+        (Path(directory) / f"{name}.json").write_text(
+            json.dumps(data.get(coll, []), indent=1) + "\n"
+        )
 
 
 def load(args: list[str] | str, base: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict]]:

@@ -97,7 +97,9 @@ class Store:
             try:
                 return {int(v) for v in (one(name) or "").split(",") if v.strip()}
             except ValueError:
-                raise Reject(400, {"message": f"{name} must be a comma-separated list of ids"}) from None
+                raise Reject(
+                    400, {"message": f"{name} must be a comma-separated list of ids"}
+                ) from None
 
         def num(name: str) -> int | None:
             v = one(name)
@@ -219,9 +221,13 @@ class _Handler(BaseHTTPRequestHandler):
             user, _, secret = base64.b64decode(token).decode().partition(":")
         except (ValueError, UnicodeDecodeError):
             user = secret = kind = ""
-        ok = hmac.compare_digest(f"{user}:{secret}", f"{self.server.client_id}:{self.server.secret}")
+        ok = hmac.compare_digest(
+            f"{user}:{secret}", f"{self.server.client_id}:{self.server.secret}"
+        )
         if kind != "Basic" or not ok:
-            raise Reject(403, {"error": 403, "success": False, "msg": "Invalid client id or secret"})
+            raise Reject(
+                403, {"error": 403, "success": False, "msg": "Invalid client id or secret"}
+            )
 
     def _list(self, coll: str, path: str, q: dict[str, list[str]]) -> tuple[Any, dict]:
         try:

@@ -201,7 +201,9 @@ def test_many_lines_per_chunk_are_paged_within_the_batch(sandbox: tuple[str, obj
     with connector(url) as c:
         c.max_page_size = 100  # sub-requests of 100: the PO's lines take three
         rows = c.attach_lines("purchase-orders", [{"id": po["id"]}])
-    expected = [x["id"] for x in h.records("PurchaseOrderLineItem") if x["intPurchaseOrderID"] == po["id"]]
+    expected = [
+        x["id"] for x in h.records("PurchaseOrderLineItem") if x["intPurchaseOrderID"] == po["id"]
+    ]
     assert sorted(line["id"] for line in rows[0]["lines"]) == sorted(expected)
     assert len(expected) > 250
 

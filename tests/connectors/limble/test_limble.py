@@ -57,12 +57,16 @@ def test_sandbox_answers_as_the_openapi_says(sandbox: tuple[str, object]) -> Non
     assert r.status_code == 403 and r.json()["error"] == 403 and r.json()["success"] is False
     r = get(url, "/tasks", limit=1001)
     assert r.status_code == 400
-    assert r.json() == {"error": {"status": 400, "message": '"limit" must be less than or equal to 1000'}}
+    assert r.json() == {
+        "error": {"status": 400, "message": '"limit" must be less than or equal to 1000'}
+    }
     assert get(url, "/tasks", page=1, cursor=5).status_code == 400
     assert get(url, "/users", page=1).status_code == 400  # users page by cursor only
     r = get(url, "/tasks", limit=100, page=2)
     assert isinstance(r.json(), list) and len(r.json()) == 100  # a bare array
-    assert r.headers["Next-Page"].endswith("page=3") and r.headers["Previous-Page"].endswith("page=1")
+    assert r.headers["Next-Page"].endswith("page=3") and r.headers["Previous-Page"].endswith(
+        "page=1"
+    )
     assert r.headers["Last-Page"].endswith("page=4")
     assert "Next-Page" not in get(url, "/tasks", limit=100, page=4).headers
     assert get(url, "/tasks", limit=100, page=9).json() == []  # past the end: empty
@@ -107,14 +111,24 @@ def test_reads_every_entity_as_the_sandbox_holds_it(sandbox: tuple[str, object])
     tasks = h.records("/tasks")
     with connector(url) as c:
         wos, pms = read_all(c, "work-orders"), read_all(c, "pm")
-        assert sorted(r["taskID"] for r in wos) == sorted(t["taskID"] for t in tasks if not t["template"])
-        assert sorted(r["taskID"] for r in pms) == sorted(t["taskID"] for t in tasks if t["template"])
+        assert sorted(r["taskID"] for r in wos) == sorted(
+            t["taskID"] for t in tasks if not t["template"]
+        )
+        assert sorted(r["taskID"] for r in pms) == sorted(
+            t["taskID"] for t in tasks if t["template"]
+        )
         pos = read_all(c, "purchase-orders")
         items = h.records("/po/items")
         assert sum(len(p["items"]) for p in pos) == len(items)
         assert all(i["poID"] == p["poID"] for p in pos for i in p["items"])
-        for entity, coll in (("sites", "/locations"), ("assets", "/assets"), ("materials", "/parts"),
-                             ("vendors", "/vendors"), ("users", "/users"), ("teams", "/teams")):
+        for entity, coll in (
+            ("sites", "/locations"),
+            ("assets", "/assets"),
+            ("materials", "/parts"),
+            ("vendors", "/vendors"),
+            ("users", "/users"),
+            ("teams", "/teams"),
+        ):
             assert len(read_all(c, entity)) == len(h.records(coll)), entity
         assert len([k for p in c.read_keys("work-orders") for k in p]) == len(wos)
         statuses = c.statuses("work-orders")
