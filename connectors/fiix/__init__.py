@@ -3,6 +3,7 @@
 from connectors.fiix.client import FiixBase
 from connectors.kit import manifest_connector
 
-CONNECTOR = manifest_connector(__name__, FiixBase)
+# named as the class calls itself, so that map worker processes can unpickle it
+FiixConnector = CONNECTOR = manifest_connector(__name__, FiixBase)
 
-__all__ = ["CONNECTOR"]
+__all__ = ["CONNECTOR", "FiixConnector"]

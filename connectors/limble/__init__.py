@@ -78,6 +78,7 @@ class LimbleBase(ManifestConnector):
         return out or None
 
 
-CONNECTOR = manifest_connector(__name__, LimbleBase)
+# named as the class calls itself, so that map worker processes can unpickle it
+LimbleConnector = CONNECTOR = manifest_connector(__name__, LimbleBase)
 
-__all__ = ["CONNECTOR", "AfterLastId"]
+__all__ = ["CONNECTOR", "AfterLastId", "LimbleConnector"]

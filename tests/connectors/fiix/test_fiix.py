@@ -266,6 +266,12 @@ def test_a_refused_signature_names_its_cause(sandbox: tuple[str, object]) -> Non
         connector(url, secret_key="")
 
 
+def test_the_connector_class_pickles() -> None:
+    import pickle
+
+    assert pickle.loads(pickle.dumps(CONNECTOR)) is CONNECTOR
+
+
 def test_custom_fields_ask_for_and_read_other_attributes(sandbox: tuple[str, object]) -> None:
     url, h = sandbox
     wo = h.records("WorkOrder")[3]

@@ -198,6 +198,13 @@ def test_rate_limit_headers_make_the_client_wait(monkeypatch: pytest.MonkeyPatch
         h.stop()
 
 
+def test_the_connector_class_pickles() -> None:
+    """Map worker processes receive it by reference (a large sync maps in worker processes)."""
+    import pickle
+
+    assert pickle.loads(pickle.dumps(CONNECTOR)) is CONNECTOR
+
+
 def test_manifest_and_mapping_stay_small() -> None:
     lines = sum(len((FOLDER / f).read_text().splitlines()) for f in ("manifest.yaml", "mapping.py"))
     assert lines < 300
