@@ -6,6 +6,11 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PROJECT_STAMP := $(VENV)/.installed-project
 
+# pytest-xdist: test files spread over workers, each file whole on one worker (a module's shared
+# Airflow and sandboxes start once). Most tests wait on sockets and subprocesses, so more workers
+# than cores pays off; `make test PYTEST_XDIST=` runs serially.
+PYTEST_XDIST ?= -n 4 --dist loadfile
+
 .PHONY: install demo demo-stop test test-fast lint format bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -31,10 +36,10 @@ test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 test-fast: install
-	$(PY) -m pytest -m "not airflow" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not airflow" $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
