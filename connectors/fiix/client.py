@@ -19,8 +19,8 @@ Fiix is not REST: every call is a signed POST of one typed request object to one
   ONE BatchRequest of FindRequests (one per 200 parents), keyset-paged per parent chunk;
 - ``statuses``: WorkOrderStatus / PurchaseOrderStatus; ``check``: an RpcRequest ``Ping``.
 
-Credentials: ``app_key``, ``access_key`` (or the connection's login) and ``secret_key`` (or its
-password). The secret is never logged: it only keys the HMAC.
+Credentials (connection.yaml): ``app_key`` (a field), ``access_key`` (the login) and
+``secret_key`` (the password). The secret is never logged: it only keys the HMAC.
 """
 
 from __future__ import annotations
@@ -114,9 +114,8 @@ class KeysetPages(Paginator):
 class FiixBase(ManifestConnector):
     def __init__(self, settings: SourceSettings, sleep: Callable[[float], None] = time.sleep):
         c = settings.credentials
-        self.app_key = c.get("app_key") or c.get("appKey")
-        self.access_key = c.get("access_key") or c.get("accessKey") or c.get("login")
-        self._secret = c.get("secret_key") or c.get("secretKey") or c.get("password")
+        self.app_key, self.access_key = c.get("app_key"), c.get("access_key")
+        self._secret = c.get("secret_key")
         missing = [n for n, v in (("app_key", self.app_key), ("access_key", self.access_key),
                                   ("secret_key", self._secret)) if not v]  # fmt: skip
         if missing:

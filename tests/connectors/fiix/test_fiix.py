@@ -285,3 +285,24 @@ def test_custom_fields_ask_for_and_read_other_attributes(sandbox: tuple[str, obj
     with CONNECTOR(settings) as c:
         raw = next(r for r in read_all(c, "work-orders") if r["id"] == wo["id"])
     assert cm.row(raw)[3]["customFields"] == {"adminNotes": "ask for the key at the gate"}
+
+
+def test_connection_test_through_the_connection_form(sandbox: tuple[str, object]) -> None:
+    """The Airflow connection type's test (`connectors.connection.check`): a Ping with the keys
+    from the form's fields; a wrong secret gives a plain reason that names the refused signature."""
+    from connectors.connection import ConnFields, check, settings_from
+
+    url, _ = sandbox
+
+    def conn(secret: str) -> object:
+        fields = ConnFields(host=url, login=KEYS[1], password=secret, extra={"app_key": KEYS[0]},
+                            conn_type="millwright_fiix")  # fmt: skip
+        return settings_from("fiix", fields, connection_id="c", timezone=UTC_ZONE)
+
+    assert conn(KEYS[2]).credentials == dict(
+        zip(("app_key", "access_key", "secret_key"), KEYS, strict=True)
+    )
+    assert check("fiix", conn(KEYS[2])) is None
+    reason = check("fiix", conn("a-wrong-secret"))
+    assert reason is not None and "401" in reason and "signature" in reason
+    assert "a-wrong-secret" not in reason

@@ -217,3 +217,18 @@ def test_basic_auth_header_is_what_limble_documents(sandbox: tuple[str, object])
     token = base64.b64encode(f"{AUTH[0]}:{AUTH[1]}".encode()).decode()
     r = requests.get(f"{url}/v2/regions", headers={"Authorization": f"Basic {token}"}, timeout=10)
     assert r.status_code == 200 and r.json()[0]["regionName"]
+
+
+def test_connection_test_through_the_connection_form(sandbox: tuple[str, object]) -> None:
+    from connectors.connection import ConnFields, check, settings_from
+
+    url, _ = sandbox
+
+    def conn(secret: str) -> object:
+        fields = ConnFields(host=url, login=AUTH[0], password=secret, conn_type="millwright_limble")
+        return settings_from("limble", fields, connection_id="c", timezone=ZoneInfo("UTC"))
+
+    assert conn(AUTH[1]).credentials == {"user": AUTH[0], "password": AUTH[1]}
+    assert check("limble", conn(AUTH[1])) is None
+    reason = check("limble", conn("a-wrong-secret"))
+    assert reason is not None and "403" in reason and "a-wrong-secret" not in reason
