@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import requests
 
@@ -189,6 +190,9 @@ class ManifestConnector(Connector):
         return host if not base or host.endswith(base) else host + base
 
     def _post_form(self, url: str, data: dict, headers: dict) -> Any:
+        if not url.startswith(("http://", "https://")):  # a path on the connection's host
+            host = urlsplit(self.settings.host)
+            url = f"{host.scheme}://{host.netloc}{url}"
         return self.http.request("POST", url, decode=True, data=data, headers=headers).decoded
 
     def page_size(self, requested: int | None = None) -> int:
@@ -322,11 +326,14 @@ class ManifestConnector(Connector):
         return [{"key": v, "name": v.replace("_", " ").title(), "code": v} for v in listed.values]
 
     def check(self) -> None:
-        """Connection test: one small page of the first entity (auth, host, base path); raises
-        `SourceError` (status 401/403 for bad credentials) or `ValueError` (a credential missing)."""
-        entity = next(iter(self.manifest.entities))
-        req = self.build_request(entity, Window(), keys_only=True)
-        next(iter(self.pages(entity, req, page_size=1)), None)
+        """Connection test: one record of ``check_entity`` (default: the first entity), keys
+        only; raises `SourceError` (401/403: credentials refused) or `ValueError`."""
+        entity = self.manifest.check_entity or next(iter(self.manifest.entities))
+        pages = self.pages(entity, self.build_request(entity, Window(), keys_only=True), 1)
+        try:
+            next(pages, None)
+        finally:
+            pages.close()
 
     def close(self) -> None:
         self.http.close()

@@ -310,6 +310,7 @@ class Manifest(_Model):
     errors: Errors = Field(default_factory=Errors)
     statuses: dict[str, StatusList] = Field(default_factory=dict)
     entities: dict[str, Entity] = Field(min_length=1)
+    check_entity: str | None = None  # the connection test reads one record of it (default: first)
     writes: dict[str, Write] = Field(default_factory=dict)
     webhooks: Webhooks | None = None
 
@@ -320,6 +321,8 @@ class Manifest(_Model):
                 raise ValueError(f"entities.{name}: change_time needs a top-level incremental")
             if e.fields and self.requested_fields is None:
                 raise ValueError(f"entities.{name}: fields need a top-level requested_fields")
+        if self.check_entity is not None and self.check_entity not in self.entities:
+            raise ValueError(f"check_entity: no entity {self.check_entity!r}")
         for name in self.statuses:
             if name not in self.entities:
                 raise ValueError(f"statuses.{name}: no such entity")

@@ -24,8 +24,10 @@ from connectors.kit.sandbox.faults import Faults
 
 
 def parser(
-    prog: str, description: str | None, api_key: str, port: int = 0
-) -> argparse.ArgumentParser:  # noqa: E501
+    prog: str, description: str | None, api_key: str, port: int = 0,
+    secret_flags: tuple[str, ...] = (),
+) -> argparse.ArgumentParser:  # fmt: skip
+    """The common flags; ``secret_flags`` are more names for ``--api-key`` (SAP: ``--password``)."""
     p = argparse.ArgumentParser(prog=prog, description=description)
     p.add_argument("--port", type=int, default=port, help="0: a free port (printed)")
     p.add_argument("--host", default="127.0.0.1")
@@ -33,7 +35,7 @@ def parser(
     p.add_argument("--size", type=int, default=1000, help="work orders; other entities scale")
     p.add_argument("--data", action="append", metavar="ENTITY=FILE|DIR",
                    help="serve records from files instead of generated ones (repeatable)")  # fmt: skip
-    p.add_argument("--api-key", "--apikey", dest="api_key", default=api_key,
+    p.add_argument("--api-key", "--apikey", *secret_flags, dest="api_key", default=api_key,
                    help="the secret the sandbox accepts (and the control endpoint's key)")  # fmt: skip
     p.add_argument("--fail-429", type=float, default=0.0, help="rate 0..1 of 429s")
     p.add_argument("--retry-after", type=float, default=1.0, help="seconds in Retry-After")
