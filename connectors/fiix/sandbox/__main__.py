@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     if a.data:
         p.error("--data: the Fiix sandbox generates its records (use --seed and --size)")
+    if a.change_rate:
+        p.error("--change-rate: not supported; change records through /_sandbox/records")
     return cli.serve(
         lambda: start_sandbox(
             port=a.port, host=a.host, seed=a.seed, size=a.size,

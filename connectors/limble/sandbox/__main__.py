@@ -24,6 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--user", default="sandbox-client", help="the client id (Basic auth user)")
     p.add_argument("--rate-limit", type=int, default=100_000, help="calls per minute")
     a = p.parse_args(argv)
+    if a.rpc_error:
+        p.error("--rpc-error: Limble's API is REST (no protocol-level errors in a 200 answer)")
+    if a.change_rate:
+        p.error("--change-rate: not supported; change records through /_sandbox/records")
 
     def start():  # noqa: ANN202
         data = cli.expand_data(a.data, {**ENTITIES, **FILES}, DATA_DIR) if a.data else None
