@@ -190,6 +190,10 @@ class FiixService:
             out = self.dispatch(req, top=True)
         except Failure as f:
             return 200, p.error_response(resp_cls, f.error)
+        except (TypeError, ValueError, AttributeError) as exc:  # a malformed value in the request
+            err = p.FiixError(code=p.BAD_REQUEST, leg="SERVER_REQUEST_UNPACK",
+                              message=f"malformed request: {exc}")  # fmt: skip
+            return 200, p.error_response(resp_cls, err)
         return 200, out
 
     def authenticate(self, host: str, path: str, query: str, headers: Mapping[str, str]) -> None:
@@ -207,13 +211,13 @@ class FiixService:
         ):
             raise Failure(p.AUTH_MISSING, "service=cmms, signatureMethod=HmacSHA256 and "
                           "signatureVersion=1 are required", leg)  # fmt: skip
-        key_ok = hmac.compare_digest(q["appKey"][0], self.app_key) & hmac.compare_digest(
-            q["accessKey"][0], self.access_key
-        )
+        key_ok = hmac.compare_digest(q["appKey"][0].encode(), self.app_key.encode()) & (
+            hmac.compare_digest(q["accessKey"][0].encode(), self.access_key.encode())
+        )  # bytes: a non-ASCII value is a mismatch, not an error
         if not key_ok:
             raise Failure(p.AUTH_UNKNOWN_KEY, "Unknown application or access key", leg)
         expected = p.signature(f"{host}{path}?{query}", self.secret_key)
-        if not hmac.compare_digest(sig.strip().lower(), expected):
+        if not hmac.compare_digest(sig.strip().lower().encode(), expected.encode()):
             raise Failure(p.AUTH_BAD_SIGNATURE,
                           "Request signature does not match (HMAC-SHA256 of host/path?query)", leg)  # fmt: skip
 

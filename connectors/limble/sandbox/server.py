@@ -221,8 +221,8 @@ class _Handler(BaseHTTPRequestHandler):
             user, _, secret = base64.b64decode(token).decode().partition(":")
         except (ValueError, UnicodeDecodeError):
             user = secret = kind = ""
-        ok = hmac.compare_digest(
-            f"{user}:{secret}", f"{self.server.client_id}:{self.server.secret}"
+        ok = hmac.compare_digest(  # bytes: a non-ASCII value is a mismatch, not an error
+            f"{user}:{secret}".encode(), f"{self.server.client_id}:{self.server.secret}".encode()
         )
         if kind != "Basic" or not ok:
             raise Reject(

@@ -98,6 +98,11 @@ def test_a_wrong_signature_is_refused_with_fiixs_error_object(sandbox: tuple[str
     r = requests.post(f"{url}/api/?action=FindRequest&service=cmms", data=orjson.dumps(FIND),
                       timeout=10)  # fmt: skip
     assert r.json()["error"]["code"] == p.AUTH_MISSING
+    # a malformed signature header is a refusal, never a server error
+    uri, headers = p.signed_uri(f"{url}/api/", "FindRequest", *KEYS, 1)
+    r = requests.post(uri, data=orjson.dumps(FIND), timeout=10,
+                      headers={**headers, "Authorization": "sig\xe9n\xe9e"})  # fmt: skip
+    assert r.status_code == 200 and r.json()["error"]["code"] == p.AUTH_BAD_SIGNATURE
     # the signature covers the whole URI: the same signature on another query is refused
     uri, headers = p.signed_uri(f"{url}/api/", "FindRequest", *KEYS, 1)
     r = requests.post(uri.replace("timestamp=1", "timestamp=2"), data=orjson.dumps(FIND),
@@ -111,6 +116,9 @@ def test_requests_and_responses(sandbox: tuple[str, object]) -> None:
     assert r[p.MAGIC] == "FindResponse" and r["totalObjects"] == 600 and r["serverVersion"]
     assert [set(o) for o in r["objects"]] == [{"className", "id", "strCode"}] * 2
     assert post(url, FIND, action="AddRequest").json()["error"]["code"] == p.BAD_REQUEST
+    for bad_value in ({"startIndex": "x"}, {"maxObjects": [1]}, {"filters": "id > 1"}):
+        assert post(url, {**FIND, **bad_value}).json()["error"]["code"] in (
+            p.BAD_REQUEST, p.BAD_FILTER)  # fmt: skip
     bad = post(url, {**FIND, "fields": "id, nope"}).json()["error"]
     assert bad["code"] == p.UNKNOWN_FIELD and "nope" in bad["message"]
     bad = post(url, {**FIND, "filters": [{"ql": "id > ? AND", "parameters": [1]}]}).json()["error"]

@@ -55,6 +55,11 @@ def test_sandbox_answers_as_the_openapi_says(sandbox: tuple[str, object]) -> Non
         "error": 401, "success": False, "msg": "No authorization header"}  # fmt: skip
     r = get(url, "/tasks", auth=("sbx", "wrong"))
     assert r.status_code == 403 and r.json()["error"] == 403 and r.json()["success"] is False
+    r = requests.get(f"{url}/v2/tasks", headers={"Authorization": "Basic \xe9\xe9"}, timeout=10)
+    assert r.status_code == 403  # a malformed header is refused, never a server error
+    r = requests.get(f"{url}/v2/tasks", headers={"Authorization": "Basic w6nDqTpzZWNyZXQ="},
+                     timeout=10)  # fmt: skip
+    assert r.status_code == 403  # a non-ASCII client id
     r = get(url, "/tasks", limit=1001)
     assert r.status_code == 400
     assert r.json() == {
