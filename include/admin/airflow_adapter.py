@@ -114,7 +114,9 @@ class RestAirflowAdapter:
             raise AirflowError(f"Airflow login as {self._user!r} failed: HTTP {r.status_code}")
         self._token = r.json()["access_token"]
 
-    def _call(self, method: str, path: str, **kw: Any) -> httpx.Response:
+    def _call(
+        self, method: str, path: str, *, idempotent: bool | None = None, **kw: Any
+    ) -> httpx.Response:
         """One REST call: logs in again once on 401; retries idempotent calls on 5xx (Airflow on
         SQLite answers 500 while another of its processes holds the database lock)."""
         if self._token is None:
@@ -131,7 +133,8 @@ class RestAirflowAdapter:
                 relogged = True
                 self._login()
                 continue
-            if r.status_code >= 500 and method in _IDEMPOTENT and attempt < 3:
+            retry = method in _IDEMPOTENT if idempotent is None else idempotent
+            if r.status_code >= 500 and retry and attempt < 3:
                 log.warning("Airflow %s %s answered %s; retrying", method, path, r.status_code)
                 time.sleep(0.5 * 2**attempt)
                 continue
@@ -187,7 +190,8 @@ class RestAirflowAdapter:
             "schema": creds.schema,
             "extra": json.dumps(creds.extra) if creds.extra else None,
         }
-        r = self._call("POST", "/api/v2/connections", json=body)
+        # a POST that committed before its 500 answers 409 when repeated: then PATCH
+        r = self._call("POST", "/api/v2/connections", json=body, idempotent=True)
         if r.status_code == 409:
             path = f"/api/v2/connections/{quote(conn_id, safe='')}"
             r = self._call("PATCH", path, json=body)
@@ -206,7 +210,7 @@ class RestAirflowAdapter:
         body: dict[str, Any] = {"connection_id": conn_id, "conn_type": conn_type}
         for key, value in fields.items():
             body[key] = json.dumps(value) if key == "extra" else value
-        r = self._call("POST", "/api/v2/connections/test", json=body)
+        r = self._call("POST", "/api/v2/connections/test", json=body, idempotent=True)
         if r.status_code == 403 and "disabled" in r.text:
             raise AirflowError(
                 "Airflow's connection test is disabled ([core] test_connection = Enabled, "

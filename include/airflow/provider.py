@@ -68,5 +68,5 @@ def get_provider_info() -> dict[str, Any]:
         "package-name": PACKAGE_NAME,
         "name": "Millwright",
         "description": "Millwright source systems: one connection type and hook per system.",
-        "connection-types": [connection_type(f) for f in forms()],
+        "connection-types": [connection_type(f) for f in forms(strict=False)],
     }

@@ -93,14 +93,16 @@ class DemoSource:
         marker.touch()
 
     def connection_args(self, port: int) -> list[str]:
-        """``airflow connections add`` arguments: the host and the secret the server expects."""
-        args = ["--conn-type", "http", "--conn-host", "127.0.0.1", "--conn-port", str(port)]
+        """``airflow connections add`` arguments: the system's connection type
+        (``connectors/<system>/connection.yaml``), the host and the secret the server expects."""
+        args = ["--conn-type", f"millwright_{self.system}", "--conn-host", "127.0.0.1",
+                "--conn-port", str(port)]  # fmt: skip
         if self.system in ("sap_s4hana", "limble", "fiix"):
             args += ["--conn-login", "demo"]
         if self.system == "fiix":
             args += ["--conn-extra", json.dumps({"app_key": "demo-app"})]
         if self.system == "tryton":
-            args += ["--conn-login", "admin"]
+            args += ["--conn-login", "admin", "--conn-schema", str(self.options["database"])]
         return [*args, "--conn-password", self.secret]
 
 
@@ -198,6 +200,9 @@ def airflow_env(
             "AIRFLOW__API__BASE_URL": f"http://localhost:{api_port}",
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{api_port}/execution/",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "20",
+            # the Test button of Airflow's Connection form and POST /api/v2/connections/test
+            # (off by default in Airflow 3; the admin API's reconnect uses it): docs/CONNECTIONS.md
+            "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
             # the plugin's admin API: its own token, and how it reaches Airflow's REST API
             "MILLWRIGHT_ADMIN_TOKEN": s["admin_token"],
             "MILLWRIGHT_AIRFLOW_URL": f"http://localhost:{api_port}",

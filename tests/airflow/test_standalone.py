@@ -186,11 +186,17 @@ def test_plugin_api_drives_airflow(
         "config": {"entities": ["sites"], "schedule": "0 0 * * *",
                    "start_date": "2099-01-01T00:00:00"},
     }  # fmt: skip
+    wrong = {**body, "credentials": {"host": sandbox[0], "password": "not-k-live"}}
+    r = requests.post(f"{mw}/system/connections", json=wrong, headers=admin, timeout=120)
+    assert r.status_code == 422, r.text  # the source is tested first; nothing is written
+    assert "maximo refused the credentials (HTTP 401)" in r.json()["message"]
+    gone = api.session.get(f"{api.base}/api/v2/connections/millwright_{new_cid}", timeout=60)
+    assert gone.status_code == 404
     r = requests.post(f"{mw}/system/connections", json=body, headers=admin, timeout=120)
     assert r.status_code == 201, r.text
     new_token = {"Authorization": f"Bearer {r.json()['data']['access_token']}"}
     conn = api.call("GET", f"/connections/millwright_{new_cid}")
-    assert (conn["conn_type"], conn["host"]) == ("http", sandbox[0])
+    assert (conn["conn_type"], conn["host"]) == ("millwright_maximo", sandbox[0])
     entries = json.loads(api.call("GET", "/variables/millwright_connections")["value"])
     assert [e["id"] for e in entries] == [CID, API_CID, new_cid]
 
