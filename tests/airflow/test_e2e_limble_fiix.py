@@ -1,9 +1,10 @@
-"""Limble and Fiix end to end through Airflow (`dag.test()`): the sandbox, two connections of the
-system in the Variable (one with a wrong secret), the generated DAGs, the pipeline and a SQLite
-store. Per system, in order: a full read (with a custom field the default mapping does not read),
-the bad connection failing alone with its cause (isolation), an incremental run that must pick up a
-record edited at exactly the window's start (a tie at the boundary, overlap 0), and a reconciling
-run that soft-deletes records hard-deleted at the source."""
+"""Limble and Fiix end to end through Airflow (`dag.test()`): sandboxes, three connections of the
+system in the Variable (one with a wrong secret, one on another tenant whose ids overlap the
+first's), the generated DAGs, the pipeline and a SQLite store. Per system, in order: a full read
+(with a custom field the default mapping does not read), isolation (the bad connection fails
+alone with its cause; the other tenant's records stay under their own connection), an incremental
+run that must pick up a record edited at exactly the window's start (a tie at the boundary,
+overlap 0), and a reconciling run that soft-deletes records hard-deleted at the source."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ SECRET = "e2e-secret"
 
 def _configure(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, system: str,
                conns: dict[str, dict], entities: list[str], **extra: object) -> str:  # fmt: skip
-    """Two connections of ``system`` (``conns``: id -> Airflow Connection), one SQLite store."""
+    """Connections of ``system`` (``conns``: id -> Airflow Connection), one SQLite store."""
     store_url = f"sqlite:///{tmp_path / 'store.db'}"
     monkeypatch.setenv("MILLWRIGHT_HOME", str(tmp_path / "mw"))
     monkeypatch.setenv("MILLWRIGHT_STORE_URL", store_url)
@@ -69,6 +70,16 @@ def _epoch(cursor: str) -> float:
     return datetime.fromisoformat(cursor.replace("Z", "+00:00")).timestamp()
 
 
+def _tenants_stay_apart(store, dag, cid: str, other: str, key: str, title: str) -> None:
+    """A second tenant of the same system (its own sandbox, ids overlapping the first's): its
+    sync stores its own records under its own connection; the first's are untouched."""
+    before = store.get_record(cid, "work-orders", key)["data"]
+    _run(dag, ["work-orders"])
+    theirs = store.get_record(other, "work-orders", key)
+    assert theirs is not None and theirs["data"]["title"] == title != before["title"]
+    assert store.get_record(cid, "work-orders", key)["data"] == before
+
+
 def _bad_connection_failed_alone(store, dag, cid: str, entity: str, words: str) -> None:
     """The connection with the wrong secret: its entity fails as an authentication failure whose
     reason names the cause; it stored nothing."""
@@ -97,18 +108,21 @@ def limble() -> Iterator[tuple[str, object]]:
 
 def test_limble(airflow_home: Path, limble: tuple[str, object], tmp_path: Path,
                 monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    from connectors.limble.sandbox import start_sandbox
     from include.store import Store
 
     url, h = limble
-    cid, bad = "e2e-limble", "e2e-limble-bad"
+    url_b, h_b = start_sandbox(seed=70, size=60, client_id="e2e-b", secret=SECRET)
+    cid, bad, other = "e2e-limble", "e2e-limble-bad", "e2e-limble-b"
     entities = ["work-orders", "pm", "purchase-orders", "assets"]
     store_url = _configure(
         monkeypatch, tmp_path, "limble",
         {cid: {"host": url, "login": "e2e", "password": SECRET},
-         bad: {"host": url, "login": "e2e", "password": "not-the-secret"}},
+         bad: {"host": url, "login": "e2e", "password": "not-the-secret"},
+         other: {"host": url_b, "login": "e2e-b", "password": SECRET}},
         entities, custom_fields={"work-orders": {"requestor": "requestorName"}},
     )  # fmt: skip
-    dag, bad_dag = _dags(cid, bad)
+    dag, bad_dag, other_dag = _dags(cid, bad, other)
     store = Store(store_url)
     try:
         # 1. a full read; the custom field reads an attribute the default mapping does not
@@ -128,9 +142,14 @@ def test_limble(airflow_home: Path, limble: tuple[str, object], tmp_path: Path,
         assert data["siteKey"] == str(src["locationID"])
         assert data["customFields"] == {"requestor": src["requestorName"]}
 
-        # 2. isolation: the connection with a wrong secret fails alone, saying why
+        # 2. isolation: the connection with a wrong secret fails alone, saying why; another
+        #    tenant's records (the same ids) stay under their own connection
         _bad_connection_failed_alone(store, bad_dag, bad, "work-orders", "403")
         assert store.count(cid, "work-orders") == len(wos)
+        mine = {t["taskID"]: t["name"] for t in wos}
+        theirs = next(t for t in h_b.records("/tasks")
+                      if not t["template"] and mine.get(t["taskID"], t["name"]) != t["name"])  # fmt: skip
+        _tenants_stay_apart(store, other_dag, cid, other, str(theirs["taskID"]), theirs["name"])
 
         # 3. incremental: one task edited at exactly the window start (the cursor: overlap 0)
         cursor = store.get_cursor(cid, "work-orders")
@@ -157,8 +176,12 @@ def test_limble(airflow_home: Path, limble: tuple[str, object], tmp_path: Path,
         assert store.get_record(cid, "work-orders", str(gone_wo))["deleted_at"] is not None
         assert store.get_record(cid, "purchase-orders", str(gone_po))["deleted_at"] is not None
         assert store.count(cid, "purchase-orders") == len(h.records("/po"))
+        assert store.count(other, "work-orders") == sum(
+            not t["template"] for t in h_b.records("/tasks")
+        )  # the other tenant's reconciliation is its own
     finally:
         store.close()
+        h_b.stop()
 
 
 # ---------------------------------------------------------------- Fiix
@@ -177,20 +200,23 @@ def fiix() -> Iterator[tuple[str, object]]:
 
 def test_fiix(airflow_home: Path, fiix: tuple[str, object], tmp_path: Path,
               monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    from connectors.fiix.sandbox import start_sandbox
     from include.store import Store
 
     url, h = fiix
-    cid, bad = "e2e-fiix", "e2e-fiix-bad"
+    url_b, h_b = start_sandbox(seed=80, size=40, keys=("e2e-app", "e2e-access", SECRET))
+    cid, bad, other = "e2e-fiix", "e2e-fiix-bad", "e2e-fiix-b"
     entities = ["work-orders", "pm", "purchase-orders", "assets"]
     keys = {"login": "e2e-access", "extra": json.dumps({"app_key": "e2e-app"})}
     store_url = _configure(
         monkeypatch, tmp_path, "fiix",
         {cid: {"host": url, "password": SECRET, **keys},
-         bad: {"host": url, "password": "not-the-secret", **keys}},
+         bad: {"host": url, "password": "not-the-secret", **keys},
+         other: {"host": url_b, "password": SECRET, **keys}},
         entities, custom_fields={"work-orders": {"adminNotes": "strAdminNotes"}},
         options={"requested_fields": {"work-orders": ["strAdminNotes"]}},
     )  # fmt: skip
-    dag, bad_dag = _dags(cid, bad)
+    dag, bad_dag, other_dag = _dags(cid, bad, other)
     store = Store(store_url)
     wos = sorted(h.records("WorkOrder"), key=lambda r: r["id"])
     noted = wos[10]["id"]
@@ -219,9 +245,17 @@ def test_fiix(airflow_home: Path, fiix: tuple[str, object], tmp_path: Path,
         pm = store.get_record(cid, "pm", str(sm["id"]))["data"]
         assert sorted(pm["assetKeys"]) == assets  # from the BatchRequest per page
 
-        # 2. isolation: a wrong secret key is refused by the sandbox; the run says why
+        # 2. isolation: a wrong secret key is refused by the sandbox; the run says why; another
+        #    tenant's work orders (the same ids) stay under their own connection
         _bad_connection_failed_alone(store, bad_dag, bad, "work-orders", "signature")
         assert store.count(cid, "work-orders") == 300
+        mine = {w["id"]: w["strDescription"] for w in wos}
+        theirs = next(w for w in h_b.records("WorkOrder")
+                      if mine.get(w["id"], w["strDescription"]) != w["strDescription"])  # fmt: skip
+        _tenants_stay_apart(
+            store, other_dag, cid, other, str(theirs["id"]), theirs["strDescription"]
+        )
+        assert store.count(other, "work-orders") == 40
 
         # 3. incremental: one work order edited at exactly the window start (the cursor)
         cursor = store.get_cursor(cid, "work-orders")
@@ -246,5 +280,7 @@ def test_fiix(airflow_home: Path, fiix: tuple[str, object], tmp_path: Path,
         assert store.count(cid, "work-orders") == 299
         assert store.get_record(cid, "work-orders", str(gone_wo))["deleted_at"] is not None
         assert store.get_record(cid, "purchase-orders", str(gone_po))["deleted_at"] is not None
+        assert store.count(other, "work-orders") == 40  # untouched by the first's reconciliation
     finally:
         store.close()
+        h_b.stop()
