@@ -148,6 +148,8 @@ class ConnectionForm:
         ``json`` field's value is parsed (`ConnectionFieldsError` names the field otherwise)."""
         out: dict[str, Any] = {}
         for option, source in self.options.items():
+            if source == "schema" and conn.conn_type != self.conn_type:
+                continue  # an older http Connection's schema is the URL scheme
             spec = self.fields.get(source)
             raw = conn.extra.get(source) if spec is not None and spec.json else None
             if isinstance(raw, dict):  # already an object in the extra

@@ -70,15 +70,13 @@ def sources() -> Iterator[dict[str, dict]]:
             stop()
 
 
-@pytest.fixture(scope="module")
-def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[demo.Api, dict]]:
-    """``airflow api-server`` alone, with the demo's environment (test_connection enabled)."""
-    tmp = tmp_path_factory.mktemp("hooks")
+@contextlib.contextmanager
+def running_api_server(tmp: Path, **overrides: str) -> Iterator[tuple[demo.Api, dict]]:
+    """``airflow api-server`` alone, with the demo's environment plus ``overrides``."""
     home = tmp / "airflow"
     port = demo.free_port()
-    env = demo.airflow_env(port, home, tmp / "mw")
+    env = {**demo.airflow_env(port, home, tmp / "mw"), **overrides}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
-    assert env["AIRFLOW__CORE__TEST_CONNECTION"] == "Enabled"
     demo.airflow(env, "db", "migrate")
     log = open(tmp / "api-server.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(["airflow", "api-server", "--port", str(port)], cwd=ROOT, env=env,
@@ -103,6 +101,14 @@ def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[demo.
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[demo.Api, dict]]:
+    """The demo's environment: test_connection enabled."""
+    with running_api_server(tmp_path_factory.mktemp("hooks")) as (api, env):
+        assert env["AIRFLOW__CORE__TEST_CONNECTION"] == "Enabled"
+        yield api, env
 
 
 def test_hook_meta_lists_each_system_with_its_fields(api_server):
@@ -284,3 +290,32 @@ def test_connection_form_in_the_browser(api_server, sources, browser):
     row.find_element(By.CSS_SELECTOR, "button[aria-label='Test Connection']").click()
     wait.until(ec.text_to_be_present_in_element(
         (By.TAG_NAME, "body"), "maximo refused the credentials (HTTP 401)"))  # fmt: skip
+
+
+def test_reconnect_check_says_when_airflows_test_is_disabled(tmp_path: Path, sources):
+    """Airflow's default (test_connection off): the admin API cannot test a stored Connection,
+    and says so (503 naming the setting) instead of saving untested credentials."""
+    from include.admin.airflow_adapter import AirflowError, RestAirflowAdapter
+    from include.admin.base import AdminContext
+    from include.admin.errors import AirflowUnavailable
+    from include.admin.operations.source_check import check_source
+    from include.api.errors import domain_status
+    from include.config import ConnectionConfig
+    from include.store import Store
+
+    with running_api_server(tmp_path, AIRFLOW__CORE__TEST_CONNECTION="Disabled") as (api, env):
+        api.call("POST", "/connections", json={"connection_id": "mw_off", "conn_type": "http",
+                                               **sources["maximo"]})  # fmt: skip
+        adapter = RestAirflowAdapter(api.base, username="admin",
+                                     password=env["MILLWRIGHT_AIRFLOW_PASSWORD"])  # fmt: skip
+        with pytest.raises(AirflowError, match=r"test_connection = Enabled"):
+            adapter.test_connection("mw_off", "millwright_maximo", {})
+        cfg = ConnectionConfig.model_validate(
+            {"id": "off-1", "customer": "acme", "system": "maximo", "airflow_conn_id": "mw_off"}
+        )
+        ctx = AdminContext(Store(f"sqlite:///{tmp_path / 's.db'}"), adapter)
+        with pytest.raises(
+            AirflowUnavailable, match="cannot test Airflow Connection 'mw_off'"
+        ) as e:
+            check_source(ctx, cfg, None)
+        assert domain_status(e.value) == 503

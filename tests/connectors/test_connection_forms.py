@@ -66,6 +66,9 @@ def test_older_http_connections_keep_working():
     assert (s.host, s.credentials) == ("http://127.0.0.1:8801", {"apikey": "k"})
     conn = ConnFields(host="https://x", extra={"api_key": "k2"}, conn_type="http")
     assert settings("maintainx", conn).credentials == {"api_key": "k2"}
+    conn = ConnFields(host="erp.example", schema="https", login="u", password="p", conn_type="http")
+    s = settings("tryton", conn, options={"database": "prod"})  # the schema is the scheme there
+    assert (s.host, s.options) == ("https://erp.example", {"database": "prod"})
     conn = ConnFields(host="https://x", extra={"api_key": "k2"}, conn_type="millwright_maintainx")
     with pytest.raises(ConnectionFieldsError, match="has no API key"):
         settings("maintainx", conn)
@@ -208,3 +211,25 @@ def test_a_json_field_becomes_an_option_object():
     bad = ConnFields(**base, extra={"service_paths": "API_X;v=2"})
     with pytest.raises(ConnectionFieldsError, match="Service paths: must be a JSON object"):
         settings("sap_s4hana", bad)
+
+
+def test_the_default_check_reads_one_page_of_keys_and_stops():
+    """A connector without its own check(): the first page of its first entity's key listing,
+    and the listing is closed (no further page is requested)."""
+    from connectors.base import Connector
+    from connectors.maintainx import CONNECTOR as MaintainX
+
+    requested: list[int] = []
+
+    class Paged(Connector):
+        system = "paged"
+        entities = MaintainX.entities
+
+        def read(self, entity, window):
+            for n in range(3):
+                requested.append(n)
+                yield [{"id": n}]
+
+    conn = ConnFields(host="h", password="p", conn_type="millwright_maintainx")
+    Paged(settings("maintainx", conn)).check()
+    assert requested == [0]
