@@ -287,11 +287,17 @@ class FiixService:
         with self.tenant.lock:
             records = self.tenant.world[cls]
             ids = self.tenant.ids(cls)
-            lo = _id_floor(req.get("filters") or [])
+            filters = req.get("filters") or []
+            lo = _id_floor(filters)
             first = bisect.bisect_right(ids, lo) if lo is not None else 0
+            by_id = not order or order == [("id", False)]
+            if by_id and len(preds) == (lo is not None):  # keyset on the id alone: no scan
+                total, chosen = len(ids) - first, ids[first + start : first + start + limit]
+                page = [self._project(cls, records[i], names) for i in chosen]
+                return {"objects": page, "totalObjects": total}
             matches = [records[i] for i in ids[first:] if all(pred(records[i]) for pred in preds)]
-            if order and order != [("id", False)]:
-                matches = _sort(matches, order)
+            if not by_id:
+                matches = _sort(matches, order)  # type: ignore[arg-type]
             page = [self._project(cls, r, names) for r in matches[start : start + limit]]
         return {"objects": page, "totalObjects": len(matches)}
 
