@@ -1,5 +1,5 @@
-"""Per-system full sync: N work orders from the Maximo, SAP S/4HANA and MaintainX sandboxes, and the
-parts of a real Tryton server, each through include/sync/streaming.py (extract, map and load at once:
+"""Per-system full sync: N work orders from the Maximo, SAP S/4HANA, MaintainX, Limble (tasks: the
+non-template ones) and Fiix sandboxes, and the parts of a real Tryton server: six systems in one run, each through include/sync/streaming.py (extract, map and load at once:
 what the DAG's default ``sync`` task runs, as bench/sync_phases.py does for Maximo) into an empty
 SQLite store; with ``--staged``, through include/sync/pipeline.py's three steps one after another.
 
@@ -29,7 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-secret"
-SYSTEMS = ("maximo", "sap_s4hana", "maintainx", "tryton")
+SYSTEMS = ("maximo", "sap_s4hana", "maintainx", "tryton", "limble", "fiix")
 
 
 # ---------------------------------------------------------------- sources (parent process)
@@ -49,6 +49,10 @@ def sandbox_args(system: str, n: int, seed: int) -> list[str]:
         return [*common, "--user", "bench", "--password", SECRET]
     if system == "maintainx":
         return [*common, "--api-key", SECRET]
+    if system == "limble":  # client id "bench", the secret as --api-key
+        return [*common, "--user", "bench", "--api-key", SECRET]
+    if system == "fiix":  # the secret key signs every request
+        return [*common, "--app-key", "bench-app", "--access-key", "bench", "--api-key", SECRET]
     raise ValueError(system)
 
 
@@ -185,6 +189,8 @@ def bench_system(system: str, args: argparse.Namespace, work: Path) -> list[dict
         "maximo": {"apikey": SECRET},
         "sap_s4hana": {"user": "bench", "password": SECRET},
         "maintainx": {"api_key": SECRET},
+        "limble": {"user": "bench", "password": SECRET},
+        "fiix": {"app_key": "bench-app", "access_key": "bench", "secret_key": SECRET},
     }[system]
     page = 200 if system == "maintainx" else 1000  # MaintainX's maximum limit is 200
     try:

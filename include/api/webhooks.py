@@ -41,7 +41,7 @@ from include.api.errors import ApiError
 from include.config import SLUG
 from include.store.inbox import Inbox, NewEvent, stamp
 from include.store.registry import registry_status
-from include.webhooks.schemes import DEFAULT_TOLERANCE, WebhookRejected, verify
+from include.webhooks.schemes import DEFAULT_TOLERANCE, MALFORMED, WebhookRejected, verify
 
 log = logging.getLogger(__name__)
 MAX_BYTES_ENV = "MILLWRIGHT_WEBHOOK_MAX_BYTES"
@@ -205,14 +205,15 @@ def _gone(connection_id: str) -> ApiError:
 async def _rejected(
     request: Request, connection_id: str, exc: WebhookRejected, scheme: str
 ) -> ApiError:
+    status = 400 if exc.kind == MALFORMED else 401
     try:
         await run_in_threadpool(
-            Inbox(request.app.state.store.engine).reject, connection_id, exc.status, exc.reason
+            Inbox(request.app.state.store.engine).reject, connection_id, status, exc.reason
         )
     except Exception as err:  # counting a refusal must not turn it into a 500
         log.warning("cannot count a refused webhook of %s: %s", connection_id, type(err).__name__)
-    headers = {"WWW-Authenticate": "Basic"} if exc.status == 401 and scheme == "basic" else None
-    return ApiError(exc.status, exc.reason, {"signature": [exc.reason]}, headers)
+    headers = {"WWW-Authenticate": "Basic"} if status == 401 and scheme == "basic" else None
+    return ApiError(status, exc.reason, {"signature": [exc.reason]}, headers)
 
 
 def webhooks_router() -> APIRouter:

@@ -65,6 +65,11 @@ class DemoSource:
             return [py, "-m", mod, *common, "--api-key", self.secret]
         if self.system == "sap_s4hana":
             return [py, "-m", mod, *common, "--user", "demo", "--password", self.secret]
+        if self.system == "limble":  # client id "demo", the secret as --api-key
+            return [py, "-m", mod, *common, "--user", "demo", "--api-key", self.secret]
+        if self.system == "fiix":  # application and access keys; the secret key signs
+            return [py, "-m", mod, *common, "--app-key", "demo-app", "--access-key", "demo",
+                    "--api-key", self.secret]  # fmt: skip
         if self.system == "tryton":  # the real server, set up by `prepare`
             return [py, "-m", "connectors.tryton.server", "serve", "--dir", str(self.data_dir),
                     "--db", "demo", "--port", str(port)]  # fmt: skip
@@ -97,8 +102,10 @@ class DemoSource:
         (``connectors/<system>/connection.yaml``), the host and the secret the server expects."""
         args = ["--conn-type", f"millwright_{self.system}", "--conn-host", "127.0.0.1",
                 "--conn-port", str(port)]  # fmt: skip
-        if self.system == "sap_s4hana":
+        if self.system in ("sap_s4hana", "limble", "fiix"):
             args += ["--conn-login", "demo"]
+        if self.system == "fiix":
+            args += ["--conn-extra", json.dumps({"app_key": "demo-app"})]
         if self.system == "tryton":
             args += ["--conn-login", "admin", "--conn-schema", str(self.options["database"])]
         return [*args, "--conn-password", self.secret]
@@ -117,6 +124,8 @@ SOURCES = [
     DemoSource("acme-sap", "acme", "sap_s4hana", seed=4),
     DemoSource("globex-maintainx", "globex", "maintainx", seed=5),
     DemoSource("globex-tryton", "globex", "tryton", seed=6, options={"database": "demo"}),
+    DemoSource("acme-limble", "acme", "limble", seed=7),
+    DemoSource("globex-fiix", "globex", "fiix", seed=8),
 ]
 
 

@@ -44,13 +44,20 @@ MAX_ID_LEN = 200
 _PRINTABLE_ID = re.compile(r"^[\x21-\x7e]{1,200}$")
 
 
-class WebhookRejected(Exception):
-    """The request is refused: ``status`` (400 malformed, 401 not authentic) and a reason that
-    names the header at fault. The reason never contains a secret or a signature."""
+MALFORMED = "malformed"  # a header or value the scheme cannot read
+UNAUTHENTIC = "unauthentic"  # missing or wrong signature or secret, or outside the tolerance
 
-    def __init__(self, status: int, reason: str) -> None:
-        self.status, self.reason = status, reason
-        super().__init__(f"{status}: {reason}")
+
+class WebhookRejected(Exception):
+    """The request is refused: ``kind`` (`MALFORMED` or `UNAUTHENTIC`; the API turns them into
+    400 and 401) and a reason that names the header at fault. The reason never contains a secret
+    or a signature."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        if kind not in (MALFORMED, UNAUTHENTIC):
+            raise ValueError(f"unknown rejection kind {kind!r}")
+        self.kind, self.reason = kind, reason
+        super().__init__(f"{kind}: {reason}")
 
 
 @dataclass(frozen=True)
@@ -82,24 +89,29 @@ def body_id(body: bytes) -> str:
 def _header(headers: Headers, name: str) -> str:
     value = headers.get(name)
     if value is None or not value.strip():
-        raise WebhookRejected(401, f"missing header {name}")
+        raise WebhookRejected(UNAUTHENTIC, f"missing header {name}")
     return value.strip()
 
 
 def _timestamp(raw: str, name: str, now: float, tolerance: float) -> int:
     if not raw.isdigit() or len(raw) > 12:
-        raise WebhookRejected(400, f"header {name} must be Unix seconds, got a malformed value")
+        raise WebhookRejected(
+            MALFORMED, f"header {name} must be Unix seconds, got a malformed value"
+        )
     ts = int(raw)
     if abs(now - ts) > tolerance:
         raise WebhookRejected(
-            401, f"header {name} is outside the tolerance of {int(tolerance)} s (replay or clock)"
+            UNAUTHENTIC,
+            f"header {name} is outside the tolerance of {int(tolerance)} s (replay or clock)",
         )
     return ts
 
 
 def _event_id(value: str, name: str) -> str:
     if not _PRINTABLE_ID.match(value):
-        raise WebhookRejected(400, f"header {name} must be 1-{MAX_ID_LEN} printable characters")
+        raise WebhookRejected(
+            MALFORMED, f"header {name} must be 1-{MAX_ID_LEN} printable characters"
+        )
     return value
 
 
@@ -144,21 +156,23 @@ def verify_standard(
     for item in sig_header.split(" "):
         version, sep, value = item.partition(",")
         if not sep or not version:
-            raise WebhookRejected(400, "header webhook-signature: each entry must be 'v1,<base64>'")
+            raise WebhookRejected(
+                MALFORMED, "header webhook-signature: each entry must be 'v1,<base64>'"
+            )
         if version != "v1":
             continue  # other versions (v1a: asymmetric) are not ours to check
         try:
             given.append(base64.b64decode(value, validate=True))
         except (binascii.Error, ValueError):
             raise WebhookRejected(
-                400, "header webhook-signature: a v1 value is not base64"
+                MALFORMED, "header webhook-signature: a v1 value is not base64"
             ) from None
     if not given:
-        raise WebhookRejected(401, "header webhook-signature has no v1 signature")
+        raise WebhookRejected(UNAUTHENTIC, "header webhook-signature has no v1 signature")
     signed = f"{msg_id}.{ts}.".encode() + body
     expected = [hmac.new(standard_key(s), signed, hashlib.sha256).digest() for s in secrets]
     if not _any_equal(expected, given):
-        raise WebhookRejected(401, "webhook-signature does not match")
+        raise WebhookRejected(UNAUTHENTIC, "webhook-signature does not match")
     return Verified(msg_id, ts)
 
 
@@ -183,20 +197,20 @@ def verify_maintainx(
     for element in value.split(","):
         prefix, sep, item = element.strip().partition("=")
         if not sep:
-            raise WebhookRejected(400, f"header {MAINTAINX_HEADER}: elements must be 'k=v'")
+            raise WebhookRejected(MALFORMED, f"header {MAINTAINX_HEADER}: elements must be 'k=v'")
         if prefix == "t":
             stamps.append(item)
         elif prefix == "v1":
             sigs.append(item.lower())
     if len(stamps) != 1:
-        raise WebhookRejected(400, f"header {MAINTAINX_HEADER} must hold exactly one t=")
+        raise WebhookRejected(MALFORMED, f"header {MAINTAINX_HEADER} must hold exactly one t=")
     if not sigs:
-        raise WebhookRejected(401, f"header {MAINTAINX_HEADER} has no v1 signature")
+        raise WebhookRejected(UNAUTHENTIC, f"header {MAINTAINX_HEADER} has no v1 signature")
     ts = _timestamp(stamps[0], f"{MAINTAINX_HEADER} t", now, tolerance)
     signed = f"{ts}.".encode() + body
     expected = [hmac.new(s.encode(), signed, hashlib.sha256).hexdigest() for s in secrets]
     if not _any_equal(expected, sigs):
-        raise WebhookRejected(401, f"{MAINTAINX_HEADER} does not match")
+        raise WebhookRejected(UNAUTHENTIC, f"{MAINTAINX_HEADER} does not match")
     return Verified(body_id(body), ts)
 
 
@@ -218,7 +232,7 @@ def verify_limble(
     ts = _timestamp(raw_ts, "timestamp", now, tolerance)
     expected = [limble_sign(s, ts, token) for s in secrets]
     if not _any_equal(expected, [signature]):
-        raise WebhookRejected(401, "signature does not match")
+        raise WebhookRejected(UNAUTHENTIC, "signature does not match")
     return Verified("limble:" + token, ts)
 
 
@@ -240,7 +254,7 @@ def verify_header(
     name = (header or DEFAULT_SECRET_HEADER).lower()
     given = _header(headers, name)
     if not _any_equal([s.encode() for s in secrets], [given.encode()]):
-        raise WebhookRejected(401, f"header {name} does not match")
+        raise WebhookRejected(UNAUTHENTIC, f"header {name} does not match")
     return Verified(_optional_id(headers, body))
 
 
@@ -251,13 +265,17 @@ def verify_basic(
     value = _header(headers, "authorization")
     scheme, _, encoded = value.partition(" ")
     if scheme.lower() != "basic" or not encoded.strip():
-        raise WebhookRejected(401, "header authorization must be 'Basic <base64 user:password>'")
+        raise WebhookRejected(
+            UNAUTHENTIC, "header authorization must be 'Basic <base64 user:password>'"
+        )
     try:
         given = base64.b64decode(encoded.strip(), validate=True)
     except (binascii.Error, ValueError):
-        raise WebhookRejected(400, "header authorization: the Basic value is not base64") from None
+        raise WebhookRejected(
+            MALFORMED, "header authorization: the Basic value is not base64"
+        ) from None
     if not _any_equal([s.encode() for s in secrets], [given]):
-        raise WebhookRejected(401, "basic credentials do not match")
+        raise WebhookRejected(UNAUTHENTIC, "basic credentials do not match")
     return Verified(_optional_id(headers, body))
 
 
@@ -290,10 +308,12 @@ def verify(
     """Verify one request with scheme ``name``; raises `WebhookRejected`."""
     usable = [s for s in secrets if s]
     if not usable:
-        raise WebhookRejected(401, "no webhook secret is configured for this connection")
+        raise WebhookRejected(UNAUTHENTIC, "no webhook secret is configured for this connection")
     try:
         return scheme(name).verify(usable, headers, body, now, tolerance, header)
     except WebhookRejected:
         raise
     except (ValueError, UnicodeError) as exc:  # a stored secret that is not what the scheme needs
-        raise WebhookRejected(401, f"the connection's webhook secret is unusable: {exc}") from None
+        raise WebhookRejected(
+            UNAUTHENTIC, f"the connection's webhook secret is unusable: {exc}"
+        ) from None

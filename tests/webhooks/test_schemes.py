@@ -12,8 +12,12 @@ import time
 import pytest
 
 from connectors.maintainx.sandbox.webhooks import sign as sandbox_sign
+from include.webhooks import schemes
 from include.webhooks import schemes as s
 from include.webhooks.schemes import WebhookRejected, verify
+
+# the receiver's answer per kind of refusal (include/api/webhooks.py)
+HTTP = {schemes.MALFORMED: 400, schemes.UNAUTHENTIC: 401}
 
 # Standard Webhooks' reference test vectors (standard-webhooks/libraries/python/tests)
 MSG_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek"
@@ -40,7 +44,7 @@ def test_standard_reference_invalid_signature() -> None:
     bad = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OA="  # the vectors' invalid one
     with pytest.raises(WebhookRejected) as e:
         verify("standard", [SECRET], std_headers(VECTOR_TS, bad), PAYLOAD, now=VECTOR_TS)
-    assert e.value.status == 401
+    assert HTTP[e.value.kind] == 401
     with pytest.raises(WebhookRejected):  # the body changed by one byte
         verify("standard", [SECRET], std_headers(VECTOR_TS, VECTOR_SIG), PAYLOAD + b" ",
                now=VECTOR_TS)  # fmt: skip
@@ -51,7 +55,7 @@ def test_standard_tolerance(skew: int) -> None:
     now = int(time.time())
     with pytest.raises(WebhookRejected, match="tolerance") as e:
         verify("standard", [SECRET], std_headers(now + skew), PAYLOAD, now=now)
-    assert e.value.status == 401
+    assert HTTP[e.value.kind] == 401
     assert verify("standard", [SECRET], std_headers(now + skew), PAYLOAD, now=now,
                   tolerance=400).event_id == MSG_ID  # fmt: skip
     assert verify("standard", [SECRET], std_headers(now + skew // 2), PAYLOAD, now=now)
@@ -112,7 +116,7 @@ def test_standard_malformed_headers(headers: dict[str, str], status: int) -> Non
     headers = {k: v.replace("{now}", str(now)) for k, v in headers.items()}
     with pytest.raises(WebhookRejected) as e:
         verify("standard", [SECRET], headers, PAYLOAD, now=now)
-    assert e.value.status == status
+    assert HTTP[e.value.kind] == status
 
 
 def test_maintainx_native_scheme_matches_the_sandbox_signer() -> None:
@@ -139,7 +143,7 @@ def test_maintainx_native_scheme_matches_the_sandbox_signer() -> None:
     ]:
         with pytest.raises(WebhookRejected) as e:
             verify("maintainx", [secret], {s.MAINTAINX_HEADER: bad_header}, body, now=now)
-        assert e.value.status == status, bad_header
+        assert HTTP[e.value.kind] == status, bad_header
     with pytest.raises(WebhookRejected):  # body tampered
         verify("maintainx", [secret], {s.MAINTAINX_HEADER: header}, body + b" ", now=now)
 
@@ -165,7 +169,7 @@ def test_limble_documented_algorithm() -> None:
     ]:
         with pytest.raises(WebhookRejected) as e:
             verify("limble", [api_key], bad, body, now=ts)
-        assert e.value.status == status
+        assert HTTP[e.value.kind] == status
     with pytest.raises(WebhookRejected, match="tolerance"):
         verify("limble", [api_key], headers, body, now=ts + 301)
 
@@ -178,23 +182,23 @@ def test_static_header_and_basic_auth() -> None:
                   now=0, header="x-maximo-key").event_id == "m-1"  # fmt: skip
     with pytest.raises(WebhookRejected) as e:
         verify("header", ["s3cret"], {"x-webhook-secret": "s3cre"}, body, now=0)
-    assert e.value.status == 401
+    assert HTTP[e.value.kind] == 401
     basic = "Basic " + base64.b64encode(b"maximo:pw").decode()
     assert verify("basic", ["maximo:pw"], {"authorization": basic}, body, now=0)
     for bad, status in [("Basic !!!", 400), ("Bearer x", 401), (basic[:-4] + "AAAA", 401)]:
         with pytest.raises(WebhookRejected) as e:
             verify("basic", ["maximo:pw"], {"authorization": bad}, body, now=0)
-        assert e.value.status == status
+        assert HTTP[e.value.kind] == status
 
 
 def test_no_or_unusable_secret_is_401_and_unknown_scheme_is_an_error() -> None:
     with pytest.raises(WebhookRejected, match="no webhook secret") as e:
         verify("maintainx", [], {}, b"{}", now=0)
-    assert e.value.status == 401
+    assert HTTP[e.value.kind] == 401
     now = int(time.time())
     with pytest.raises(WebhookRejected, match="unusable") as e:
         verify("standard", ["not base64 !"], std_headers(now), PAYLOAD, now=now)
-    assert e.value.status == 401
+    assert HTTP[e.value.kind] == 401
     with pytest.raises(ValueError, match="unknown webhook scheme"):
         s.scheme("svix")
 

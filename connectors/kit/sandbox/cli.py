@@ -59,15 +59,16 @@ def faults_of(a: argparse.Namespace) -> Faults:
 
 def serve(start: Callable[[], tuple[str, Any]], banner: Callable[[str], str]) -> int:
     """Start (``start() -> (url, handle)``), print the banner, wait for SIGTERM/Ctrl-C, stop."""
+    done = threading.Event()
+    with contextlib.suppress(ValueError):  # not the main thread
+        # before the banner: a SIGTERM right after it (a quick test) still stops cleanly
+        signal.signal(signal.SIGTERM, lambda *_: done.set())
     try:
         url, handle = start()
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return 2
     print(banner(url), flush=True)
-    done = threading.Event()
-    with contextlib.suppress(ValueError):  # not the main thread
-        signal.signal(signal.SIGTERM, lambda *_: done.set())
     with contextlib.suppress(KeyboardInterrupt):
         done.wait()
     handle.stop()

@@ -1,0 +1,220 @@
+"""Fiix CMMS on the kit: the Python its protocol needs (manifest.yaml says what to read).
+
+Fiix is not REST: every call is a signed POST of one typed request object to one endpoint
+(`connectors.fiix.protocol`). The kit's hooks carry it:
+
+- ``build_request``: the manifest's ``className``, ``ql``, ``fields`` and ``orderBy`` plus the
+  window become a FindRequest body (``dtm... >= ? AND dtm... < ?`` with the bounds as parameters,
+  naive in the connection's zone, as Fiix users send them);
+- ``prepare``: each attempt gets a fresh query string (``action``, keys, ``timestamp``) and its
+  HMAC-SHA256 ``Authorization`` signature;
+- `KeysetPages`: ``maxObjects`` per page and a keyset filter after the last record
+  (``id > ?``, or ``(t > ? OR (t = ? AND id > ?))`` when ordered by change time): offset paging
+  (``startIndex``) over a table that changes while it is read skips rows;
+- `FiixHttp`: Fiix answers errors inside the body, mostly with HTTP 200. Throttling (code 1100,
+  HTTP 429 or 200) is retried after the server's wait advisory
+  (``P_CLIENT_AUTO_RETRY_WAIT_ADVISORY_MS``); any other error fails at once, naming the cause
+  (a refused signature, an unknown key, ...) with status 401 for authentication failures;
+- transforms ``attach_lines`` / ``attach_assets``: a page's purchase-order lines (or PM assets) in
+  ONE BatchRequest of FindRequests (one per 200 parents), keyset-paged per parent chunk;
+- ``statuses``: WorkOrderStatus / PurchaseOrderStatus; ``check``: an RpcRequest ``Ping``.
+
+Credentials (connection.yaml): ``app_key`` (a field), ``access_key`` (the login) and
+``secret_key`` (the password). The secret is never logged: it only keys the HMAC.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+import requests
+
+from connectors.base import SourceError, SourceSettings, Window
+from connectors.fiix import protocol as p
+from connectors.http import HttpClient, Transient
+from connectors.kit import ManifestConnector, Paginator, Request
+from connectors.kit.engine import format_time, round_up
+
+CHUNK = 200  # parents per FindRequest of a BatchRequest
+CAUSES = {
+    p.AUTH_BAD_SIGNATURE: "Fiix refused the request signature (check the secret key)",
+    p.AUTH_UNKNOWN_KEY: "Fiix does not know the application or access key",
+    p.AUTH_MISSING: "Fiix found no credentials in the request",
+}
+
+
+def _what(kwargs: dict[str, Any]) -> str:
+    body = kwargs.get("json") or {}
+    return f"{body.get(p.MAGIC, 'request')} {body.get('className', '')}".strip()
+
+
+def raise_for_error(system: str, where: str, decoded: Any) -> None:
+    """`SourceError` for a Fiix error object (401 for authentication failures)."""
+    err = decoded.get("error") if isinstance(decoded, dict) else None
+    if not err:
+        return
+    e = p.FiixError.from_json(err)
+    cause = CAUSES.get(e.code, "Fiix answered an error")
+    raise SourceError(system, where, 401 if e.code in p.AUTH_CODES else f"error {e.code}",
+                      f"{cause}: {e.describe()}")  # fmt: skip
+
+
+class FiixHttp(HttpClient):
+    """`HttpClient` reading Fiix's in-body errors: throttling is transient (its wait advisory
+    is the delay), anything else is final."""
+
+    def _attempt(self, method: str, url: str, decode: bool, kwargs: dict) -> requests.Response:
+        response = super()._attempt(method, url, decode, kwargs)
+        decoded = getattr(response, "decoded", None)
+        err = decoded.get("error") if isinstance(decoded, dict) else None
+        if err and p.FiixError.from_json(err).throttled:
+            raise Transient("throttled", p.FiixError.from_json(err).describe(), response)
+        raise_for_error(self.system, f"{method} {_what(kwargs)}", decoded)
+        return response
+
+    def _delay(self, attempt: int, response: requests.Response | None) -> float:
+        if response is not None:
+            try:
+                err = p.FiixError.from_json(orjson.loads(response.content).get("error"))
+            except (orjson.JSONDecodeError, AttributeError):
+                err = None
+            if err is not None and err.throttled:
+                return max(min(err.wait_ms / 1000, self.policy.max_sleep), self._pending())
+        return super()._delay(attempt, response)
+
+
+class KeysetPages(Paginator):
+    """``maxObjects`` = the page size; the next page continues after the last record."""
+
+    def first(self, request: Request) -> Request:
+        self._base = list(request.json.get("filters") or [])
+        return Request(request.url, {}, "POST", {**request.json, "maxObjects": self.size,
+                                                 "startIndex": 0})  # fmt: skip
+
+    def next(self, request: Request, body: Any, records: list) -> Request | None:
+        if len(records) < self.size:
+            return None
+        last = records[-1]
+        order = [f.strip() for f in str(request.json.get("orderBy") or "id").split(",")]
+        if order == ["id"]:
+            after = p.FindFilter("id > ?", (last["id"],))
+        else:
+            t = order[0]
+            after = p.FindFilter(
+                f"({t} > ? OR ({t} = ? AND id > ?))", (last[t], last[t], last["id"])
+            )
+        return Request(request.url, {}, "POST", {**request.json,
+                                                 "filters": [*self._base, after.to_json()]})  # fmt: skip
+
+
+class FiixBase(ManifestConnector):
+    def __init__(self, settings: SourceSettings, sleep: Callable[[float], None] = time.sleep):
+        c = settings.credentials
+        self.app_key, self.access_key = c.get("app_key"), c.get("access_key")
+        self._secret = c.get("secret_key")
+        missing = [n for n, v in (("app_key", self.app_key), ("access_key", self.access_key),
+                                  ("secret_key", self._secret)) if not v]  # fmt: skip
+        if missing:
+            raise ValueError(f"fiix: credentials need {', '.join(missing)}")
+        self._ids = itertools.count()
+        super().__init__(settings, sleep)
+        kit = self.http  # the kit's client, rebuilt as FiixHttp with the same settings
+        self.http = FiixHttp(self.system, kit.base_url, dict(kit.session.headers), kit.timeout,
+                             kit.policy, self.error_detail, sleep, None, self.prepare)  # fmt: skip
+        kit.close()
+
+    # --- requests ------------------------------------------------------------------------------
+    def body(self, req: p.FindRequest | p.RpcRequest | p.BatchRequest) -> dict[str, Any]:
+        return p.request_body(req, next(self._ids), int(time.time() * 1000))
+
+    def build_request(self, entity: str, window: Window, keys_only: bool = False) -> Request:
+        e = self.manifest.entity(entity)
+        params = super().build_request(entity, Window(), keys_only).params
+        filters = [p.FindFilter(params["ql"])] if params.get("ql") else []
+        t = e.change_time
+        windowed = bool(t and e.is_incremental and not keys_only and not window.is_full)
+        if windowed:
+            bounds = [self._time(window.start)]  # type: ignore[arg-type]
+            ql = f"{t} >= ?"
+            if window.end is not None:
+                bounds.append(self._time(round_up(window.end)))
+                ql += f" AND {t} < ?"
+            filters.append(p.FindFilter(ql, tuple(bounds)))
+        fields = params.get("fields") or "id"
+        if windowed and t not in fields.split(", "):
+            fields += f", {t}"
+        find = p.FindRequest(
+            params["className"], fields, tuple(filters), f"{t}, id" if windowed else "id"
+        )
+        return Request(self.path(entity), {}, "POST", self.body(find))
+
+    def _time(self, dt: Any) -> str:
+        """A window bound as Fiix users write it: ``YYYY-MM-DD HH:MM:SS`` in the tenant's zone."""
+        return format_time(dt.replace(microsecond=0), "iso_naive", self.settings.timezone).replace(
+            "T", " "
+        )
+
+    def prepare(self, prepared: requests.PreparedRequest) -> None:
+        """A fresh signed query string for every attempt (the timestamp moves)."""
+        body = orjson.loads(prepared.body or b"{}")
+        endpoint = str(prepared.url).split("?", 1)[0]
+        uri, headers = p.signed_uri(endpoint, body.get(p.MAGIC, "FindRequest"), self.app_key,
+                                    self.access_key, self._secret, int(time.time() * 1000))  # type: ignore[arg-type]  # fmt: skip
+        prepared.url = uri
+        prepared.headers.update(headers)
+
+    def call(self, req: p.FindRequest | p.RpcRequest | p.BatchRequest) -> dict[str, Any]:
+        return self.send(Request(self.path("sites"), {}, "POST", self.body(req))).decoded  # type: ignore[attr-defined]
+
+    # --- transforms ----------------------------------------------------------------------------
+    def _children(self, rows: list[dict], cls: str, fk: str, fields: str, name: str) -> list[dict]:
+        by_parent: dict[Any, list[dict]] = {r["id"]: [] for r in rows}
+        chunks = [list(by_parent)[i : i + CHUNK] for i in range(0, len(by_parent), CHUNK)]
+        after = {i: 0 for i in range(len(chunks))}
+        while after:
+            order = list(after)
+            finds = tuple(p.FindRequest(
+                cls, fields, (p.FindFilter(f"{fk} IN ({', '.join('?' * len(chunks[i]))})",
+                                           tuple(chunks[i])), p.FindFilter("id > ?", (after[i],))),
+                "id", 0, self.max_page_size) for i in order)  # fmt: skip
+            out = self.call(p.BatchRequest(finds))
+            for i, sub in zip(order, out.get("responses") or [], strict=True):
+                raise_for_error(self.system, f"POST BatchRequest FindRequest {cls}", sub)
+                objs = sub.get("objects") or []
+                for o in objs:
+                    by_parent.setdefault(o.get(fk), []).append(o)
+                if len(objs) < self.max_page_size:
+                    del after[i]
+                else:
+                    after[i] = objs[-1]["id"]
+        for r in rows:
+            r[name] = by_parent[r["id"]]
+        return rows
+
+    def attach_lines(self, entity: str, rows: list[dict]) -> list[dict]:
+        fields = ("id, intPurchaseOrderID, intAssetID, intSupplierID, strDescription, qtyOnOrder, "
+                  "qtyRecieved, dblUnitPrice, dtmRequiredByDate")  # fmt: skip
+        return self._children(rows, "PurchaseOrderLineItem", "intPurchaseOrderID", fields, "lines")
+
+    def attach_assets(self, entity: str, rows: list[dict]) -> list[dict]:
+        return self._children(rows, "ScheduledMaintenanceAsset", "intScheduledMaintenanceID",
+                              "id, intScheduledMaintenanceID, intAssetID", "assets")  # fmt: skip
+
+    # --- the rest of the contract --------------------------------------------------------------
+    def statuses(self, entity: str) -> list[dict[str, Any]] | None:
+        cls = {"work-orders": "WorkOrderStatus", "purchase-orders": "PurchaseOrderStatus"}.get(
+            entity
+        )
+        if cls is None:
+            return None
+        out = self.call(p.FindRequest(cls, "id, strName, intSysCode", (), "id", 0, 1000))
+        return [{"key": str(s["id"]), "name": s.get("strName"), "code": str(s.get("intSysCode")),
+                 "scope": cls, "isActive": True} for s in out.get("objects") or []] or None  # fmt: skip
+
+    def check(self) -> None:
+        """Connection test: an RpcRequest ``Ping`` (a wrong key or secret fails, status 401)."""
+        self.call(p.RpcRequest("Ping", "ping"))
