@@ -33,13 +33,38 @@ from typing import Any
 import orjson
 import requests
 
-from connectors.base import SourceError, SourceSettings, Window
+from connectors.base import SourceError, SourceField, SourceSettings, Window
 from connectors.fiix import protocol as p
+from connectors.fiix.schema import CLASSES, DISPLAY
 from connectors.http import HttpClient, Transient
 from connectors.kit import ManifestConnector, Paginator, Request
 from connectors.kit.engine import format_time, round_up
 
 CHUNK = 200  # parents per FindRequest of a BatchRequest
+# the transform that attaches a child list -> (its name in the raw record, the child's class)
+CHILDREN = {"attach_lines": ("lines", "PurchaseOrderLineItem"),
+            "attach_assets": ("assets", "ScheduledMaintenanceAsset")}  # fmt: skip
+LINE_FIELDS = ("id, intPurchaseOrderID, intAssetID, intSupplierID, strDescription, qtyOnOrder, "
+               "qtyRecieved, dblUnitPrice, dtmRequiredByDate")  # fmt: skip
+PREFIX_TYPES = (("str", "string"), ("dtm", "datetime"), ("int", "integer"), ("dbl", "number"),
+                ("qty", "number"), ("bol", "boolean"))  # fmt: skip
+
+
+def field_type(name: str) -> str:
+    """Fiix's type of a field, from its naming prefix (``dtmDateCreated``: datetime)."""
+    if name == "id":
+        return "integer"
+    return next((t for prefix, t in PREFIX_TYPES if name.startswith(prefix)), "string")
+
+
+def class_fields(cls: str) -> list[SourceField]:
+    """A class's fields, with the ``dv_`` display value of each reference it has."""
+    out = []
+    for name in CLASSES[cls]:
+        out.append(SourceField(name, field_type(name)))
+        if name in DISPLAY:
+            out.append(SourceField(f"dv_{name}", "string", f"{name} (display value)"))
+    return out
 CAUSES = {
     p.AUTH_BAD_SIGNATURE: "Fiix refused the request signature (check the secret key)",
     p.AUTH_UNKNOWN_KEY: "Fiix does not know the application or access key",
@@ -195,14 +220,45 @@ class FiixBase(ManifestConnector):
             r[name] = by_parent[r["id"]]
         return rows
 
+    def _child_fields(self, entity: str, base: str, name: str) -> str:
+        """``base`` plus the custom fields' paths through the child list ``name``."""
+        names = dict.fromkeys(f.strip() for f in base.split(","))
+        for path in self.requested(entity):
+            head, _, rest = path.partition(".")
+            if head == name and rest:
+                names.setdefault(rest.split(".", 1)[0], None)
+        return ", ".join(names)
+
     def attach_lines(self, entity: str, rows: list[dict]) -> list[dict]:
-        fields = ("id, intPurchaseOrderID, intAssetID, intSupplierID, strDescription, qtyOnOrder, "
-                  "qtyRecieved, dblUnitPrice, dtmRequiredByDate")  # fmt: skip
+        fields = self._child_fields(entity, LINE_FIELDS, "lines")
         return self._children(rows, "PurchaseOrderLineItem", "intPurchaseOrderID", fields, "lines")
 
     def attach_assets(self, entity: str, rows: list[dict]) -> list[dict]:
+        fields = self._child_fields(entity, "id, intScheduledMaintenanceID, intAssetID", "assets")
         return self._children(rows, "ScheduledMaintenanceAsset", "intScheduledMaintenanceID",
-                              "id, intScheduledMaintenanceID, intAssetID", "assets")  # fmt: skip
+                              fields, "assets")  # fmt: skip
+
+    # --- custom fields -------------------------------------------------------------------------
+    def extra_fields(self, entity: str) -> tuple[str, ...]:
+        """The custom fields' paths go into the FindRequest's ``fields`` (Fiix returns only what
+        is asked for); a path through a child list (``lines.strDescription``) goes to the
+        child's FindRequests instead (`attach_lines`, `attach_assets`)."""
+        child = CHILDREN.get(self.manifest.entity(entity).transform or "")
+        lists = {child[0]} if child else set()
+        return tuple(f for f in super().extra_fields(entity) if f.split(".", 1)[0] not in lists)
+
+    def describe(self, entity: str) -> list[SourceField]:
+        """The entity's class fields (`connectors.fiix.schema`: Fiix has no metadata request),
+        ``dv_`` display values of its references, and its child list (``lines``, ``assets``)."""
+        if entity == "purchase-orders.line-items":
+            return class_fields("PurchaseOrderLineItem")
+        e = self.manifest.entity(entity)
+        out = class_fields(str(e.params["className"]))
+        child = CHILDREN.get(e.transform or "")
+        if child:
+            name, cls = child
+            out.append(SourceField(name, "array", cls, tuple(class_fields(cls)), many=True))
+        return out
 
     # --- the rest of the contract --------------------------------------------------------------
     def statuses(self, entity: str) -> list[dict[str, Any]] | None:

@@ -33,7 +33,9 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from connectors.fiix import protocol as p
-from connectors.fiix.sandbox.data import CHANGE_TIME, DISPLAY, DISPLAY_FIELD, SCHEMA
+from connectors.fiix.sandbox.data import CHANGE_TIME, DISPLAY_FIELD
+from connectors.fiix.schema import CLASSES as SCHEMA
+from connectors.fiix.schema import DISPLAY
 from connectors.fiix.sandbox.ql import QlError, compile_ql
 
 MAX_OBJECTS = 1000
