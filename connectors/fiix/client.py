@@ -65,6 +65,8 @@ def class_fields(cls: str) -> list[SourceField]:
         if name in DISPLAY:
             out.append(SourceField(f"dv_{name}", "string", f"{name} (display value)"))
     return out
+
+
 CAUSES = {
     p.AUTH_BAD_SIGNATURE: "Fiix refused the request signature (check the secret key)",
     p.AUTH_UNKNOWN_KEY: "Fiix does not know the application or access key",
