@@ -10,6 +10,11 @@
   orders (`work_orders`, `templates`).
 - A purchase order's items come from ``/po/items?pos=<ids of the page>`` (one call per page, keyset
   paged), attached as ``items`` (`attach_items`).
+- PO item edits (`read`): an item has its own ``lastEdited`` and editing it need not move its PO's,
+  so an incremental read of purchase orders also lists the items edited in the window
+  (``/po/items?lastEditedStart=..&lastEditedEnd=..``) and reads the POs they belong to that the
+  window did not already yield (``/po?pos=<ids>``); the mapping's ``updatedAt`` and version are the
+  latest of the PO's and its items' times (``CHANGED_WHEN``: ``related``).
 - Work-order statuses are the customer's (``/statuses``).
 - Custom fields: `describe` = the OpenAPI's standard fields (`connectors.limble.fields`) plus, for
   assets, parts and vendors, ``fields`` holding the customer's own fields (``GET /v2/<kind>/fields/
@@ -20,6 +25,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from connectors.base import SourceField, Window
@@ -68,6 +74,31 @@ class LimbleBase(ManifestConnector):
                 if old in params:
                     params[new] = params.pop(old)
         return Request(req.url, params, req.method, req.json, req.headers)
+
+    def read(self, entity: str, window: Window) -> Iterator[list[dict]]:
+        """The kit's read; for purchase orders in a window, then the POs whose items changed in
+        it (and not their PO) too."""
+        if entity != "purchase-orders" or window.is_full:
+            yield from super().read(entity, window)
+            return
+        seen: set[Any] = set()
+        for page in super().read(entity, window):
+            seen.update(r["poID"] for r in page)
+            yield page
+        params = self.build_request(entity, window).params
+        bounds = {k: params[k] for k in ("lastEditedStart", "lastEditedEnd") if k in params}
+        changed: dict[Any, None] = {}
+        for page in self.pages(entity, Request("/po/items", bounds), 1000,
+                               paginator=_keyset("poItemID")):  # fmt: skip
+            changed.update((i["poID"], None) for i in page if i.get("poID") not in seen)
+        ids = list(changed)
+        for at in range(0, len(ids), self.max_page_size):
+            chunk = ids[at : at + self.max_page_size]
+            req = Request("/po", {"pos": ",".join(str(i) for i in chunk)})
+            for page in self.pages(entity, req, len(chunk), paginator=_keyset("poID")):
+                rows = self.attach_items(entity, page)
+                if rows:
+                    yield rows
 
     def work_orders(self, entity: str, rows: list[dict]) -> list[dict]:
         return [r for r in rows if not r.get("template")]
