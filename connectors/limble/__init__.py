@@ -11,15 +11,20 @@
 - A purchase order's items come from ``/po/items?pos=<ids of the page>`` (one call per page, keyset
   paged), attached as ``items`` (`attach_items`).
 - Work-order statuses are the customer's (``/statuses``).
+- Webhooks (`include.webhooks.spec.LIMBLE`): one ``POST /webhooks {endpoint, type}`` per event
+  type (`register_webhooks`), ``DELETE /webhooks/<id>`` to remove; deliveries are signed with the
+  account's oldest API key (no per-subscription secret). Events are re-read by id through the
+  manifest's ``by_id`` (``/tasks?tasks=1,2``...: the kit's `read_records`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from connectors.base import Window
+from connectors.base import SourceError, WebhookRegistration, Window
 from connectors.kit import ManifestConnector, Paginator, Request, manifest_connector
 from connectors.kit.manifest import PluginPaginator
+from include.webhooks.spec import LIMBLE
 
 WINDOW_PARAMS = {"purchase-orders": ("lastEditedStart", "lastEditedEnd")}
 
@@ -76,6 +81,36 @@ class LimbleBase(ManifestConnector):
             out += [{"key": str(s["statusID"]), "name": s.get("name"), "code": str(s["statusID"]),
                      "isActive": True} for s in page]  # fmt: skip
         return out or None
+
+    webhooks = LIMBLE
+
+    def register_webhooks(self, url: str) -> WebhookRegistration:
+        """``POST /webhooks {endpoint, type, enabled: 1}`` per type of ``webhooks.event_types``
+        (201 ``{webhookID}``). No secrets: Limble signs with the oldest API key. A failure
+        removes the webhooks made so far and raises."""
+        made: list[str] = []
+        try:
+            for kind in self.webhooks.event_types:
+                body = self.send(Request("/webhooks", method="POST",
+                                         json={"endpoint": url, "type": kind, "enabled": 1})
+                                 ).decoded  # type: ignore[attr-defined]  # fmt: skip
+                if not isinstance(body, dict) or not body.get("webhookID"):
+                    raise SourceError(self.system, "POST /webhooks", 200, "no webhookID")
+                made.append(str(body["webhookID"]))
+        except Exception:
+            self.remove_webhooks(tuple(made))
+            raise
+        return WebhookRegistration(tuple(made), ())
+
+    def remove_webhooks(self, ids: tuple[str, ...]) -> None:
+        for wid in ids:
+            if not str(wid).isdigit():
+                raise ValueError(f"limble: webhook ids are integers, got {wid!r}")
+            try:
+                self.http.request("DELETE", f"/webhooks/{wid}")
+            except SourceError as exc:
+                if exc.status != 404:  # already gone
+                    raise
 
 
 # named as the class calls itself, so that map worker processes can unpickle it

@@ -5,8 +5,8 @@ When the connection has webhooks on, its system has a subscription API
 a stored Connection's secrets out) and ``MILLWRIGHT_WEBHOOK_BASE_URL`` says where the receiver is
 reachable from the source (``https://mw.example.com/millwright``: the receiver is
 ``<base>/webhooks/<id>``), the connector subscribes that URL and the secrets it gets back go into
-the Airflow Connection's extra (``webhook_secret``, a JSON list; ``webhook_subscriptions``, the
-ids). Otherwise the reason it did not is returned (the audit log records it) and the receiver
+the Airflow Connection's extra (``webhook_secret``, a JSON list, unless the system signs with its
+API key as Limble does; ``webhook_subscriptions``, the ids). Otherwise the reason it did not is returned (the audit log records it) and the receiver
 must be registered by hand. A failure at the source refuses the create (nothing is saved); a
 create that fails after the registration removes the subscriptions again.
 
@@ -86,8 +86,9 @@ def subscribe(
     except Exception as exc:
         raise SourceRefused(f"webhooks: registering {url} at the source failed: {exc}",
                             "webhooks") from None  # fmt: skip
-    extra = {**creds.extra, "webhook_secret": json.dumps(list(reg.secrets)),
-             "webhook_subscriptions": json.dumps(list(reg.ids))}  # fmt: skip
+    extra = {**creds.extra, SUBSCRIPTIONS_EXTRA: json.dumps(list(reg.ids))}
+    if reg.secrets:  # Limble has none: it signs with the account's API key
+        extra["webhook_secret"] = json.dumps(list(reg.secrets))
     return replace(creds, extra=extra), reg, None
 
 
