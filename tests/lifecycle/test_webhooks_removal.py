@@ -26,7 +26,7 @@ def _expose(airflow, monkeypatch, conn_id: str, host: str | None = None) -> None
     served to the hook the way Airflow serves ``AIRFLOW_CONN_<ID>``."""
     c = airflow.state["connections"][conn_id]
     monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps({
-        "conn_type": c["conn_type"], "host": host or c["host"], "password": c["password"],
+        "conn_type": c["conn_type"], "host": host or c["host"], "login": c["login"], "password": c["password"],
         "extra": c["extra"]}))  # fmt: skip
 
 
@@ -121,3 +121,38 @@ def test_without_webhooks_disconnect_queues_no_removal(client, airflow, store) -
                        headers=HEADERS).status_code == 201  # fmt: skip
     client.post("/api/system/connections/mx-plain/disconnect", headers=HEADERS)
     assert all(p["op"] != "remove_webhooks" for p in _pending(store, "mx-plain"))
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+def test_limble_create_registers_and_disconnect_removes(
+    client, airflow, store, monkeypatch
+) -> None:
+    """Limble: create subscribes one webhook per event type (no secret is stored: Limble signs
+    with the API key); disconnect and the lifecycle pass delete them at the Limble sandbox."""
+    from connectors.limble import CONNECTOR as LIMBLE
+    from connectors.limble.sandbox import start_sandbox
+
+    url, handle = start_sandbox(size=30, client_id="lb-id", secret="lb-secret")
+    try:
+        monkeypatch.setenv("MILLWRIGHT_WEBHOOK_BASE_URL", "https://mw.example.com")
+        b = {"customer": "acme", "system": "limble", "id": "lb-hooks", "name": "Acme Limble",
+             "credentials": {"host": url, "login": "lb-id", "password": "lb-secret"},
+             "config": {"schedule": "0 0 * * *", "webhooks": {}}}  # fmt: skip
+        r = client.post("/api/system/connections", json=b, headers=HEADERS)
+        assert r.status_code == 201, r.text
+        parse(airflow)
+        extra = airflow.state["connections"]["millwright_lb-hooks"]["extra"]
+        assert "webhook_secret" not in extra
+        ids = json.loads(extra["webhook_subscriptions"])
+        hooks = handle.webhooks.list({})
+        assert [str(h["webhookID"]) for h in hooks] == ids
+        assert {h["endpoint"] for h in hooks} == {"https://mw.example.com/webhooks/lb-hooks"}
+        assert sorted(h["type"] for h in hooks) == sorted(LIMBLE.webhooks.event_types)
+        _expose(airflow, monkeypatch, "millwright_lb-hooks")
+        assert client.post("/api/system/connections/lb-hooks/disconnect",
+                           headers=HEADERS).status_code == 200  # fmt: skip
+        assert handle.webhooks.list({})  # still there until the pass
+        assert "lb-hooks" not in _pass(store, airflow)["waiting"]
+        assert handle.webhooks.list({}) == []
+    finally:
+        handle.stop()
