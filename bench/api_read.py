@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -29,6 +30,7 @@ import sqlalchemy as sa
 
 from include.api.auth import issue_token
 from include.api.query import encode_cursor
+from include.model import record_defaults
 from include.store import Store
 
 CONN, ENTITY = "bench", "work-orders"
@@ -39,11 +41,16 @@ def _ts(i: int) -> str:
     return (BASE + timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# every field of the model, as the mapping writes it (null or [] when the source has none)
+EMPTY = record_defaults(ENTITY)
+
+
 def _row(i: int) -> tuple:
     ts = _ts(i)
     key = f"wo-{(i * 7919) % 10_000_019:08d}"  # keys not in time order, as in real sources
     data = {
-        "key": key, "title": f"Inspect pump {i % 997}", "code": f"WO{i}", "status": "OPEN",
+        "key": key, **EMPTY, "title": f"Inspect pump {i % 997}", "code": f"WO{i}", "status": "OPEN",
+        "statusCategory": ("open", "in_progress", "completed", "closed")[i % 4],
         "statusKey": "OPEN", "siteKey": f"site-{i % 50}", "assetKey": f"asset-{i % 5000}",
         "locationKey": f"loc-{i % 800}", "severity": str(i % 5), "categoryName": "PM",
         "instructions": "Check seals, vibration and temperature; replace worn parts.",
@@ -90,7 +97,7 @@ def free_port() -> int:
 def start_server(url: str, port: int) -> subprocess.Popen:
     env = {**os.environ, "MILLWRIGHT_STORE_URL": url}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "include.api", "--port", str(port)], env=env, cwd=os.getcwd()
+        [sys.executable, "-m", "include.cli.serve", "--port", str(port)], env=env, cwd=os.getcwd()
     )
     for _ in range(300):
         try:
@@ -139,7 +146,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10.0)
     args = ap.parse_args()
     schema = None
-    url = args.url or f"sqlite:///{tempfile.mkdtemp(prefix='mw-bench-')}/store.db"
+    tmp = None if args.url else tempfile.mkdtemp(prefix="mw-bench-")
+    url = args.url or f"sqlite:///{tmp}/store.db"
     if url.startswith("postgresql"):
         schema = f"bench_{uuid.uuid4().hex[:10]}"
         admin = sa.create_engine(url)
@@ -176,6 +184,7 @@ def main() -> None:
                 "filter[updatedAt:gteq]": lo, "filter[updatedAt:lt]": hi, "sort[updatedAt]": 0,
             },
             "modified_after deep + cursor": {"modified_after": lo, "cursor": ""},
+            "filter[statusCategory]=open (25)": {"filter[statusCategory]": "open"},
         }  # fmt: skip
         with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
             for name, params in scenarios.items():
@@ -189,6 +198,8 @@ def main() -> None:
             proc.terminate()
             proc.wait(10)
         store.close()
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
         if schema:
             with sa.create_engine(args.url).begin() as c:
                 c.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")

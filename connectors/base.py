@@ -130,6 +130,11 @@ class Connector(ABC):
 
     system: ClassVar[str]
     entities: ClassVar[Mapping[str, EntitySpec]]
+    # {entity: {raw status: statusCategory}}: the system's default category of each raw status
+    # (categories: include.model.STATUS_CATEGORIES; a connection's config may override them)
+    status_categories: ClassVar[Mapping[str, Mapping[str, str]]] = {}
+    # {Makini resource: why the system has no such concept} (the coverage matrix, docs/API.md)
+    no_concept: ClassVar[Mapping[str, str]] = {}
     # how the system's webhooks are verified and what their events name (None: no webhooks)
     webhooks: ClassVar[WebhookSpec | None] = None
 

@@ -129,3 +129,16 @@ CHANGED_WHEN = {
     ),  # fmt: skip
     "pm": ChangedWhen(untracked=("assets",), note="ScheduledMaintenanceAsset has no change time"),
 }
+
+# Unified status (docs/API.md, "Unified status"): Fiix's status names (its default lists) ->
+# statusCategory; a connection's `status_categories` overrides them (Fiix statuses are editable).
+STATUS_CATEGORIES: dict[str, dict[str, str]] = {
+    "work-orders": {
+        "Requested": "open", "Assigned": "open", "Open": "open",
+        "Work In Progress": "in_progress", "On Hold": "on_hold", "Closed": "closed",
+    },
+    "purchase-orders": {
+        "Draft": "draft", "Requested": "pending_approval", "Approved": "approved",
+        "Sent": "approved", "Partially Received": "approved", "Closed": "closed",
+    },
+}  # fmt: skip

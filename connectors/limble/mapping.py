@@ -140,3 +140,13 @@ CHANGED_WHEN = {
         "item edits that leave the PO's lastEdited alone",
     ),  # fmt: skip
 }
+
+# Unified status (docs/API.md, "Unified status"): Limble's work-order completion and purchase-order
+# state labels -> statusCategory; a connection's `status_categories` overrides them.
+STATUS_CATEGORIES: dict[str, dict[str, str]] = {
+    "work-orders": {"Incomplete": "open", "Complete": "completed"},
+    "purchase-orders": {
+        "Setup": "draft", "Ready to Receive": "approved", "Partially Received": "approved",
+        "Fully Received": "received", "Closed": "closed",
+    },
+}  # fmt: skip

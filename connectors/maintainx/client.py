@@ -99,6 +99,8 @@ class MaintainXConnector(ManifestConnector):
     manifest = MANIFEST
     system = SYSTEM
     entities = entity_specs(MANIFEST, m.MAPPINGS, m.CHANGED_WHEN)
+    status_categories = m.STATUS_CATEGORIES
+    no_concept = m.NO_CONCEPT
     webhooks = WebhookSpec(
         scheme="maintainx",
         # deliveries carry no event type: the top-level id field names the record

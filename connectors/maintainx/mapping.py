@@ -263,6 +263,28 @@ CHANGED_WHEN: dict[str, ChangedWhen] = {
     ),
 }
 
+# Unified status (docs/API.md, "Unified status"): MaintainX's enums -> statusCategory; a
+# connection's `status_categories` overrides them.
+STATUS_CATEGORIES: dict[str, dict[str, str]] = {
+    "work-orders": {
+        "OPEN": "open", "IN_PROGRESS": "in_progress", "ON_HOLD": "on_hold", "DONE": "completed",
+        "CANCELED": "cancelled", "SKIPPED": "cancelled",
+    },
+    "purchase-orders": {
+        "REQUESTED": "pending_approval", "PENDING": "pending_approval", "APPROVED": "approved",
+        "PARTIALLY_FULFILLED": "approved", "COMPLETED": "received", "DECLINED": "cancelled",
+        "CANCELED": "cancelled",
+    },
+    "assets": {"ONLINE": "active", "OFFLINE": "inactive"},
+}  # fmt: skip
+
+# Makini resources MaintainX has no concept for (the coverage matrix, docs/API.md)
+NO_CONCEPT: dict[str, str] = {
+    "accounts": "MaintainX has no general-ledger or cost accounts",
+    "return-orders": "MaintainX purchase orders have no returns",
+    "organizations": "one MaintainX organization per API key: the connection itself",
+}
+
 # The mapping table: what connectors/kit pairs with manifest.yaml's entities.
 MAPPINGS: dict[str, EntityMapping] = {
     "work-orders": WORK_ORDER, "assets": ASSET, "locations": LOCATION, "materials": MATERIAL,

@@ -24,11 +24,13 @@ from typing import Any
 from connectors.base import EntitySpec, SourceField, SourceSettings, Window
 from connectors.kit import ManifestConnector, Request, load_manifest
 from connectors.kit.engine import window_expression
-from connectors.maximo.mapping import ENTITIES
+from connectors.maximo.mapping import ENTITIES, NO_CONCEPT, STATUS_CATEGORIES
 from include.model.keys import make_key
 
 SYSTEM = "maximo"
-STATUS_DOMAINS = {"work-orders": "WOSTATUS", "purchase-orders": "POSTATUS"}
+STATUS_DOMAINS = {
+    "work-orders": "WOSTATUS", "purchase-orders": "POSTATUS", "service-requests": "SRSTATUS",
+}  # fmt: skip
 MANIFEST = load_manifest(Path(__file__).with_name("manifest.yaml"))
 
 
@@ -38,6 +40,8 @@ class MaximoConnector(ManifestConnector):
     manifest = MANIFEST
     system = SYSTEM
     entities = ENTITIES
+    status_categories = STATUS_CATEGORIES
+    no_concept = NO_CONCEPT
 
     def __init__(self, settings: SourceSettings, sleep: Callable[[float], None] = time.sleep):
         opts = settings.options

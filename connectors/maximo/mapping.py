@@ -230,11 +230,92 @@ METER_READING = EntityMapping(
     },
 )  # fmt: skip
 
+STOREROOM = EntityMapping(
+    key=("siteid", "location"),
+    version="changedate",
+    remote_id="locationsid",
+    fields={
+        "code": "location", "name": "description", "description": "description", "type": "type",
+        "siteKey": {"ref": ["siteid"]}, "locationKey": {"ref": ["siteid", "location"]},
+    },
+)  # fmt: skip
+
+ORGANIZATION = EntityMapping(
+    key=("orgid",),
+    remote_id="organizationid",
+    fields={
+        "code": "orgid", "name": "description", "description": "description",
+        "currencyKey": {"ref": ["basecurrency1"]},
+    },
+)  # fmt: skip
+
+
+def _wo_of_sr(r: dict, tz: Any) -> str | None:
+    """The work order a service request became (Maximo's origrecordid on the SR)."""
+    if r.get("origrecordclass") != "WORKORDER":
+        return None
+    return make_key([r.get("siteid"), r.get("origrecordid")])
+
+
+SERVICE_REQUEST = EntityMapping(
+    key=("ticketid",),
+    version="changedate",
+    remote_id="ticketuid",
+    created={"ts": "reportdate"},
+    fields={
+        "title": "description", "description": "description", **STATUS,
+        "siteKey": {"ref": ["siteid"]}, "assetKey": {"ref": ["siteid", "assetnum"]},
+        "locationKey": {"ref": ["siteid", "location"]},
+        "teamKey": {"ref": ["ownergroup"]}, "userRequestedKey": {"ref": ["reportedby"]},
+        "laborAssignedKey": {"ref": ["owner"]}, "workOrderKey": {"fn": _wo_of_sr},
+        "severity": {"str": "internalpriority"}, "categoryName": "commoditygroup",
+        "dueAt": {"ts": "targetfinish"},
+    },
+)  # fmt: skip
+
+LABOR = EntityMapping(
+    key=("orgid", "laborcode"),
+    remote_id="laborid",
+    fields={
+        "code": "laborcode", "name": "laborcode", "organizationKeys": _one_ref("orgid"),
+        "siteKeys": _one_ref("worksite"), "locationKeys": _one_ref("worksite", "worklocation"),
+        "userKey": {"ref": ["personid"]}, "vendorKey": {"ref": ["orgid", "vendor"]},
+        "roleName": "craft", "isActive": _is("status", "ACTIVE"),
+    },
+)  # fmt: skip
+
 MAPPINGS: dict[str, EntityMapping] = {
     "sites": SITE, "locations": LOCATION, "assets": ASSET, "work-orders": WORK_ORDER, "pm": PM,
     "materials": MATERIAL, "stocks": STOCK, "purchase-orders": PURCHASE_ORDER, "vendors": VENDOR,
     "users": USER, "teams": TEAM, "meters": METER, "meter-readings": METER_READING,
+    "organizations": ORGANIZATION, "service-requests": SERVICE_REQUEST, "labors": LABOR,
+    "storerooms": STOREROOM,
 }  # fmt: skip
+
+# Unified status (docs/API.md, "Unified status"): Maximo's synonym values (WOSTATUS, POSTATUS,
+# LOCASSETSTATUS) -> statusCategory; a connection's `status_categories` overrides them.
+STATUS_CATEGORIES: dict[str, dict[str, str]] = {
+    "work-orders": {
+        "WAPPR": "open", "APPR": "open", "WSCH": "open", "WMATL": "on_hold", "WPCOND": "on_hold",
+        "INPRG": "in_progress", "COMP": "completed", "CLOSE": "closed", "HISTEDIT": "closed",
+        "CAN": "cancelled",
+    },
+    "purchase-orders": {
+        "WAPPR": "pending_approval", "APPR": "approved", "INPRG": "approved", "HOLD": "on_hold",
+        "REVISE": "draft", "PNDREV": "draft", "CLOSE": "closed", "CAN": "cancelled",
+    },
+    "service-requests": {
+        "NEW": "open", "QUEUED": "open", "INPROG": "in_progress", "RESOLVED": "closed",
+        "CLOSED": "closed", "CANCELLED": "cancelled",
+    },
+    "assets": {
+        "OPERATING": "active", "ACTIVE": "active", "NOT READY": "inactive",
+        "INACTIVE": "inactive", "BROKEN": "in_repair", "DECOMMISSIONED": "decommissioned",
+    },
+}  # fmt: skip
+
+# Makini resources Maximo has no concept for (the coverage matrix, docs/API.md)
+NO_CONCEPT: dict[str, str] = {}
 
 # With the manifest (paths, keys, change times, requested fields): what the pipeline reads.
 ENTITIES: dict[str, EntitySpec] = entity_specs(

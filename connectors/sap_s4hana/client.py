@@ -37,7 +37,13 @@ from connectors.base import (
     Window,
 )
 from connectors.http import HttpClient, RetryPolicy, endpoint_of
-from connectors.sap_s4hana.mapping import ENTITIES, combine_date_time
+from connectors.sap_s4hana.mapping import (
+    ENTITIES,
+    NO_CONCEPT,
+    PO_STATUS_TEXT,
+    STATUS_CATEGORIES,
+    combine_date_time,
+)
 
 SYSTEM = "sap_s4hana"
 ODATA_ROOT = "/sap/opu/odata/sap/"
@@ -118,6 +124,8 @@ class SapS4HanaConnector(Connector):
 
     system = SYSTEM
     entities = ENTITIES
+    status_categories = STATUS_CATEGORIES
+    no_concept = NO_CONCEPT
 
     def __init__(self, settings: SourceSettings) -> None:
         super().__init__(settings)
@@ -352,6 +360,11 @@ class SapS4HanaConnector(Connector):
                     by_po[item["PurchaseOrder"]].append(item)
 
     def statuses(self, entity: str) -> list[dict[str, Any]] | None:
+        if entity == "purchase-orders":  # the processing status, served as its text
+            return [
+                {"key": text, "code": text, "subCode": code, "name": text, "scope": "processing"}
+                for code, text in PO_STATUS_TEXT.items()
+            ]
         if entity != "work-orders":
             return None
         names = {"CRTD": "Created", "REL": "Released", "PCNF": "Partially confirmed",

@@ -105,6 +105,22 @@ WORK_ORDER = EntityMapping(
     },
 )
 
+# A maintenance order's components (the spare parts its operations need): Makini's MaterialItem
+# under /work-orders/{key}/materials. The set has no change time of its own.
+WO_COMPONENT = EntityMapping(
+    key=("MaintenanceOrder", "MaintenanceOrderOperation", "MaintOrderComponentInternalID"),
+    fields={
+        "workOrderKey": {"ref": ["MaintenanceOrder"]},
+        "materialKey": {"ref": ["Product"]},
+        "partNumber": "Product",
+        "positionNumber": "MaintenanceOrderComponent",
+        "name": "MaintOrdOperationComponentText",
+        "uomKey": {"ref": ["BaseUnit"]},
+        "requiredQuantity": {"float": "MaintOrdOpCompRequiredQuantity"},
+        "quantity": {"float": "QuantityWithdrawnInBaseUnit"},
+    },
+)
+
 ASSET = EntityMapping(
     key=("Equipment",),
     version="LastChangeDateTime",
@@ -201,6 +217,10 @@ PO_LINE = EntityMapping(
     },
 )
 
+# PurchasingProcessingStatus -> the raw status served (its text)
+PO_STATUS_TEXT = {"01": "In Process", "02": "Active", "03": "In Approval", "05": "Released",
+                  "08": "Rejected"}  # fmt: skip
+
 PURCHASE_ORDER = EntityMapping(
     key=("PurchaseOrder",),
     version="LastChangeDateTime",
@@ -211,16 +231,7 @@ PURCHASE_ORDER = EntityMapping(
         "orderDate": local_ts("PurchaseOrderDate"),
         "vendorKey": {"ref": ["Supplier"]},
         "organizationKey": {"ref": ["CompanyCode"]},
-        "status": {
-            "map": "PurchasingProcessingStatus",
-            "values": {
-                "01": "In Process",
-                "02": "Active",
-                "03": "In Approval",
-                "05": "Released",
-                "08": "Rejected",
-            },  # fmt: skip
-        },
+        "status": {"map": "PurchasingProcessingStatus", "values": PO_STATUS_TEXT},
         "statusKey": "PurchasingProcessingStatus",
         "terms": "PaymentTerms",
         "currencyKey": {"ref": ["DocumentCurrency"]},
@@ -237,7 +248,26 @@ VENDOR = EntityMapping(
         "name": {
             "first": ["BusinessPartnerFullName", "OrganizationBPName1", "BusinessPartnerName"]
         },
+        "companyKey": {"ref": ["BusinessPartner"]},
     },
+)
+
+_BP_NAME = {"first": ["BusinessPartnerFullName", "OrganizationBPName1", "BusinessPartnerName"]}
+
+# Every business partner is a company (Makini's Company); the supplier and customer roles are
+# the vendors and customers, which reference it (companyKey).
+COMPANY = EntityMapping(
+    key=("BusinessPartner",),
+    version="_lastChange",
+    created={"fn": lambda r, tz: _combine(r, "CreationDate", "CreationTime", tz)},
+    fields={"code": "BusinessPartner", "name": _BP_NAME},
+)
+
+CUSTOMER = EntityMapping(
+    key=("Customer",),
+    version="_lastChange",
+    created={"fn": lambda r, tz: _combine(r, "CreationDate", "CreationTime", tz)},
+    fields={"code": "Customer", "name": _BP_NAME, "companyKey": {"ref": ["BusinessPartner"]}},
 )
 
 
@@ -327,4 +357,45 @@ ENTITIES: dict[str, EntitySpec] = {
         change_date=("LastChangeDate", "LastChangeTime"), created_date=("CreationDate", "CreationTime"),
         orderby=("LastChangeDate", "LastChangeTime", "BusinessPartner"), where="Supplier ne ''",
     ),
+    "work-orders.materials": EntitySpec(
+        name="work-orders.materials", mapping=WO_COMPONENT, incremental=False,
+        options={
+            "service": "API_MAINTENANCEORDER", "set": "MaintOrderOpComponent",
+            "orderby": ("MaintenanceOrder", "MaintenanceOrderOperation",
+                        "MaintOrderComponentInternalID"),
+            "where": "IsDeleted eq false",
+        },
+    ),
+    "customers": _spec(
+        "customers", CUSTOMER, "API_BUSINESS_PARTNER", "A_BusinessPartner",
+        change_date=("LastChangeDate", "LastChangeTime"), created_date=("CreationDate", "CreationTime"),
+        orderby=("LastChangeDate", "LastChangeTime", "BusinessPartner"), where="Customer ne ''",
+    ),
+    "companies": _spec(
+        "companies", COMPANY, "API_BUSINESS_PARTNER", "A_BusinessPartner",
+        change_date=("LastChangeDate", "LastChangeTime"), created_date=("CreationDate", "CreationTime"),
+        orderby=("LastChangeDate", "LastChangeTime", "BusinessPartner"),
+    ),
 }  # fmt: skip
+
+# Unified status (docs/API.md, "Unified status"): the maintenance order's first system status
+# and the purchase order's processing status (as mapped above) -> statusCategory; a connection's
+# `status_categories` overrides them.
+STATUS_CATEGORIES: dict[str, dict[str, str]] = {
+    "work-orders": {
+        "CRTD": "open", "REL": "open", "PCNF": "in_progress", "CNF": "completed",
+        "TECO": "completed", "CLSD": "closed", "DLFL": "cancelled",
+    },
+    "purchase-orders": {
+        "In Process": "draft", "Active": "approved", "In Approval": "pending_approval",
+        "Released": "approved", "Rejected": "cancelled",
+    },
+}  # fmt: skip
+
+
+# Makini resources S/4HANA has no concept for (the coverage matrix, docs/API.md)
+NO_CONCEPT: dict[str, str] = {
+    "asset-templates": "S/4HANA equipment has no templates (reference locations exist for "
+    "functional locations only)",
+    "asset-templates.materials": "S/4HANA equipment has no templates",
+}

@@ -23,7 +23,13 @@ from connectors.base import (
     Window,
 )
 from connectors.tryton.client import TrytonRpc
-from connectors.tryton.mapping import CHANGED_WHEN, READS, STATUSES
+from connectors.tryton.mapping import (
+    CHANGED_WHEN,
+    NO_CONCEPT,
+    READS,
+    STATUS_CATEGORIES,
+    STATUSES,
+)
 
 LINES = "purchase-orders.line-items"
 STOCK_ROW = (("product", "many2one"), ("location", "many2one"), ("warehouse", "many2one"),
@@ -60,6 +66,8 @@ class TrytonConnector(Connector):
         )  # fmt: skip
         for name, (mapping, opts) in READS.items()
     }
+    status_categories = STATUS_CATEGORIES
+    no_concept = NO_CONCEPT
 
     def __init__(self, settings: SourceSettings) -> None:
         super().__init__(settings)
@@ -178,7 +186,7 @@ class TrytonConnector(Connector):
                 self._attach_lines(page, spec["lines"])
             if spec.get("moves"):
                 self._attach_moves(page, self._naive(window.start))
-            if entity == "locations":
+            if entity in ("locations", "storerooms"):
                 inside = self._warehouse_finder()
                 for row in page:
                     row["warehouse"] = inside(row.get("left"))

@@ -244,6 +244,105 @@ STOCKS = EntityMapping(
 )
 
 
+# Tryton has no maintenance module: its work orders are the production works (operations of a
+# production at a work center; the work centers are the assets).
+WORK_ORDERS = EntityMapping(
+    key=("id",),
+    fields={
+        "title": "operation_rel.name",
+        "code": {"str": "id"},
+        "assetKey": {"ref": ["work_center"]},
+        "siteKey": {"ref": ["production_rel.warehouse"]},
+        "locationKey": {"ref": ["production_rel.location"]},
+        "organizationKey": {"ref": ["company"]},
+        "categoryName": {"const": "production"},
+        "instructions": "production_rel.reference",
+        "status": "state",
+        "statusKey": "state",
+        "scheduledAt": {"ts": "production_rel.planned_start_date"},
+        "dueAt": {"ts": "production_rel.planned_date"},
+    },
+    **_stamped(),
+)
+
+ORGANIZATIONS = EntityMapping(
+    key=("id",),
+    fields={
+        "name": "party_rel.name",
+        "code": "party_rel.code",
+        "currencyKey": {"ref": ["currency_rel.code"]},
+    },
+    **_stamped(),
+)
+
+# Units are referenced by symbol (materials' uomKey), so their key is the symbol.
+UOM = EntityMapping(
+    key=("symbol",),
+    remote_id="id",
+    version="last_modified_at",
+    created={"ts": "create_date"},
+    fields={
+        "name": "name",
+        "code": "symbol",
+        "rate": {"float": "rate"},
+        "isActive": {"bool": "active"},
+    },
+)
+
+STOREROOMS = EntityMapping(
+    key=("id",),
+    fields={
+        "siteKey": {"ref": ["warehouse"]},
+        "parentKey": {"fn": _parent_location},
+        "locationKey": {"ref": ["id"]},
+        "name": "name",
+        "code": "code",
+        "type": "type",
+    },
+    **_stamped(),
+)
+
+LABORS = EntityMapping(
+    key=("id",),
+    fields={
+        "organizationKeys": {"fn": lambda r, tz: [str(r["company"])] if r.get("company") else []},
+        "userKey": {"ref": ["id"]},
+        "name": "party_rel.name",
+        "code": "party_rel.code",
+        "isActive": {"bool": "active"},
+    },
+    **_stamped(),
+)
+
+COMPANIES = EntityMapping(
+    key=("id",),
+    fields={"name": "name", "code": "code"},
+    **_stamped(),
+)
+
+
+def _assembly(record: dict, _tz: Any) -> str | None:
+    """The product the input's BOM makes (its first output)."""
+    outputs = (record.get("bom_rel") or {}).get("output_products") or []
+    return str(outputs[0]) if outputs else None
+
+
+# A bill of materials' inputs are the children of the product it makes (its first output).
+BOM_INPUTS = EntityMapping(
+    key=("id",),
+    fields={
+        "materialKey": {"ref": ["product"]},
+        "assemblyKey": {"fn": _assembly},
+        "partNumber": "product_rel.code",
+        "name": "product_rel.name",
+        "uomKey": {"ref": ["unit_rel.symbol"]},
+        "quantity": {"float": "quantity"},
+        "requiredQuantity": {"float": "quantity"},
+    },
+    **_stamped(),
+)
+
+
 def _f(names: str) -> list[str]:
     return names.split()
 
@@ -337,6 +436,62 @@ READS: dict[str, tuple[EntityMapping, dict[str, Any]]] = {
             },
         },
     ),
+    "work-orders": (
+        WORK_ORDERS,
+        {
+            "model": "production.work",
+            "fields": [
+                *_f(
+                    "operation operation.name production production.number "
+                    "production.reference production.warehouse production.location "
+                    "production.planned_start_date production.planned_date work_center company "
+                    "state sequence"
+                ),
+                *STAMPS,
+            ],
+        },
+    ),
+    "organizations": (
+        ORGANIZATIONS,
+        {
+            "model": "company.company",
+            "fields": [*_f("party party.name party.code currency currency.code"), *STAMPS],
+        },
+    ),
+    "uom": (
+        UOM,
+        {"model": "product.uom", "fields": [*_f("name symbol rate active"), *STAMPS]},
+    ),
+    "storerooms": (
+        STOREROOMS,
+        {
+            "model": "stock.location",
+            "domain": [("type", "=", "storage")],
+            "fields": [*_f("name code type active parent parent.type left right"), *STAMPS],
+        },
+    ),
+    "labors": (
+        LABORS,
+        {
+            "model": "company.employee",
+            "fields": [*_f("company party party.name party.code active"), *STAMPS],
+        },
+    ),
+    "companies": (
+        COMPANIES,
+        {"model": "party.party", "fields": ["name", "code", "active", *STAMPS]},
+    ),
+    "materials.children": (
+        BOM_INPUTS,
+        {
+            "model": "production.bom.input",
+            "fields": [
+                *_f("bom bom.output_products product product.code product.name quantity unit"),
+                "unit.symbol",
+                *STAMPS,
+            ],
+        },
+    ),
     "production-orders": (
         PRODUCTION_ORDERS,
         {
@@ -378,6 +533,10 @@ CHANGED_WHEN: dict[str, ChangedWhen] = {
 }
 
 STATUSES: dict[str, list[tuple[str, str]]] = {
+    "work-orders": [
+        ("request", "Request"), ("draft", "Draft"), ("waiting", "Waiting"),
+        ("running", "Running"), ("finished", "Finished"), ("done", "Done"),
+    ],
     "purchase-orders": [
         ("draft", "Draft"), ("quotation", "Quotation"), ("confirmed", "Confirmed"),
         ("processing", "Processing"), ("done", "Done"), ("cancelled", "Cancelled"),
@@ -388,3 +547,31 @@ STATUSES: dict[str, list[tuple[str, str]]] = {
         ("cancelled", "Cancelled"),
     ],
 }  # fmt: skip
+
+# Unified status (docs/API.md, "Unified status"): Tryton's states -> statusCategory; a
+# connection's `status_categories` overrides them.
+STATUS_CATEGORIES: dict[str, dict[str, str]] = {
+    "work-orders": {
+        "request": "open", "draft": "open", "waiting": "on_hold", "running": "in_progress",
+        "finished": "completed", "done": "closed", "cancelled": "cancelled",
+    },
+    "purchase-orders": {
+        "draft": "draft", "quotation": "pending_approval", "confirmed": "approved",
+        "processing": "approved", "done": "closed", "cancelled": "cancelled",
+    },
+    "assets": {"active": "active", "inactive": "inactive"},
+}  # fmt: skip
+
+# Makini resources Tryton has no concept for (the coverage matrix, docs/API.md)
+NO_CONCEPT: dict[str, str] = {
+    "teams": "Tryton groups no employees into teams or crews",
+    "pm": "Tryton has no preventive maintenance (no maintenance module)",
+    "pm.materials": "Tryton has no preventive maintenance",
+    "meters": "Tryton keeps no meters or counters on work centers (its assets)",
+    "meter-readings": "Tryton keeps no meters or counters on work centers (its assets)",
+    "assets-downtime": "Tryton records no downtime of work centers (its assets)",
+    "asset-templates": "Tryton work centers have categories, not templates",
+    "asset-templates.materials": "Tryton work centers have categories, not templates",
+    "assets.materials": "Tryton work centers have no spare-part lists",
+    "service-requests": "Tryton has no maintenance or service requests",
+}

@@ -3,7 +3,8 @@
 A company (USD, the admin user and an employee bound to it), technicians, vendors with
 addresses, spare parts (template + variant, goods, cost and list prices), a second warehouse,
 storage bins, quantities on hand (supplier -> bin moves, done), purchase orders with lines (some
-confirmed), work centers and a few productions. Creates go in batches of at most 50 records (larger
+confirmed), work centers and a few productions with their works (the work orders: requested,
+draft, running and finished ones). Creates go in batches of at most 50 records (larger
 calls can fail on SQLite). Deterministic: the same ``parts`` gives the same data. Seeding again
 with a larger ``parts`` tops up: more parts, their stock and another round of purchase orders.
 """
@@ -19,7 +20,7 @@ from typing import Any
 from connectors.base import SourceError
 from connectors.tryton.client import TrytonRpc
 
-SEED_VERSION = 2  # bump when the seeded data changes: cached seeded templates are keyed by it
+SEED_VERSION = 4  # bump when the seeded data changes: cached seeded templates are keyed by it
 BATCH = 50
 STOCKED = 200  # parts that get quantities on hand (stock moves are the slowest part to seed)
 
@@ -222,6 +223,7 @@ def seed_production(rpc: TrytonRpc, company: int, unit: int, warehouses: list[di
         r["id"]
         for r in rpc.search_read("product.product", [("template", "in", assemblies)], [], limit=10)
     ]
+    seed_boms(rpc, unit, products)
     today = date.today()
     prods = []
     for n in range(count):
@@ -237,7 +239,53 @@ def seed_production(rpc: TrytonRpc, company: int, unit: int, warehouses: list[di
     waiting = ids[: len(ids) // 2]
     if waiting:
         _accepting_warnings(rpc, "production", "wait", waiting)
+    seed_works(rpc, company, ids, waiting)
     return centers, ids
+
+
+def seed_boms(rpc: TrytonRpc, unit: int, assemblies: list[int]) -> list[int]:
+    """A bill of materials per assembly: three spare parts in, the assembly out (the
+    assemblies' children, `materials.children`)."""
+    parts = [r["id"] for r in rpc.search_read(
+        "product.product", [("code", "like", "SP-%")], ["id"], limit=3 * len(assemblies))]  # fmt: skip
+    if not parts:
+        return []
+    boms = _create(rpc, "production.bom", [{
+        "name": f"Gearbox assembly {n + 1} BOM",
+        "inputs": [["create", [
+            {"product": parts[(3 * n + k) % len(parts)], "quantity": float(k + 1), "unit": unit}
+            for k in range(3)]]],
+        "outputs": [["create", [{"product": product, "quantity": 1.0, "unit": unit}]]],
+    } for n, product in enumerate(assemblies)])  # fmt: skip
+    for product, bom in zip(assemblies, boms, strict=True):
+        rpc.model("product.product", "write", [product], {"boms": [["create", [{"bom": bom}]]]})
+    return boms
+
+
+OPERATIONS = ("Machining", "Assembly", "Inspection")
+
+
+def seed_works(
+    rpc: TrytonRpc, company: int, productions: list[int], waiting: list[int]
+) -> list[int]:
+    """The productions' works (Tryton's work orders), one per operation: those of a waiting
+    production are requested, the others draft; of the draft ones, some run (a running cycle)
+    and some are finished (their cycle done)."""
+    ops = _create(rpc, "production.routing.operation", [{"name": n} for n in OPERATIONS])
+    rows = rpc.search_read("production", [("id", "in", productions)], ["work_center"], limit=None)
+    works = _create(rpc, "production.work", [
+        {"production": p["id"], "operation": op, "work_center": p["work_center"],
+         "company": company, "sequence": i}
+        for p in rows for i, op in enumerate(ops)
+    ])  # fmt: skip
+    states = {w["id"]: w for w in rpc.search_read(
+        "production.work", [("id", "in", works)], ["production"], limit=None)}  # fmt: skip
+    drafts = [w for w in works if states[w]["production"] not in waiting]
+    started = drafts[::2]
+    if started:
+        rpc.model("production.work", "start", started)
+        rpc.model("production.work", "stop", started[::2])  # those finish
+    return works
 
 
 def seed(url: str, db: str, password: str, parts: int = 200, user: str = "admin") -> dict[str, int]:

@@ -53,8 +53,8 @@ class Lifecycle:
     def patch(self, cid: str, changes: dict[str, Any], actor: str) -> View:
         return change.patch(self.ctx, cid, changes, actor)
 
-    def new_token(self, cid: str, actor: str) -> str:
-        return change.new_token(self.ctx, cid, actor)
+    def new_token(self, cid: str, actor: str, expires_in: int | None = None) -> str:
+        return change.new_token(self.ctx, cid, actor, expires_in)
 
     def claim_token(self, cid: str, actor: str) -> str:
         return change.claim_token(self.ctx, cid, actor)

@@ -48,14 +48,22 @@ def list_model(model: type[BaseModel]) -> type[BaseModel]:
     return _MODELS[key]
 
 
+def _remote_data_optional(schema: dict[str, Any]) -> None:
+    """Every record field is always present (required), but ``remoteData`` only on request."""
+    required = schema.get("required")
+    if required and "remoteData" in required:
+        required.remove("remoteData")
+
+
 def served_model(model: type[BaseModel]) -> type[BaseModel]:
     """``model`` plus ``remoteData`` (present with ``include_remote_data=true``)."""
     key = ("served", model.__name__)
     if key not in _MODELS:
         remote = Field(None, description="the source record as read (include_remote_data=true)")
-        _MODELS[key] = create_model(
-            f"{model.__name__}Record", __base__=model, remoteData=(Any, remote)
-        )
+        served = create_model(f"{model.__name__}Record", __base__=model, remoteData=(Any, remote))
+        served.model_config["json_schema_extra"] = _remote_data_optional
+        served.model_rebuild(force=True)
+        _MODELS[key] = served
     return _MODELS[key]
 
 

@@ -31,17 +31,26 @@ from include.api.query import (
     MAX_PAGE,
     MAX_PER_PAGE,
     OPERATORS,
+    Filter,
     model_fields,
     parse_detail,
     parse_list,
     sort_rows,
 )
 from include.api.query import matches as row_matches
-from include.model import EAM_ENTITIES, ENTITIES, ERP_ENTITIES, Status
+from include.model import (
+    EAM_ENTITIES,
+    ENTITIES,
+    ERP_ENTITIES,
+    MATERIAL_ITEM_ENTITIES,
+    Status,
+)
 
-EAM_STATUSES = ("work-orders", "purchase-orders")
+EAM_STATUSES = ("work-orders", "purchase-orders", "service-requests", "return-orders")
 ERP_STATUSES = ("purchase-orders", "production-orders")
 SMALL_LIST_PARAMS = frozenset({"page", "per_page", "filterMatch"})
+# every field of a status row, as Makini declares them (a source lists only some)
+STATUS_EMPTY = {n: f.get_default() for n, f in Status.model_fields.items() if n != "key"}
 
 _FILTER_DOC = (
     "Filters: `filter[field]=v` (equals), `filter[field:op]=v` with op in "
@@ -77,9 +86,54 @@ Cursor = Query(
 ModifiedAfter = Query(None, description="only records with updatedAt after this ISO time")
 
 
-def _list_route(router: APIRouter, entity: str) -> None:
+def _op_id(router: APIRouter, what: str) -> str:
+    return f"{router.prefix.strip('/').replace('/', '_')}_{what}"
+
+
+def _owned_list_route(router: APIRouter, entity: str, path: str, summary: str) -> None:
+    """``GET path`` (``/assets/{key}/materials``...): the records of ``entity`` whose owner
+    field (`MATERIAL_ITEM_ENTITIES`) is the path's key, with every list parameter; the owner
+    condition holds whatever ``filterMatch`` says."""
     model = ENTITIES[entity]
     fields = model_fields(model)
+    owner_field = fields[MATERIAL_ITEM_ENTITIES[entity][1]]
+
+    def list_owned(
+        request: Request,
+        key: str = Path(..., min_length=1, max_length=512),
+        connection_id: str = Connection,
+        page: int | None = PageParam,
+        per_page: int | None = PerPage,
+        filterMatch: Literal["all", "any"] | None = Match,  # noqa: N803 (Makini's name)
+        include_remote_data: bool | None = Remote,
+        include_deleted: bool | None = Deleted,
+        cursor: str | None = Cursor,
+        modified_after: str | None = ModifiedAfter,
+    ) -> Response:
+        q = parse_list(request.query_params.multi_items(), fields)
+        q.scope.append(Filter("key", owner_field, "eq", key))
+        timeout = request.app.state.settings.statement_timeout
+        page_ = rec.list_page(request.app.state.store, connection_id, entity, q, timeout=timeout)
+        return json_response(page_body(request, q, page_))
+
+    router.add_api_route(
+        path,
+        list_owned,
+        methods=["GET"],
+        summary=summary,
+        description=_FILTER_DOC,
+        response_model=list_model(served_model(model)),
+        openapi_extra={"parameters": DEEP_PARAMS},
+        operation_id=_op_id(router, f"list_{entity}_of_owner"),
+    )
+
+
+def _list_route(
+    router: APIRouter, entity: str, path: str | None = None, *, detail: bool = True
+) -> None:
+    model = ENTITIES[entity]
+    fields = model_fields(model)
+    path = path or f"/{entity}"
 
     def list_records(
         request: Request,
@@ -121,15 +175,17 @@ def _list_route(router: APIRouter, entity: str) -> None:
 
     name, served = model.__name__, served_model(model)
     router.add_api_route(
-        f"/{entity}",
+        path,
         list_records,
         methods=["GET"],
         summary=f"List {name}",
         description=_FILTER_DOC,
         response_model=list_model(served),
         openapi_extra={"parameters": DEEP_PARAMS},
-        operation_id=f"{router.prefix.strip('/').replace('/', '_')}_list_{entity}",
+        operation_id=_op_id(router, f"list_{entity}"),
     )
+    if not detail:
+        return
     router.add_api_route(
         f"/{entity}/{{key}}",
         get_record,
@@ -137,7 +193,7 @@ def _list_route(router: APIRouter, entity: str) -> None:
         summary=f"Get a {name}",
         response_model=item_model(served),
         responses={404: {"description": "no such record for this connection"}},
-        operation_id=f"{router.prefix.strip('/').replace('/', '_')}_get_{entity}",
+        operation_id=_op_id(router, f"get_{entity}"),
     )
 
 
@@ -159,6 +215,12 @@ def _status_route(router: APIRouter, entity: str) -> None:
         filterMatch: Literal["all", "any"] | None = Match,  # noqa: N803
     ) -> Response:
         rows = request.app.state.store.list_statuses(connection_id, entity)
+        cfg = request.app.state.config_provider(connection_id)
+        table = cfg.status_category_table(entity) if cfg is not None else None
+        rows = [
+            {**STATUS_EMPTY, **r, "statusCategory": (table or {}).get(r.get("code") or "")}
+            for r in rows
+        ]
         return _small_list(request, Status, rows)
 
     router.add_api_route(
@@ -166,6 +228,8 @@ def _status_route(router: APIRouter, entity: str) -> None:
         list_statuses,
         methods=["GET"],
         summary=f"List statuses of {entity}",
+        description="Each raw status the source has for the resource, with its `statusCategory` "
+        "(the connection's category table: the system's defaults and the config's overrides).",
         response_model=list_model(Status),
         openapi_extra={"parameters": DEEP_PARAMS},
         operation_id=f"{router.prefix.strip('/').replace('/', '_')}_statuses_{entity}",
@@ -211,8 +275,21 @@ def namespace_router(ns: str, entities: Sequence[str], statuses: Sequence[str]) 
     router = APIRouter(prefix=f"/api/{ns}", tags=[ns.upper()])
     if "work-orders" in entities:
         _custom_fields_route(router)  # before /work-orders/{key}
+        if ns == "eam":  # Makini's EAM document only
+            _list_route(router, "work-orders.materials", "/work-orders/materials", detail=False)
     for entity in entities:
         _list_route(router, entity)
+    if ns == "eam":
+        for item_entity, (owner, _) in MATERIAL_ITEM_ENTITIES.items():
+            if owner not in entities:
+                continue
+            sub = "children" if owner == "materials" else "materials"
+            summary = (
+                "List the materials an assembly is made of"
+                if owner == "materials"
+                else f"List the materials of one of {owner}"
+            )
+            _owned_list_route(router, item_entity, f"/{owner}/{{key}}/{sub}", summary)
     for entity in statuses:
         _status_route(router, entity)
     return router

@@ -14,6 +14,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from connectors.registry import systems
 from include.admin.airflow_adapter import Credentials
 from include.admin.base import NewConnection
+from include.admin.client import client_info
 from include.admin.errors import LifecycleError
 from include.admin.lifecycle import Lifecycle
 from include.admin.webhooks import replay as replay_webhooks
@@ -22,6 +23,7 @@ from include.api import custom_fields as cf
 from include.api.admin_auth import require_admin
 from include.api.errors import ApiError, domain_error
 from include.config import SLUG
+from include.config.coverage import matrix as coverage_matrix
 
 T = TypeVar("T")
 Admin = Depends(require_admin)
@@ -29,7 +31,8 @@ JsonObject = Body(description="fields to change")
 ConnId = Path(pattern=SLUG.pattern, description="connection id (slug)")
 CONFIG_KEYS = {
     "schedule", "start_date", "entities", "custom_fields", "overlap", "source_timezone",
-    "page_size", "quarantine_threshold", "reconcile_every", "options", "webhooks",
+    "page_size", "quarantine_threshold", "reconcile_every", "options", "status_categories",
+    "webhooks",
 }  # fmt: skip
 
 
@@ -53,9 +56,12 @@ class MetaItem(BaseModel):
 
 
 class CreateIn(BaseModel):
+    """Makini's body (name, email, provider, credentials: {api, login, password}) plus
+    Millwright's fields; ``customer`` (the credit pool) defaults to the email, else the name."""
+
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     id: str | None = Field(default=None, pattern=SLUG.pattern)
-    customer: str = Field(min_length=1, max_length=200)
+    customer: str | None = Field(default=None, min_length=1, max_length=200)
     system: str = Field(validation_alias=AliasChoices("system", "provider"))
     deployment: Literal["cloud", "on_premise"] = "cloud"
     name: str | None = Field(default=None, max_length=200)
@@ -65,6 +71,17 @@ class CreateIn(BaseModel):
     config: dict[str, Any] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
     user_metadata: list[MetaItem] = Field(default_factory=list)
+
+
+class TokenIn(BaseModel):
+    """Makini's sample body: ``{"token": "{{TOKEN_GENERATED}}", "expires_in": 300}``. The server
+    makes the token (a ``token`` sent is not used); ``expires_in`` (seconds) limits its life."""
+
+    model_config = ConfigDict(extra="forbid")
+    token: str | None = Field(
+        default=None, max_length=256, description="ignored: the server makes it"
+    )
+    expires_in: int | None = Field(default=None, ge=1, le=10 * 365 * 86400)
 
 
 class ReplayIn(BaseModel):
@@ -115,6 +132,23 @@ def _page(request: Request, rows: list[dict], page: int, per_page: int) -> dict[
     }
 
 
+# Makini's ConnectionMetadata: the connection object's fields, user_metadata included
+METADATA_FIELDS = (
+    "key", "name", "email", "status", "integration_name", "redirect", "scopes",
+    "user_metadata", "client_id", "updated_at", "created_at", "connected_at",
+)  # fmt: skip
+
+
+def _metadata_view(view: dict[str, Any]) -> dict[str, Any]:
+    return {k: view.get(k) for k in METADATA_FIELDS}
+
+
+def _token_answer(token: str, expires_in: int | None) -> dict[str, Any]:
+    """Makini's ConnectionStore: the bearer token; no refresh tokens here (a token lives until
+    revoked, or ``expires_in`` seconds when it was asked for)."""
+    return {"access_token": token, "refresh_token": None, "expires_in": expires_in}
+
+
 def system_router() -> APIRouter:
     """The admin API's routes (long: one short handler per route, each calling the lifecycle)."""
     r = APIRouter(prefix="/api/system", tags=["System"], dependencies=[Admin])
@@ -139,10 +173,14 @@ def system_router() -> APIRouter:
         if body.system not in systems():
             msg = f"system: unknown system {body.system!r} (available: {', '.join(systems())})"
             raise ApiError(400, msg, {"system": [msg]})
+        customer = body.customer or body.email or body.name
+        if not customer:
+            msg = "customer: give customer (the credit pool), or an email or a name to use as it"
+            raise ApiError(400, msg, {"customer": [msg]})
         c = body.credentials
         cf.check_create(request, body.system, body.id, body.config, c, body.airflow_conn_id)
         req = NewConnection(
-            id=body.id, customer=body.customer, system=body.system, deployment=body.deployment,
+            id=body.id, customer=customer, system=body.system, deployment=body.deployment,
             credentials=Credentials(
                 host=c.host, login=c.login, password=c.password, port=c.port,
                 schema=c.db_schema, extra=c.extra, conn_type=c.conn_type,
@@ -152,7 +190,7 @@ def system_router() -> APIRouter:
             user_metadata=[m.model_dump() for m in body.user_metadata],
         )  # fmt: skip
         view, token = _run(_lc(request).create, req, actor)
-        return {"data": {**view, "access_token": token}}
+        return {"data": {**view, **_token_answer(token, None)}}
 
     @r.get("/connections/{cid}", summary="One connection")
     def get_one(request: Request, cid: str = ConnId) -> dict:
@@ -176,11 +214,15 @@ def system_router() -> APIRouter:
     @r.post("/connections/{cid}/reconnect", status_code=201, summary="New connection, same system")
     def reconnect(request: Request, cid: str = ConnId, actor: str = Admin) -> dict:
         view, token = _run(_lc(request).reconnect, cid, actor)
-        return {"data": {**view, "access_token": token}}
+        return {"data": {**view, **_token_answer(token, None)}}
 
     @r.post("/connections/{cid}/token", summary="Issue another token")
-    def token(request: Request, cid: str = ConnId, actor: str = Admin) -> dict:
-        return {"data": {"token": _run(_lc(request).new_token, cid, actor), "expires_in": None}}
+    def token(
+        request: Request, cid: str = ConnId, body: TokenIn | None = None, actor: str = Admin
+    ) -> dict:
+        expires_in = body.expires_in if body is not None else None
+        issued = _run(_lc(request).new_token, cid, actor, expires_in)
+        return {"data": {"token": issued, **_token_answer(issued, expires_in)}}
 
     @r.get("/connections/{cid}/fields", summary="What the source offers for an entity")
     def source_fields(
@@ -200,16 +242,33 @@ def system_router() -> APIRouter:
     def claim_token(request: Request, cid: str = ConnId, actor: str = Admin) -> dict:
         return {"data": {"token": _run(_lc(request).claim_token, cid, actor), "expires_in": None}}
 
-    @r.get("/connections/{cid}/metadata", summary="List connection metadata")
-    def get_metadata(request: Request, cid: str = ConnId) -> dict:
-        return {"data": _run(_lc(request).metadata, cid)}
+    @r.get(
+        "/connections/{cid}/metadata",
+        summary="List ConnectionMetadatas (Makini's shape: the connection with its metadata)",
+    )
+    def get_metadata(
+        request: Request,
+        cid: str = ConnId,
+        page: int = Query(default=1, ge=1),
+        per_page: int = Query(default=50, ge=1, le=500),
+    ) -> dict:
+        view = _run(_lc(request).view, cid)
+        return _page(request, [_metadata_view(view)], page, per_page)
 
-    @r.post("/connections/{cid}/metadata", summary="Add or replace metadata by key")
+    @r.post(
+        "/connections/{cid}/metadata",
+        summary="Add or replace metadata by key; answers the connection with its metadata",
+    )
     def set_metadata(
         request: Request, body: list[MetaItem], cid: str = ConnId, actor: str = Admin
     ) -> dict:
         items = [m.model_dump() for m in body]
-        return {"data": _run(_lc(request).set_metadata, cid, items, actor)}
+        _run(_lc(request).set_metadata, cid, items, actor)
+        return {"data": _metadata_view(_run(_lc(request).view, cid))}
+
+    @r.get("/client", summary="The client (this installation) the connections belong to")
+    def client(request: Request) -> dict:
+        return {"data": _run(client_info)}
 
     @r.get("/connections/{cid}/export", summary="Stored records as NDJSON (admin read)")
     def export(
@@ -268,12 +327,22 @@ def system_router() -> APIRouter:
     def set_pool(request: Request, customer: str, body: PoolIn, actor: str = Admin) -> dict:
         return {"data": _run(_lc(request).set_pool, customer, body.pool, actor)}
 
-    @r.get("/platforms", summary="Systems and their credit cost")
+    @r.get(
+        "/platforms",
+        summary="Systems, their credit cost and what they cover",
+        description="`coverage` (beyond Makini): per resource of Makini's EAM document, `mapped`, "
+        "`no_concept` (the system has no such thing; `reason` says why) or `not_yet`.",
+    )
     def platforms(request: Request) -> dict:
         costs = _run(_lc(request).costs)
+        cover = coverage_matrix()
         return {
             "data": [
-                {"name": s, "credits": {d: costs.cost(s, d) for d in ("cloud", "on_premise")}}
+                {
+                    "name": s,
+                    "credits": {d: costs.cost(s, d) for d in ("cloud", "on_premise")},
+                    "coverage": cover[s],
+                }
                 for s in systems()
             ]
         }

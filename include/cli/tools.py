@@ -200,6 +200,20 @@ def _quarantine(args: argparse.Namespace) -> int:
         store.close()
 
 
+def _fill_fields(url: str | None) -> int:
+    from include.model import ENTITIES, record_defaults
+    from include.store import Store
+
+    store = Store(url) if url else Store.from_env()
+    try:
+        store.migrate()
+        for entity in ENTITIES:
+            print(f"{entity}: {store.fill_missing_fields(entity, record_defaults(entity))}")
+    finally:
+        store.close()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m include.cli", description=__doc__.split("\n")[0]
@@ -214,7 +228,15 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("--entity")
     q.add_argument("--limit", type=int, default=100)
     q.add_argument("--config", type=Path, help="JSON file with the Variable's content")
+    f = sub.add_parser(
+        "fill-fields",
+        help="add the fields a stored record lacks (stores written before every record carried "
+        "every field of its model), empty, for every entity",
+    )
+    f.add_argument("--store", help="store URL (default: MILLWRIGHT_STORE_URL or the default)")
     args = parser.parse_args(argv)
+    if args.command == "fill-fields":
+        return _fill_fields(args.store)
     if args.command == "validate-config":
         return validate_file(args.file)
     if args.command == "schema":

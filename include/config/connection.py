@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from include.config.naming import dag_id as _dag_id
+from include.model import STATUS_CATEGORIES
 from include.model.timeutil import parse_duration, zone
 
 VARIABLE_NAME = "millwright_connections"
@@ -169,6 +170,12 @@ class ConnectionConfig(BaseModel):
     custom_fields: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="{entity: {unified name: source field path}}"
     )
+    status_categories: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="{entity: {raw status: statusCategory}}: overrides the system's default "
+        "category of a raw status (entities and categories: docs/API.md, 'Unified status'); "
+        "applies to records mapped after the change (a full read re-maps every record)",
+    )
     overlap: str = Field(default="10m", description="look-back overlap for windows, e.g. 10m")
     source_timezone: str = Field(default="UTC", description="zone of naive source timestamps")
     status: Literal["active", "disconnected"] = "active"
@@ -217,6 +224,22 @@ class ConnectionConfig(BaseModel):
                 "and the Airflow UI. Put secrets in the Airflow Connection named by "
                 "airflow_conn_id (its password or extra), never in options"
             )
+        return v
+
+    @field_validator("status_categories")
+    @classmethod
+    def _categories(cls, v: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        for entity, table in v.items():
+            allowed = STATUS_CATEGORIES.get(entity)
+            if allowed is None:
+                known = ", ".join(STATUS_CATEGORIES)
+                raise ValueError(f"{entity}: no statusCategory for this entity (entities: {known})")
+            for raw, category in table.items():
+                if category not in allowed:
+                    raise ValueError(
+                        f"{entity}.{raw}: unknown category {category!r} "
+                        f"(categories: {', '.join(allowed)})"
+                    )
         return v
 
     @field_validator("custom_fields")
@@ -305,6 +328,17 @@ class ConnectionConfig(BaseModel):
     @property
     def dag_id(self) -> str:
         return _dag_id(self.id)
+
+    def status_category_table(self, entity: str) -> dict[str, str] | None:
+        """Raw status -> statusCategory for ``entity`` on this connection: the system's
+        defaults (its connector's ``status_categories``) with this config's overrides; None
+        when the entity carries no statusCategory."""
+        from connectors.registry import get_connector
+
+        if entity not in STATUS_CATEGORIES:
+            return None
+        defaults = getattr(get_connector(self.system), "status_categories", {}) or {}
+        return {**defaults.get(entity, {}), **self.status_categories.get(entity, {})}
 
     def entity_custom_fields(self, entity: str) -> dict[str, dict[str, str]]:
         """The custom fields an entity's sync maps: its own and its child entities'

@@ -185,17 +185,23 @@ def generate_row(
     custom_fields: Mapping[str, str],
     updated_spec: Any,
     version: Mapper | None,
+    defaults: Mapping[str, Any] | None = None,
+    status_categories: Mapping[str, str] | None = None,
 ) -> tuple[Row, str]:
     """The generated ``_row`` function and its source text. ``fields``: each unified field's name
     and spec function; ``updated_spec``: the spec of ``updatedAt`` (explicit or derived from the
-    version); ``version``: the version's function (called unless the version is ``updatedAt``)."""
+    version); ``version``: the version's function (called unless the version is ``updatedAt``);
+    ``defaults``: every field of the entity's model with its empty value (None, [] or {}), which
+    each record starts from, so none omits a field; ``status_categories``: raw ``status`` ->
+    ``statusCategory`` (None for a status not in it), set after the fields."""
     g = _Generator(m, tz)
     g.emit(f"    key = {g.key_expr(m.key)}")
     g.emit("    if key is None:")
     g.emit(
         f"        raise MappingError({'key: natural key (' + ', '.join(m.key) + ') is missing'!r})"
     )
-    g.emit("    d = {'key': key}")
+    start = "".join(f", {n!r}: {_literal(v)}" for n, v in (defaults or {}).items())
+    g.emit(f"    d = {{'key': key{start}}}")
     for name, fn in fields:
         expr = g.value(name, m.fields[name], fn)
         if not expr.isidentifier():
@@ -208,10 +214,21 @@ def generate_row(
     for spec, name in extra:
         if spec:
             g.emit(f"    d[{name!r}] = {g.value(name, spec, _compile_spec(name, spec, tz))}")
+    if status_categories is not None and "statusCategory" not in m.fields:
+        g.ns["_sc"] = dict(status_categories)
+        g.emit("    v = d.get('status')")
+        g.emit("    d['statusCategory'] = _sc.get(v) if v.__class__ is str else None")
     _emit_version_and_id(g, m, version)
     code = "\n".join(g.lines)
     exec(compile(code, f"<mapping {m.key}>", "exec"), g.ns)  # noqa: S102
     return g.ns["_row"], code
+
+
+def _literal(value: Any) -> str:
+    """Source text of an empty default (a fresh list or dict per record)."""
+    if value is None or value == [] or value == {}:
+        return repr(value)
+    raise ValueError(f"record defaults are None, [] or {{}}, not {value!r}")
 
 
 def _emit_version_and_id(g: _Generator, m: EntityMapping, version: Mapper | None) -> None:

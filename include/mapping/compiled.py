@@ -19,6 +19,7 @@ from include.mapping.spec import (
     _value_kind,
     compile_spec,
 )
+from include.model import record_defaults
 from include.model.keys import make_key
 
 
@@ -31,7 +32,12 @@ class CompiledMapping:
         tz: ZoneInfo,
         custom_fields: Mapping[str, str] | None = None,
         child_custom_fields: Mapping[str, Mapping[str, str]] | None = None,
+        entity: str | None = None,
+        status_categories: Mapping[str, str] | None = None,
     ) -> None:
+        """``entity``: the unified entity the records are (their model's fields all appear in
+        every record, empty when the source has no value: `include.model.record_defaults`);
+        ``status_categories``: raw status -> ``statusCategory`` for entities that carry one."""
         self.mapping = mapping
         self._key = [_getter(p) for p in mapping.key]
         self._remote_id = _getter(mapping.remote_id) if mapping.remote_id else None
@@ -57,7 +63,10 @@ class CompiledMapping:
         self._updated_spec = updated
         ccf = child_custom_fields or {}
         self.children = {
-            child: (_getter(path), CompiledMapping(cm, tz, ccf.get(child)))
+            child: (
+                _getter(path),
+                CompiledMapping(cm, tz, ccf.get(child), entity=child if entity else None),
+            )
             for child, (path, cm) in mapping.children.items()
         }
 
@@ -69,13 +78,27 @@ class CompiledMapping:
             ("deletedAt", mapping.deleted),
         ]
         specs = {**mapping.fields, **{n: spec for n, spec in extra if spec}}
-        self.emitted = frozenset({"key", "customFields", *specs})
+        defaults = record_defaults(entity) if entity else {}
+        if status_categories is not None and "statusCategory" not in defaults:
+            raise ValueError(f"{entity}: records of this entity carry no statusCategory")
+        self.emitted = frozenset({"key", "customFields", *specs, *defaults})
         kinds = {n: _value_kind(spec) for n, spec in specs.items()}
         if all(isinstance(n, str) for n in self._custom_fields):
             kinds["customFields"] = "dict"
+        if status_categories is not None and "statusCategory" not in specs:
+            kinds["statusCategory"] = "str"
         self.value_types = {n: k for n, k in kinds.items() if k is not None}
+        # fields no spec fills: they always hold their model default (None, [] or {})
+        self.defaulted = frozenset(defaults) - set(specs) - set(kinds) - {"customFields"}
         self._row, self._code = generate_row(
-            mapping, tz, self._fields, self._custom_fields, updated, self._version
+            mapping,
+            tz,
+            self._fields,
+            self._custom_fields,
+            updated,
+            self._version,
+            defaults,
+            status_categories,
         )
 
     def key_of(self, raw: dict) -> str | None:

@@ -9,6 +9,8 @@ from include.model.entities import (
     EAM_ENTITIES,
     ENTITIES,
     ERP_ENTITIES,
+    MATERIAL_ITEM_ENTITIES,
+    STATUS_CATEGORIES,
     UTC_PATTERN,
     Asset,
     Key,
@@ -34,12 +36,14 @@ from include.model.entities import (
     list_adapter,
     model_for,
     page_checker,
+    record_defaults,
 )
 
 __all__ = [
-    "CHILD_ENTITIES", "EAM_ENTITIES", "ENTITIES", "ERP_ENTITIES", "UTC_PATTERN", "Asset", "Key",
+    "CHILD_ENTITIES", "EAM_ENTITIES", "ENTITIES", "ERP_ENTITIES", "MATERIAL_ITEM_ENTITIES",
+    "STATUS_CATEGORIES", "UTC_PATTERN", "Asset", "Key",
     "Location", "Material", "Meter", "MeterReading", "POLineItem", "PreventiveMaintenance",
     "Product", "ProductionOrder", "PurchaseOrder", "Site", "Status", "Stock", "Team",
     "UnifiedRecord", "User", "UtcTimestamp", "Vendor", "WorkOrder", "checked_fields",
-    "list_adapter", "model_for", "page_checker",
+    "list_adapter", "model_for", "page_checker", "record_defaults",
 ]  # fmt: skip

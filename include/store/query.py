@@ -53,23 +53,34 @@ class ListQuery:
     cursor: tuple[str | None, str] | None = None  # (updated_at, key) of the last row served
     cursor_mode: bool = False
     modified_after: str | None = None
+    # conditions every row must meet whatever ``filterMatch`` says (a sub-resource's owner:
+    # ``/assets/{key}/materials`` is ``assetKey = key``), ANDed with the filters
+    scope: list[Filter] = field(default_factory=list)
+
+
+def _sql_literal(text: str) -> sa.ColumnElement:
+    """A string literal inlined in the SQL (not a parameter): an index on an expression is used
+    only by a query whose expression is the same text (``ix_records_status_category``). Field
+    names are model field names or checked custom names; quotes are doubled anyway."""
+    return sa.literal_column("'" + text.replace("'", "''") + "'")
 
 
 def field_expr(ref: FieldRef, table: sa.Table, dialect: str) -> sa.ColumnElement:
-    """The SQL expression of a field, typed for comparison (numbers cast, text as text)."""
+    """The SQL expression of a field, typed for comparison (numbers cast, text as text). The JSON
+    path is inlined, so ``statusCategory`` is exactly the expression its index is on."""
     if ref.column is not None:
         return table.c[ref.column]
     path = ("customFields", ref.custom) if ref.custom else (ref.name,)
     if dialect == "postgresql":
         doc: Any = sa.type_coerce(table.c.data, JSONB)
         for part in path[:-1]:
-            doc = doc[part]
-        text = doc[path[-1]].astext
+            doc = doc.op("->", return_type=JSONB)(_sql_literal(part))
+        text = doc.op("->>", return_type=sa.Text)(_sql_literal(path[-1]))
         if ref.kind == "number":
             return sa.cast(text, sa.Float)
         return text
     json_path = "$." + ".".join(f'"{p}"' for p in path)
-    value = sa.func.json_extract(table.c.data, json_path)
+    value = sa.func.json_extract(table.c.data, _sql_literal(json_path))
     if ref.kind == "number":
         return sa.cast(value, sa.Float)
     if ref.kind == "bool":

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from include.store import schema as store_schema
 from include.store.deadline import Budget, budgeted
-from include.store.query import ListQuery, order_by, where_filters
+from include.store.query import ListQuery, filter_clause, order_by, where_filters
 
 if TYPE_CHECKING:
     from include.store.store import Store
@@ -81,10 +81,11 @@ def list_page(
         filtered = where_filters(q, records, dialect)
         if filtered is not None:
             scope.append(filtered)
+        scope += [filter_clause(f, records, dialect) for f in q.scope]
         if q.modified_after is not None:
             scope.append(records.c.updated_at > q.modified_after)
         total: int | None
-        if filtered is None and q.modified_after is None:
+        if filtered is None and q.modified_after is None and not q.scope:
             total = total_all if q.include_deleted else total_all - deleted
         elif q.cursor_mode:
             total = None  # a COUNT here would grow with the set: cursor pages stay O(page)

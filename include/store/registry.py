@@ -75,6 +75,7 @@ def list_all(conn: sa.Connection, customer: str | None = None) -> list[dict[str,
 
 def insert(conn: sa.Connection, row: dict[str, Any]) -> None:
     values = {**row, **{c: json.dumps(row[c]) for c in JSON_COLS}}
+    values.setdefault("updated_at", row.get("created_at") or format_utc(utcnow()))
     conn.execute(sa.insert(registry), values)
 
 
@@ -82,6 +83,7 @@ def update(conn: sa.Connection, cid: str, **values: Any) -> None:
     for c in JSON_COLS:
         if c in values:
             values[c] = json.dumps(values[c])
+    values.setdefault("updated_at", format_utc(utcnow()))
     conn.execute(sa.update(registry).where(registry.c.id == cid).values(**values))
 
 

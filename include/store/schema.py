@@ -98,6 +98,7 @@ tokens = sa.Table(
     sa.Column("prefix", sa.Text, nullable=False),
     sa.Column("created_at", sa.Text, nullable=False),
     sa.Column("revoked_at", sa.Text),
+    sa.Column("expires_at", sa.Text),  # rev 0008: issued with expires_in; NULL never expires
 )
 pools = sa.Table(
     "credit_pools",
@@ -123,6 +124,7 @@ registry = sa.Table(
     sa.Column("successor", sa.Text),
     sa.Column("created_at", sa.Text, nullable=False),
     *(sa.Column(n, sa.Text) for n in ("connected_at", "disconnected_at", "purged_at")),
+    sa.Column("updated_at", sa.Text),  # rev 0008: every insert and update sets it
     sa.Column(  # a registered entry's first token waits to be minted and shown once (rev 0006)
         "token_waiting", sa.Boolean, nullable=False, server_default=sa.false()
     ),

@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from include.model import source_fields
 from include.model.source_fields import SourceField
@@ -63,6 +64,13 @@ def _check_time(name: str, value: str) -> str:
             f"{name} must be an ISO-8601 UTC time like 2024-01-31T12:00:00Z: {value!r}"
         )
     return value
+
+
+_FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}")
+
+
+_TEXT_ARRAY = postgresql.ARRAY(sa.Text)
+_JSONB = postgresql.JSONB()
 
 
 class Store:
@@ -564,6 +572,43 @@ class Store:
         )  # fmt: skip
         with self.engine.connect() as conn:
             return conn.execute(stmt).scalar()
+
+    def fill_missing_fields(self, entity: str, defaults: dict[str, Any]) -> int:
+        """Add each field of ``defaults`` (name -> empty value: None, [] or {}) that a stored
+        record of ``entity`` lacks, in place, for every connection; values a record has are kept,
+        and ``updated_at``/``version`` stay (no served value changes, a field appears with its
+        empty value). For stores written before every record carried every field of its model.
+        Returns how many records changed."""
+        names = [n for n in defaults if _FIELD_NAME.fullmatch(n)]
+        if len(names) != len(defaults):
+            raise ValueError(f"not field names: {sorted(set(defaults) - set(names))}")
+        if not names:
+            return 0
+        t = schema.records
+        with self.write() as conn:
+            if self.dialect == "postgresql":
+                missing = sa.not_(t.c.data.op("?&")(sa.cast(sa.literal(names), _TEXT_ARRAY)))
+                value = sa.cast(sa.literal(orjson.dumps(defaults).decode()), _JSONB).op("||")(
+                    t.c.data
+                )
+                stmt = sa.update(t).where(t.c.entity == entity, missing).values(data=value)
+                return conn.execute(stmt).rowcount
+            total = 0
+            for i in range(0, len(names), 60):  # SQLite: at most 127 function arguments
+                chunk = names[i : i + 60]
+                args: list[Any] = [t.c.data]
+                absent = []
+                for n in chunk:
+                    path = sa.literal_column(f"'$.\"{n}\"'")
+                    args += [path, sa.func.json(orjson.dumps(defaults[n]).decode())]
+                    absent.append(sa.func.json_type(t.c.data, path).is_(None))
+                stmt = (
+                    sa.update(t)
+                    .where(t.c.entity == entity, sa.or_(*absent))
+                    .values(data=sa.func.json_insert(*args))
+                )
+                total += conn.execute(stmt).rowcount
+            return total
 
     def upsert_statuses(self, connection_id: str, entity: str, rows: Sequence[dict]) -> None:
         values = []

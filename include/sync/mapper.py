@@ -35,7 +35,14 @@ def compile_mapping(connector_cls: type[Connector], cfg: ConnectionConfig, entit
         return {n: connector_cls.raw_path(e, p) for n, p in cfg.custom_fields.get(e, {}).items()}
 
     child_cf = {c: custom(c) for c in spec.mapping.children}
-    return CompiledMapping(spec.mapping, zone(cfg.source_timezone), custom(entity), child_cf)
+    return CompiledMapping(
+        spec.mapping,
+        zone(cfg.source_timezone),
+        custom(entity),
+        child_cf,
+        entity=entity,
+        status_categories=cfg.status_category_table(entity),
+    )
 
 
 def _validation_reason(exc: ValidationError) -> str:
@@ -88,7 +95,8 @@ def map_page(entity: str, cm: CompiledMapping, page: list[dict]) -> PageResult:
                     mapped_children = []
                     for item in get_list(raw) or []:
                         child = ccm(item)
-                        child.data.setdefault(parent_field, key)
+                        if child.data.get(parent_field) is None:  # present, None by default
+                            child.data[parent_field] = key
                         if child.version is None and child.data.get("updatedAt") is None:
                             child = _dated_by_parent(child, version, data.get("updatedAt"))
                         kids.append((child_entity, child, item))

@@ -3,6 +3,7 @@ through the store's real load path, and a TestClient with a token per connection
 
 from __future__ import annotations
 
+import copy
 import os
 import uuid
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.pool import NullPool
 
 from include.api import create_app, issue_token
+from include.model import ENTITIES, record_defaults
 from include.store import LoadRow, Store
 from tests.conftest import DEFAULT_PG_URL, PG_URL_ENV
 
@@ -86,10 +88,12 @@ def pg_schema_url() -> Iterator[str]:
 
 
 def load(store: Store, connection_id: str, entity: str, records: list[dict], raw=None) -> None:
-    """Load unified records (dicts with at least ``key``) the way the pipeline does."""
+    """Load unified records (dicts with at least ``key``) the way the pipeline does: every field
+    of the entity's model present (`record_defaults`), the given values over them."""
     rows = []
+    empty = record_defaults(entity) if entity in ENTITIES else {"customFields": {}}
     for i, r in enumerate(records):
-        r = {"customFields": {}, **r}
+        r = {**copy.deepcopy(empty), **r}
         source = raw[i] if raw else {"id": r["key"], "source": True}
         rows.append(
             LoadRow(

@@ -1,24 +1,44 @@
-"""Our /openapi.json against Makini's oas3_eam.json and oas3_erp.json: every path we serve is
-one of theirs, and every record field we add beyond theirs is a known, documented addition.
+"""Our /openapi.json against Makini's oas3_eam.json and oas3_erp.json, both ways: every GET of
+Makini's EAM document, each of its parameters and every record field it declares is served
+(Makini -> project); every path we serve is one of theirs, and every record field we add beyond
+theirs is a known, documented addition.
 
 The reference files come from $MILLWRIGHT_REFERENCE_DIR (default <repo>/../shared/reference);
 the test skips when they are absent and writes nothing."""
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from tests.api.conftest import make_client
-from tests.api.oas_coverage import coverage, load_makini, reference_dir
+from tests.api.oas_coverage import (
+    coverage,
+    list_item_fields,
+    load_makini,
+    makini_gaps,
+    record_schema,
+    reference_dir,
+)
 
 ENVELOPE = {"customFields", "createdAt", "updatedAt", "deletedAt"}
 # Millwright's unified model carries these beyond Makini's schema (listed in docs/API.md).
+STATUS = {"status", "statusCategory"}
 KNOWN_EXTRAS = {
-    "assets": {"organizationKey", "status"},
+    "assets": {"organizationKey", "status", "statusCategory"},
     "meter-readings": {"readAt"},
     "meters": {"name"},
-    "purchase-orders": {"status"},
-    "purchase-orders.line-items": {"purchaseOrderKey"},
+    "purchase-orders": STATUS,
+    "purchase-orders.line-items": {"purchaseOrderKey", "accountKey"},
+    "work-orders": {"statusCategory"},
+    "service-requests": STATUS,
+    "return-orders": STATUS,
+    "statuses/work-orders": {"statusCategory"},
+    "statuses/purchase-orders": {"statusCategory"},
+    "statuses/service-requests": {"statusCategory"},
+    "statuses/return-orders": {"statusCategory"},
+    "statuses/production-orders": {"statusCategory"},
     "stocks": {"siteKey"},
     "teams": {"userKeys"},
     "users": {"email"},
@@ -70,3 +90,37 @@ def test_security_scheme_and_list_parameters(ours):
     names = {p["name"] for p in op["parameters"]}
     assert {"page", "per_page", "filter", "sort", "filterMatch", "cursor"} <= names
     assert op["security"] == [{"bearerAuth": []}]
+
+
+def test_every_makini_eam_get_path_parameter_and_field_is_served(ours):
+    """Makini -> project: the 65 GETs of oas3_eam.json, their parameters and record fields."""
+    makini = load_makini("eam")
+    gets = [p for p, ops in makini["paths"].items() if "get" in ops]
+    assert len(gets) == 65
+    assert makini_gaps(ours, "eam") == []
+    # and they are declared required: present in every record (null when the source has none)
+    for path in gets:
+        fields = list_item_fields(makini, path) or set()
+        if path.endswith("custom-fields"):
+            continue
+        required = set(record_schema(ours, path).get("required", []))
+        assert fields <= required, (path, sorted(fields - required))
+
+
+def test_the_comparison_fails_on_anything_missing(ours):
+    """The check itself: a path, a parameter or a record field taken out of our document is
+    reported by name."""
+    doc = copy.deepcopy(ours)
+    del doc["paths"]["/api/eam/inventories"]
+    op = doc["paths"]["/api/eam/storerooms"]["get"]
+    op["parameters"] = [p for p in op["parameters"] if p["name"] != "per_page"]
+    ref = doc["paths"]["/api/eam/work-orders/{key}"]["get"]["responses"]["200"]["content"][
+        "application/json"
+    ]["schema"]["$ref"]
+    item = doc["components"]["schemas"][ref.rsplit("/", 1)[-1]]["properties"]["data"]
+    wo = doc["components"]["schemas"][item["$ref"].rsplit("/", 1)[-1]]
+    del wo["properties"]["completionRemarks"]
+    gaps = makini_gaps(doc, "eam")
+    assert "GET /api/eam/inventories: not served" in gaps
+    assert "GET /api/eam/storerooms: parameter 'per_page' missing" in gaps
+    assert "GET /api/eam/work-orders/{key}: record field 'completionRemarks' missing" in gaps

@@ -8,6 +8,7 @@ import pytest
 
 from include.api.query import encode_cursor
 from include.config import ConnectionConfig
+from include.model import record_defaults
 from include.store import SyncRun
 from tests.api.conftest import api_for, load, make_client
 
@@ -80,7 +81,8 @@ def test_envelope_paging_and_verbatim_records(api):
     )
     stored = {r["key"]: r for r in WORK_ORDERS}
     for rec in body["data"]:
-        assert rec == {**stored[rec["key"]]}  # served as stored: customFields included
+        # served as stored: every field of the model, null when not given, customFields too
+        assert rec == {**record_defaults("work-orders"), **stored[rec["key"]]}
         assert "remoteData" not in rec
     last = api.get("/api/eam/work-orders", per_page="10", page="3").json()
     assert last["links"]["next"] is None and last["meta"]["to"] == 30
@@ -216,7 +218,9 @@ def test_remote_data_and_deleted(api):
 
 def test_single_record(api):
     r = api.get("/api/eam/work-orders/wo-005")
-    assert r.status_code == 200 and r.json() == {"data": _wo(5)}
+    assert r.status_code == 200 and r.json() == {
+        "data": {**record_defaults("work-orders"), **_wo(5)}
+    }
     r = api.get("/api/eam/work-orders/wo-005", include_remote_data="true")
     assert r.json()["data"]["remoteData"] == {"wonum": "wo-005"}
     r = api.get("/api/eam/work-orders/nope")

@@ -4,6 +4,7 @@ against its sandbox started the way the demo starts it (Tryton: its database fro
 
 from __future__ import annotations
 
+import json
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -36,7 +37,7 @@ def fields_of(args: list[str]) -> ConnFields:
         host=values.get("--conn-host"), login=values.get("--conn-login"),
         password=values.get("--conn-password"), schema=values.get("--conn-schema"),
         port=int(values["--conn-port"]) if "--conn-port" in values else None,
-        conn_type=values["--conn-type"],
+        extra=json.loads(values.get("--conn-extra", "{}")), conn_type=values["--conn-type"],
     )  # fmt: skip
 
 
@@ -46,7 +47,7 @@ def test_demo_connection_of_the_systems_type(source: demo.DemoSource):
     assert fields.conn_type == f"millwright_{source.system}"
     settings = settings_from(source.system, fields, connection_id=source.id,
                              timezone=ZoneInfo("UTC"))  # fmt: skip
-    assert set(settings.credentials.values()) <= {source.secret, "demo", "admin"}
+    assert set(settings.credentials.values()) <= {source.secret, "demo", "admin", "demo-app"}
     if source.system == "tryton":
         assert settings.options == {"database": "demo"}
 

@@ -240,7 +240,9 @@ def test_metadata(client):
     )
     assert r.status_code == 200
     client.post(url, json=[{"key": "b", "value": "B2"}], headers=HEADERS)
-    assert client.get(url, headers=HEADERS).json()["data"] == [
+    [item] = client.get(url, headers=HEADERS).json()["data"]
+    assert item["key"] == cid
+    assert item["user_metadata"] == [
         {"key": "uc_first", "value": "A"}, {"key": "b", "value": "B2"}]  # fmt: skip
 
 

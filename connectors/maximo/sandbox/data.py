@@ -47,6 +47,8 @@ DATE_ATTRS = frozenset(
         "readingdate",
         "lastreadingdate",
         "enterdate",
+        "affecteddate",
+        "targetfinish",
     ]
 )
 DOMAINS: dict[str, dict[str, tuple[str, str]]] = {
@@ -71,9 +73,16 @@ DOMAINS: dict[str, dict[str, tuple[str, str]]] = {
         "OBSOLETE": ("OBSOLETE", "Obsolete"),
     },
     "PERSONSTATUS": {"ACTIVE": ("ACTIVE", "Active"), "INACTIVE": ("INACTIVE", "Inactive")},
+    "SRSTATUS": {
+        "NEW": ("NEW", "New"), "QUEUED": ("QUEUED", "Queued"), "INPROG": ("INPROG", "In Progress"),
+        "RESOLVED": ("RESOLVED", "Resolved"), "CLOSED": ("CLOSED", "Closed"),
+        "CANCELLED": ("CANCELLED", "Cancelled"),
+    },
+    "LABORSTATUS": {"ACTIVE": ("ACTIVE", "Active"), "INACTIVE": ("INACTIVE", "Inactive")},
 }  # fmt: skip
 WO_STATUSES = tuple(DOMAINS["WOSTATUS"])
 PO_STATUSES = tuple(DOMAINS["POSTATUS"])
+SR_STATUSES = tuple(DOMAINS["SRSTATUS"])
 WORDS = ("Pump", "Motor", "Conveyor", "Valve", "Boiler", "Chiller", "Compressor", "Fan", "Belt",
          "Bearing", "Filter", "Gearbox", "Hydraulic", "Press", "Boiler feed", "Cooling tower")  # fmt: skip
 LOWER_WORDS = tuple(w.lower() for w in WORDS)
@@ -156,6 +165,7 @@ class World:
         self.n_groups = max(3, n // 500)
         self.n_meters = self.n_assets * 2
         self.n_readings = round_up(max(12, n // 2))
+        self.n_srs = round_up(max(12, n // 10))
         self.structures: dict[str, ObjectStructure] = {}
         self._define()
         # small lookup tables for the work-order builder (sizes ~ size/10 at most)
@@ -266,6 +276,20 @@ class World:
         s["MXAPIMETERREADING"] = ObjectStructure(
             "MXAPIMETERREADING", ("meterreadingid",), ("meterreadingid",), "readingdate",
             self.n_readings, self._reading, rd, _prefixes(rd), ("meterreadingid", 0),
+        )  # fmt: skip
+        s["MXAPIORGANIZATION"] = ObjectStructure(
+            "MXAPIORGANIZATION", ("orgid",), ("orgid",), None, 1, self._organization,
+            ("orgid",), _prefixes(("orgid",)),
+        )  # fmt: skip
+        sr = ("changedate", "ticketid")
+        s["MXAPISR"] = ObjectStructure(
+            "MXAPISR", ("ticketid",), ("ticketid", "class"), "changedate", self.n_srs, self._sr,
+            sr, _prefixes(sr), ("ticketid", 2000), {"status": "SRSTATUS"},
+        )  # fmt: skip
+        s["MXAPILABOR"] = ObjectStructure(
+            "MXAPILABOR", ("orgid", "laborcode"), ("laborcode", "orgid"), None, self.n_persons,
+            self._labor, ("orgid", "laborcode"), _prefixes(("orgid", "laborcode")), None,
+            {"status": "LABORSTATUS"},
         )  # fmt: skip
         s["MXAPIDOMAIN"] = ObjectStructure(
             "MXAPIDOMAIN", ("domainid",), ("domainid",), None, len(DOMAINS), self._domain,
@@ -495,6 +519,46 @@ class World:
             "meterreadingid": j, "assetnum": str(100000 + asset), "siteid": SITES[site],
             "orgid": ORG, "metername": name, "reading": float((h >> 16) % 100000) / 10,
             "readingdate": t, "enterdate": t + 60, "enterby": "MAXADMIN", "_rowstamp": 13000000 + j,
+        }  # fmt: skip
+
+    def _organization(self, j: int) -> dict[str, Any]:
+        return {
+            "orgid": ORG, "organizationid": j + 1, "description": "Eagle North America",
+            "basecurrency1": "USD", "active": True, "_rowstamp": 15000000 + j,
+        }  # fmt: skip
+
+    def _sr(self, j: int) -> dict[str, Any]:
+        # service requests: every third one became a work order (origrecordid)
+        h = mix(self.seed, 17, j)
+        site = grouped_site(j)
+        t = self.structures["MXAPISR"].time_of(j)
+        asset = self.pick(self.n_assets, site, h)
+        status = SR_STATUSES[h % len(SR_STATUSES)]
+        wo = str(1000000 + nth_in_site((h >> 8) % max(1, self.size // NS), site)) if j % 3 == 0 and self.size >= NS else None  # fmt: skip
+        return {
+            "ticketid": str(2000 + j), "class": "SR", "ticketuid": j + 1, "siteid": SITES[site],
+            "orgid": ORG, "description": f"{WORDS[(h >> 4) % 16]} not working #{j}",
+            "status": status, "statusdate": t, "assetnum": str(100000 + asset),
+            "assetsiteid": SITES[site], "location": self.asset_location(asset),
+            "reportedby": self.person(h >> 12), "reportdate": t - 3600,
+            "affecteddate": t - 7200, "reportedpriority": 1 + (h >> 16) % 4,
+            "internalpriority": 1 + (h >> 20) % 4, "ownergroup": self.group_name(h >> 24),
+            "owner": self.person(h >> 28), "targetfinish": t + 86400 * (1 + (h >> 32) % 5),
+            "origrecordid": wo, "origrecordclass": "WORKORDER" if wo else None,
+            "commoditygroup": ("FACILITIES", "IT", "PLANT")[(h >> 36) % 3],
+            "changedate": t, "changeby": "MAXADMIN", "_rowstamp": 16000000 + j,
+        }  # fmt: skip
+
+    def _labor(self, j: int) -> dict[str, Any]:
+        h = mix(self.seed, 18, j)
+        site = j % NS
+        return {
+            "laborcode": f"L{100000 + j}", "laborid": j + 1, "orgid": ORG,
+            "personid": f"P{100000 + j}", "worksite": SITES[site],
+            "worklocation": self.location_name(self.pick(self.n_locations, site, h)),
+            "craft": ("MECH", "ELEC", "INST")[h % 3],
+            "status": "ACTIVE" if (h >> 8) % 5 else "INACTIVE", "vendor": None,
+            "_rowstamp": 17000000 + j,
         }  # fmt: skip
 
     def _domain(self, j: int) -> dict[str, Any]:

@@ -13,7 +13,11 @@ METADATA_DIR = Path(__file__).parent
 
 # service -> entity sets the sandbox implements
 SERVICES: dict[str, tuple[str, ...]] = {
-    "API_MAINTENANCEORDER": ("MaintenanceOrder", "MaintenanceOrderOperation"),
+    "API_MAINTENANCEORDER": (
+        "MaintenanceOrder",
+        "MaintenanceOrderOperation",
+        "MaintOrderOpComponent",
+    ),
     "API_EQUIPMENT": ("Equipment",),
     "API_FUNCTIONALLOCATION": ("FunctionalLocation",),
     "API_MAINTENANCEPLAN": ("MaintenancePlan",),

@@ -147,8 +147,11 @@ class Dataset:
         self.po_items = [(p, k) for p in range(self.n_po) for k in range(p % 3 + 1)]
         self.operations = [(i, k) for i in range(n) for k in range(i % 3 + 1)]
         self.suppliers = [b for b in range(self.n_bp) if b % 4 != 3]
+        # components (spare parts) of every third order's operation 0010: one to three each
+        self.components = [(i, k) for i in range(0, n, 3) for k in range(i % 3 + 1)]
         gens: dict[str, tuple[int, Callable[[int], dict]]] = {
             "MaintenanceOrder": (n, self.order),
+            "MaintOrderOpComponent": (len(self.components), self.component),
             "MaintenanceOrderOperation": (len(self.operations), self.operation),
             "Equipment": (len(self.eq_rows), self.equipment),
             "FunctionalLocation": (self.n_floc, self.floc),
@@ -229,6 +232,36 @@ class Dataset:
             "YY1_MaintCrew_ORD": ("", "CREW-N", "CREW-S")[(h >> 11) % 3],  # a tenant's field
         }
         return rec
+
+    def component(self, r: int) -> dict:
+        i, k = self.components[r]
+        h = self.h(r, 7)
+        m = (i + k) % self.n_product
+        required = 1 + h % 10
+        issued = (
+            required if STATUSES[self.h(i, 1) % len(STATUSES)].startswith(("TECO", "CLSD")) else 0
+        )
+        return {
+            "MaintenanceOrder": str(4000000 + i),
+            "MaintenanceOrderOperation": "0010",
+            "MaintenanceOrderSubOperation": "",
+            "MaintOrderComponentInternalID": f"{k + 1:04d}",
+            "MaintenanceOrderComponent": f"{(k + 1) * 10:04d}",
+            "Reservation": str(100000 + r),
+            "ReservationItem": f"{k + 1:04d}",
+            "Product": self.product_id(m),
+            "MaintOrdOperationComponentText": f"Spare part {self.product_id(m)}",
+            "MaintOrdOpCompRequiredQuantity": f"{required}.000",
+            "BaseUnit": ("EA", "PC", "M")[m % 3],
+            "QuantityInUnitOfEntry": f"{required}.000",
+            "UnitOfEntry": ("EA", "PC", "M")[m % 3],
+            "Plant": PLANTS[(i % self.n_equipment) % len(PLANTS)],
+            "StorageLocation": "101A",
+            "MaintComponentItemCategory": "L",
+            "GoodsMovementType": "261",
+            "QuantityWithdrawnInBaseUnit": f"{issued}.000",
+            "IsDeleted": False,
+        }
 
     def operation(self, r: int) -> dict:
         """Operation ``k`` of order ``i`` (orders have 1-3), reached by $expand."""

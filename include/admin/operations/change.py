@@ -16,7 +16,7 @@ from include.store import registry as db
 
 PATCHABLE = (
     "entities", "custom_fields", "schedule", "name", "tags", "options", "page_size", "overlap",
-    "source_timezone", "reconcile_every", "quarantine_threshold",
+    "source_timezone", "reconcile_every", "quarantine_threshold", "status_categories",
 )  # fmt: skip
 RESYNC_ALL = ("options", "source_timezone")
 
@@ -61,16 +61,20 @@ def affected_entities(old: ConnectionConfig, new: ConnectionConfig) -> list[str]
     for e in set(old.custom_fields) | set(new.custom_fields):
         if old.custom_fields.get(e) != new.custom_fields.get(e):
             out.add(e.split(".")[0])
+    for e in set(old.status_categories) | set(new.status_categories):  # re-map every record
+        if old.status_categories.get(e) != new.status_categories.get(e):
+            out.add(e)
     return sorted(e for e in out if e in new.selected_entities())
 
 
-def new_token(ctx: AdminContext, cid: str, actor: str) -> str:
+def new_token(ctx: AdminContext, cid: str, actor: str, expires_in: int | None = None) -> str:
+    """Another token of an active connection; with ``expires_in`` (seconds) it expires."""
     with ctx.store.write() as conn:
         row = ctx.row(conn, cid, for_update=True)
         if row["status"] != "active":
             raise Conflict(f"connection {cid} is {row['status']}: no tokens", "id")
-        db.add_audit(conn, actor, "token", cid, row["customer"], {})
-        return tokens.issue(conn, cid)
+        db.add_audit(conn, actor, "token", cid, row["customer"], {"expires_in": expires_in})
+        return tokens.issue(conn, cid, expires_in)
 
 
 def claim_token(ctx: AdminContext, cid: str, actor: str) -> str:

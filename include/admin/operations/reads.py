@@ -8,6 +8,7 @@ from typing import Any
 
 from include.admin.airflow_adapter import AirflowError
 from include.admin.base import AdminContext
+from include.admin.client import client_info
 from include.admin.errors import AirflowUnavailable, Conflict, LifecycleError
 from include.admin.operations.settle import dag_id
 from include.admin.status import sync_summary
@@ -79,15 +80,19 @@ def export(
 def _view(conn: Conn, row: dict[str, Any]) -> dict[str, Any]:
     """Makini's connection object plus Millwright's fields."""
     cid, cfg = row["id"], row["config"]
+    client = client_info()
     return {
         "key": cid,
         "name": row["name"] or cid,
         "email": row["email"],
         "status": row["status"],
         "integration_name": row["system"],
+        "redirect": client["default_redirect"],
         "scopes": ",".join(cfg.get("entities") or ["*"]),
         "tags": cfg.get("tags", []),
         "user_metadata": row["user_metadata"],
+        "client_id": client["id"],
+        "updated_at": row.get("updated_at") or row["created_at"],
         "created_at": row["created_at"],
         "connected_at": row["connected_at"],
         "disconnected_at": row["disconnected_at"],

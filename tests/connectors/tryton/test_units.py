@@ -91,8 +91,8 @@ def test_unknown_entity_names_the_supported_ones():
     settings = SourceSettings(
         "c", "http://127.0.0.1:9", {"user": "u", "password": "p"}, UTC, options={"database": "d"}
     )
-    with CONNECTOR(settings) as conn, pytest.raises(KeyError, match="work-orders.*supported"):
-        list(conn.read("work-orders", __import__("connectors.base").base.Window()))
+    with CONNECTOR(settings) as conn, pytest.raises(KeyError, match="meters.*supported"):
+        list(conn.read("meters", __import__("connectors.base").base.Window()))
 
 
 def test_mapping_of_a_recorded_purchase_with_lines():
