@@ -387,12 +387,16 @@ class ManifestConnector(Connector):
         `read`. An id the source no longer has is absent. Rows of other ids are dropped."""
         e = self.manifest.entity(entity)
         by = e.by_id or self.manifest.by_id
+        if by is None:
+            raise NotImplementedError(
+                f"{self.system} cannot re-read {entity} records by id (no by_id in its manifest)"
+            )
         ids = list(dict.fromkeys(str(i).strip() for i in remote_ids))
         if not ids:
             return
         field = self.id_field(entity)
         transform = getattr(self, e.transform) if e.transform else None
-        step = by.batch if by else 100
+        step = by.batch
         for n in range(0, len(ids), step):
             chunk = ids[n : n + step]
             wanted = set(chunk)

@@ -51,3 +51,16 @@ def test_ids_that_are_not_numbers_are_refused(shared) -> None:
             list(conn.read_records("assets", [bad]))
     assert list(conn.read_records("assets", [])) == []
     conn.close()
+
+
+def test_teams_have_no_numeric_id_and_are_quoted(shared) -> None:
+    url, _ = shared
+    conn = connector(url)
+    teams = [r for page in conn.read("teams", Window()) for r in page]
+    name = teams[0]["persongroup"]
+    assert conn.id_request("teams", [name]).params["oslc.where"] == f'persongroup in ["{name}"]'
+    got = [r for page in conn.read_records("teams", [name, "NO-SUCH"]) for r in page]
+    assert [r["persongroup"] for r in got] == [name]
+    with pytest.raises(ValueError, match="plain id"):
+        list(conn.read_records("teams", ['x" or persongroup="y']))
+    conn.close()
