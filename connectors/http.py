@@ -13,8 +13,16 @@ Rate-limit headers (`RateLimitHeaders`, e.g. MaintainX's ``X-Rate-Limit-Remainin
 when the remaining budget reaches 0 the next call first waits until the reset, so a well-behaved
 client never sees the 429.
 
-Extension point: ``prepare(request)`` (a `requests.PreparedRequest`, every attempt) lets a connector
-sign requests (an HMAC over the body and a timestamp, say) right before they are sent.
+Extension points:
+
+- ``prepare(request)`` (a `requests.PreparedRequest`, every attempt) lets a connector sign requests
+  (an HMAC over the body and a timestamp, say) right before they are sent;
+- ``classify(response, body)`` reads errors a protocol puts inside the body (an RPC answering HTTP
+  200 with an error object): it returns a `Verdict` (``retry`` with the source's advised wait,
+  ``auth``, ``permanent``) or None when the response is what it says. It sees every response with
+  a success status (``body``: the decoded JSON with ``decode=True``, else None) and every one with
+  a retried status (``body``: its JSON if it has some), so throttling answered as HTTP 429 can
+  carry its wait advice in the body too.
 """
 
 from __future__ import annotations
@@ -57,11 +65,34 @@ class RateLimitHeaders:
 
 
 class Transient(Exception):
-    """One failed attempt that may succeed when retried (tenacity retries exactly these)."""
+    """One failed attempt that may succeed when retried (tenacity retries exactly these);
+    ``retry_after``: the wait the source advised (seconds), if it did."""
 
-    def __init__(self, status: int | str, detail: str, response: requests.Response | None = None):
+    def __init__(self, status: int | str, detail: str, response: requests.Response | None = None,
+                 retry_after: float | None = None):  # fmt: skip
         super().__init__(f"{status}: {detail}")
         self.status, self.detail, self.response = status, detail, response
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A response classifier's reading of one response (see the module docstring).
+
+    - ``retry``: transient (throttled, busy); ``retry_after`` = the wait the source advises in
+      seconds (None: the usual backoff), capped by the policy's ``max_sleep``;
+    - ``auth``: refused credentials: fails at once as status 401 (never retried);
+    - ``permanent``: fails at once; ``status`` names it in the error (default ``"error"``).
+
+    ``detail`` is the source's message, safe to log (the classifier must leave secrets out)."""
+
+    kind: Literal["retry", "auth", "permanent"]
+    detail: str
+    retry_after: float | None = None
+    status: int | str | None = None
+
+
+Classifier = Callable[[requests.Response, Any], "Verdict | None"]
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -99,6 +130,7 @@ class HttpClient:
         sleep: Callable[[float], None] = time.sleep,
         rate_limit: RateLimitHeaders | None = None,
         prepare: Callable[[requests.PreparedRequest], None] | None = None,
+        classify: Classifier | None = None,
     ) -> None:
         self.system = system
         self.base_url = base_url.rstrip("/")
@@ -109,6 +141,7 @@ class HttpClient:
         self.error_detail = error_detail or (lambda r: r.text[:300])
         self._sleep = sleep
         self.prepare = prepare
+        self.classify = classify
         self.retries = 0  # retries performed over the client's life (for task logs)
         self.rate_limit = rate_limit
         self._resume_at = 0.0
@@ -169,17 +202,41 @@ class HttpClient:
         except requests.exceptions.ChunkedEncodingError:
             raise Transient("truncated", "response body was cut short") from None
         status = response.status_code
+        where = f"{method} {endpoint_of(url)}"
         if status < 400:
+            body = None
             if decode:
                 try:
-                    response.decoded = orjson.loads(response.content)  # type: ignore[attr-defined]
+                    body = response.decoded = orjson.loads(response.content)  # type: ignore[attr-defined]
                 except orjson.JSONDecodeError:
                     raise Transient("truncated", "response is not valid JSON") from None
+            if self.classify is not None:
+                self._judge(self.classify(response, body), status, where, response)
             return response
         detail = self.error_detail(response)
         if status not in RETRY_STATUSES:
-            raise SourceError(self.system, f"{method} {endpoint_of(url)}", status, detail)
+            raise SourceError(self.system, where, status, detail)
+        if self.classify is not None:
+            try:
+                body = orjson.loads(response.content)
+            except orjson.JSONDecodeError:
+                body = None
+            self._judge(self.classify(response, body), status, where, response)
         raise Transient(status, detail, response)
+
+    def _judge(
+        self, v: Verdict | None, status: int, where: str, response: requests.Response
+    ) -> None:
+        """Raise what a classifier's verdict means (nothing for None)."""
+        if v is None:
+            return
+        if v.kind == "retry":
+            raise Transient(v.status or status, v.detail, response, v.retry_after)
+        if v.kind == "auth":
+            raise SourceError(self.system, where, 401, v.detail)
+        if v.kind == "permanent":
+            raise SourceError(self.system, where, v.status or "error", v.detail)
+        raise ValueError(f"{self.system}: a classifier answered an unknown verdict {v.kind!r}")
 
     def _send_prepared(self, method: str, url: str, kwargs: dict) -> requests.Response:
         kwargs = dict(kwargs)
@@ -203,6 +260,8 @@ class HttpClient:
 
         def wait(state: tenacity.RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, Transient) and exc.retry_after is not None:  # the source's advice
+                return max(min(max(0.0, exc.retry_after), policy.max_sleep), self._pending())
             response = exc.response if isinstance(exc, Transient) else None
             return self._delay(state.attempt_number - 1, response)
 

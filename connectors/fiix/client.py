@@ -11,8 +11,8 @@ Fiix is not REST: every call is a signed POST of one typed request object to one
 - `KeysetPages`: ``maxObjects`` per page and a keyset filter after the last record
   (``id > ?``, or ``(t > ? OR (t = ? AND id > ?))`` when ordered by change time): offset paging
   (``startIndex``) over a table that changes while it is read skips rows;
-- `FiixHttp`: Fiix answers errors inside the body, mostly with HTTP 200. Throttling (code 1100,
-  HTTP 429 or 200) is retried after the server's wait advisory
+- ``classify`` (the kit's response classifier): Fiix answers errors inside the body, mostly with
+  HTTP 200. Throttling (code 1100, HTTP 429 or 200) is retried after the server's wait advisory
   (``P_CLIENT_AUTO_RETRY_WAIT_ADVISORY_MS``); any other error fails at once, naming the cause
   (a refused signature, an unknown key, ...) with status 401 for authentication failures;
 - transforms ``attach_lines`` / ``attach_assets``: a page's purchase-order lines (or PM assets) in
@@ -33,13 +33,40 @@ from typing import Any
 import orjson
 import requests
 
-from connectors.base import SourceError, SourceSettings, Window
+from connectors.base import SourceError, SourceField, SourceSettings, Window
 from connectors.fiix import protocol as p
-from connectors.http import HttpClient, Transient
+from connectors.fiix.schema import CLASSES, DISPLAY
+from connectors.http import Verdict
 from connectors.kit import ManifestConnector, Paginator, Request
 from connectors.kit.engine import format_time, round_up
 
 CHUNK = 200  # parents per FindRequest of a BatchRequest
+# the transform that attaches a child list -> (its name in the raw record, the child's class)
+CHILDREN = {"attach_lines": ("lines", "PurchaseOrderLineItem"),
+            "attach_assets": ("assets", "ScheduledMaintenanceAsset")}  # fmt: skip
+LINE_FIELDS = ("id, intPurchaseOrderID, intAssetID, intSupplierID, strDescription, qtyOnOrder, "
+               "qtyRecieved, dblUnitPrice, dtmRequiredByDate")  # fmt: skip
+PREFIX_TYPES = (("str", "string"), ("dtm", "datetime"), ("int", "integer"), ("dbl", "number"),
+                ("qty", "number"), ("bol", "boolean"))  # fmt: skip
+
+
+def field_type(name: str) -> str:
+    """Fiix's type of a field, from its naming prefix (``dtmDateCreated``: datetime)."""
+    if name == "id":
+        return "integer"
+    return next((t for prefix, t in PREFIX_TYPES if name.startswith(prefix)), "string")
+
+
+def class_fields(cls: str) -> list[SourceField]:
+    """A class's fields, with the ``dv_`` display value of each reference it has."""
+    out = []
+    for name in CLASSES[cls]:
+        out.append(SourceField(name, field_type(name)))
+        if name in DISPLAY:
+            out.append(SourceField(f"dv_{name}", "string", f"{name} (display value)"))
+    return out
+
+
 CAUSES = {
     p.AUTH_BAD_SIGNATURE: "Fiix refused the request signature (check the secret key)",
     p.AUTH_UNKNOWN_KEY: "Fiix does not know the application or access key",
@@ -47,8 +74,14 @@ CAUSES = {
 }
 
 
-def _what(kwargs: dict[str, Any]) -> str:
-    body = kwargs.get("json") or {}
+def _what(request: requests.PreparedRequest | None) -> str:
+    """``FindRequest WorkOrder``: what a request asked (Fiix has one endpoint for everything)."""
+    try:
+        body = orjson.loads((request.body or b"{}") if request is not None else b"{}")
+    except (orjson.JSONDecodeError, TypeError):
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
     return f"{body.get(p.MAGIC, 'request')} {body.get('className', '')}".strip()
 
 
@@ -61,30 +94,6 @@ def raise_for_error(system: str, where: str, decoded: Any) -> None:
     cause = CAUSES.get(e.code, "Fiix answered an error")
     raise SourceError(system, where, 401 if e.code in p.AUTH_CODES else f"error {e.code}",
                       f"{cause}: {e.describe()}")  # fmt: skip
-
-
-class FiixHttp(HttpClient):
-    """`HttpClient` reading Fiix's in-body errors: throttling is transient (its wait advisory
-    is the delay), anything else is final."""
-
-    def _attempt(self, method: str, url: str, decode: bool, kwargs: dict) -> requests.Response:
-        response = super()._attempt(method, url, decode, kwargs)
-        decoded = getattr(response, "decoded", None)
-        err = decoded.get("error") if isinstance(decoded, dict) else None
-        if err and p.FiixError.from_json(err).throttled:
-            raise Transient("throttled", p.FiixError.from_json(err).describe(), response)
-        raise_for_error(self.system, f"{method} {_what(kwargs)}", decoded)
-        return response
-
-    def _delay(self, attempt: int, response: requests.Response | None) -> float:
-        if response is not None:
-            try:
-                err = p.FiixError.from_json(orjson.loads(response.content).get("error"))
-            except (orjson.JSONDecodeError, AttributeError):
-                err = None
-            if err is not None and err.throttled:
-                return max(min(err.wait_ms / 1000, self.policy.max_sleep), self._pending())
-        return super()._delay(attempt, response)
 
 
 class KeysetPages(Paginator):
@@ -122,10 +131,6 @@ class FiixBase(ManifestConnector):
             raise ValueError(f"fiix: credentials need {', '.join(missing)}")
         self._ids = itertools.count()
         super().__init__(settings, sleep)
-        kit = self.http  # the kit's client, rebuilt as FiixHttp with the same settings
-        self.http = FiixHttp(self.system, kit.base_url, dict(kit.session.headers), kit.timeout,
-                             kit.policy, self.error_detail, sleep, None, self.prepare)  # fmt: skip
-        kit.close()
 
     # --- requests ------------------------------------------------------------------------------
     def body(self, req: p.FindRequest | p.RpcRequest | p.BatchRequest) -> dict[str, Any]:
@@ -167,6 +172,22 @@ class FiixBase(ManifestConnector):
         prepared.url = uri
         prepared.headers.update(headers)
 
+    def classify(self, response: requests.Response, body: Any) -> Verdict | None:
+        """Fiix's error object (HTTP 200, or 429 when throttled): throttling (code 1100) is
+        retried after its wait advisory; a refused key or signature is ``auth``; any other error
+        is final, naming its cause and what was asked."""
+        err = body.get("error") if isinstance(body, dict) else None
+        if not err:
+            return None
+        e = p.FiixError.from_json(err)
+        if e.throttled:
+            return Verdict("retry", f"throttled: {e.describe()}", e.wait_ms / 1000, "throttled")
+        cause = CAUSES.get(e.code, "Fiix answered an error")
+        detail = f"{_what(response.request)}: {cause}: {e.describe()}"
+        if e.code in p.AUTH_CODES:
+            return Verdict("auth", detail)
+        return Verdict("permanent", detail, status=f"error {e.code}")
+
     def call(self, req: p.FindRequest | p.RpcRequest | p.BatchRequest) -> dict[str, Any]:
         return self.send(Request(self.path("sites"), {}, "POST", self.body(req))).decoded  # type: ignore[attr-defined]
 
@@ -195,14 +216,45 @@ class FiixBase(ManifestConnector):
             r[name] = by_parent[r["id"]]
         return rows
 
+    def _child_fields(self, entity: str, base: str, name: str) -> str:
+        """``base`` plus the custom fields' paths through the child list ``name``."""
+        names = dict.fromkeys(f.strip() for f in base.split(","))
+        for path in self.requested(entity):
+            head, _, rest = path.partition(".")
+            if head == name and rest:
+                names.setdefault(rest.split(".", 1)[0], None)
+        return ", ".join(names)
+
     def attach_lines(self, entity: str, rows: list[dict]) -> list[dict]:
-        fields = ("id, intPurchaseOrderID, intAssetID, intSupplierID, strDescription, qtyOnOrder, "
-                  "qtyRecieved, dblUnitPrice, dtmRequiredByDate")  # fmt: skip
+        fields = self._child_fields(entity, LINE_FIELDS, "lines")
         return self._children(rows, "PurchaseOrderLineItem", "intPurchaseOrderID", fields, "lines")
 
     def attach_assets(self, entity: str, rows: list[dict]) -> list[dict]:
+        fields = self._child_fields(entity, "id, intScheduledMaintenanceID, intAssetID", "assets")
         return self._children(rows, "ScheduledMaintenanceAsset", "intScheduledMaintenanceID",
-                              "id, intScheduledMaintenanceID, intAssetID", "assets")  # fmt: skip
+                              fields, "assets")  # fmt: skip
+
+    # --- custom fields -------------------------------------------------------------------------
+    def extra_fields(self, entity: str) -> tuple[str, ...]:
+        """The custom fields' paths go into the FindRequest's ``fields`` (Fiix returns only what
+        is asked for); a path through a child list (``lines.strDescription``) goes to the
+        child's FindRequests instead (`attach_lines`, `attach_assets`)."""
+        child = CHILDREN.get(self.manifest.entity(entity).transform or "")
+        lists = {child[0]} if child else set()
+        return tuple(f for f in super().extra_fields(entity) if f.split(".", 1)[0] not in lists)
+
+    def describe(self, entity: str) -> list[SourceField]:
+        """The entity's class fields (`connectors.fiix.schema`: Fiix has no metadata request),
+        ``dv_`` display values of its references, and its child list (``lines``, ``assets``)."""
+        if entity == "purchase-orders.line-items":
+            return class_fields("PurchaseOrderLineItem")
+        e = self.manifest.entity(entity)
+        out = class_fields(str(e.params["className"]))
+        child = CHILDREN.get(e.transform or "")
+        if child:
+            name, cls = child
+            out.append(SourceField(name, "array", cls, tuple(class_fields(cls)), many=True))
+        return out
 
     # --- the rest of the contract --------------------------------------------------------------
     def statuses(self, entity: str) -> list[dict[str, Any]] | None:

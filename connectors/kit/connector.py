@@ -9,6 +9,9 @@ protocol is truly unusual: subclass `ManifestConnector` and override one of the 
 - ``extra_headers()``: headers from connection options (validated there);
 - ``build_request(entity, window, keys_only)``: the first request of a read (filters, RPC bodies);
 - ``prepare(prepared)``: sign each HTTP request right before it is sent (every retry too);
+- ``classify(response, body)``: protocol errors inside a successful answer (an RPC's error object
+  in an HTTP 200): a `connectors.http.Verdict` (retry after the source's advised wait, auth,
+  permanent) or None;
 - ``select_records(entity, body, request)``: records of a body the record selector cannot reach;
 - a method named by an entity's ``transform``: ``(entity, rows) -> rows`` after every page
   (derive child rows, add fields), in key listings too;
@@ -29,7 +32,7 @@ from urllib.parse import urlsplit
 import requests
 
 from connectors.base import ChangedWhen, Connector, EntitySpec, SourceError, SourceSettings, Window
-from connectors.http import HttpClient, RateLimitHeaders, RetryPolicy, endpoint_of
+from connectors.http import HttpClient, RateLimitHeaders, RetryPolicy, Verdict, endpoint_of
 from connectors.kit import engine
 from connectors.kit.manifest import Entity, Manifest, ManifestError, load_manifest, requested_fields
 from include.mapping import EntityMapping
@@ -101,6 +104,7 @@ class ManifestConnector(Connector):
             self.error_detail, sleep,
             RateLimitHeaders(rl.remaining, rl.reset, rl.reset_kind) if rl else None,
             self.prepare if type(self).prepare is not ManifestConnector.prepare else None,
+            self.classify if type(self).classify is not ManifestConnector.classify else None,
         )  # fmt: skip
         self._oauth = None
         if m.auth.kind == "oauth2_client_credentials":
@@ -118,6 +122,13 @@ class ManifestConnector(Connector):
 
     def prepare(self, prepared: requests.PreparedRequest) -> None:
         """Sign ``prepared`` (headers, body) before it is sent. Default: nothing."""
+
+    def classify(self, response: requests.Response, body: Any) -> Verdict | None:
+        """What an answer means when its HTTP status does not say it all (``body``: its decoded
+        JSON, or None): a `Verdict` (``retry`` with ``retry_after`` = the source's advised wait,
+        ``auth``, ``permanent``) or None (the answer is what its status says). Called for every
+        success and every retried status (429, 5xx). Default: None (never called)."""
+        return None
 
     def extra_fields(self, entity: str) -> tuple[str, ...]:
         """Fields to request beyond the manifest's: the connection's custom fields' source paths

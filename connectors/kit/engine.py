@@ -4,7 +4,7 @@ Everything here is driven by the manifest (`connectors.kit.manifest`); `Manifest
 to an `HttpClient`. The plug-in points for unusual protocols:
 
 - `Paginator`: subclass it and name it in the manifest (``paginator: {kind: plugin, plugin:
-  "connectors.fiix.client:FiixPages", options: {...}}``), or register a kind with
+  "connectors.fiix.client:KeysetPages", options: {...}}``), or register a kind with
   `register_paginator`. ``first(request)`` returns the first page's request, ``next(request, body,
   records)`` the next one or None. A request may be a POST with a JSON body (an RPC call).
 - `Request`: what a paginator and `ManifestConnector.build_request` pass around; the connector's

@@ -10,7 +10,17 @@
   orders (`work_orders`, `templates`).
 - A purchase order's items come from ``/po/items?pos=<ids of the page>`` (one call per page, keyset
   paged), attached as ``items`` (`attach_items`).
+- PO item edits (`read`): an item has its own ``lastEdited`` and editing it need not move its PO's,
+  so an incremental read of purchase orders also lists the items edited in the window
+  (``/po/items?lastEditedStart=..&lastEditedEnd=..``) and reads the POs they belong to that the
+  window did not already yield (``/po?pos=<ids>``); the mapping's ``updatedAt`` and version are the
+  latest of the PO's and its items' times (``CHANGED_WHEN``: ``related``).
 - Work-order statuses are the customer's (``/statuses``).
+- Custom fields: `describe` = the OpenAPI's standard fields (`connectors.limble.fields`) plus, for
+  assets, parts and vendors, ``fields`` holding the customer's own fields (``GET /v2/<kind>/fields/
+  suggested``). A read whose custom fields name ``fields.<name>`` attaches the page's values
+  (``GET /v2/<kind>/fields?<kind>=<ids of the page>``, one keyset-paged call per page) as
+  ``fields: {name: value}`` (`attach_fields`); other reads make no extra call.
 - Webhooks (`include.webhooks.spec.LIMBLE`): one ``POST /webhooks {endpoint, type}`` per event
   type (`register_webhooks`), ``DELETE /webhooks/<id>`` to remove; deliveries are signed with the
   account's oldest API key (no per-subscription secret). Events are re-read by id through the
@@ -19,14 +29,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-from connectors.base import SourceError, WebhookRegistration, Window
+from connectors.base import SourceError, SourceField, WebhookRegistration, Window
 from connectors.kit import ManifestConnector, Paginator, Request, manifest_connector
 from connectors.kit.manifest import PluginPaginator
+from connectors.limble.fields import STANDARD
 from include.webhooks.spec import LIMBLE
 
 WINDOW_PARAMS = {"purchase-orders": ("lastEditedStart", "lastEditedEnd")}
+# entity -> (the API's collection with custom fields, the record's id field, the value's name key)
+FIELD_KINDS = {
+    "assets": ("assets", "assetID", "field"), "materials": ("parts", "partID", "fieldName"),
+    "stocks": ("parts", "partID", "fieldName"), "vendors": ("vendors", "vendorID", "fieldName"),
+}  # fmt: skip
+
+
+def _standard(f: tuple) -> SourceField:
+    if len(f) == 2:
+        return SourceField(f[0], f[1])
+    name, typ, children, many = f
+    return SourceField(name, typ, children=tuple(_standard(c) for c in children), many=many)
+
+
+def _keyset(id_field: str) -> PluginPaginator:
+    return PluginPaginator(kind="plugin", plugin="connectors.limble:AfterLastId",
+                           size_param="limit", max_size=1000, options={"id": id_field})  # fmt: skip
 
 
 class AfterLastId(Paginator):
@@ -51,6 +80,31 @@ class LimbleBase(ManifestConnector):
                     params[new] = params.pop(old)
         return Request(req.url, params, req.method, req.json, req.headers)
 
+    def read(self, entity: str, window: Window) -> Iterator[list[dict]]:
+        """The kit's read; for purchase orders in a window, then the POs whose items changed in
+        it (and not their PO) too."""
+        if entity != "purchase-orders" or window.is_full:
+            yield from super().read(entity, window)
+            return
+        seen: set[Any] = set()
+        for page in super().read(entity, window):
+            seen.update(r["poID"] for r in page)
+            yield page
+        params = self.build_request(entity, window).params
+        bounds = {k: params[k] for k in ("lastEditedStart", "lastEditedEnd") if k in params}
+        changed: dict[Any, None] = {}
+        for page in self.pages(entity, Request("/po/items", bounds), 1000,
+                               paginator=_keyset("poItemID")):  # fmt: skip
+            changed.update((i["poID"], None) for i in page if i.get("poID") not in seen)
+        ids = list(changed)
+        for at in range(0, len(ids), self.max_page_size):
+            chunk = ids[at : at + self.max_page_size]
+            req = Request("/po", {"pos": ",".join(str(i) for i in chunk)})
+            for page in self.pages(entity, req, len(chunk), paginator=_keyset("poID")):
+                rows = self.attach_items(entity, page)
+                if rows:
+                    yield rows
+
     def work_orders(self, entity: str, rows: list[dict]) -> list[dict]:
         return [r for r in rows if not r.get("template")]
 
@@ -61,10 +115,8 @@ class LimbleBase(ManifestConnector):
         if not rows:
             return rows
         by_po: dict[Any, list[dict]] = {r["poID"]: [] for r in rows}
-        cfg = PluginPaginator(kind="plugin", plugin="connectors.limble:AfterLastId",
-                              size_param="limit", max_size=1000, options={"id": "poItemID"})  # fmt: skip
         req = Request("/po/items", {"pos": ",".join(str(p) for p in by_po)})
-        for page in self.pages(entity, req, 1000, paginator=cfg):
+        for page in self.pages(entity, req, 1000, paginator=_keyset("poItemID")):
             for item in page:
                 by_po.setdefault(item.get("poID"), []).append(item)
         for r in rows:
@@ -74,13 +126,52 @@ class LimbleBase(ManifestConnector):
     def statuses(self, entity: str) -> list[dict[str, Any]] | None:
         if entity != "work-orders":
             return None
-        cfg = PluginPaginator(kind="plugin", plugin="connectors.limble:AfterLastId",
-                              size_param="limit", max_size=1000, options={"id": "statusID"})  # fmt: skip
         out = []
-        for page in self.pages(entity, Request("/statuses"), 1000, paginator=cfg):
+        for page in self.pages(entity, Request("/statuses"), 1000, paginator=_keyset("statusID")):
             out += [{"key": str(s["statusID"]), "name": s.get("name"), "code": str(s["statusID"]),
                      "isActive": True} for s in page]  # fmt: skip
         return out or None
+
+    # --- custom fields -------------------------------------------------------------------------
+    def describe(self, entity: str) -> list[SourceField]:
+        """The entity's standard fields (Limble's OpenAPI; a PO's ``items`` as the line items)
+        and, for assets, parts and vendors, ``fields``: the customer's own fields by name."""
+        if entity not in STANDARD:
+            self.manifest.entity(entity)  # names the supported entities
+        out = [_standard(f) for f in STANDARD[entity]]
+        if entity == "purchase-orders":
+            items = tuple(_standard(f) for f in STANDARD["purchase-orders.line-items"])
+            out.append(SourceField("items", "array", "Items", items, many=True))
+        kind = FIELD_KINDS.get(entity)
+        if kind:
+            path = f"/{kind[0]}/fields/suggested"
+            custom = {}
+            for page in self.pages(entity, Request(path), 1000, paginator=_keyset("fieldID")):
+                for d in page:
+                    if isinstance(d, dict) and d.get("fieldName"):
+                        name = str(d["fieldName"])
+                        custom[name] = SourceField(name, str(d.get("fieldType") or ""), name,
+                                                   custom=True)  # fmt: skip
+            out.append(SourceField("fields", "object", "Custom fields", tuple(custom.values())))
+        return out
+
+    def attach_fields(self, entity: str, rows: list[dict]) -> list[dict]:
+        """``fields: {name: value}`` on each record, when the connection's custom fields name
+        ``fields.<name>`` (only those names are kept); else nothing is asked for."""
+        wanted = {p.split(".", 1)[1] for p in self.requested(entity) if p.startswith("fields.")}
+        if not rows or not wanted:
+            return rows
+        coll, id_field, name_key = FIELD_KINDS[entity]
+        by_id: dict[Any, dict[str, Any]] = {r[id_field]: {} for r in rows}
+        req = Request(f"/{coll}/fields", {coll: ",".join(str(i) for i in by_id)})
+        for page in self.pages(entity, req, 1000, paginator=_keyset("valueID")):
+            for v in page:
+                name = v.get(name_key)
+                if name in wanted and v.get(id_field) in by_id:
+                    by_id[v[id_field]][name] = v.get("value")
+        for r in rows:
+            r["fields"] = by_id[r[id_field]]
+        return rows
 
     webhooks = LIMBLE
 

@@ -8,7 +8,6 @@ are the PMs. A part belongs to one location, so it is both a material and that l
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from connectors.base import ChangedWhen
@@ -18,14 +17,7 @@ from include.model.keys import key_part
 
 def _secs(path: str) -> dict[str, Any]:
     """A Unix-seconds field as a UTC ISO time (0 and null: no time)."""
-
-    def fn(r: dict, tz: Any) -> str | None:
-        v = r.get(path)
-        if not v:
-            return None
-        return datetime.fromtimestamp(int(v), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-    return {"fn": fn}
+    return {"epoch_s": path}
 
 
 def _id(path: str) -> dict[str, Any]:
@@ -95,8 +87,8 @@ MAPPINGS: dict[str, EntityMapping] = {
                 "maxLevel": _level("maxQtyThreshold")},
     ),  # fmt: skip
     "purchase-orders": EntityMapping(
-        key=("poID",), version="lastEdited", version_is_time=False, remote_id="poID",
-        updated=_secs("lastEdited"), created=_secs("date"),
+        key=("poID",), version="lastEdited", time_unit="epoch_s", remote_id="poID",
+        created=_secs("date"),
         fields={"orderNo": {"fn": lambda r, tz: f"{r.get('poPrefix') or ''}{r.get('poNumber')}"},
                 "vendorKey": _id("vendorID"), "siteKey": _id("locationID"),
                 "userRequestedKey": _id("requestedByUserID"), "orderDate": _secs("date"),
@@ -135,9 +127,9 @@ MAPPINGS: dict[str, EntityMapping] = {
 
 CHANGED_WHEN = {
     "purchase-orders": ChangedWhen(
-        untracked=("items",),
-        note="a PO item has its own lastEdited; a full read every full_read_every catches "
-        "item edits that leave the PO's lastEdited alone",
+        related=("items.lastEdited",),
+        note="a PO item has its own lastEdited (Unix seconds); an incremental read also lists the "
+        "items edited in the window and reads their POs",
     ),  # fmt: skip
 }
 

@@ -23,6 +23,15 @@ from include.model import record_defaults
 from include.model.keys import make_key
 
 
+def _time_spec(mapping: EntityMapping, path: str) -> dict[str, str]:
+    """The spec of a time at ``path`` written as the mapping's ``time_unit`` says."""
+    if mapping.time_unit == "epoch_s":
+        return {"epoch_s": path}
+    if mapping.time_unit != "auto":
+        raise TypeError(f"time_unit must be 'auto' or 'epoch_s', got {mapping.time_unit!r}")
+    return {"ts": path}
+
+
 class CompiledMapping:
     """An `EntityMapping` compiled for one connection (time zone + custom fields)."""
 
@@ -47,15 +56,15 @@ class CompiledMapping:
         if version is None:
             self._version = None
         elif mapping.version_is_time:
-            self._version = compile_spec("version", {"ts": version}, tz)
+            self._version = compile_spec("version", _time_spec(mapping, version), tz)
         else:
             vget = _getter(version)
             self._version = lambda r: None if vget(r) is None else f"{int(vget(r)):020d}"
         updated = mapping.updated or (
             (
-                {"latest": [version, *mapping.changed_with]}
+                {"latest": [version, *mapping.changed_with], "unit": mapping.time_unit}
                 if mapping.changed_with
-                else {"ts": version}
+                else _time_spec(mapping, version)
             )
             if version and mapping.version_is_time
             else None

@@ -4,14 +4,18 @@ A connector describes each entity as data (`EntityMapping`): which source fields
 key, which field carries the change time/version, and for every unified field a *spec*:
 
 - ``"path"`` or ``"a.b"``: copy the value at that (dotted) path;
-- ``{"ts": "path"}``: a time, converted to a UTC ISO string (naive values in the connection's zone);
+- ``{"ts": "path"}``: a time, converted to a UTC ISO string (naive values in the connection's zone;
+  numbers are epoch milliseconds);
+- ``{"epoch_s": "path"}``: a time in Unix **seconds** (Limble's), as a UTC ISO string; 0 and empty
+  values are no time;
 - ``{"ref": ["siteid", "assetnum"]}``: a reference key built by the same rule as record keys;
 - ``{"refs": "path", "each": ["siteid", "assetnum"]}``: a list of reference keys from a list of objects;
 - ``{"float": "path"}``, ``{"int": "path"}``, ``{"bool": "path"}``, ``{"str": "path"}``: coerce;
 - ``{"const": value}``; ``{"map": "path", "values": {...}, "default": ...}``: a lookup;
 - ``{"first": [spec, spec, ...]}``: the first non-empty result;
 - ``{"latest": ["path", "lines.path", ...]}``: the latest of some times (UTC ISO); a path through a
-  list (``lines.write_date``) takes each item's value;
+  list (``lines.write_date``) takes each item's value; ``"unit": "epoch_s"`` beside it reads the
+  times as Unix seconds;
 - ``{"fn": callable}``: escape hatch, ``callable(record, ctx) -> value``.
 
 A connection's custom fields (``{unifiedName: "source.path"}``) are added under ``customFields``.
@@ -53,6 +57,9 @@ class EntityMapping:
     fields: Mapping[str, Any]
     version: str | None = None  # source path of the change time / version used to order upserts
     version_is_time: bool = True  # version is a time (converted to UTC) rather than a number
+    # how the version's time (and the ``changed_with`` times) are written: "auto" (ISO strings,
+    # naive ones in the connection's zone; numbers are epoch ms) or "epoch_s" (Unix seconds)
+    time_unit: str = "auto"
     remote_id: str | None = None  # source's internal id, kept for reference
     created: Any = None  # spec for createdAt
     updated: Any = None  # spec for updatedAt (defaults to the version when it is a time)
@@ -86,15 +93,34 @@ def _all_values(path: str) -> Getter:
     return get
 
 
-def _latest(name: str, paths: list[str], tz: ZoneInfo) -> Mapper:
+TIME_UNITS = ("auto", "epoch_s")
+
+
+def epoch_s_to_utc_iso(value: Any) -> str | None:
+    """Unix seconds (an int, a float or their text) as a UTC ISO time; 0 and empty: None."""
+    if value is None or value == "" or value == 0 or value == "0":
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"not Unix seconds: {value!r}")
+    try:
+        secs = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"not Unix seconds: {value!r}") from None
+    return to_utc_iso(secs * 1000.0)
+
+
+def _latest(name: str, paths: list[str], tz: ZoneInfo, unit: str = "auto") -> Mapper:
     getters = [_all_values(p) for p in paths]
+    if unit not in TIME_UNITS:
+        raise TypeError(f"mapping for {name!r}: unit must be one of {TIME_UNITS}, got {unit!r}")
+    conv = epoch_s_to_utc_iso if unit == "epoch_s" else (lambda v: to_utc_iso(v, tz))
 
     def latest(r: dict) -> str | None:
         best: str | None = None
         for get in getters:
             for v in get(r):
                 try:
-                    t = to_utc_iso(v, tz)
+                    t = conv(v)
                 except ValueError:
                     raise MappingError(f"{name}: not a date/time: {v!r}") from None
                 if t is not None and (best is None or _sortable(t) > _sortable(best)):
@@ -212,6 +238,8 @@ def _value_kind(spec: Any) -> str | None:
     """The only kind of non-None value a spec can produce, when the spec guarantees one:
     ``"str"`` (references, ``str``), ``"utc"`` (times: ISO-8601 UTC ending in ``Z``),
     ``"float"``, ``"int"``, ``"bool"``; None for copies and functions (anything goes)."""
+    if isinstance(spec, dict) and "latest" in spec:
+        return "utc"
     if not isinstance(spec, dict) or len(spec) != 1:
         return None
     ((kind, arg),) = spec.items()
@@ -219,7 +247,7 @@ def _value_kind(spec: Any) -> str | None:
         return "str"
     if kind in ("str", "float", "int", "bool") and isinstance(arg, str):
         return kind
-    if (kind == "ts" and isinstance(arg, str)) or kind == "latest":
+    if kind in ("ts", "epoch_s") and isinstance(arg, str):
         return "utc"
     return None
 
@@ -243,6 +271,17 @@ def compile_spec(name: str, spec: Any, tz: ZoneInfo) -> Mapper:
                 raise MappingError(f"{name}: not a date/time: {v!r}") from None
 
         return ts
+    if "epoch_s" in spec:
+        get = _getter(spec["epoch_s"])
+
+        def epoch_s(r: dict) -> Any:
+            v = get(r)
+            try:
+                return epoch_s_to_utc_iso(v)
+            except ValueError:
+                raise MappingError(f"{name}: not Unix seconds: {v!r}") from None
+
+        return epoch_s
     if "ref" in spec:
         getters = [_getter(p) for p in spec["ref"]]
         if len(getters) == 1:
@@ -270,7 +309,7 @@ def compile_spec(name: str, spec: Any, tz: ZoneInfo) -> Mapper:
         values, default = spec["values"], spec.get("default")
         return lambda r: values.get(get(r), default)
     if "latest" in spec:
-        return _latest(name, list(spec["latest"]), tz)
+        return _latest(name, list(spec["latest"]), tz, spec.get("unit", "auto"))
     if "first" in spec:
         options = [compile_spec(name, s, tz) for s in spec["first"]]
 

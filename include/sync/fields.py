@@ -155,7 +155,7 @@ def spec_paths(spec: Any) -> set[str]:
         return set()
     out: set[str] = set()
     for kind, arg in spec.items():
-        if kind in ("ts", "float", "int", "bool", "str", "map") and isinstance(arg, str):
+        if kind in ("ts", "epoch_s", "float", "int", "bool", "str", "map") and isinstance(arg, str):
             out.add(arg)
         elif kind in ("ref", "latest") and isinstance(arg, list | tuple):
             out.update(a for a in arg if isinstance(a, str))

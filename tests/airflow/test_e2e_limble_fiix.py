@@ -214,8 +214,7 @@ def test_fiix(airflow_home: Path, fiix: tuple[str, object], tmp_path: Path,
          bad: {"host": url, "password": "not-the-secret", **keys},
          other: {"host": url_b, "password": SECRET, **keys}},
         entities, custom_fields={"work-orders": {"adminNotes": "strAdminNotes"}},
-        options={"requested_fields": {"work-orders": ["strAdminNotes"]}},
-    )  # fmt: skip
+    )  # the custom field's path is requested by itself (no options.requested_fields)  # fmt: skip
     dag, bad_dag, other_dag = _dags(cid, bad, other)
     store = Store(store_url)
     wos = sorted(h.records("WorkOrder"), key=lambda r: r["id"])

@@ -12,63 +12,9 @@ from __future__ import annotations
 import random
 from typing import Any
 
-LOCATION, EQUIPMENT, TOOLS, PARTS = 1, 2, 3, 4
+from connectors.fiix.schema import CLASSES as SCHEMA
 
-SCHEMA: dict[str, tuple[str, ...]] = {
-    "Asset": (
-        "id", "strName", "strCode", "strDescription", "strMake", "strModel", "strSerialNumber",
-        "strAddress", "strCity", "strProvince", "strPostalCode", "strNotes", "strBinNumber",
-        "strAisle", "strRow", "strBarcode", "qtyMinStockCount", "qtyStockCount", "dblLastPrice",
-        "intSiteID", "intAssetLocationID", "intAssetParentID", "intCategoryID",
-        "intSuperCategorySysCode", "intKind", "bolIsSite", "bolIsOnline", "bolIsRegion",
-        "intUpdated",
-    ),
-    "AssetCategory": ("id", "strName", "intParentID", "intSysCode", "intUpdated"),
-    "Stock": (
-        "id", "intAssetID", "intFacilityID", "qtyOnHand", "qtyMinQty", "qtyMaxQty", "strAisle",
-        "strRow", "strBin", "bolDeactivated", "intUpdated",
-    ),
-    "Business": (
-        "id", "strName", "strCode", "strAddress", "strCity", "strProvince", "strPostalCode",
-        "strPhone", "strPrimaryEmail", "strPrimaryContact", "strNotes", "intUpdated",
-    ),
-    "User": (
-        "id", "strFullName", "strUserName", "strUserTitle", "strEmailAddress", "strPersonnelCode",
-        "strTelephone", "intUserStatusID", "bolGroup", "dblHourlyRate", "intUpdated",
-    ),
-    "WorkOrderStatus": ("id", "strName", "intControlID", "intSysCode", "intUpdated"),
-    "PurchaseOrderStatus": ("id", "strName", "strDefaultLabel", "intSysCode", "intControlID"),
-    "Priority": ("id", "strName", "intOrder", "intSysCode", "intUpdated"),
-    "MaintenanceType": ("id", "strName", "intSysCode", "strColor", "intUpdated"),
-    "MeterReadingUnit": ("id", "strName", "strSymbol", "intPrecision", "intUpdated"),
-    "WorkOrder": (
-        "id", "strCode", "strDescription", "strCompletionNotes", "strAdminNotes",
-        "intWorkOrderStatusID", "intPriorityID", "intMaintenanceTypeID", "intSiteID",
-        "intScheduledMaintenanceID", "intRequestedByUserID", "intCompletedByUserID",
-        "strAssetIds", "strAssignedUserIds", "dtmDateCreated", "dtmDateCompleted",
-        "dtmDateLastModified", "dtmSuggestedCompletionDate", "intUpdated",
-    ),
-    "ScheduledMaintenance": (
-        "id", "strCode", "strDescription", "intSiteID", "intPriorityID", "intMaintenanceTypeID",
-        "intScheduledMaintenanceStatusID", "dtmCreateDate", "dtmUpdatedDate", "intUpdated",
-    ),
-    "ScheduledMaintenanceAsset": ("id", "intScheduledMaintenanceID", "intAssetID", "intUpdated"),
-    "PurchaseOrder": (
-        "id", "intCode", "intSupplierID", "intPurchaseOrderStatusID", "intSiteID", "dblSubtotal",
-        "dblTotal", "dblTax1", "dblTax2", "dblFreight", "strPurchaseOrderReference",
-        "dtmDateCreated", "dtmDateSubmitted", "dtmDateExpectedDelivery", "dtmDateRequiredBy",
-        "dtmDateLastUpdated", "intUpdated",
-    ),
-    "PurchaseOrderLineItem": (
-        "id", "intPurchaseOrderID", "intStockID", "intAssetID", "intSiteID", "intSupplierID",
-        "strDescription", "qtyOnOrder", "qtyRecieved", "dblUnitPrice", "dblTaxRate",
-        "dtmDateCreated", "dtmRequiredByDate", "intUpdated",
-    ),
-    "MeterReading": (
-        "id", "intAssetID", "intWorkOrderID", "intSubmittedByUserID", "intMeterReadingUnitsID",
-        "dblMeterReading", "dtmDateSubmitted", "intUpdated",
-    ),
-}  # fmt: skip
+LOCATION, EQUIPMENT, TOOLS, PARTS = 1, 2, 3, 4
 
 # The time each class's records carry of their last change (set by the control endpoint).
 CHANGE_TIME = {
@@ -77,14 +23,6 @@ CHANGE_TIME = {
     "PurchaseOrder": "dtmDateLastUpdated",
     "MeterReading": "dtmDateSubmitted",
 }
-# ``dv_<field>``: the display value of a reference (the referenced record's name)
-DISPLAY = {
-    "intWorkOrderStatusID": "WorkOrderStatus", "intPriorityID": "Priority",
-    "intMaintenanceTypeID": "MaintenanceType", "intSiteID": "Asset",
-    "intCategoryID": "AssetCategory", "intPurchaseOrderStatusID": "PurchaseOrderStatus",
-    "intSupplierID": "Business", "intAssetID": "Asset", "intFacilityID": "Asset",
-    "intMeterReadingUnitsID": "MeterReadingUnit",
-}  # fmt: skip
 DISPLAY_FIELD = {"User": "strFullName", "Business": "strName"}
 
 BASE_MS = 1_764_547_200_000  # 2025-12-01T00:00:00Z

@@ -33,8 +33,10 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from connectors.fiix import protocol as p
-from connectors.fiix.sandbox.data import CHANGE_TIME, DISPLAY, DISPLAY_FIELD, SCHEMA
+from connectors.fiix.sandbox.data import CHANGE_TIME, DISPLAY_FIELD
 from connectors.fiix.sandbox.ql import QlError, compile_ql
+from connectors.fiix.schema import CLASSES as SCHEMA
+from connectors.fiix.schema import DISPLAY
 
 MAX_OBJECTS = 1000
 SERVER_VERSION = {"major": 2, "minor": 3, "patch": 1, "preRelease": "alpha"}

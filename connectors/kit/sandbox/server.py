@@ -5,7 +5,8 @@ describes (``python -m connectors.kit.sandbox SYSTEM [flags]``, or a system's ow
 What it honours from the manifest: the base path and each entity's path (and ``detail`` paths), the
 auth (API key header or query, bearer, basic: the password is checked; OAuth2 client credentials:
 it serves ``token_url`` and accepts the tokens it issued), the paginator (page number, offset/limit,
-cursor, next link in the body; a page size above ``max_size`` is a 400), the record selector (records
+cursor, next link in the body or in a ``Link`` header as ``<url>; rel="next"``; a page size above
+``max_size`` is a 400), the record selector (records
 are put at the ``records`` path), incremental ``params`` (``start_param`` inclusive, ``end_param``
 exclusive or inclusive as ``end_inclusive`` says; times in the manifest's ``format``), ``order``
 (by change time then key), ``requested_fields`` (records carry the key and the fields asked for)
@@ -14,7 +15,8 @@ filters and plug-in paginators are protocol-specific: a system that needs them w
 sandbox with the kit's parts (`connectors.kit.sandbox.faults`, ``control``, ``cli``).
 
 Data: ``--data`` directories of ``<entity>.json`` lists (default: the system's ``sandbox_data/``)
-or ``ENTITY=FILE``. Records are served as they are in the files; a change through the control
+or ``ENTITY=FILE``. It generates no records: ``--size`` is refused; ``--seed`` seeds the fault
+draws. Records are served as they are in the files; a change through the control
 endpoint sets the entity's change time to now (ISO UTC with milliseconds).
 """
 
@@ -199,7 +201,9 @@ class GenericSandbox:
         return {"access_token": tok, "token_type": "Bearer", "expires_in": 3600}
 
     # --- lists ---------------------------------------------------------------------------------
-    def list(self, entity: str, q: dict[str, str], base_url: str, path: str) -> dict[str, Any]:
+    def list(self, entity: str, q: dict[str, str], base_url: str,
+             path: str) -> tuple[Any, dict[str, str]]:  # fmt: skip
+        """(the body, response headers) of one page of ``entity``."""
         m, e = self.manifest, self.manifest.entity(entity)
         rows = self.store.snapshot(entity)
         inc = m.incremental
@@ -213,10 +217,13 @@ class GenericSandbox:
             wanted = set(q[m.requested_fields.param].split(m.requested_fields.join)) | set(e.key)
             rows = [{k: v for k, v in r.items() if k in wanted} for r in rows]
         page, extra = self._page(e.paginator or m.paginator, rows, q, base_url, path)
+        headers = {k.removeprefix("header:"): v for k, v in extra.items()
+                   if k.startswith("header:") and v}  # fmt: skip
+        extra = {k: v for k, v in extra.items() if not k.startswith("header:")}
         body: dict[str, Any] = {}
         records_path = e.records if e.records is not None else m.records
         if not records_path:
-            return page  # type: ignore[return-value]  # the body is the list
+            return page, headers  # the body is the list
         cur = body
         parts = records_path.split(".")
         for p in parts[:-1]:
@@ -228,7 +235,7 @@ class GenericSandbox:
             for p in head:
                 cur = cur.setdefault(p, {})
             cur[last] = value
-        return body
+        return body, headers
 
     @staticmethod
     def _window(rows: list[dict], attr: str, inc: mf.Incremental, q: dict[str, str]) -> list[dict]:
@@ -284,8 +291,8 @@ class GenericSandbox:
             if nxt < len(rows):
                 link = f"{base_url}{path}?" + urlencode({**q, "_offset": nxt, **(
                     {cfg.size_param: size} if cfg.size_param else {})})  # fmt: skip
-            if cfg.next.startswith("header:"):
-                raise BadRequest(500, "the generic sandbox puts next links in the body only")
+            if cfg.next.startswith("header:"):  # RFC 8288, as GitHub-style APIs send it
+                return rows[start:nxt], {cfg.next: f'<{link}>; rel="next"' if link else None}
             return rows[start:nxt], {cfg.next: link}
         raise BadRequest(500, f"the generic sandbox cannot serve paginator {cfg.kind!r}")
 
@@ -367,14 +374,14 @@ def make_handler(sb: GenericSandbox) -> type[BaseHTTPRequestHandler]:
                     return sb.faults.hang(self)
                 if method != "GET":
                     raise BadRequest(405, f"{method} is not served (read-only sandbox)")
-                body = self._route(url.path, q)
-                self._send(200, body, headers, truncate=fault == "truncate")
+                body, more = self._route(url.path, q)
+                self._send(200, body, {**headers, **more}, truncate=fault == "truncate")
             except BadRequest as exc:
                 self._send(exc.status, {"error": str(exc)})
             except KeyError as exc:
                 self._send(404, {"error": str(exc)})
 
-        def _route(self, path: str, q: dict[str, str]) -> Any:
+        def _route(self, path: str, q: dict[str, str]) -> tuple[Any, dict[str, str]]:
             entity = sb.routes.get(path.rstrip("/"))
             host = self.headers.get("Host") or "127.0.0.1"
             if entity is not None:
@@ -386,7 +393,7 @@ def make_handler(sb: GenericSandbox) -> type[BaseHTTPRequestHandler]:
                     for rec in sb.store.snapshot(name):
                         if str(rec.get(e.record_id or e.key[0])) == rid:
                             assert e.detail is not None
-                            return {e.detail.records: rec}
+                            return {e.detail.records: rec}, {}
                     raise BadRequest(404, f"{name}: no record {rid}")
             raise BadRequest(404, f"no resource {path}")
 
@@ -491,9 +498,15 @@ def main(system: str | None = None, argv: list[str] | None = None) -> int:
     p = cli.parser(f"{system} sandbox", __doc__, "sandbox-secret")
     p.add_argument("--rate-limit", type=int, default=None, help="requests per window")
     p.add_argument("--rate-window", type=float, default=60.0, help="window length, seconds")
+    p.set_defaults(size=None)
     a = p.parse_args(argv)
     if a.change_rate:
         p.error("--change-rate: the generic sandbox has no change feed; use the control endpoint")
+    if a.size is not None:
+        p.error(
+            "--size: the generic sandbox generates no records; it serves its data files "
+            "(--data, default: the system's sandbox_data/); --seed seeds the fault draws"
+        )
     try:
         manifest = mf.load_manifest(manifest_path(system))
     except mf.ManifestError as exc:

@@ -21,6 +21,22 @@ ID_FIELD = {
     "/po": "poID", "/po/items": "poItemID", "/vendors": "vendorID", "/users": "userID",
     "/teams": "teamID", "/statuses": "statusID", "/regions": "regionID",
     "/priorities": "priorityID",
+    "/assets/fields/suggested": "fieldID", "/assets/fields": "valueID",
+    "/parts/fields/suggested": "fieldID", "/parts/fields": "valueID",
+    "/vendors/fields/suggested": "fieldID", "/vendors/fields": "valueID",
+}  # fmt: skip
+# a record's custom field values: collection -> (its record collection, id field, name field)
+FIELD_VALUES = {
+    "/assets/fields": ("/assets", "assetID", "field"),
+    "/parts/fields": ("/parts", "partID", "fieldName"),
+    "/vendors/fields": ("/vendors", "vendorID", "fieldName"),
+}
+# the customer's fields (the suggested fields), per record collection: (name, type, values)
+SUGGESTED = {
+    "/assets": [("Serial Number", "Text", None), ("Criticality", "Dropdown", ["A", "B", "C"]),
+                ("Install Date", "Date", None), ("Manual", "Documents", None)],
+    "/parts": [("Supplier Part No.", "Text", None), ("Shelf Life (days)", "Number", None)],
+    "/vendors": [("Tax ID", "Text", None)],
 }  # fmt: skip
 CHANGE_TIME = {c: "lastEdited" for c in ("/assets", "/tasks", "/parts", "/po", "/po/items",
                                          "/vendors")}  # fmt: skip
@@ -168,10 +184,46 @@ def generate(seed: int = 1, size: int = 1000) -> dict[str, list[dict[str, Any]]]
                 "lastEdited": pos[-1]["lastEdited"], "meta": {"po": f"/v2/po?pos={po_id}"},
             })  # fmt: skip
     return {
+        **custom_fields(rng, {"/assets": assets, "/parts": parts, "/vendors": vendors}),
         "/regions": regions, "/locations": locations, "/teams": teams, "/statuses": statuses,
         "/priorities": priorities, "/users": users, "/vendors": vendors, "/assets": assets,
         "/parts": parts, "/tasks": tasks, "/po": pos, "/po/items": items,
     }  # fmt: skip
+
+
+def custom_fields(rng: random.Random, records: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    """The suggested (customer-defined) fields of assets, parts and vendors, and their values
+    on most records (shaped as ``GET /v2/assets/fields`` answers: ``field`` for assets,
+    ``fieldName`` for parts and vendors; a few values are null)."""
+    out: dict[str, list[dict]] = {}
+    field_id, value_id = 16, 45_000
+    for values_coll, (coll, id_field, name_key) in FIELD_VALUES.items():
+        suggested, values = [], []
+        for name, ftype, choices in SUGGESTED[coll]:
+            suggested.append({"fieldID": field_id, "fieldType": ftype, "fieldName": name,
+                              "locationID": 0})  # fmt: skip
+            for rec in records[coll]:
+                if rng.random() < 0.15:
+                    continue  # the field is not on this record
+                value_id += 1
+                if ftype == "Documents":
+                    value = None
+                elif choices:
+                    value = rng.choice(choices)
+                elif ftype == "Number":
+                    value = str(rng.randint(30, 720))
+                elif ftype == "Date":
+                    value = str(rec.get("startedOn") or BASE)
+                else:
+                    value = None if rng.random() < 0.1 else f"{name[:3].upper()}-{rec[id_field]}"
+                values.append({
+                    "fieldID": field_id, id_field: rec[id_field], "locationID": rec.get("locationID"),
+                    name_key: name, "value": value, "valueID": value_id, "fieldType": ftype,
+                    "lastEdited": rec.get("lastEdited") or BASE, "locked": False, "files": [],
+                })  # fmt: skip
+            field_id += 1
+        out[f"{coll}/fields/suggested"], out[values_coll] = suggested, values
+    return out
 
 
 FILES = {c.strip("/").replace("/", "-"): c for c in ID_FIELD}  # sandbox_data/<name>.json

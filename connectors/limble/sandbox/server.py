@@ -57,11 +57,15 @@ ID_PARAM = {
     "/po": "pos", "/po/items": "items", "/vendors": "vendors", "/users": "users",
     "/teams": "teams", "/statuses": "statuses", "/regions": "regions",
     "/priorities": "priorities",
+    "/assets/fields/suggested": "fields", "/assets/fields": "values",
+    "/parts/fields/suggested": "fields", "/parts/fields": "values",
+    "/vendors/fields/suggested": "fields", "/vendors/fields": "values",
 }  # fmt: skip
 WINDOW = {c: ("start", "end") for c in ("/tasks", "/assets", "/parts", "/vendors")}
 WINDOW.update({c: ("lastEditedStart", "lastEditedEnd") for c in ("/po", "/po/items")})
 PAGED = {"/tasks", "/assets", "/parts", "/vendors", "/locations", "/po"}  # take ``page``
-FILTERS = {"locations": "locationID", "assets": "assetID", "pos": "poID", "vendors": "vendorID"}
+FILTERS = {"locations": "locationID", "assets": "assetID", "pos": "poID", "vendors": "vendorID",
+           "parts": "partID"}  # fmt: skip
 ORDER_BY = {"/tasks": {"due", "createdDate", "dateCompleted", "scheduledStart", "lastEdited"},
             "/assets": {"lastEdited"}}  # fmt: skip
 

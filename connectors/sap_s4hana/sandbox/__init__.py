@@ -9,6 +9,11 @@ property is nullable), so SAP's own client, pyodata, reads every set with SAP's 
 ``--data FILE`` (``{"<EntitySet>": [records]}``) replaces generated sets; its values are checked against
 the same types (a number for an Edm.Int64 or Edm.Decimal is converted; what cannot be is refused,
 naming the set, record and property).
+
+The kit's control endpoint (`connectors.kit.sandbox.control`, ``X-Sandbox-Key`` = the password)
+changes, adds and hard-deletes records of a unified entity while the sandbox runs
+(`ControlRecords`: the entity's set, its natural key in the mapping's order; a change stamps the
+record, or its document's header, as a user's save would), and reads or sets the fault rates.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
+from connectors.kit.sandbox.control import Control
 from connectors.sap_s4hana.metadata import SERVICES, metadata_path
 from connectors.sap_s4hana.sandbox.data import DOCUMENT_OF, FAR_END, Dataset, Table
 from connectors.sap_s4hana.sandbox.odata import (
@@ -34,7 +40,7 @@ from connectors.sap_s4hana.sandbox.odata import (
 from connectors.sap_s4hana.sandbox.server import Faults, SapSandbox, serve_in_thread
 from connectors.sap_s4hana.sandbox.wire import WireError
 
-__all__ = ["SandboxHandle", "all_sets", "build_server", "start"]
+__all__ = ["ControlRecords", "SandboxHandle", "all_sets", "build_server", "start"]
 
 
 def all_sets() -> dict[tuple[str, str], EntitySetInfo]:
@@ -55,7 +61,9 @@ def build_server(port: int = 0, host: str = "127.0.0.1", *, seed: int = 1, size:
     dataset = Dataset(all_sets(), seed=seed, size=size, tz=ZoneInfo(timezone))
     if data:
         _load_data(dataset, Path(data))
-    return SapSandbox((host, port), dataset, user, password, faults or Faults(), server_page_size)
+    server = SapSandbox((host, port), dataset, user, password, faults or Faults(), server_page_size)
+    server.control = Control(ControlRecords(SandboxHandle(server)), server.faults, password)  # type: ignore[arg-type]
+    return server
 
 
 def _load_data(dataset: Dataset, path: Path) -> None:
@@ -202,6 +210,77 @@ class SandboxHandle:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class ControlRecords:
+    """The control endpoint's records on the SAP sandbox: a unified entity is its entity set
+    (`connectors.sap_s4hana.mapping.ENTITIES`), a key the natural key's values in the mapping's
+    order (an equipment's current time segment)."""
+
+    def __init__(self, handle: SandboxHandle) -> None:
+        self.handle = handle
+
+    def _spec(self, entity: str) -> tuple[str, tuple[str, ...], bool]:
+        from connectors.sap_s4hana.mapping import ENTITIES
+
+        spec = ENTITIES.get(entity)
+        if spec is None:
+            raise KeyError(f"unknown entity {entity!r}; known: {', '.join(ENTITIES)}")
+        opts = spec.options
+        return str(opts["set"]), tuple(spec.mapping.key), bool(opts.get("current_segment"))
+
+    def _odata_key(self, entity: str, key: list[Any]) -> tuple[str, tuple[str, ...]]:
+        entity_set, fields, current = self._spec(entity)
+        if len(key) != len(fields):
+            raise ValueError(f"{entity}: the key has {len(fields)} values ({', '.join(fields)}), "
+                             f"got {len(key)}")  # fmt: skip
+        wanted = {f: str(v) for f, v in zip(fields, key, strict=True)}
+        table = self.handle.table(entity_set)
+        with self.handle.dataset.lock:
+            for _, rec in table.rows():
+                if all(str(rec.get(f)) == v for f, v in wanted.items()) and (
+                    not current or rec.get("ValidityEndDate") == FAR_END
+                ):
+                    return entity_set, table.key_of(rec)
+        raise KeyError(f"{entity} {key} not found")
+
+    def change(self, entity: str, key: list[Any], values: dict[str, Any]) -> dict[str, Any]:
+        entity_set, odata_key = self._odata_key(entity, key)
+        table = self.handle.table(entity_set)
+        unknown = [p for p in values if p not in table.es.props]
+        if unknown:
+            raise ValueError(f"{entity_set} has no properties {', '.join(unknown)}")
+        try:
+            return self.handle.update(entity_set, odata_key, values)
+        except WireError as exc:
+            raise ValueError(f"{entity_set}: {exc}") from None
+
+    def add(self, entity: str, record: dict[str, Any]) -> dict[str, Any]:
+        entity_set, fields, _ = self._spec(entity)
+        table = self.handle.table(entity_set)
+        missing = [k for k in table.es.keys if record.get(k) in (None, "")]
+        unknown = [p for p in record if p not in table.es.props]
+        if missing or unknown:
+            raise ValueError(f"{entity_set}: " + "; ".join(
+                ([f"the key needs {', '.join(missing)}"] if missing else [])
+                + ([f"no properties {', '.join(unknown)}"] if unknown else [])))  # fmt: skip
+        with self.handle.dataset.lock:
+            if table.find(tuple(table.es.codec.record({**table.template, **record})[k]
+                                for k in table.es.keys)) is not None:  # fmt: skip
+                raise ValueError(f"{entity_set}: a record with this key exists")
+        stamp = self.handle._stamp(table, datetime.now(UTC))
+        try:
+            return self.handle.add(entity_set, {**table.template, **stamp, **record})
+        except WireError as exc:
+            raise ValueError(f"{entity_set}: {exc}") from None
+
+    def delete(self, entity: str, key: list[Any]) -> bool:
+        try:
+            entity_set, odata_key = self._odata_key(entity, key)
+        except KeyError:
+            return False
+        self.handle.delete(entity_set, odata_key)
+        return True
 
 
 def start(port: int = 0, **options: Any) -> tuple[str, SandboxHandle]:

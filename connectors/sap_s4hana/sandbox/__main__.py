@@ -4,8 +4,9 @@ The kit's common flags (`connectors.kit.sandbox.cli`; the secret is ``--password
 ``--api-key``), plus SAP's: ``--user``, ``--server-page-size``, ``--timezone`` (of Edm.DateTime
 values). ``--data FILE`` holds ``{"<EntitySet>": [records]}`` replacing generated sets (values as
 OData v2 JSON, checked against the EDMX types). The OData sandbox injects 429, 500, slow answers and
-truncated bodies; ``--timeout`` and ``--rpc-error`` are refused, and it has no control endpoint yet
-(tests change records through ``connectors.sap_s4hana.sandbox.start``'s handle).
+truncated bodies; ``--timeout``, ``--rpc-error`` and ``--change-rate`` are refused. Records change
+while it runs through the kit's control endpoint (``/_sandbox/records/<entity>``, ``X-Sandbox-Key``
+= the password) or ``connectors.sap_s4hana.sandbox.start``'s handle.
 """
 
 from __future__ import annotations

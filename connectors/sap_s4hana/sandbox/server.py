@@ -11,11 +11,14 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 import orjson
 
+from connectors.kit.sandbox.control import PREFIX as CONTROL_PREFIX
+from connectors.kit.sandbox.control import Control
+from connectors.kit.sandbox.faults import check_rate
 from connectors.sap_s4hana.metadata import SERVICES, metadata_path
 from connectors.sap_s4hana.sandbox.data import Dataset, Table
 from connectors.sap_s4hana.sandbox.odata import (
@@ -46,21 +49,52 @@ class Faults:
     truncate: float = 0.0
     forced: deque = field(default_factory=deque)
     rng: random.Random = field(default_factory=lambda: random.Random(7))
+    counts: dict = field(
+        default_factory=lambda: dict.fromkeys(("429", "500", "truncate", "slow"), 0)
+    )
 
     def next(self) -> str | None:
         if self.forced:
-            return self.forced.popleft()
+            kind = self.forced.popleft()
+            self.counts[kind] = self.counts.get(kind, 0) + 1
+            return kind
         r = self.rng.random
         for kind, rate in (("429", self.fail_429), ("500", self.fail_500),
                            ("truncate", self.truncate), ("slow", self.slow)):  # fmt: skip
             if rate and r() < rate:
+                self.counts[kind] += 1
                 return kind
         return None
+
+    # the kit's control endpoint (``PUT/GET /_sandbox/faults``)
+    RATES: ClassVar[dict[str, str]] = {"fail_429": "fail_429", "429": "fail_429", "fail_500": "fail_500", "500": "fail_500",
+             "slow": "slow", "truncate": "truncate"}  # fmt: skip
+
+    def update(self, **values: float) -> None:
+        """New rates (``fail_429``, ``fail_500``, ``slow``, ``truncate``) or seconds
+        (``retry_after``, ``slow_seconds``); what the SAP sandbox cannot inject is refused."""
+        for name, value in values.items():
+            if name in self.RATES:
+                check_rate(name, value)
+            elif name in ("retry_after", "slow_seconds"):
+                if float(value) < 0:
+                    raise ValueError(f"{name} must be at least 0, got {value}")
+            else:
+                raise ValueError(f"unknown fault setting {name!r} (the SAP sandbox injects 429, "
+                                 "500, slow answers and truncated bodies)")  # fmt: skip
+        for name, value in values.items():
+            setattr(self, self.RATES.get(name, name), float(value))
+
+    def state(self) -> dict[str, Any]:
+        return {"rates": {"429": self.fail_429, "500": self.fail_500, "slow": self.slow,
+                          "truncate": self.truncate}, "counts": dict(self.counts),
+                "retry_after": self.retry_after, "slow_seconds": self.slow_seconds}  # fmt: skip
 
 
 class SapSandbox(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    control: Control  # the kit's control endpoint (set by `build_server`)
 
     def __init__(self, addr: tuple[str, int], dataset: Dataset, user: str, password: str,
                  faults: Faults, server_page_size: int = 1000) -> None:  # fmt: skip
@@ -198,7 +232,19 @@ class Handler(BaseHTTPRequestHandler):
         return table
 
     # --- verbs ---
+    def _control(self) -> bool:
+        """The kit's control endpoint (``/_sandbox/...``, its own key header); True if handled."""
+        if not self.path.startswith(CONTROL_PREFIX):
+            return False
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        status, body = self.server.control.handle(self.command, self.path, self.headers, raw)
+        self._send(status, body if status != 204 else b"")
+        return True
+
     def do_GET(self) -> None:  # noqa: N802
+        if self._control():
+            return
         self.server.requests += 1
         if not self._authorized():
             return
@@ -345,6 +391,8 @@ class Handler(BaseHTTPRequestHandler):
         self._send(200, orjson.dumps({"d": d}), headers=extra, truncate=truncate)
 
     def _write(self) -> None:
+        if self._control():
+            return
         self.server.requests += 1
         if not self._authorized():
             return

@@ -30,6 +30,8 @@ PAGINATORS = {
     "offset_limit": {"kind": "offset_limit", "total": "meta.total", "max_size": 10},
     "cursor": {"kind": "cursor", "next": "meta.next", "size_param": "limit", "max_size": 10},
     "next_link": {"kind": "next_link", "next": "links.next", "size_param": "size", "max_size": 10},
+    "next_link_header": {"kind": "next_link", "next": "header:Link", "size_param": "size",
+                         "max_size": 10},
 }  # fmt: skip
 AUTHS = {
     "api_key_header": ({"kind": "api_key", "in": "header", "name": "X-Key", "credential": "key"},
@@ -99,6 +101,23 @@ def test_every_paginator_reads_everything_once_in_order(served, kind):
     assert [len(p) for p in pages] == [7] * 8 + [1]
     assert ids(pages) == list(range(N))  # ordered by updatedAt, then id (the data's order)
     assert set(pages[0][0]) == {"id", "name", "updatedAt"}  # requested fields only
+
+
+def test_next_links_in_a_link_header(served):
+    """The sandbox sends ``Link: <url>; rel="next"`` (none on the last page), the body holds only
+    the records; the kit's next-link paginator follows the header."""
+    m = manifest(PAGINATORS["next_link_header"], AUTHS["bearer"][0])
+    url, _ = served(m)
+    auth = {"Authorization": f"Bearer {SECRET}"}
+    first = requests.get(f"{url}/api/vendors", params={"size": 10}, headers=auth, timeout=10)
+    link = first.headers["Link"]
+    assert link.startswith("<http") and link.endswith('>; rel="next"')
+    assert set(first.json()) == {"data"} and len(first.json()["data"]) == 10
+    last = requests.get(link[1:].split(">")[0], headers=auth, timeout=10)
+    assert len(last.json()["data"]) == 10 and "Link" in last.headers
+    end = requests.get(f"{url}/api/vendors", params={"size": 10, "_offset": 50}, headers=auth,
+                       timeout=10)  # fmt: skip
+    assert len(end.json()["data"]) == 7 and "Link" not in end.headers
 
 
 @pytest.mark.parametrize("auth", list(AUTHS))

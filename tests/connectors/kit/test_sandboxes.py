@@ -163,3 +163,61 @@ def test_generic_sandbox_command_line(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_the_generic_sandbox_refuses_size(tmp_path):
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text(
+        "system: toy\nauth: {kind: bearer}\npaginator: {kind: cursor, next: next}\nrecords: items\n"
+        "entities: {vendors: {path: /vendors, key: [id]}}\n"
+    )
+    proc = subprocess.run([sys.executable, "-m", "connectors.kit.sandbox", str(manifest),
+                           "--port", "0", "--size", "50"], cwd=REPO, capture_output=True,
+                          text=True, timeout=60)  # fmt: skip
+    assert (
+        proc.returncode == 2 and "--size: the generic sandbox generates no records" in proc.stderr
+    )
+
+
+def test_sap_control_endpoint():
+    """SAP's sandbox serves the same control endpoint: a change stamps the record (the next
+    incremental read has it), an add and a hard delete show in reads, faults change at runtime."""
+    from connectors.sap_s4hana.sandbox import start as start_sap
+    from tests.connectors.sap_s4hana.conftest import connector as sap
+
+    url, h = start_sap(size=200, seed=3, password="sap-secret")
+    try:
+        orders = h.records("MaintenanceOrder")
+        changed_no, gone_no = orders[5]["MaintenanceOrder"], orders[6]["MaintenanceOrder"]
+        since = datetime.now(UTC) - timedelta(seconds=2)
+        assert control(url, "PATCH", "records/work-orders", "wrong", {"key": [changed_no],
+                       "set": {"MaintenanceOrderDesc": "x"}}).status_code == 401  # fmt: skip
+        r = control(url, "PATCH", "records/work-orders", "sap-secret",
+                    {"key": [changed_no], "set": {"MaintenanceOrderDesc": "Via control"}})  # fmt: skip
+        assert r.status_code == 200, r.text
+        r = control(url, "DELETE", "records/work-orders", "sap-secret", {"key": [gone_no]})
+        assert r.status_code == 204, r.text
+        r = control(url, "POST", "records/work-orders", "sap-secret",
+                    {"record": {"MaintenanceOrder": "4999999", "MaintenanceOrderDesc": "Added"}})  # fmt: skip
+        assert r.status_code == 201, r.text
+        with sap(url, password="sap-secret") as c:
+            window = Window(since, datetime.now(UTC) + timedelta(seconds=2))
+            recent = {r["MaintenanceOrder"]: r for p in c.read("work-orders", window) for r in p}
+            keys = {r["MaintenanceOrder"] for p in c.read_keys("work-orders") for r in p}
+        assert recent[changed_no]["MaintenanceOrderDesc"] == "Via control"
+        assert recent["4999999"]["MaintenanceOrderDesc"] == "Added"
+        assert gone_no not in keys and "4999999" in keys
+        bad = control(url, "PATCH", "records/work-orders", "sap-secret",
+                      {"key": [changed_no], "set": {"NoSuchProperty": 1}})  # fmt: skip
+        assert bad.status_code == 400 and "NoSuchProperty" in bad.json()["error"]
+        assert control(url, "DELETE", "records/work-orders", "sap-secret",
+                       {"key": [gone_no]}).status_code == 404  # fmt: skip
+        assert control(url, "PATCH", "records/gizmos", "sap-secret",
+                       {"key": ["1"], "set": {"a": 1}}).status_code == 404  # fmt: skip
+        r = control(url, "PUT", "faults", "sap-secret", {"fail_500": 1.0})
+        assert r.status_code == 200 and r.json()["rates"]["500"] == 1.0
+        assert requests.get(f"{url}/sap/opu/odata/sap/API_MAINTENANCEORDER/MaintenanceOrder",
+                            auth=("demo", "sap-secret"), timeout=10).status_code == 500  # fmt: skip
+        assert control(url, "PUT", "faults", "sap-secret", {"timeout": 0.5}).status_code == 400
+    finally:
+        h.stop()

@@ -6,7 +6,7 @@ expression the read queries compare (include/store/query.py ``field_expr``); par
 without a category (most entities) cost no index entry.
 
 Revision ID: 0008
-Revises: 0009
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0009"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -4,7 +4,7 @@ holds, per connection and entity, the digest of the custom fields its stored rec
 read in full with (a different digest makes the next run a full read).
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
