@@ -33,6 +33,10 @@ class SourceAccess(Protocol):
         """The Connection's extra."""
         ...
 
+    def credentials(self, cfg: ConnectionConfig) -> Credentials:
+        """The Connection's fields, secrets included (to write it back with a changed extra)."""
+        ...
+
 
 @dataclass
 class AdminContext:

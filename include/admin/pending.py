@@ -26,6 +26,9 @@ class OpKind(StrEnum):
     # ``webhook_subscriptions``); only the lifecycle DAG's pass can run it (it opens the
     # Connection's hook, the admin API cannot read the stored secret)
     REMOVE_WEBHOOKS = "remove_webhooks"
+    # a reconnected connection's webhook subscriptions at the source (its receiver URL; the
+    # secrets and ids into its Airflow Connection): lifecycle pass only, as REMOVE_WEBHOOKS
+    REGISTER_WEBHOOKS = "register_webhooks"
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ class PendingOp:
     # second with 409, which counts as done
     run_id: str | None = None
     ids: tuple[str, ...] | None = None  # REMOVE_WEBHOOKS
-    attempts: int = 0  # REMOVE_WEBHOOKS: failed attempts so far
+    attempts: int = 0  # REMOVE_WEBHOOKS, REGISTER_WEBHOOKS: failed attempts so far
 
     @classmethod
     def trigger(cls, conf: dict[str, Any]) -> PendingOp:
@@ -73,8 +76,8 @@ class PendingOp:
             out["conn_id"] = self.conn_id
         elif self.kind is OpKind.REMOVE_WEBHOOKS:
             out["ids"] = None if self.ids is None else list(self.ids)
-            if self.attempts:
-                out["attempts"] = self.attempts
+        if self.attempts:
+            out["attempts"] = self.attempts
         if self.waiting is not None:
             out["waiting"] = self.waiting
         return out

@@ -18,7 +18,7 @@ hook is chosen by the Millwright connection's system, not by the Connection's ty
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseHook
 
@@ -28,6 +28,9 @@ from connectors.registry import get_connector
 from include.airflow.provider import class_name
 from include.config import ConnectionConfig
 from include.model.timeutil import zone
+
+if TYPE_CHECKING:
+    from include.admin.airflow_adapter import Credentials
 
 
 def conn_fields(conn: Any) -> ConnFields:
@@ -126,10 +129,19 @@ def hook_for(cfg: ConnectionConfig) -> MillwrightHook:
 class HookSourceAccess:
     """`include.admin.base.SourceAccess` through the connections' hooks: what lets the
     lifecycle DAG's pass act at a source with the stored credentials (e.g. remove a
-    disconnected connection's webhook subscriptions)."""
+    disconnected connection's webhook subscriptions, register a reconnected one's)."""
 
     def connector(self, cfg: ConnectionConfig) -> Connector:
         return hook_for(cfg).get_conn(cfg)
 
     def extra(self, cfg: ConnectionConfig) -> dict[str, Any]:
         return dict(hook_for(cfg).fields().extra)
+
+    def credentials(self, cfg: ConnectionConfig) -> Credentials:
+        from include.admin.airflow_adapter import Credentials  # the hooks load without it
+
+        f = hook_for(cfg).fields()
+        return Credentials(
+            host=f.host or "", login=f.login, password=f.password, port=f.port,
+            schema=f.schema, extra=dict(f.extra or {}), conn_type=f.conn_type,
+        )  # fmt: skip

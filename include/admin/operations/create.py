@@ -77,8 +77,12 @@ def register(
         req = replace(req, credentials=typed(cfg.system, req.credentials))
     creds, hooks, hooks_note = webhooks_source.subscribe(cfg, req.credentials)
     req = replace(req, credentials=creds)
+    # a reconnect brings no credentials: the lifecycle pass registers with the stored ones
+    later = None
+    if predecessor is not None and req.credentials is None:
+        later = webhooks_source.registration_op(cfg)
     try:
-        return _store(ctx, cfg, req, actor, predecessor, hooks, hooks_note)
+        return _store(ctx, cfg, req, actor, predecessor, hooks, hooks_note, later)
     except Exception:
         if hooks is not None:
             webhooks_source.unsubscribe(cfg, req.credentials, hooks)
@@ -87,7 +91,7 @@ def register(
 
 def _store(
     ctx: AdminContext, cfg: ConnectionConfig, req: NewConnection, actor: str,
-    predecessor: str | None, hooks: Any, hooks_note: str | None,
+    predecessor: str | None, hooks: Any, hooks_note: str | None, later: PendingOp | None,
 ) -> tuple[dict[str, Any], str]:  # fmt: skip
     entry = cfg.model_dump(mode="json", exclude_defaults=True)
     entry.update(id=cfg.id, customer=cfg.customer, system=cfg.system)
@@ -107,7 +111,8 @@ def _store(
             "deployment": cfg.deployment, "credits": cost, "status": "active",
             "source": "api", "name": req.name or cfg.name, "email": req.email,
             "config": entry, "user_metadata": req.user_metadata, "reason": None,
-            "pending": dump(first_ops()),
+            # the registration after the first steps: only the lifecycle pass can run it
+            "pending": dump([*first_ops(), *([later] if later else [])]),
             "predecessor": predecessor, "successor": None, "created_at": at,
             "connected_at": at, "disconnected_at": None, "purged_at": None,
         })  # fmt: skip
@@ -115,6 +120,8 @@ def _store(
         details: dict[str, Any] = {"credits": cost, "predecessor": predecessor}
         if hooks is not None:
             details["webhooks"] = {"subscriptions": list(hooks.ids)}
+        elif later is not None:
+            details["webhooks"] = {"pending": "registered at the source by the lifecycle pass"}
         elif hooks_note:
             details["webhooks"] = {"not_registered": hooks_note}
         db.add_audit(conn, actor, "reconnect" if predecessor else "create", cfg.id,

@@ -22,7 +22,7 @@ from include.admin.pending import OpKind, PendingOp, dump, load
 from include.store import registry as db
 
 STOP_OPS = (PendingOp.variable_status("disconnected"), PendingOp(OpKind.PAUSE))
-CANCELLED_BY_DISCONNECT = (OpKind.UNPAUSE, OpKind.TRIGGER)
+CANCELLED_BY_DISCONNECT = (OpKind.UNPAUSE, OpKind.TRIGGER, OpKind.REGISTER_WEBHOOKS)
 
 
 def disconnect(ctx: AdminContext, cid: str, actor: str) -> dict[str, Any]:
@@ -51,7 +51,9 @@ def disconnect(ctx: AdminContext, cid: str, actor: str) -> dict[str, Any]:
 
 
 def reconnect(ctx: AdminContext, cid: str, actor: str) -> tuple[dict[str, Any], str]:
-    """A NEW connection (new id and token) with the old one's system, config, credentials."""
+    """A NEW connection (new id and token) with the old one's system, config, credentials.
+    Its webhook subscriptions are registered at the source by the next lifecycle pass (a
+    pending operation: the stored credentials are needed)."""
     with ctx.store.read() as conn:
         row = ctx.row(conn, cid)
     if row["status"] != "disconnected":

@@ -33,6 +33,8 @@ def settle(ctx: AdminContext, cid: str) -> list[dict[str, Any]]:
                 RUNNERS[op.kind](ctx, row, op)
             except (AirflowError, LifecycleError) as exc:
                 msg = exc.message if isinstance(exc, LifecycleError) else str(exc)
+                if isinstance(exc, webhooks_source.RegisterFailed):
+                    op = replace(op, attempts=op.attempts + 1)  # retried at every pass
                 if isinstance(exc, webhooks_source.RemoveFailed):
                     op = replace(op, attempts=op.attempts + 1)
                     if op.attempts >= webhooks_source.MAX_REMOVE_ATTEMPTS:
@@ -141,4 +143,5 @@ RUNNERS: dict[OpKind, Callable[[AdminContext, Row, PendingOp], None]] = {
     OpKind.DELETE_CONNECTION: _delete_connection,
     OpKind.DELETE_DAG: _delete_dag,
     OpKind.REMOVE_WEBHOOKS: webhooks_source.remove,
+    OpKind.REGISTER_WEBHOOKS: webhooks_source.register_later,
 }

@@ -16,6 +16,16 @@ stored Connection's key, so only the lifecycle DAG's pass runs it (its task open
 Connection's hook). It is idempotent (an id already gone is fine); a failure keeps its reason on
 the operation and is retried at the next pass, up to `MAX_REMOVE_ATTEMPTS` passes, after which
 the audit log names the subscriptions left to remove by hand.
+
+A reconnect brings no credentials (the new connection keeps the old one's Airflow Connection),
+so when create would have registered (`registration_op`: webhooks on, a subscription API, the
+base URL set) it queues a pending `OpKind.REGISTER_WEBHOOKS` that, like the removal, only the
+lifecycle pass runs (`register_later`): it waits until the predecessor's subscriptions are
+removed, subscribes the new id's receiver URL, writes the ids and secrets into the Airflow
+Connection and records the ids in a ``webhooks_registered`` audit entry (a later disconnect
+removes those). A failure after the source made subscriptions removes them again (a failure
+inside the connector's registration already does), so a retry leaves no duplicates; the
+operation keeps the reason and is retried at every pass.
 """
 
 from __future__ import annotations
@@ -32,7 +42,7 @@ from connectors.registry import get_connector
 from include.admin.airflow_adapter import Credentials
 from include.admin.base import AdminContext, validate_config
 from include.admin.errors import LifecycleError, SourceRefused
-from include.admin.pending import OpKind, PendingOp
+from include.admin.pending import OpKind, PendingOp, load
 from include.config import ConnectionConfig
 from include.model.timeutil import zone
 from include.store import registry as db
@@ -46,8 +56,18 @@ NEEDS_PASS = "waiting for the lifecycle pass (millwright__lifecycle): only it re
     "credentials that removing the webhook subscriptions at the source needs"  # fmt: skip
 
 
+NEEDS_PASS_REGISTER = "waiting for the lifecycle pass (millwright__lifecycle): only it reads "\
+    "the stored credentials that registering the webhook subscriptions at the source needs"  # fmt: skip
+WAITS_FOR_REMOVAL = "waiting until the predecessor's webhook subscriptions are removed"
+REGISTERED_ACTION = "webhooks_registered"
+
+
 class RemoveFailed(LifecycleError):
     """The source refused or could not be reached: retried at the next pass."""
+
+
+class RegisterFailed(LifecycleError):
+    """A reconnect's registration failed (nothing left at the source): retried next pass."""
 
 
 def receiver_url(connection_id: str) -> str | None:
@@ -104,11 +124,12 @@ def unsubscribe(cfg: ConnectionConfig, creds: Credentials | None, reg: WebhookRe
 
 
 def registered_ids(conn: Conn, row: dict[str, Any]) -> tuple[str, ...] | None:
-    """The subscription ids the create or reconnect of ``row`` registered (its audit entry);
+    """The subscription ids the create of ``row`` (or the lifecycle pass after its reconnect)
+    registered (the audit entry);
     None when it registered none that way but its system can subscribe (a hand-made
     registration kept in the Connection's ``webhook_subscriptions``)."""
     for entry in db.audit_entries(conn, row["id"], limit=10_000):
-        if entry["action"] in ("create", "reconnect"):
+        if entry["action"] in ("create", "reconnect", REGISTERED_ACTION):
             subs = (entry["details"].get("webhooks") or {}).get("subscriptions")
             if subs:
                 return tuple(str(i) for i in subs)
@@ -180,3 +201,66 @@ def give_up(ctx: AdminContext, row: dict[str, Any], op: PendingOp, reason: str) 
                       "note": "remove these subscriptions at the source by hand"})  # fmt: skip
     log.warning("webhooks %s: gave up removing subscriptions at the source after %d attempts: %s",
                 row["id"], op.attempts, reason)  # fmt: skip
+
+
+def registration_op(cfg: ConnectionConfig) -> PendingOp | None:
+    """A reconnect's operation registering its receiver at the source, or None when create
+    would not have registered either (webhooks off, no subscription API, no base URL)."""
+    spec = getattr(get_connector(cfg.system), "webhooks", None)
+    if cfg.webhooks_on and spec is not None and spec.subscribe and receiver_url(cfg.id):
+        return PendingOp(OpKind.REGISTER_WEBHOOKS)
+    return None
+
+
+def _predecessor_removing(ctx: AdminContext, row: dict[str, Any]) -> bool:
+    if not row.get("predecessor"):
+        return False
+    with ctx.store.read() as conn:
+        prev = db.get(conn, row["predecessor"])
+    return prev is not None and any(
+        op.kind is OpKind.REMOVE_WEBHOOKS for op in load(prev["pending"])
+    )
+
+
+def register_later(ctx: AdminContext, row: dict[str, Any], op: PendingOp) -> None:
+    """Run a `OpKind.REGISTER_WEBHOOKS` operation (settle's runner). Without source access:
+    `LifecycleError` saying it waits for the pass; a failure: `RegisterFailed` with the reason,
+    after removing whatever this attempt subscribed."""
+    assert op.kind is OpKind.REGISTER_WEBHOOKS
+    if ctx.source is None:
+        raise LifecycleError(NEEDS_PASS_REGISTER, "webhooks")
+    if row["status"] != "active":
+        return  # disconnected meanwhile: nothing to register
+    if _predecessor_removing(ctx, row):
+        # the Connection is shared: its ``webhook_subscriptions`` must not change under the
+        # predecessor's removal (which may read them from there)
+        raise LifecycleError(WAITS_FOR_REMOVAL, "webhooks")
+    cfg = validate_config(row["config"])
+    url = receiver_url(cfg.id)
+    if url is None:
+        raise RegisterFailed(f"{BASE_URL_ENV} is not set where the lifecycle pass runs", "webhooks")
+    try:
+        creds = ctx.source.credentials(cfg)
+        with ctx.source.connector(cfg) as connector:
+            reg = connector.register_webhooks(url)
+    except Exception as exc:
+        raise RegisterFailed(f"webhooks: registering {url} at the source failed: {exc}",
+                             "webhooks") from None  # fmt: skip
+    try:
+        extra = {**creds.extra, SUBSCRIPTIONS_EXTRA: json.dumps(list(reg.ids))}
+        if reg.secrets:
+            extra["webhook_secret"] = json.dumps(list(reg.secrets))
+        ctx.airflow.set_connection(cfg.airflow_conn_id, replace(creds, extra=extra))
+        with ctx.store.write() as conn:
+            db.add_audit(conn, "lifecycle", REGISTERED_ACTION, cfg.id, cfg.customer,
+                         {"webhooks": {"subscriptions": list(reg.ids)}, "url": url})  # fmt: skip
+    except Exception as exc:
+        try:
+            with ctx.source.connector(cfg) as connector:
+                connector.remove_webhooks(reg.ids)
+        except Exception as again:
+            log.warning("webhooks %s: could not remove subscriptions %s: %s",
+                        cfg.id, reg.ids, again)  # fmt: skip
+        raise RegisterFailed(f"webhooks: storing the subscriptions of {url} failed: {exc}",
+                             "webhooks") from None  # fmt: skip
+    log.info("webhooks %s: registered %s at the source (%s)", cfg.id, url, ", ".join(reg.ids))
