@@ -25,6 +25,7 @@ from include.admin.errors import (
     OutOfCredits,
     SourceRefused,
 )
+from include.admin.operations.webhooks_source import RegisterFailed, RemoveFailed
 from include.store.engine import hide_parameters
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,10 @@ DOMAIN_STATUS: dict[type[LifecycleError], int] = {
     OutOfCredits: 402,
     AirflowUnavailable: 503,
     SourceRefused: 422,
+    # the lifecycle pass's webhook steps at the source (kept on the pending operation; an API
+    # request does not raise them, listed so none is ever answered as a bad request)
+    RemoveFailed: 502,
+    RegisterFailed: 502,
     LifecycleError: 400,
 }
 
