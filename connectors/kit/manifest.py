@@ -236,6 +236,32 @@ class SubResource(_Model):
     records: str
 
 
+class ById(_Model):
+    """How the source lists records by id (the webhooks' re-read, `ManifestConnector.read_records`):
+    the entity's usual request with ``param`` = ``format`` filled with the ids (``{ids}``: joined
+    by ``join``, each quoted when ``quote``) and the id field (``{field}``). ``field``: the
+    record's id field (default: the mapping's ``remote_id``, else the entity's one key field).
+    ``batch``: ids per request."""
+
+    param: str = Field(min_length=1)  # oslc.where, tasks, $filter...
+    format: str = "{ids}"  # '{field} in [{ids}]'
+    field: str | None = None
+    join: str = ","
+    quote: bool = False
+    batch: int = Field(default=100, ge=1, le=1000)
+
+    @field_validator("format")
+    @classmethod
+    def _has_ids(cls, v: str) -> str:
+        if "{ids}" not in v:
+            raise ValueError("format must contain {ids}")
+        try:
+            v.format(ids="1", field="f")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"format: only {{ids}} and {{field}} may be used ({exc})") from None
+        return v
+
+
 class Entity(_Model):
     path: str = Field(min_length=1)  # under the base path; "{option}" placeholders not allowed
     records: str | None = None  # record selector override
@@ -254,6 +280,7 @@ class Entity(_Model):
     dedupe: bool = False  # drop a key seen on an earlier page (a record moved by an update)
     reconcile: bool = True
     paginator: Paginator | None = None
+    by_id: ById | None = None  # overrides the manifest's ``by_id``
 
     @model_validator(mode="after")
     def _windows_need_a_time(self) -> Entity:
@@ -313,6 +340,7 @@ class Manifest(_Model):
     check_entity: str | None = None  # the connection test reads one record of it (default: first)
     writes: dict[str, Write] = Field(default_factory=dict)
     webhooks: Webhooks | None = None
+    by_id: ById | None = None  # every entity's re-read by id (None: entities without one cannot)
 
     @model_validator(mode="after")
     def _consistent(self) -> Manifest:

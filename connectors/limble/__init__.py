@@ -21,6 +21,10 @@
   suggested``). A read whose custom fields name ``fields.<name>`` attaches the page's values
   (``GET /v2/<kind>/fields?<kind>=<ids of the page>``, one keyset-paged call per page) as
   ``fields: {name: value}`` (`attach_fields`); other reads make no extra call.
+- Webhooks (`include.webhooks.spec.LIMBLE`): one ``POST /webhooks {endpoint, type}`` per event
+  type (`register_webhooks`), ``DELETE /webhooks/<id>`` to remove; deliveries are signed with the
+  account's oldest API key (no per-subscription secret). Events are re-read by id through the
+  manifest's ``by_id`` (``/tasks?tasks=1,2``...: the kit's `read_records`).
 """
 
 from __future__ import annotations
@@ -28,10 +32,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from connectors.base import SourceField, Window
+from connectors.base import SourceError, SourceField, WebhookRegistration, Window
 from connectors.kit import ManifestConnector, Paginator, Request, manifest_connector
 from connectors.kit.manifest import PluginPaginator
 from connectors.limble.fields import STANDARD
+from include.webhooks.spec import LIMBLE
 
 WINDOW_PARAMS = {"purchase-orders": ("lastEditedStart", "lastEditedEnd")}
 # entity -> (the API's collection with custom fields, the record's id field, the value's name key)
@@ -167,6 +172,36 @@ class LimbleBase(ManifestConnector):
         for r in rows:
             r["fields"] = by_id[r[id_field]]
         return rows
+
+    webhooks = LIMBLE
+
+    def register_webhooks(self, url: str) -> WebhookRegistration:
+        """``POST /webhooks {endpoint, type, enabled: 1}`` per type of ``webhooks.event_types``
+        (201 ``{webhookID}``). No secrets: Limble signs with the oldest API key. A failure
+        removes the webhooks made so far and raises."""
+        made: list[str] = []
+        try:
+            for kind in self.webhooks.event_types:
+                body = self.send(Request("/webhooks", method="POST",
+                                         json={"endpoint": url, "type": kind, "enabled": 1})
+                                 ).decoded  # type: ignore[attr-defined]  # fmt: skip
+                if not isinstance(body, dict) or not body.get("webhookID"):
+                    raise SourceError(self.system, "POST /webhooks", 200, "no webhookID")
+                made.append(str(body["webhookID"]))
+        except Exception:
+            self.remove_webhooks(tuple(made))
+            raise
+        return WebhookRegistration(tuple(made), ())
+
+    def remove_webhooks(self, ids: tuple[str, ...]) -> None:
+        for wid in ids:
+            if not str(wid).isdigit():
+                raise ValueError(f"limble: webhook ids are integers, got {wid!r}")
+            try:
+                self.http.request("DELETE", f"/webhooks/{wid}")
+            except SourceError as exc:
+                if exc.status != 404:  # already gone
+                    raise
 
 
 # named as the class calls itself, so that map worker processes can unpickle it

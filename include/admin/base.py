@@ -7,7 +7,7 @@ import re
 import secrets
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
@@ -20,14 +20,30 @@ from include.store import registry as db
 from include.store.engine import Conn
 
 
+class SourceAccess(Protocol):
+    """A connection's source through its stored Airflow Connection, secrets included. Only a
+    process inside Airflow has one (the lifecycle DAG's task opens the Connection's hook,
+    include/airflow/hooks.py); the admin API never reads a stored secret."""
+
+    def connector(self, cfg: ConnectionConfig) -> Any:
+        """The connector on the Connection (a context manager: it is closed after use)."""
+        ...
+
+    def extra(self, cfg: ConnectionConfig) -> dict[str, Any]:
+        """The Connection's extra."""
+        ...
+
+
 @dataclass
 class AdminContext:
-    """The services an operation uses. ``costs``: a fixed cost table (else read from Airflow)."""
+    """The services an operation uses. ``costs``: a fixed cost table (else read from Airflow);
+    ``source``: access to the sources' stored credentials (only inside Airflow, else None)."""
 
     store: Store
     airflow: AirflowAdapter
     fixed_costs: CostTable | None = None
     settle_lock: threading.Lock = field(default_factory=threading.Lock)
+    source: SourceAccess | None = None
 
     def costs(self) -> CostTable:
         if self.fixed_costs is not None:

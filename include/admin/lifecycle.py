@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from include.admin.airflow_adapter import AirflowAdapter
-from include.admin.base import AdminContext, NewConnection
+from include.admin.base import AdminContext, NewConnection, SourceAccess
 from include.admin.credits import CostTable
 from include.admin.operations import change, create, credits, disconnect, maintain, purge, reads
 from include.admin.operations import reconcile as reconcile_op
@@ -32,9 +32,13 @@ class Lifecycle:
     """The lifecycle operations over one store and one Airflow."""
 
     def __init__(
-        self, store: Store, airflow: AirflowAdapter, costs: CostTable | None = None
+        self,
+        store: Store,
+        airflow: AirflowAdapter,
+        costs: CostTable | None = None,
+        source: SourceAccess | None = None,
     ) -> None:
-        self.ctx = AdminContext(store, airflow, costs)
+        self.ctx = AdminContext(store, airflow, costs, source=source)
         self.store, self.airflow = store, airflow
 
     def costs(self) -> CostTable:

@@ -22,6 +22,10 @@ class OpKind(StrEnum):
     TRIGGER = "trigger"  # a DAG run with ``conf``
     DELETE_CONNECTION = "delete_connection"  # the Airflow Connection ``conn_id``, if unused
     DELETE_DAG = "delete_dag"  # the DAG's metadata, once Airflow marks it stale
+    # the webhook subscriptions ``ids`` at the source (None: those in the Airflow Connection's
+    # ``webhook_subscriptions``); only the lifecycle DAG's pass can run it (it opens the
+    # Connection's hook, the admin API cannot read the stored secret)
+    REMOVE_WEBHOOKS = "remove_webhooks"
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,8 @@ class PendingOp:
     # same op at once (the api-server and the lifecycle DAG) start one run: Airflow refuses the
     # second with 409, which counts as done
     run_id: str | None = None
+    ids: tuple[str, ...] | None = None  # REMOVE_WEBHOOKS
+    attempts: int = 0  # REMOVE_WEBHOOKS: failed attempts so far
 
     @classmethod
     def trigger(cls, conf: dict[str, Any]) -> PendingOp:
@@ -47,6 +53,10 @@ class PendingOp:
     @classmethod
     def delete_connection(cls, conn_id: str | None) -> PendingOp:
         return cls(OpKind.DELETE_CONNECTION, conn_id=conn_id)
+
+    @classmethod
+    def remove_webhooks(cls, ids: tuple[str, ...] | None) -> PendingOp:
+        return cls(OpKind.REMOVE_WEBHOOKS, ids=ids)
 
     def waiting_for(self, reason: str) -> PendingOp:
         return replace(self, waiting=reason[:300])
@@ -61,6 +71,10 @@ class PendingOp:
             out["status"] = self.status
         elif self.kind is OpKind.DELETE_CONNECTION:
             out["conn_id"] = self.conn_id
+        elif self.kind is OpKind.REMOVE_WEBHOOKS:
+            out["ids"] = None if self.ids is None else list(self.ids)
+            if self.attempts:
+                out["attempts"] = self.attempts
         if self.waiting is not None:
             out["waiting"] = self.waiting
         return out
@@ -74,6 +88,8 @@ class PendingOp:
             conn_id=item.get("conn_id"),
             waiting=item.get("waiting"),
             run_id=item.get("run_id"),
+            ids=None if item.get("ids") is None else tuple(str(i) for i in item["ids"]),
+            attempts=int(item.get("attempts") or 0),
         )
 
 

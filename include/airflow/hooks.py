@@ -121,3 +121,15 @@ def hook_class(system: str) -> type[MillwrightHook]:
 def hook_for(cfg: ConnectionConfig) -> MillwrightHook:
     """The hook of a Millwright connection: its system's class on its Airflow Connection."""
     return hook_class(cfg.system)(millwright_conn_id=cfg.airflow_conn_id)
+
+
+class HookSourceAccess:
+    """`include.admin.base.SourceAccess` through the connections' hooks: what lets the
+    lifecycle DAG's pass act at a source with the stored credentials (e.g. remove a
+    disconnected connection's webhook subscriptions)."""
+
+    def connector(self, cfg: ConnectionConfig) -> Connector:
+        return hook_for(cfg).get_conn(cfg)
+
+    def extra(self, cfg: ConnectionConfig) -> dict[str, Any]:
+        return dict(hook_for(cfg).fields().extra)

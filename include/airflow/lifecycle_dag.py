@@ -6,7 +6,9 @@ registered (charged, a first token issued, shown once by the dashboard or ``mill
 connections claim-token``), and every connection's pending Airflow steps run as soon as Airflow
 can take them: a new or reconnected connection's DAG is unpaused and its first full sync
 triggered once the dag-processor has parsed it, a patch's re-sync once the re-parsed DAG has the
-tasks, a purged connection's DAG deleted once stale.
+tasks, a disconnected connection's webhook subscriptions removed at the source (only this task
+can: it opens the connection's hook, include/airflow/hooks.py, for the stored credentials), a
+purged connection's DAG deleted once stale.
 
 It reaches Airflow's REST API as the plugin's admin API does (`RestAirflowAdapter.from_env`:
 ``MILLWRIGHT_AIRFLOW_URL`` and ``MILLWRIGHT_AIRFLOW_TOKEN`` or ``_USER``/``_PASSWORD``, which the
@@ -75,10 +77,16 @@ def build_lifecycle_dag() -> DAG:
             from include.admin.airflow_adapter import RestAirflowAdapter
             from include.admin.lifecycle import Lifecycle
             from include.airflow import glue
+            from include.airflow.hooks import HookSourceAccess
 
             store = glue.open_store()
             try:
-                out = Lifecycle(store, RestAirflowAdapter.from_env()).maintain()
+                # the hooks open the stored Connections: e.g. a disconnected connection's
+                # webhook subscriptions are removed at the source here
+                lifecycle = Lifecycle(
+                    store, RestAirflowAdapter.from_env(), source=HookSourceAccess()
+                )
+                out = lifecycle.maintain()
             finally:
                 store.close()
             for key in ("registered", "refused", "disconnected"):

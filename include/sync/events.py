@@ -157,7 +157,7 @@ def _apply_entity(
     if _is_flattened(connector, entity):
         return  # rows derived from another record (stocks of a part): reconciliation deletes them
     hooks = type(connector).webhooks
-    id_field = hooks.record_id_field if hooks else "id"
+    id_field = (hooks.record_id_field if hooks else None) or cm.mapping.remote_id or "id"
     gone = [k for k in (cm.key_of({id_field: _id_value(rid)}) for rid in ids) if k]
     gone = [k for k in gone if k not in seen_keys]
     if gone:

@@ -44,7 +44,8 @@ class WebhookSpec:
     rules: tuple[EventRule, ...] = ()
     subscribe: bool = False
     event_types: tuple[str, ...] = ()  # what a subscription asks for (MaintainX: one per type)
-    record_id_field: str = "id"  # the source record's field an event's id matches
+    # the source record's field an event's id matches (None: the mapping's ``remote_id``)
+    record_id_field: str | None = None
 
     def __post_init__(self) -> None:
         if self.scheme not in SCHEMES:
@@ -92,7 +93,8 @@ def _id(value: Any, name: str) -> str:
 
 
 # Limble (REST v2): the body names a category and an id field; the record is re-read. Declared
-# here so that the Limble connector (and its manifest) can reference it.
+# here for the Limble connector (``connectors.limble``); ``event_types``: the webhook types it
+# subscribes (``POST /v2/webhooks {endpoint, type}``, one each).
 LIMBLE = WebhookSpec(
     scheme="limble",
     rules=(
@@ -102,4 +104,5 @@ LIMBLE = WebhookSpec(
         EventRule("poID", ("purchase-orders",), {"category": "po"}),
     ),
     subscribe=True,
+    event_types=("task", "asset", "part", "po"),
 )

@@ -48,8 +48,25 @@ def sandbox() -> Iterator[str]:
         handle.stop()
 
 
+MX_KEY = "mx-day-key"
+
+
 @pytest.fixture(scope="module")
-def airflow(tmp_path_factory: pytest.TempPathFactory, sandbox: str) -> Iterator[tuple[Any, dict]]:
+def maintainx() -> Iterator[tuple[str, Any]]:
+    """A MaintainX sandbox: its subscription API is where create registers the receiver."""
+    from connectors.maintainx.sandbox import start_sandbox
+
+    url, handle = start_sandbox(size=20, api_key=MX_KEY)
+    try:
+        yield url, handle
+    finally:
+        handle.stop()
+
+
+@pytest.fixture(scope="module")
+def airflow(
+    tmp_path_factory: pytest.TempPathFactory, sandbox: str, maintainx: tuple[str, Any]
+) -> Iterator[tuple[Any, dict]]:
     """`airflow standalone` with `make demo`'s environment (include/cli/demo.py), free ports for
     the api-server and both log servers, and a short lifecycle interval."""
     tmp = tmp_path_factory.mktemp("day")
@@ -64,6 +81,7 @@ def airflow(tmp_path_factory: pytest.TempPathFactory, sandbox: str) -> Iterator[
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": str(PARSE_EVERY),
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
         "AIRFLOW__CORE__PARALLELISM": "3",
+        "MILLWRIGHT_WEBHOOK_BASE_URL": "https://mw.example.com/millwright",
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "AIRFLOW_CONN_MW_DAY_MX": json.dumps(
             {"conn_type": "http", "host": sandbox, "password": "k-day"}),
@@ -250,3 +268,30 @@ def test_broken_entry_and_broken_json_fail_red(airflow) -> None:
     assert "is not valid JSON" in text and "Traceback" not in text, text[-2000:]
     assert "is not valid JSON" in mw("GET", "/system/config-errors").json()["data"]["variable"]
     set_variable(api, good)
+
+
+def test_disconnect_removes_webhook_subscriptions_through_the_lifecycle_dag(
+    airflow, maintainx: tuple[str, Any]
+) -> None:
+    """Create registers the receiver at MaintainX (secrets into the Airflow Connection);
+    disconnect leaves the removal to the lifecycle DAG, whose task opens the Connection's hook
+    and deletes the subscriptions at the source."""
+    from connectors.maintainx.sandbox.data import ORG_ID
+
+    api, env = airflow
+    mw = Mw(api, env)
+    url, handle = maintainx
+    body = {"id": "day-hooks", "customer": "acme", "system": "maintainx",
+            "credentials": {"host": url, "password": MX_KEY,
+                            "extra": {"organization_id": str(ORG_ID)}},
+            "config": {"entities": ["teams"], "schedule": "0 0 * * *", "webhooks": {}}}  # fmt: skip
+    r = mw("POST", "/system/connections", json=body)
+    assert r.status_code == 201, r.text
+    live = [s for s in handle.webhooks.subs.values() if s.url.endswith("/webhooks/day-hooks")]
+    assert live and all(s.url.startswith("https://mw.example.com/millwright/") for s in live)
+    assert mw("POST", "/system/connections/day-hooks/disconnect").status_code == 200
+
+    def gone() -> bool:
+        return not any(s.url.endswith("/webhooks/day-hooks") for s in handle.webhooks.subs.values())
+
+    wait_for("the lifecycle DAG to remove the subscriptions at MaintainX", gone, SOON + 120)

@@ -18,12 +18,18 @@ What a client can tell apart from Limble (../reference/limble/openapi.yaml):
 `SandboxHandle` changes, adds and hard-deletes records while it runs (``lastEdited`` = now), in
 process or through the kit's control endpoint (``/_sandbox/records/<entity>``, ``X-Sandbox-Key``
 = the client secret); faults are the kit's (``429`` answers with ``X-RateLimit-Minute-TTL``).
+
+Webhooks (`connectors.limble.sandbox.webhooks`): ``/v2/webhooks`` (list, create, update, delete;
+``X-HTTP-Method-Override`` on a POST), and every change, add and delete of a task, asset, part,
+PO, PO item or location is delivered, signed with Limble's scheme, to the enabled webhooks of its
+category.
 """
 
 from __future__ import annotations
 
 import base64
 import hmac
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -35,6 +41,7 @@ import orjson
 from connectors.kit.sandbox.control import PREFIX, Control
 from connectors.kit.sandbox.faults import Faults
 from connectors.limble.sandbox.data import CHANGE_TIME, ID_FIELD, generate, load
+from connectors.limble.sandbox.webhooks import CHANGED, FAST_RETRIES, Invalid, Webhooks
 
 ENTITIES = {  # unified entity (control endpoint, --data ENTITY=FILE) -> collection
     "sites": "/locations", "assets": "/assets", "work-orders": "/tasks", "pm": "/tasks",
@@ -170,13 +177,50 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_POST(self) -> None:  # noqa: N802
-        self._control("POST") if self.path.startswith(PREFIX) else self._send(501, {})
+        if self.path.startswith(PREFIX):
+            self._control("POST")
+            return
+        override = (self.headers.get("X-HTTP-Method-Override") or "").upper()
+        self._write(override if override in ("PATCH", "PUT") else "POST")
 
     def do_PATCH(self) -> None:  # noqa: N802
-        self._control("PATCH") if self.path.startswith(PREFIX) else self._send(501, {})
+        self._control("PATCH") if self.path.startswith(PREFIX) else self._write("PATCH")
 
     def do_DELETE(self) -> None:  # noqa: N802
-        self._control("DELETE") if self.path.startswith(PREFIX) else self._send(501, {})
+        self._control("DELETE") if self.path.startswith(PREFIX) else self._write("DELETE")
+
+    def _write(self, method: str) -> None:
+        """``/v2/webhooks`` (POST) and ``/v2/webhooks/<id>`` (PATCH, DELETE); else 404."""
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        path = urlsplit(self.path).path.rstrip("/")
+        hooks = self.server.webhooks
+        try:
+            self._auth()
+            m = re.fullmatch(BASE + r"/webhooks(?:/(\d+))?", path)
+            if m is None:
+                raise Reject(404, {"message": f"Cannot {method} {path}"})
+            try:
+                body = orjson.loads(raw) if raw.strip() else {}
+            except orjson.JSONDecodeError:
+                raise Reject(400, {"message": "Unexpected token in JSON"}) from None
+            if m[1] is None and method == "POST":
+                self._send(201, hooks.create(body))
+            elif m[1] is not None and method in ("PATCH", "PUT"):
+                self._send(200, hooks.update(int(m[1]), body))
+            elif m[1] is not None and method == "DELETE":
+                hooks.delete(int(m[1]))
+                self._send_empty(200)
+            else:
+                raise Reject(404, {"message": f"Cannot {method} {path}"})
+        except Invalid as exc:
+            self._send(exc.status, {"message": exc.message})
+        except Reject as r:
+            self._send(r.status, r.body)
+
+    def _send_empty(self, status: int) -> None:
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def do_PUT(self) -> None:  # noqa: N802
         self._control("PUT") if self.path.startswith(PREFIX) else self._send(501, {})
@@ -208,9 +252,15 @@ class _Handler(BaseHTTPRequestHandler):
             if fault == "500":
                 self._send(500, {"message": "System unavailable, please try again later."})
                 return
-            if coll not in ID_FIELD or not parts.path.startswith(BASE):
+            if coll == "/webhooks" and parts.path.startswith(BASE):
+                body, headers = srv.webhooks.list(parse_qs(parts.query)), {}
+            elif coll not in ID_FIELD or not parts.path.startswith(BASE):
                 raise Reject(404, {"message": f"Cannot GET {parts.path}"})
-            body, headers = self._list(coll, parts.path, parse_qs(parts.query))
+            else:
+                body, headers = self._list(coll, parts.path, parse_qs(parts.query))
+        except Invalid as exc:
+            self._send(exc.status, {"message": exc.message})
+            return
         except Reject as r:
             self._send(r.status, r.body)
             return
@@ -269,6 +319,7 @@ class _Server(ThreadingHTTPServer):
     minute: Minute
     client_id: str
     secret: str
+    webhooks: Webhooks
 
 
 class SandboxHandle:
@@ -277,6 +328,7 @@ class SandboxHandle:
 
     def __init__(self, server: _Server, thread: threading.Thread) -> None:
         self.server, self.thread, self.store = server, thread, server.store
+        self.webhooks = server.webhooks
 
     @property
     def url(self) -> str:
@@ -293,7 +345,9 @@ class SandboxHandle:
             rec.update(values)
             if coll in CHANGE_TIME and "lastEdited" not in values:
                 rec["lastEdited"] = int(time.time())
-            return dict(rec)
+            out = dict(rec)
+        self.webhooks.emit(coll, rid, CHANGED.get(coll, "UPDATED"))
+        return out
 
     def add(self, coll: str, record: dict[str, Any]) -> dict[str, Any]:
         coll = ENTITIES.get(coll, coll)
@@ -304,13 +358,17 @@ class SandboxHandle:
             if coll in CHANGE_TIME:
                 rec.setdefault("lastEdited", int(time.time()))
             rows[rid] = rec
-            return dict(rec)
+        self.webhooks.emit(coll, rid, "CREATED")
+        return dict(rec)
 
     def delete(self, coll: str, rid: Any) -> bool:
         if isinstance(rid, list):  # the control endpoint: (entity, key)
             coll, rid = ENTITIES[coll], int(rid[0])
         with self.store.lock:
-            return self.store.rows[coll].pop(rid, None) is not None
+            gone = self.store.rows[coll].pop(rid, None) is not None
+        if gone:
+            self.webhooks.emit(coll, rid, "DELETED")
+        return gone
 
     def change(self, entity: str, key: list[Any], values: dict[str, Any]) -> dict[str, Any]:
         coll = ENTITIES[entity]
@@ -322,18 +380,22 @@ class SandboxHandle:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(5)
+        self.webhooks.close()
 
 
 def start_sandbox(port: int = 0, host: str = "127.0.0.1", seed: int = 1, size: int = 1000,
                   client_id: str = "sandbox-client", secret: str = "sandbox-secret",
                   data: list[str] | str | None = None, rate_limit: int = 100_000,
-                  faults: Faults | None = None) -> tuple[str, SandboxHandle]:  # fmt: skip
+                  faults: Faults | None = None,
+                  webhook_retry_delays: tuple[float, ...] = FAST_RETRIES,
+                  ) -> tuple[str, SandboxHandle]:  # fmt: skip
     """Start the sandbox in a thread: (base URL without ``/v2``, handle)."""
     server = _Server((host, port), _Handler)
     server.store = Store(load(data, generate(seed, size)) if data else generate(seed, size))
     server.faults = faults or Faults(seed)
     server.minute = Minute(rate_limit)
     server.client_id, server.secret = client_id, secret
+    server.webhooks = Webhooks(secret, webhook_retry_delays)  # signed with the API key
     thread = threading.Thread(target=server.serve_forever, name="limble-sandbox", daemon=True)
     handle = SandboxHandle(server, thread)
     server.control = Control(handle, server.faults, secret)

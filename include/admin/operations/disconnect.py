@@ -14,6 +14,7 @@ from include.admin.base import (
     validate_config,
 )
 from include.admin.errors import Conflict
+from include.admin.operations import webhooks_source
 from include.admin.operations.create import register
 from include.admin.operations.reads import view
 from include.admin.operations.settle import settle
@@ -26,7 +27,8 @@ CANCELLED_BY_DISCONNECT = (OpKind.UNPAUSE, OpKind.TRIGGER)
 
 def disconnect(ctx: AdminContext, cid: str, actor: str) -> dict[str, Any]:
     """Tokens revoked and credits returned in one transaction; the Variable entry turns
-    ``disconnected`` (no schedule) and the DAG is paused (now, or as soon as Airflow can)."""
+    ``disconnected`` (no schedule) and the DAG is paused (now, or as soon as Airflow can);
+    the webhook subscriptions at the source are removed by the next lifecycle pass."""
     with ctx.store.write() as conn:
         row = ctx.row(conn, cid, for_update=True)
         if row["status"] not in ("active", "refused"):
@@ -37,6 +39,9 @@ def disconnect(ctx: AdminContext, cid: str, actor: str) -> dict[str, Any]:
             for op in [*load(row["pending"]), *STOP_OPS]
             if op.kind not in CANCELLED_BY_DISCONNECT
         ]
+        # after the stops: the api-server cannot run it (only the lifecycle pass can)
+        if (removal := webhooks_source.removal_op(conn, row)) is not None:
+            pending.append(removal)
         db.update(conn, cid, status="disconnected", disconnected_at=db.now(), pending=dump(pending))
         revoked = tokens.revoke(conn, cid)
         db.add_audit(conn, actor, "disconnect", cid, row["customer"],

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from include.admin import variable
 from include.admin.airflow_adapter import AirflowError, DagNotFound
 from include.admin.base import AdminContext
 from include.admin.errors import LifecycleError
+from include.admin.operations import webhooks_source
 from include.admin.pending import OpKind, PendingOp, dump, load
 from include.config import naming, task_group_id
 from include.store import registry as db
@@ -31,6 +33,12 @@ def settle(ctx: AdminContext, cid: str) -> list[dict[str, Any]]:
                 RUNNERS[op.kind](ctx, row, op)
             except (AirflowError, LifecycleError) as exc:
                 msg = exc.message if isinstance(exc, LifecycleError) else str(exc)
+                if isinstance(exc, webhooks_source.RemoveFailed):
+                    op = replace(op, attempts=op.attempts + 1)
+                    if op.attempts >= webhooks_source.MAX_REMOVE_ATTEMPTS:
+                        webhooks_source.give_up(ctx, row, op, msg)
+                        done += 1
+                        continue
                 pending[done] = op.waiting_for(msg)
                 break
             done += 1
@@ -132,4 +140,5 @@ RUNNERS: dict[OpKind, Callable[[AdminContext, Row, PendingOp], None]] = {
     OpKind.TRIGGER: _trigger,
     OpKind.DELETE_CONNECTION: _delete_connection,
     OpKind.DELETE_DAG: _delete_dag,
+    OpKind.REMOVE_WEBHOOKS: webhooks_source.remove,
 }

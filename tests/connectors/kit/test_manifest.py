@@ -48,6 +48,9 @@ def base(**over):
         ({"entities": {"vendors": {"path": "/v", "key": ["id"], "colour": "red"}}}, "entities.vendors.colour: Extra inputs are not permitted"),
         ({"statuses": {"gizmos": {"values": ["A"]}}}, "statuses.gizmos: no such entity"),
         ({"webhooks": {"algorithm": "md5"}}, "webhooks.algorithm: Input should be 'hmac-sha256'"),
+        ({"by_id": {"param": "ids", "format": "id in [..]"}}, "by_id.format: format must contain {ids}"),
+        ({"by_id": {"param": "ids", "format": "{ids} {other}"}}, "by_id.format: format: only {ids} and {field} may be used"),
+        ({"by_id": {"param": "ids", "batch": 0}}, "by_id.batch: Input should be greater than or equal to 1"),
     ],
 )  # fmt: skip
 def test_errors_name_the_field(change, message):
