@@ -20,16 +20,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import queue
 import re
 import secrets
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 import requests
+
+from connectors.kit.sandbox.deliveries import Deliveries
 
 TYPES = ("task", "asset", "assetField", "location", "part", "po", "poItem", "instruction")
 # collection -> (category, id field) of its events
@@ -76,20 +76,15 @@ class Delivery:
     delivered: bool = False
 
 
-class Webhooks:
+class Webhooks(Deliveries):
     """The account's webhooks and a background sender."""
 
     def __init__(self, api_key: str, retry_delays: tuple[float, ...] = FAST_RETRIES,
                  timeout: float = 10.0) -> None:  # fmt: skip
         self.api_key, self.retry_delays, self.timeout = api_key, retry_delays, timeout
         self.hooks: dict[int, Hook] = {}
-        self.deliveries: list[Delivery] = []
         self._next = 40
-        self._lock = threading.Lock()
-        self._queue: queue.Queue[Delivery | None] = queue.Queue()
-        self._session = requests.Session()
-        self._thread = threading.Thread(target=self._run, name="limble-webhooks", daemon=True)
-        self._thread.start()
+        super().__init__("limble-webhooks")
 
     # -- the API
     def _fields(self, body: Any, partial: bool) -> dict[str, Any]:
@@ -168,10 +163,7 @@ class Webhooks:
         with self._lock:
             targets = [h for h in self.hooks.values() if h.type == category and h.enabled]
         for hook in targets:
-            d = Delivery(hook.webhookID, secrets.token_hex(16), body)
-            with self._lock:
-                self.deliveries.append(d)
-            self._queue.put(d)
+            self._enqueue(Delivery(hook.webhookID, secrets.token_hex(16), body))
         return len(targets)
 
     def _send(self, d: Delivery) -> int | str:
@@ -188,37 +180,18 @@ class Webhooks:
         except requests.RequestException as exc:
             return type(exc).__name__
 
-    def _run(self) -> None:
-        while True:
-            d = self._queue.get()
-            if d is None:
+    def _deliver(self, d: Delivery) -> None:
+        for attempt in range(len(self.retry_delays) + 1):
+            status = self._send(d)
+            d.attempts.append(status)
+            if status in (200, 406):  # 406: received and ignored on purpose
+                d.delivered = status == 200
                 return
-            for attempt in range(len(self.retry_delays) + 1):
-                status = self._send(d)
-                d.attempts.append(status)
-                if status in (200, 406):  # 406: received and ignored on purpose
-                    d.delivered = status == 200
-                    break
-                if status == "removed":
-                    break
-                if attempt == len(self.retry_delays):  # the last retry failed: disabled
-                    with self._lock:
-                        if d.webhook_id in self.hooks:
-                            self.hooks[d.webhook_id].enabled = 0
-                    break
-                time.sleep(self.retry_delays[attempt])
-            self._queue.task_done()
-
-    def wait(self, timeout: float = 10.0) -> bool:
-        """Wait until every queued delivery has finished (delivered or given up)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._queue.unfinished_tasks == 0:
-                return True
-            time.sleep(0.02)
-        return False
-
-    def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=5)
-        self._session.close()
+            if status == "removed":
+                return
+            if attempt == len(self.retry_delays):  # the last retry failed: disabled
+                with self._lock:
+                    if d.webhook_id in self.hooks:
+                        self.hooks[d.webhook_id].enabled = 0
+                return
+            time.sleep(self.retry_delays[attempt])

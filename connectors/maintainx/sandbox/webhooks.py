@@ -13,9 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import queue
 import secrets
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -23,6 +21,8 @@ from typing import Any
 
 import orjson
 import requests
+
+from connectors.kit.sandbox.deliveries import Deliveries
 
 log = logging.getLogger(__name__)
 
@@ -94,19 +94,14 @@ class Delivery:
     delivered: bool = False
 
 
-class Webhooks:
+class Webhooks(Deliveries):
     """Subscriptions plus a background sender with bounded retries."""
 
     def __init__(self, retries: int = 3, backoff: float = 0.2, timeout: float = 10.0) -> None:
         self.subs: dict[int, Subscription] = {}
-        self.deliveries: list[Delivery] = []
         self.retries, self.backoff, self.timeout = retries, backoff, timeout
         self._next_id = 963
-        self._lock = threading.Lock()
-        self._queue: queue.Queue[Delivery | None] = queue.Queue()
-        self._session = requests.Session()
-        self._thread = threading.Thread(target=self._run, name="maintainx-webhooks", daemon=True)
-        self._thread.start()
+        super().__init__("maintainx-webhooks")
 
     def validate(self, body: Any) -> str | None:
         """Error message for a bad subscription body, or None."""
@@ -135,10 +130,7 @@ class Webhooks:
         with self._lock:
             targets = [s for s in self.subs.values() if s.type == event_type]
         for sub in targets:
-            d = Delivery(uuid.uuid4().hex, sub.id, event_type, sub.url, body)
-            with self._lock:
-                self.deliveries.append(d)
-            self._queue.put(d)
+            self._enqueue(Delivery(uuid.uuid4().hex, sub.id, event_type, sub.url, body))
         return len(targets)
 
     def _send(self, d: Delivery) -> int | str:
@@ -158,32 +150,13 @@ class Webhooks:
         except requests.RequestException as exc:
             return type(exc).__name__
 
-    def _run(self) -> None:
-        while True:
-            d = self._queue.get()
-            if d is None:
+    def _deliver(self, d: Delivery) -> None:
+        for attempt in range(self.retries + 1):
+            status = self._send(d)
+            d.attempts.append(status)
+            if isinstance(status, int) and 200 <= status < 300:
+                d.delivered = True
                 return
-            for attempt in range(self.retries + 1):
-                status = self._send(d)
-                d.attempts.append(status)
-                if isinstance(status, int) and 200 <= status < 300:
-                    d.delivered = True
-                    break
-                if status == "unsubscribed" or attempt == self.retries:
-                    break
-                time.sleep(self.backoff * (2**attempt))
-            self._queue.task_done()
-
-    def wait(self, timeout: float = 10.0) -> bool:
-        """Wait until every queued delivery has finished (delivered or given up)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._queue.unfinished_tasks == 0:
-                return True
-            time.sleep(0.02)
-        return False
-
-    def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=5)
-        self._session.close()
+            if status == "unsubscribed" or attempt == self.retries:
+                return
+            time.sleep(self.backoff * (2**attempt))
