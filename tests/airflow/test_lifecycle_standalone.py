@@ -8,11 +8,8 @@ One Airflow for the module (starting it takes 1-2 minutes on a busy host)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -24,7 +21,7 @@ import pytest
 import requests
 
 from include.cli import demo
-from tests.airflow.conftest import ROOT
+from tests.airflow import standalone as airflow_proc
 
 pytestmark = pytest.mark.airflow
 
@@ -91,32 +88,8 @@ def airflow(
     demo.airflow(env, "db", "migrate")
     demo.airflow(env, "variables", "set", "millwright_connections", json.dumps([BASE]))
     demo.airflow(env, "pools", "set", "millwright_store_writer", "1", "store writers")
-    log = open(tmp / "standalone.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(["airflow", "standalone"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
-    try:
-        demo.wait_healthy(env["MILLWRIGHT_AIRFLOW_URL"], 240, proc)
+    with airflow_proc.running(env, tmp / "standalone.log", env["MILLWRIGHT_AIRFLOW_URL"], 240):
         yield demo.Api(env["MILLWRIGHT_AIRFLOW_URL"], home), env
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
-        log.close()
-
-
-def wait_for(what: str, check: Callable[[], Any], timeout: float, every: float = 2.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(every)
 
 
 class Mw:
@@ -173,7 +146,7 @@ def test_create_then_reconnect_sync_with_no_other_command(airflow, sandbox: str)
     started = datetime.fromisoformat(variable(api)[-1]["start_date"]).replace(tzinfo=UTC)
     assert abs(datetime.now(UTC) - started) < timedelta(minutes=3)  # fresh, not 2024
 
-    run = wait_for("the first full sync of day-mx", finished_run(api, "sync__day-mx", {"full": True}),
+    run = airflow_proc.wait_for("the first full sync of day-mx", finished_run(api, "sync__day-mx", {"full": True}),
                    SOON + 240)  # fmt: skip
     assert run["state"] == "success", run
     assert len([x for x in runs(api, "sync__day-mx") if x["conf"] == {"full": True}]) == 1
@@ -192,7 +165,7 @@ def test_create_then_reconnect_sync_with_no_other_command(airflow, sandbox: str)
     entry = {e["id"]: e for e in variable(api)}["day-mx-2"]
     started = datetime.fromisoformat(entry["start_date"]).replace(tzinfo=UTC)
     assert abs(datetime.now(UTC) - started) < timedelta(minutes=3)
-    run = wait_for("the reconnected connection's first full sync",
+    run = airflow_proc.wait_for("the reconnected connection's first full sync",
                    finished_run(api, "sync__day-mx-2", {"full": True}), SOON + 240)  # fmt: skip
     assert run["state"] == "success", run
     current = mw("GET", "/integrations/current", new["access_token"]).json()["data"]
@@ -212,7 +185,7 @@ def test_a_hand_added_entry_is_registered_charged_and_tokened(airflow) -> None:
         r = mw("GET", "/system/connections/hand-mx")
         return r.json()["data"] if r.status_code == 200 else None
 
-    view = wait_for("the lifecycle DAG to register hand-mx", registered, SOON, every=1)
+    view = airflow_proc.wait_for("the lifecycle DAG to register hand-mx", registered, SOON, every=1)
     took = time.monotonic() - added
     assert (view["status"], view["source"], view["credits"]) == ("active", "variable", 4), view
     assert view["token_waiting"] is True
@@ -246,7 +219,7 @@ def test_broken_entry_and_broken_json_fail_red(airflow) -> None:
     good = variable(api)
     broken = {**BASE, "id": "broken-mx", "schedule": "*/5 * * * *", "source_timezone": "Mars/Base"}
     set_variable(api, [*good, broken])
-    run = wait_for("a failed run of the broken entry's DAG",
+    run = airflow_proc.wait_for("a failed run of the broken entry's DAG",
                    finished_run(api, "sync__broken-mx"), SOON + 60)  # fmt: skip
     assert run["state"] == "failed", run
     dag = api.call("GET", "/dags/sync__broken-mx")
@@ -260,7 +233,7 @@ def test_broken_entry_and_broken_json_fail_red(airflow) -> None:
     assert [c["id"] for c in errors["connections"]] == ["broken-mx"]
 
     set_variable(api, "[{not json")
-    run = wait_for("a failed run of the error DAG",
+    run = airflow_proc.wait_for("a failed run of the error DAG",
                    finished_run(api, "millwright__config_error"), SOON + 60)  # fmt: skip
     assert run["state"] == "failed", run
     assert api.call("GET", "/dags/millwright__config_error")["is_paused"] is False
@@ -294,4 +267,6 @@ def test_disconnect_removes_webhook_subscriptions_through_the_lifecycle_dag(
     def gone() -> bool:
         return not any(s.url.endswith("/webhooks/day-hooks") for s in handle.webhooks.subs.values())
 
-    wait_for("the lifecycle DAG to remove the subscriptions at MaintainX", gone, SOON + 120)
+    airflow_proc.wait_for(
+        "the lifecycle DAG to remove the subscriptions at MaintainX", gone, SOON + 120
+    )

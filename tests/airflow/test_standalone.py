@@ -6,11 +6,8 @@ API (RestAirflowAdapter). One Airflow instance for the module (starting it takes
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +17,7 @@ import pytest
 import requests
 
 from include.cli import demo
-from tests.airflow.conftest import ROOT
+from tests.airflow import standalone as airflow_proc
 
 pytestmark = pytest.mark.airflow
 
@@ -78,33 +75,9 @@ def standalone(
     demo.airflow(env, "db", "migrate")
     demo.airflow(env, "variables", "set", "millwright_connections", json.dumps(VARIABLE))
     demo.airflow(env, "pools", "set", "millwright_store_writer", "1", "store writers")
-    log = open(tmp_path / "standalone.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(["airflow", "standalone"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
-    try:
-        base = env["MILLWRIGHT_AIRFLOW_URL"]
-        demo.wait_healthy(base, 180, proc)
+    base = env["MILLWRIGHT_AIRFLOW_URL"]
+    with airflow_proc.running(env, tmp_path / "standalone.log", base, 180):
         yield demo.Api(base, home), env
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
-        log.close()
-
-
-def wait_for(what: str, check, timeout: float, every: float = 2.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(every)
 
 
 def test_plugin_api_drives_airflow(
@@ -220,7 +193,9 @@ def test_plugin_api_drives_airflow(
         states = demo.wait_runs(api, {f"sync__{cid}": matching[0]["dag_run_id"]}, 240)
         assert states == {f"sync__{cid}": "success"}
 
-    wait_for("the new DAG's unpause and first full sync", settled(new_cid), 120, every=3)
+    airflow_proc.wait_for(
+        "the new DAG's unpause and first full sync", settled(new_cid), 120, every=3
+    )
     one_run(new_cid, {"full": True})
     current = call("GET", "/integrations/current", new_token).json()["data"]
     assert current["id"] == new_cid and current["sync_status"] == "fulldone", current
@@ -235,7 +210,7 @@ def test_plugin_api_drives_airflow(
     assert r.status_code == 200, r.text
     entries = json.loads(api.call("GET", "/variables/millwright_connections")["value"])
     assert next(e for e in entries if e["id"] == new_cid)["entities"] == ["sites", "teams"]
-    wait_for("the patched DAG's re-parse and re-sync", settled(new_cid), 180, every=3)
+    airflow_proc.wait_for("the patched DAG's re-parse and re-sync", settled(new_cid), 180, every=3)
     one_run(new_cid, {"entities": ["teams"], "full": True})
     assert read(new_token, "teams") > 0
 
@@ -255,7 +230,9 @@ def test_plugin_api_drives_airflow(
     entries = json.loads(api.call("GET", "/variables/millwright_connections")["value"])
     assert [e["id"] for e in entries] == [CID, API_CID, new_cid, succ["key"]]
     assert entries[-1]["airflow_conn_id"] == "mw_live_mx"
-    wait_for("the reconnected DAG's first full sync", settled(succ["key"]), 180, every=3)
+    airflow_proc.wait_for(
+        "the reconnected DAG's first full sync", settled(succ["key"]), 180, every=3
+    )
     one_run(succ["key"], {"full": True})
     assert read(succ_token, "sites") > 0
 
@@ -273,7 +250,7 @@ def test_plugin_api_drives_airflow(
         assert r.status_code == 200, r.text
         return API_CID not in r.json()["data"]
 
-    wait_for("the purged DAG's deletion", purged, 120, every=3)
+    airflow_proc.wait_for("the purged DAG's deletion", purged, 120, every=3)
     assert _dag(api, dag_id) is None
 
 
@@ -307,7 +284,7 @@ def test_trigger_backfill_and_broken_variable(
             runs = api.call("GET", f"/dags/{DAG_ID}/dagRuns?run_type=backfill")["dag_runs"]
             return runs if runs and all(r["state"] in ("success", "failed") for r in runs) else None
 
-        runs = wait_for("the backfill runs", backfill_done, 240)
+        runs = airflow_proc.wait_for("the backfill runs", backfill_done, 240)
         assert [r["state"] for r in runs] == ["success"] * len(runs) and len(runs) == 2
         windows = {
             (r["window_start"], r["window_end"])
@@ -324,7 +301,7 @@ def test_trigger_backfill_and_broken_variable(
 
     # A broken Variable: the error DAG appears, the connection's DAG stays active.
     demo.airflow(env, "variables", "set", "millwright_connections", "[{not json")
-    wait_for("the error DAG", lambda: _dag(api, "millwright__config_error"), 90)
+    airflow_proc.wait_for("the error DAG", lambda: _dag(api, "millwright__config_error"), 90)
     time.sleep(15)  # past the stale threshold (10 s) and two more parses
     dag = _dag(api, DAG_ID)
     assert dag is not None and dag["is_stale"] is False

@@ -6,11 +6,8 @@ served by the API. Lag from the change at the source to the API, p95 over 100 ev
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -25,7 +22,7 @@ from connectors.maintainx.sandbox.data import ORG_ID
 from include.cli import demo
 from include.store import Store
 from include.store.tokens import issue_token
-from tests.airflow.conftest import ROOT
+from tests.airflow import standalone as airflow_proc
 
 pytestmark = pytest.mark.airflow
 
@@ -82,33 +79,9 @@ def standalone(
     demo.airflow(env, "db", "migrate")
     demo.airflow(env, "variables", "set", "millwright_connections", json.dumps(variable))
     demo.airflow(env, "pools", "set", "millwright_store_writer", "1", "store writers")
-    log = open(tmp_path / "standalone.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(["airflow", "standalone"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
-    try:
-        url = f"http://localhost:{port}"
-        demo.wait_healthy(url, 240, proc)
+    url = f"http://localhost:{port}"
+    with airflow_proc.running(env, tmp_path / "standalone.log", url, 240):
         yield demo.Api(url, home), env, str(mw_home / "store.db")
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
-        log.close()
-
-
-def wait_for(what: str, check, timeout: float, every: float = 2.0):  # noqa: ANN001, ANN201
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(every)
 
 
 def test_webhook_to_api_lag_under_30s_p95(
@@ -118,7 +91,7 @@ def test_webhook_to_api_lag_under_30s_p95(
     _, handle = sandbox
     demo.wait_dags(api, [DAG_ID], 300)
     # the first (scheduled) run reads everything; afterwards the cron is a year away
-    runs = wait_for("the first run to succeed", lambda: [
+    runs = airflow_proc.wait_for("the first run to succeed", lambda: [
         r for r in api.call("GET", f"/dags/{DAG_ID}/dagRuns")["dag_runs"] if r["state"] == "success"
     ], 400, 3)  # fmt: skip
     assert runs
@@ -158,7 +131,7 @@ def test_webhook_to_api_lag_under_30s_p95(
             sent[str(rid)] = (title, time.time())
             handle.change("/workorders", rid, title=title)
             time.sleep(0.6)
-        wait_for("every change to be served", lambda: len(seen) >= EVENTS, 240, 2)
+        airflow_proc.wait_for("every change to be served", lambda: len(seen) >= EVENTS, 240, 2)
     finally:
         stop.set()
         poller.join(10)
