@@ -57,7 +57,7 @@ def serve(url: str, port: int, http: str = "h11") -> None:
     import uvicorn
 
     from include.api.app import create_app
-    from include.api.server import server_config
+    from include.api.server import server_config, settle_heap
     from include.api.webhooks import WebhookSource
 
     sources = {CID: WebhookSource(CID, "active", "standard", (SECRET,))}
@@ -66,6 +66,7 @@ def serve(url: str, port: int, http: str = "h11") -> None:
     if http == "httptools":  # the API's server uses h11 for its long-URL handling (server.py)
         config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                 http="httptools")  # fmt: skip
+    settle_heap()  # as the API's servers do once the app is built (MILLWRIGHT_API_GC_FREEZE)
     uvicorn.Server(config).run()
 
 

@@ -28,8 +28,10 @@ class LazyApp:
             with self._lock:
                 if self._app is None:
                     from include.airflow.plugin import build_app
+                    from include.api.server import settle_heap
 
                     self._app = build_app()
+                    settle_heap()  # the api-server's heap, once: see its docstring
         return self._app
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:

@@ -17,7 +17,7 @@ import uvicorn.supervisors
 
 from include.airflow.plugin import build_app, variable_configs
 from include.api.app import create_app
-from include.api.server import server_config
+from include.api.server import server_config, settle_heap
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -49,8 +49,11 @@ def main(argv: list[str] | None = None) -> None:
 
 def app_factory():  # noqa: ANN201 (uvicorn --factory target)
     if os.environ.get("MILLWRIGHT_API_READ_ONLY") == "1":
-        return create_app(config_provider=variable_configs())
-    return build_app()
+        app = create_app(config_provider=variable_configs())
+    else:
+        app = build_app()
+    settle_heap()
+    return app
 
 
 if __name__ == "__main__":
