@@ -63,9 +63,10 @@ COLS = "connection_id, entity, key, remote_id, parent_key, version, data, raw, c
 COLS += "updated_at, deleted_at, synced_at"
 
 
-def bulk_insert(store: Store, n: int, batch: int = 50_000) -> float:
-    """Rows straight into ``records`` (COPY on PostgreSQL) plus ``entity_counts``."""
-    t0 = time.perf_counter()
+def bulk_insert(store: Store, n: int, batch: int = 50_000) -> tuple[float, float]:
+    """Rows straight into ``records`` (COPY on PostgreSQL) plus ``entity_counts``: (wall, CPU)
+    seconds, the rows' JSON built included (CPU: this process's, SQLite's work included)."""
+    t0, c0 = time.perf_counter(), time.process_time()
     with store.engine.connect() as conn:
         for start in range(0, n, batch):
             rows = [_row(i) for i in range(start, min(n, start + batch))]
@@ -85,7 +86,7 @@ def bulk_insert(store: Store, n: int, batch: int = 50_000) -> float:
             )
         with conn.begin():
             conn.exec_driver_sql("ANALYZE")
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
 def free_port() -> int:
@@ -107,6 +108,16 @@ def start_server(url: str, port: int) -> subprocess.Popen:
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError("API server did not start")
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of process ``pid`` so far (Linux /proc; None elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def latency(client: httpx.Client, path: str, params: dict, n: int) -> tuple[float, float, int]:
@@ -144,6 +155,7 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=200, help="per latency scenario")
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--port", type=int, default=0, help="API server port (default: a free one)")
     args = ap.parse_args()
     schema = None
     tmp = None if args.url else tempfile.mkdtemp(prefix="mw-bench-")
@@ -159,10 +171,10 @@ def main() -> None:
     proc = None
     try:
         store.migrate()
-        secs = bulk_insert(store, args.n)
-        print(f"{store.dialect}: inserted {args.n:,} work orders in {secs:.1f} s")
+        secs, cpu = bulk_insert(store, args.n)
+        print(f"{store.dialect}: inserted {args.n:,} work orders in {secs:.1f} s (CPU {cpu:.1f} s)")
         token = issue_token(store.engine, CONN)
-        port = free_port()
+        port = args.port or free_port()
         proc = start_server(url, port)
         base = f"http://127.0.0.1:{port}"
         headers = {"Authorization": f"Bearer {token}"}
@@ -189,8 +201,17 @@ def main() -> None:
         with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
             for name, params in scenarios.items():
                 n = args.requests if "page 5,000" not in name else max(20, args.requests // 10)
+                cpu0 = cpu_seconds(proc.pid)
                 p50, p99, rows = latency(client, "/api/eam/work-orders", params, n)
-                print(f"  {name:<40} p50 {p50:8.1f} ms  p99 {p99:8.1f} ms  ({rows} rows, n={n})")
+                cpu1 = cpu_seconds(proc.pid)
+                cpu = (
+                    ""
+                    if cpu0 is None or cpu1 is None
+                    else f", server CPU {(cpu1 - cpu0) / n * 1000:.1f} ms/req"
+                )
+                print(
+                    f"  {name:<40} p50 {p50:8.1f} ms  p99 {p99:8.1f} ms  ({rows} rows, n={n}{cpu})"
+                )
         rps = asyncio.run(throughput(base, headers, args.clients, args.seconds))
         print(f"  first page at {args.clients} concurrent clients: {rps:,.0f} requests/s")
     finally:
