@@ -26,6 +26,7 @@ from include.mapping.spec import (
 )
 from include.mapping.spec import compile_spec as _compile_spec
 from include.model.keys import key_part
+from include.model.nested import Shape, filled
 from include.model.timeutil import MINUTE_SECONDS, utc_iso_converter
 
 Row = Callable[[dict], tuple]
@@ -187,13 +188,16 @@ def generate_row(
     version: Mapper | None,
     defaults: Mapping[str, Any] | None = None,
     status_categories: Mapping[str, str] | None = None,
+    nested: Mapping[str, Shape] | None = None,
 ) -> tuple[Row, str]:
     """The generated ``_row`` function and its source text. ``fields``: each unified field's name
     and spec function; ``updated_spec``: the spec of ``updatedAt`` (explicit or derived from the
     version); ``version``: the version's function (called unless the version is ``updatedAt``);
     ``defaults``: every field of the entity's model with its empty value (None, [] or {}), which
     each record starts from, so none omits a field; ``status_categories``: raw ``status`` ->
-    ``statusCategory`` (None for a status not in it), set after the fields."""
+    ``statusCategory`` (None for a status not in it), set after the fields; ``nested``: the
+    fields whose objects (or list items) Makini declares field by field (`include.model.nested`),
+    each filled with the sub-fields it lacks."""
     g = _Generator(m, tz)
     g.emit(f"    key = {g.key_expr(m.key)}")
     g.emit("    if key is None:")
@@ -208,6 +212,12 @@ def generate_row(
             g.emit(f"    v = {expr}")
             expr = "v"
         g.emit(f"    if {expr} is not None: d[{name!r}] = {expr}")
+    for name, shape in (nested or {}).items():
+        if name in m.fields:
+            g.ns[f"_shape_{name}"] = shape
+            g.ns["_filled"] = filled
+            g.emit(f"    v = d[{name!r}]")
+            g.emit(f"    if v: d[{name!r}] = _filled(v, _shape_{name})")
     custom = ", ".join(f"{n!r}: {g.custom(p)}" for n, p in custom_fields.items())
     g.emit(f"    d['customFields'] = {{{custom}}}")
     extra = ((m.created, "createdAt"), (updated_spec, "updatedAt"), (m.deleted, "deletedAt"))

@@ -21,6 +21,7 @@ from include.mapping.spec import (
 )
 from include.model import record_defaults
 from include.model.keys import make_key
+from include.model.nested import nested_fields
 
 
 def _time_spec(mapping: EntityMapping, path: str) -> dict[str, str]:
@@ -108,6 +109,7 @@ class CompiledMapping:
             self._version,
             defaults,
             status_categories,
+            nested_fields(entity),
         )
 
     def key_of(self, raw: dict) -> str | None:

@@ -3,7 +3,9 @@ MaintainX sandboxes and a real Tryton server) synced into one SQLite store, four
 each read through the API with its own token:
 
 - every record of every entity has every field of the unified model (Makini's fields and ours),
-  ``null`` (or ``[]``/``{}``) when the source has no value, never omitted;
+  ``null`` (or ``[]``/``{}``) when the source has no value, never omitted; and every nested object
+  Makini declares field by field (``billingAddress``, each of ``tasks``...) has every sub-field
+  (include/model/nested.py), when the source gave the object;
 - the same ``filter[statusCategory]=open`` on work orders returns exactly the work orders whose
   raw source status is an open one (the test's own list per system, checked against the source
   record served as ``remoteData``), with a per-connection override applied on Maximo;
@@ -22,6 +24,7 @@ from connectors.base import SourceSettings, Window
 from connectors.registry import get_connector
 from include.config import ConnectionConfig
 from include.model import ENTITIES, ERP_ENTITIES, MATERIAL_ITEM_ENTITIES, Status
+from include.model.nested import missing_sub_fields, nested_fields
 from include.model.timeutil import zone
 from include.store import Store
 from include.store.tokens import issue_token
@@ -189,9 +192,11 @@ def _owned(client, token: str, entity: str) -> list[dict]:
 def test_every_record_of_every_entity_has_every_field(synced):
     store, client, configs, tokens = synced
     checked = 0
+    nested_seen: dict[str, int] = {}
     for cid, cfg in configs.items():
         for entity in _served_entities(cfg):
             fields = set(ENTITIES[entity].model_fields)
+            shapes = nested_fields(entity)
             if entity in MATERIAL_ITEM_ENTITIES:
                 rows = _owned(client, tokens[cid], entity)
                 assert rows, f"{cfg.system} {entity}: no records synced from the sandbox"
@@ -207,6 +212,11 @@ def test_every_record_of_every_entity_has_every_field(synced):
                 assert not missing, f"{cfg.system} {entity} {rec['key']}: missing {missing}"
                 extra = set(rec) - fields
                 assert not extra, f"{cfg.system} {entity} {rec['key']}: unknown {extra}"
+                for name, shape in shapes.items():
+                    lacking = missing_sub_fields(rec[name], shape, name)
+                    assert not lacking, f"{cfg.system} {entity} {rec['key']}: missing {lacking}"
+                    if rec[name]:
+                        nested_seen[f"{entity}.{name}"] = nested_seen.get(f"{entity}.{name}", 0) + 1
             # a detail answer is the same record
             one = client.get(
                 f"{_list_path(entity)}/{rows[0]['key']}",
@@ -215,6 +225,8 @@ def test_every_record_of_every_entity_has_every_field(synced):
             assert one.status_code == 200 and set(one.json()["data"]) == fields
             checked += len(rows)
     assert checked > 1000
+    # the sandboxes do give nested objects: the sub-field check above ran on real values
+    assert {"locations.address", "pm.triggers"} <= set(nested_seen), nested_seen
 
 
 def test_every_makini_route_answers_on_every_connection(synced):
