@@ -14,6 +14,7 @@ variable ``AIRFLOW_VAR_MILLWRIGHT_CONNECTIONS``, else ``airflow variables get``.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import subprocess
@@ -202,6 +203,7 @@ def _quarantine(args: argparse.Namespace) -> int:
 
 def _fill_fields(url: str | None) -> int:
     from include.model import ENTITIES, record_defaults
+    from include.model.nested import NESTED_FIELDS, fill_record
     from include.store import Store
 
     store = Store(url) if url else Store.from_env()
@@ -209,6 +211,9 @@ def _fill_fields(url: str | None) -> int:
         store.migrate()
         for entity in ENTITIES:
             print(f"{entity}: {store.fill_missing_fields(entity, record_defaults(entity))}")
+        for entity in NESTED_FIELDS:
+            fill = functools.partial(fill_record, entity)
+            print(f"{entity} nested objects: {store.rewrite_records(entity, fill)}")
     finally:
         store.close()
     return 0
@@ -231,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     f = sub.add_parser(
         "fill-fields",
         help="add the fields a stored record lacks (stores written before every record carried "
-        "every field of its model), empty, for every entity",
+        "every field of its model), empty, for every entity; and the sub-fields a nested object "
+        "Makini declares lacks (include/model/nested.py)",
     )
     f.add_argument("--store", help="store URL (default: MILLWRIGHT_STORE_URL or the default)")
     args = parser.parse_args(argv)

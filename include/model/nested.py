@@ -123,6 +123,19 @@ def filled(value: Any, shape: Shape) -> Any:
     return value
 
 
+def fill_record(entity: str, data: dict) -> dict | None:
+    """``data`` (a stored record of ``entity``) with its nested objects filled, or None when
+    they lack nothing (for stores written before the nested rule: ``fill-fields``)."""
+    shapes = nested_fields(entity)
+    if not any(missing_sub_fields(data.get(name), shape) for name, shape in shapes.items()):
+        return None
+    out = dict(data)
+    for name, shape in shapes.items():
+        if name in out:
+            out[name] = filled(out[name], shape)
+    return out
+
+
 def missing_sub_fields(value: Any, shape: Shape, path: str = "") -> list[str]:
     """Paths of the declared sub-fields a value lacks (``"tasks[0].checkList"``...): empty when
     ``value`` is complete by `filled`'s rule."""

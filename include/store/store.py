@@ -610,6 +610,49 @@ class Store:
                 total += conn.execute(stmt).rowcount
             return total
 
+    def rewrite_records(
+        self, entity: str, rewrite: Callable[[dict], dict | None], batch: int = 2_000
+    ) -> int:
+        """Each stored record of ``entity`` (every connection) through ``rewrite``: a dict it
+        returns replaces the record's data in place (``updated_at`` and ``version`` stay, so no
+        served time changes); ``None`` leaves the record as it is. Batches of ``batch`` records in
+        (connection_id, key) order, one transaction each. Returns how many records changed."""
+        t = schema.records
+        changed, last = 0, None
+        data = sa.cast(t.c.data, sa.Text) if self.dialect == "postgresql" else t.c.data
+        while True:
+            stmt = sa.select(t.c.connection_id, t.c.key, data.label("data")).where(
+                t.c.entity == entity
+            )
+            if last is not None:
+                stmt = stmt.where(sa.tuple_(t.c.connection_id, t.c.key) > sa.tuple_(*last))
+            stmt = stmt.order_by(t.c.connection_id, t.c.key).limit(batch)
+            with self.write() as conn:
+                rows = conn.execute(stmt).all()
+                updates = []
+                for cid, key, doc in rows:
+                    new = rewrite(orjson.loads(doc))
+                    if new is not None:
+                        updates.append({"c": cid, "k": key, "d": orjson.dumps(new).decode()})
+                if updates:
+                    value: Any = sa.bindparam("d")
+                    if self.dialect == "postgresql":
+                        value = sa.cast(value, _JSONB)
+                    conn.execute(
+                        sa.update(t)
+                        .where(
+                            t.c.connection_id == sa.bindparam("c"),
+                            t.c.entity == entity,
+                            t.c.key == sa.bindparam("k"),
+                        )
+                        .values(data=value),
+                        updates,
+                    )
+                    changed += len(updates)
+            if len(rows) < batch:
+                return changed
+            last = (rows[-1][0], rows[-1][1])
+
     def upsert_statuses(self, connection_id: str, entity: str, rows: Sequence[dict]) -> None:
         values = []
         for i, row in enumerate(rows):

@@ -1,14 +1,18 @@
 """`Store.fill_missing_fields`: records stored before every record carried every field of its
 model get the missing fields (empty values), keep their own, on SQLite and PostgreSQL; the CLI's
-``fill-fields`` runs it for every entity."""
+``fill-fields`` runs it for every entity, and `Store.rewrite_records` with
+`include.model.nested.fill_record` for the nested objects Makini declares."""
 
 from __future__ import annotations
+
+import functools
 
 import orjson
 import pytest
 
 from include.cli import tools
 from include.model import ENTITIES, record_defaults
+from include.model.nested import ADDRESS, SHAPES, fill_record
 from include.store import LoadRow, Store
 
 
@@ -68,3 +72,39 @@ def test_cli_fill_fields(tmp_path, capsys):
     s = Store(url)
     assert set(s.get_record("c1", "assets", "z")["data"]) == set(ENTITIES["assets"].model_fields)
     s.close()
+
+
+def test_nested_objects_get_their_sub_fields_and_nothing_else_changes(store):
+    old = [
+        {"key": "a", "tasks": [{"key": "t1", "title": "x"}], "updatedAt": "2024-01-02T00:00:00Z"},
+        {"key": "b", "tasks": []},
+    ]
+    _load(store, "work-orders", old)
+    before = {k: store.get_record("c1", "work-orders", k) for k in "ab"}
+    fill = functools.partial(fill_record, "work-orders")
+    assert store.rewrite_records("work-orders", fill, batch=1) == 1  # "b" has no task
+    after = {k: store.get_record("c1", "work-orders", k) for k in "ab"}
+    task = after["a"]["data"]["tasks"][0]
+    assert set(task) == set(SHAPES["Task"].empty) and task["title"] == "x"
+    assert task["checkList"] == [] and task["code"] is None
+    if store.dialect == "sqlite":  # PostgreSQL's jsonb orders keys its own way
+        assert list(task) == list(SHAPES["Task"].empty)
+    assert after["b"]["data"] == before["b"]["data"]
+    for k in "ab":
+        assert after[k]["updated_at"] == before[k]["updated_at"]
+        assert after[k]["version"] == before[k]["version"]
+    assert store.rewrite_records("work-orders", fill) == 0  # nothing left to fill
+
+
+def test_cli_fill_fields_fills_nested_objects(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    s = Store(url)
+    s.migrate()
+    _load(s, "locations", [{"key": "l", "address": {"city": "Oslo"}}])
+    s.close()
+    assert tools.main(["fill-fields", "--store", url]) == 0
+    assert "locations nested objects: 1" in capsys.readouterr().out
+    s = Store(url)
+    address = s.get_record("c1", "locations", "l")["data"]["address"]
+    s.close()
+    assert list(address) == list(ADDRESS) and address["city"] == "Oslo"
