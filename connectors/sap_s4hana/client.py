@@ -40,6 +40,7 @@ from connectors.http import HttpClient, RetryPolicy, endpoint_of
 from connectors.sap_s4hana.mapping import (
     ENTITIES,
     NO_CONCEPT,
+    NOTIF_PHASE_TEXT,
     PO_STATUS_TEXT,
     STATUS_CATEGORIES,
     combine_date_time,
@@ -329,7 +330,7 @@ class SapS4HanaConnector(Connector):
         spec = self._spec(entity)
         o = spec.options
         orderby = ",".join(o["orderby"])
-        select = ",".join(spec.mapping.key) if keys_only else None
+        select = ",".join(o.get("key_select") or spec.mapping.key) if keys_only else None
         expand = None if keys_only else self._expand(spec)
         filt = self._window_filter(spec, window)
         for page in self._pages(o["service"], o["set"], filt, orderby, select, expand):
@@ -339,8 +340,14 @@ class SapS4HanaConnector(Connector):
                 page = [
                     r for r in page if r.get("ValidityEndDate") in (None, "/Date(253402214400000)/")
                 ]
+            if o.get("derive"):  # a field the client computes (its name starts with _)
+                name, fn = o["derive"]
+                for rec in page:
+                    rec[name] = fn(rec)
             if o.get("items") and not keys_only and page:
                 self._attach_items(o, page)
+            if o.get("texts") and not keys_only and page:
+                self._attach_texts(o, page)
             if page:
                 yield page
 
@@ -359,11 +366,38 @@ class SapS4HanaConnector(Connector):
                 for item in items:
                     by_po[item["PurchaseOrder"]].append(item)
 
+    def _attach_texts(self, o: dict, page: list[dict]) -> None:
+        """Each record's text in the connection's language (option ``language``, default EN) as
+        ``_text``: a second query per `ITEM_CHUNK` records on the text set's key."""
+        text_set, keys = o["texts"]
+        lang = str(self.settings.options.get("language", "EN")).replace("'", "''")
+        by_key = {tuple(rec.get(k) for k in keys): rec for rec in page}
+        for rec in page:
+            rec["_text"] = None
+        wanted = list(by_key)
+        for i in range(0, len(wanted), ITEM_CHUNK):
+            ors = " or ".join(
+                "(" + " and ".join(f"{k} eq '" + str(v).replace("'", "''") + "'"
+                                   for k, v in zip(keys, key, strict=True)) + ")"
+                for key in wanted[i : i + ITEM_CHUNK]
+            )  # fmt: skip
+            filt = f"Language eq '{lang}' and ({ors})"
+            for texts in self._pages(o["service"], text_set, filt, ",".join(keys)):
+                for text in texts:
+                    rec = by_key.get(tuple(text.get(k) for k in keys))
+                    if rec is not None:
+                        rec["_text"] = text
+
     def statuses(self, entity: str) -> list[dict[str, Any]] | None:
         if entity == "purchase-orders":  # the processing status, served as its text
             return [
                 {"key": text, "code": text, "subCode": code, "name": text, "scope": "processing"}
                 for code, text in PO_STATUS_TEXT.items()
+            ]
+        if entity == "service-requests":  # the notification's processing phase, served as its text
+            return [
+                {"key": code, "code": code, "name": text, "scope": "phase"}
+                for code, text in NOTIF_PHASE_TEXT.items()
             ]
         if entity != "work-orders":
             return None

@@ -271,6 +271,144 @@ CUSTOMER = EntityMapping(
 )
 
 
+def local_dt(date_path: str, time_path: str) -> dict[str, Callable]:
+    """Spec: an Edm.DateTime date plus an Edm.Time, in the connection's time zone -> UTC ISO."""
+    return {"fn": lambda r, tz: _combine(r, date_path, time_path, tz)}
+
+
+def _notif_object(kind: str) -> dict[str, Callable]:
+    """The notification's technical object when it is of ``kind`` (EAMS_EQUI: an equipment)."""
+    return {"fn": lambda r, tz: (r.get("TechnicalObject") or None)
+            if r.get("TechObjIsEquipOrFuncnlLoc") == kind else None}  # fmt: skip
+
+
+# NotifProcessingPhase -> the raw status served (its short text, SAP's domain QM_PHASE)
+NOTIF_PHASE_TEXT = {"1": "Outstanding", "2": "Postponed", "3": "In Process", "4": "Completed"}
+
+# A maintenance notification (API_MAINTNOTIFICATION) is Makini's service request: a reported
+# problem or request that maintenance plans and turns into an order (workOrderKey).
+SERVICE_REQUEST = EntityMapping(
+    key=("MaintenanceNotification",),
+    version="LastChangeDateTime",
+    created=local_dt("CreationDate", "CreationTime"),
+    fields={
+        "title": "NotificationText",
+        "status": {"map": "NotifProcessingPhase", "values": NOTIF_PHASE_TEXT},
+        "statusKey": "NotifProcessingPhase",
+        "severity": "MaintPriority",
+        "categoryName": "NotificationType",
+        "description": "MalfunctionEffectText",
+        "assetKey": _notif_object("EAMS_EQUI"),
+        "locationKey": {"ref": ["FunctionalLocation"]},
+        "siteKey": {"ref": ["MaintenancePlant"]},
+        "teamKey": {"ref": ["MainWorkCenterPlant", "MainWorkCenter"]},
+        "workOrderKey": {"ref": ["MaintenanceOrder"]},
+        "dueAt": local_dt("RequiredEndDate", "RequiredEndTime"),
+    },
+)
+
+# A breakdown (MaintenanceObjectIsDown) reported by a notification: the malfunction's start and end
+# on its equipment are Makini's asset downtime, keyed by the notification.
+ASSET_DOWNTIME = EntityMapping(
+    key=("MaintenanceNotification",),
+    version="LastChangeDateTime",
+    created=local_dt("CreationDate", "CreationTime"),
+    fields={
+        "assetKey": _notif_object("EAMS_EQUI"),
+        "description": "NotificationText",
+        "startedAt": local_dt("MalfunctionStartDate", "MalfunctionStartTime"),
+        "endedAt": local_dt("MalfunctionEndDate", "MalfunctionEndTime"),
+        "categoryName": "MalfunctionEffectText",
+        "severity": "MaintPriority",
+    },
+)
+
+# API_MATERIAL_STOCK_SRV: one row per material, plant and stock segment (storage location, stock
+# type, special stock, batch, ...): all eleven key properties identify a row, most of them empty.
+STOCK_KEY = ("Material", "Plant", "StorageLocation", "Batch", "Supplier", "Customer",
+             "WBSElementInternalID", "SDDocument", "SDDocumentItem", "InventorySpecialStockType",
+             "InventoryStockType")  # fmt: skip
+_SEGMENT_PARTS = (("Batch", "B"), ("Supplier", "V"), ("Customer", "C"),
+                  ("WBSElementInternalID", "W"), ("SDDocument", "S"), ("SDDocumentItem", "I"),
+                  ("InventorySpecialStockType", "K"))  # fmt: skip
+
+
+def stock_segment(record: dict) -> str:
+    """The stock row's key below material and plant, never blank (a record key drops blank parts):
+    storage location and stock type (``-`` when empty), then each non-empty special-stock part
+    as ``.<letter>=<value>``, e.g. ``101A.01`` or ``101A.01.B=0000012.K=K.V=17100001``."""
+    out = f"{record.get('StorageLocation') or '-'}.{record.get('InventoryStockType') or '-'}"
+    for prop, letter in _SEGMENT_PARTS:
+        if record.get(prop):
+            out += f".{letter}={record[prop]}"
+    return out
+
+
+STOCK = EntityMapping(
+    key=("Material", "Plant", "_stockSegment"),
+    fields={
+        "materialKey": {"ref": ["Material"]},
+        "productKey": {"ref": ["Material"]},
+        "siteKey": {"ref": ["Plant"]},
+        "storeroomKey": {"ref": ["Plant", "StorageLocation"]},
+        "uomKey": {"ref": ["MaterialBaseUnit"]},
+        "quantity": {"float": "MatlWrhsStkQtyInMatlBaseUnit"},
+        "position": "Batch",
+    },
+)
+
+ORGANIZATION = EntityMapping(
+    key=("CompanyCode",),
+    fields={
+        "code": "CompanyCode",
+        "name": "CompanyCodeName",
+        "currencyKey": {"ref": ["Currency"]},
+        "description": {"fn": lambda r, tz: ", ".join(
+            v for v in (r.get("CityName"), r.get("Country")) if v) or None},
+    },
+)  # fmt: skip
+
+SITE = EntityMapping(
+    key=("Plant",),
+    fields={"code": "Plant", "name": "PlantName"},
+)
+
+STOREROOM = EntityMapping(
+    key=("Plant", "StorageLocation"),
+    fields={
+        "code": "StorageLocation",
+        "name": "StorageLocationName",
+        "siteKey": {"ref": ["Plant"]},
+    },
+)
+
+# Maintenance work centers (type A) are the crews maintenance plans work for: Makini's teams, keyed
+# by plant and work center as orders and notifications name them (MainWorkCenterPlant,
+# MainWorkCenter).
+TEAM = EntityMapping(
+    key=("Plant", "WorkCenter"),
+    fields={
+        "code": "WorkCenter",
+        "name": "WorkCenterDesc",
+        "description": "WorkCenterCategoryCode",
+    },
+)
+
+# G/L accounts of the chart of accounts; the name is the account's text in the connection's
+# language (A_GLAccountText, attached by the client as ``_text``).
+ACCOUNT = EntityMapping(
+    key=("ChartOfAccounts", "GLAccount"),
+    version="LastChangeDateTime",
+    created=local_ts("CreationDate"),
+    deleted={"fn": _flag_deleted("AccountIsMarkedForDeletion", "LastChangeDateTime")},
+    fields={
+        "code": "GLAccount",
+        "name": "_text.GLAccountName",
+        "description": "_text.GLAccountLongName",
+    },
+)
+
+
 def _combine(record: dict, date_path: str, time_path: str, tz: ZoneInfo) -> str | None:
     wall = combine_date_time(record.get(date_path), record.get(time_path))
     return None if wall is None else format_utc(wall.replace(tzinfo=tz))
@@ -308,6 +446,10 @@ CHANGED_WHEN: dict[str, ChangedWhen] = {
     ),
     "work-orders": ChangedWhen(
         note="served fields are the order header's only (no operation or component values)"
+    ),
+    "accounts": ChangedWhen(
+        note="the name comes from A_GLAccountText, which has its own LastChangeDateTime: a "
+        "renamed account shows when its account record changes or at the next full read"
     ),
 }
 
@@ -376,6 +518,46 @@ ENTITIES: dict[str, EntitySpec] = {
         change_date=("LastChangeDate", "LastChangeTime"), created_date=("CreationDate", "CreationTime"),
         orderby=("LastChangeDate", "LastChangeTime", "BusinessPartner"),
     ),
+    "service-requests": _spec(
+        "service-requests", SERVICE_REQUEST, "API_MAINTNOTIFICATION", "MaintenanceNotification",
+        change="LastChangeDateTime", orderby=("LastChangeDateTime", "MaintenanceNotification"),
+    ),
+    "assets-downtime": _spec(
+        "assets-downtime", ASSET_DOWNTIME, "API_MAINTNOTIFICATION", "MaintenanceNotification",
+        change="LastChangeDateTime", orderby=("LastChangeDateTime", "MaintenanceNotification"),
+        where="MaintenanceObjectIsDown eq true and MalfunctionStartDate ne null",
+    ),
+    "accounts": _spec(
+        "accounts", ACCOUNT, "API_GLACCOUNTINCHARTOFACCOUNTS_SRV", "A_GLAccountInChartOfAccounts",
+        change="LastChangeDateTime", orderby=("LastChangeDateTime", "ChartOfAccounts", "GLAccount"),
+        texts=("A_GLAccountText", ("ChartOfAccounts", "GLAccount")),
+    ),
+    # no change time in these sets: every run reads them whole (they are small master data)
+    "stocks": EntitySpec(
+        name="stocks", mapping=STOCK, incremental=False,
+        options={"service": "API_MATERIAL_STOCK_SRV", "set": "A_MatlStkInAcctMod",
+                 "orderby": STOCK_KEY, "key_select": STOCK_KEY,
+                 "derive": ("_stockSegment", stock_segment)},
+    ),
+    "organizations": EntitySpec(
+        name="organizations", mapping=ORGANIZATION, incremental=False,
+        options={"service": "API_COMPANYCODE_SRV", "set": "A_CompanyCode",
+                 "orderby": ("CompanyCode",)},
+    ),
+    "sites": EntitySpec(
+        name="sites", mapping=SITE, incremental=False,
+        options={"service": "API_PLANT_SRV", "set": "A_Plant", "orderby": ("Plant",)},
+    ),
+    "storerooms": EntitySpec(
+        name="storerooms", mapping=STOREROOM, incremental=False,
+        options={"service": "API_STORAGELOCATION_SRV", "set": "A_StorageLocation",
+                 "orderby": ("Plant", "StorageLocation")},
+    ),
+    "teams": EntitySpec(
+        name="teams", mapping=TEAM, incremental=False,
+        options={"service": "API_WORK_CENTERS", "set": "A_WorkCenters",
+                 "orderby": ("Plant", "WorkCenter"), "where": "WorkCenterTypeCode eq 'A'"},
+    ),
 }  # fmt: skip
 
 # Unified status (docs/API.md, "Unified status"): the maintenance order's first system status
@@ -385,6 +567,10 @@ STATUS_CATEGORIES: dict[str, dict[str, str]] = {
     "work-orders": {
         "CRTD": "open", "REL": "open", "PCNF": "in_progress", "CNF": "completed",
         "TECO": "completed", "CLSD": "closed", "DLFL": "cancelled",
+    },
+    "service-requests": {
+        "Outstanding": "open", "Postponed": "open", "In Process": "in_progress",
+        "Completed": "closed",
     },
     "purchase-orders": {
         "In Process": "draft", "Active": "approved", "In Approval": "pending_approval",

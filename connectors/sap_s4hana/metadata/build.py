@@ -5,7 +5,8 @@
 public EDMX exists for API_MAINTENANCEPLAN, so its document is derived from SAP's OpenAPI description
 (``OP_API_MAINTENANCEPLAN_0001.openapi.json``): ``/Date(..)/`` examples become Edm.DateTime, or
 Edm.DateTimeOffset when the property is described as a "Time Stamp" (as LastChangeDateTime is in every
-SAP EDMX we have), ``PT..`` examples Edm.Time, ``format: decimal`` Edm.Decimal.
+SAP EDMX we have), ``PT..`` examples Edm.Time, ``format: decimal`` Edm.Decimal. The services in
+`released.RELEASED` (no reference EDMX) are written from their entity types there.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from xml.sax.saxutils import quoteattr
 from lxml import etree
 
 from connectors.sap_s4hana.metadata import SERVICES, metadata_path
+from connectors.sap_s4hana.metadata.released import RELEASED, released_edmx
 
 EDM = "http://schemas.microsoft.com/ado/2008/09/edm"
 EDMX = "http://schemas.microsoft.com/ado/2007/06/edmx"
@@ -146,7 +148,9 @@ def reference_dir() -> Path:
 def main(argv: list[str]) -> int:
     src = Path(argv[0]) if argv else reference_dir()
     for service, sets in SERVICES.items():
-        if service == "API_MAINTENANCEPLAN":
+        if service in RELEASED:
+            out = released_edmx(service)
+        elif service == "API_MAINTENANCEPLAN":
             spec = json.loads((src / "OP_API_MAINTENANCEPLAN_0001.openapi.json").read_text())
             out = plan_edmx(spec)
         else:

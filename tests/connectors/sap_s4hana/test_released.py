@@ -1,0 +1,238 @@
+"""Entities read from released APIs without a reference EDMX (metadata/released.py), end to end:
+the connector reads the sandbox through pyodata, the mapping makes unified records, and each value
+is checked against the record the sandbox served (or against the time SAP's wire form encodes)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from connectors.base import Window
+from connectors.sap_s4hana.client import SapS4HanaConnector
+from connectors.sap_s4hana.mapping import ENTITIES, NOTIF_PHASE_TEXT, STATUS_CATEGORIES
+from connectors.sap_s4hana.sandbox import start
+from connectors.sap_s4hana.sandbox.data import BASE
+from include.mapping import CompiledMapping
+from include.model import STATUS_CATEGORIES as ALLOWED
+
+from .conftest import settings
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def _all(pages) -> list[dict]:
+    return [r for page in pages for r in page]
+
+
+def _wall(date_value: str, time_value: str) -> datetime:
+    """Wall clock of an Edm.DateTime date (``/Date(ms)/``) plus an Edm.Time (``PT10H20M00S``)."""
+    day = datetime.fromtimestamp(int(date_value[6:-2]) / 1000, UTC).replace(tzinfo=None)
+    h, rest = time_value[2:].split("H")
+    m, rest = rest.split("M")
+    return day + timedelta(hours=int(h), minutes=int(m), seconds=int(rest.rstrip("S")))
+
+
+def _utc(wall: datetime, tz: ZoneInfo) -> str:
+    return wall.replace(tzinfo=tz).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.fixture(scope="module")
+def berlin():
+    """A sandbox whose Edm.DateTime values are Berlin wall clock, read by a Berlin connection."""
+    url, handle = start(size=600, seed=5, server_page_size=40, timezone="Europe/Berlin")
+    try:
+        yield SapS4HanaConnector(settings(url, tz="Europe/Berlin")), handle
+    finally:
+        handle.stop()
+
+
+def _mapped(entity: str, rows: list[dict], tz: ZoneInfo = BERLIN) -> dict[str, dict]:
+    """Unified records by key (a field the mapping left empty reads as None)."""
+    m = CompiledMapping(ENTITIES[entity].mapping, tz)
+    return {d["key"]: defaultdict(lambda: None, d) for d in (m(r).data for r in rows)}
+
+
+def test_service_requests_field_by_field(berlin):
+    c, handle = berlin
+    rows = _all(c.read("service-requests", Window()))
+    assert len(rows) == len(handle.records("MaintenanceNotification")) == 120
+    mapped = _mapped("service-requests", rows)
+    on_equipment = on_floc = 0
+    for src in handle.records("MaintenanceNotification"):
+        m = mapped[src["MaintenanceNotification"]]
+        assert m["title"] == src["NotificationText"]
+        assert m["statusKey"] == src["NotifProcessingPhase"]
+        assert m["status"] == NOTIF_PHASE_TEXT[src["NotifProcessingPhase"]]
+        assert m["severity"] == src["MaintPriority"]
+        assert m["categoryName"] == src["NotificationType"]
+        assert m["siteKey"] == src["MaintenancePlant"]
+        assert m["teamKey"] == f"{src['MainWorkCenterPlant']}:{src['MainWorkCenter']}"
+        assert m["workOrderKey"] == (src["MaintenanceOrder"] or None)
+        if src["TechObjIsEquipOrFuncnlLoc"] == "EAMS_EQUI":
+            assert m["assetKey"] == src["TechnicalObject"]
+            on_equipment += 1
+        else:  # a notification on a functional location names no asset
+            assert m["assetKey"] is None and m["locationKey"] == src["FunctionalLocation"]
+            on_floc += 1
+        # Edm.DateTime + Edm.Time are Berlin wall clock: the unified times are UTC
+        assert m["dueAt"] == _utc(_wall(src["RequiredEndDate"], src["RequiredEndTime"]), BERLIN)
+        assert m["createdAt"] == _utc(_wall(src["CreationDate"], src["CreationTime"]), BERLIN)
+        ms = int(src["LastChangeDateTime"][6:-7])
+        assert m["updatedAt"] == datetime.fromtimestamp(ms / 1000, UTC).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
+    assert on_equipment and on_floc
+
+
+def test_service_request_statuses_have_categories(berlin):
+    c, _ = berlin
+    listed = c.statuses("service-requests")
+    assert [s["key"] for s in listed] == list(NOTIF_PHASE_TEXT)
+    table = STATUS_CATEGORIES["service-requests"]
+    assert set(table) == set(NOTIF_PHASE_TEXT.values())
+    assert set(table.values()) <= set(ALLOWED["service-requests"])
+
+
+def test_service_requests_incremental_window_and_change(berlin):
+    c, handle = berlin
+    # 20 notifications share each minute from BASE: [BASE+1min, BASE+3min) holds exactly 40
+    start, end = BASE + timedelta(minutes=1), BASE + timedelta(minutes=3)
+    window = _all(c.read("service-requests", Window(start, end)))
+    assert sorted(r["MaintenanceNotification"] for r in window) == [
+        str(10000020 + i) for i in range(40)
+    ]
+    at = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+    handle.update("MaintenanceNotification", ("10000007",),
+                  {"NotifProcessingPhase": "4", "NotificationText": "Seal replaced"}, at=at)  # fmt: skip
+    later = _all(c.read("service-requests", Window(at, None)))
+    assert [r["MaintenanceNotification"] for r in later] == ["10000007"]
+    m = _mapped("service-requests", later)["10000007"]
+    assert (m["title"], m["status"]) == ("Seal replaced", "Completed")
+    assert m["updatedAt"] == "2025-03-01T12:00:00Z"
+
+
+def test_asset_downtime_from_breakdowns(berlin):
+    c, handle = berlin
+    rows = _all(c.read("assets-downtime", Window()))
+    breakdowns = [r for r in handle.records("MaintenanceNotification")
+                  if r["MaintenanceObjectIsDown"] and r["MalfunctionStartDate"]]  # fmt: skip
+    assert sorted(r["MaintenanceNotification"] for r in rows) == sorted(
+        r["MaintenanceNotification"] for r in breakdowns
+    )
+    assert 0 < len(rows) < len(handle.records("MaintenanceNotification"))
+    mapped = _mapped("assets-downtime", rows)
+    ended = running = 0
+    for src in breakdowns:
+        m = mapped[src["MaintenanceNotification"]]
+        assert m["startedAt"] == _utc(
+            _wall(src["MalfunctionStartDate"], src["MalfunctionStartTime"]), BERLIN
+        )
+        if src["MalfunctionEndDate"]:
+            end = _wall(src["MalfunctionEndDate"], src["MalfunctionEndTime"])
+            assert m["endedAt"] == _utc(end, BERLIN) and m["endedAt"] > m["startedAt"]
+            ended += 1
+        else:  # still down
+            assert m["endedAt"] is None
+            running += 1
+        assert m["description"] == src["NotificationText"]
+        assert m["categoryName"] == src["MalfunctionEffectText"]
+        if src["TechObjIsEquipOrFuncnlLoc"] == "EAMS_EQUI":
+            assert m["assetKey"] == src["TechnicalObject"]
+    assert ended and running
+    # a breakdown ending now shows in the next incremental read with its end
+    src = next(r for r in breakdowns if not r["MalfunctionEndDate"])
+    at = datetime(2025, 4, 1, 8, 0, tzinfo=UTC)
+    handle.update("MaintenanceNotification", (src["MaintenanceNotification"],),
+                  {"MalfunctionEndDate": "/Date(1743465600000)/",
+                   "MalfunctionEndTime": "PT09H30M00S"}, at=at)  # fmt: skip
+    later = _mapped("assets-downtime", _all(c.read("assets-downtime", Window(at, None))))
+    assert list(later) == [src["MaintenanceNotification"]]
+    # 2025-04-01 09:30 in Berlin (CEST, UTC+2)
+    assert later[src["MaintenanceNotification"]]["endedAt"] == "2025-04-01T07:30:00Z"
+
+
+def test_stocks_sites_storerooms_organizations_join(berlin):
+    c, handle = berlin
+    stocks = _mapped("stocks", _all(c.read("stocks", Window())))
+    sites = _mapped("sites", _all(c.read("sites", Window())))
+    rooms = _mapped("storerooms", _all(c.read("storerooms", Window())))
+    orgs = _mapped("organizations", _all(c.read("organizations", Window())))
+    served = handle.records("A_MatlStkInAcctMod")
+    assert len(stocks) == len(served) > 0
+    for src in served:
+        key = (
+            f"{src['Material']}:{src['Plant']}:{src['StorageLocation']}.{src['InventoryStockType']}"
+        )
+        m = stocks[key]
+        assert m["quantity"] == float(src["MatlWrhsStkQtyInMatlBaseUnit"])
+        assert m["materialKey"] == m["productKey"] == src["Material"]
+        assert m["uomKey"] == src["MaterialBaseUnit"]
+        assert m["storeroomKey"] in rooms and m["siteKey"] in sites
+    assert {k: s["name"] for k, s in sites.items()} == {
+        p["Plant"]: p["PlantName"] for p in handle.records("A_Plant")
+    }
+    room = rooms["1010:102A"]
+    assert (room["code"], room["name"], room["siteKey"]) == ("102A", "Central Store", "1010")
+    assert orgs["1710"]["currencyKey"] == "USD" and orgs["1710"]["name"] == "Company Code 1710"
+    # the plants and company codes work orders name are read as sites and organizations
+    orders = _mapped(
+        "work-orders", _all(c.read("work-orders", Window(BASE, BASE + timedelta(minutes=2))))
+    )
+    assert orders and all(o["siteKey"] in sites and o["organizationKey"] in orgs
+                          for o in orders.values())  # fmt: skip
+
+
+def test_stock_with_special_stock_keys_and_key_listing(berlin):
+    c, handle = berlin
+    handle.add("A_MatlStkInAcctMod", {
+        "Material": "SP-000001", "Plant": "1010", "StorageLocation": "101A", "Batch": "0000012",
+        "Supplier": "17100001", "InventorySpecialStockType": "K", "InventoryStockType": "01",
+        "MaterialBaseUnit": "PC", "MatlWrhsStkQtyInMatlBaseUnit": "4.5"})  # fmt: skip
+    stocks = _mapped("stocks", _all(c.read("stocks", Window())))
+    consignment = stocks["SP-000001:1010:101A.01.B=0000012.V=17100001.K=K"]
+    assert consignment["quantity"] == 4.5 and consignment["position"] == "0000012"
+    keys = {
+        tuple(r[k] for k in ENTITIES["stocks"].mapping.key) for r in _all(c.read_keys("stocks"))
+    }
+    assert ("SP-000001", "1010", "101A.01.B=0000012.V=17100001.K=K") in keys
+    assert len(keys) == len(stocks)
+
+
+def test_teams_are_maintenance_work_centers(berlin):
+    c, handle = berlin
+    handle.add("A_WorkCenters", {"WorkCenterInternalID": "90000001", "WorkCenterTypeCode": "H",
+                                 "WorkCenter": "POOL", "Plant": "1010"})  # fmt: skip
+    teams = _mapped("teams", _all(c.read("teams", Window())))
+    assert "1010:POOL" not in teams  # a hierarchy (type H) is no team
+    assert teams["1020:ELEC"]["name"] == "Electrical maintenance 1020"
+    requests_ = _mapped("service-requests", _all(c.read("service-requests", Window())))
+    assert all(r["teamKey"] in teams for r in requests_.values())
+
+
+def test_accounts_named_in_the_connection_language():
+    url, handle = start(size=100, seed=2)
+    try:
+        for lang, name in (("EN", "External Maintenance"), ("DE", "Fremdinstandhaltung")):
+            s = settings(url)
+            s = type(s)(**{**s.__dict__, "options": {**s.options, "language": lang}})
+            rows = _all(SapS4HanaConnector(s).read("accounts", Window()))
+            m = _mapped("accounts", rows, ZoneInfo("UTC"))
+            assert len(m) == 10
+            assert m["YCOA:61000000"]["name"] == name
+            assert m["YCOA:61000000"]["code"] == "61000000"
+            assert m["YCOA:61000000"]["description"] == f"{name} (61000000)"
+            deleted = [k for k, v in m.items() if v["deletedAt"]]
+            assert deleted == ["YCOA:94308000"]
+        # incremental on LastChangeDateTime: one account changed since
+        at = datetime(2025, 1, 2, tzinfo=UTC)
+        handle.update("A_GLAccountInChartOfAccounts", ("YCOA", "21100000"),
+                      {"AccountIsBlockedForPosting": True}, at=at)  # fmt: skip
+        later = _all(SapS4HanaConnector(settings(url)).read("accounts", Window(at, None)))
+        assert [(r["GLAccount"], r["_text"]["GLAccountName"]) for r in later] == [
+            ("21100000", "Payables Domestic")
+        ]
+    finally:
+        handle.stop()
