@@ -48,7 +48,8 @@ from connectors.sap_s4hana.mapping import (
 
 SYSTEM = "sap_s4hana"
 ODATA_ROOT = "/sap/opu/odata/sap/"
-SERVICE_PATHS = {"API_MAINTENANCEORDER": "API_MAINTENANCEORDER;v=0002"}
+SERVICE_PATHS = {"API_MAINTENANCEORDER": "API_MAINTENANCEORDER;v=0002",
+                 "API_BILL_OF_MATERIAL_SRV": "API_BILL_OF_MATERIAL_SRV;v=0002"}  # fmt: skip
 EXTENSION_PREFIXES = ("YY1_", "ZZ1_")  # key-user and partner extension fields
 ITEM_CHUNK = 40  # purchase orders per item query (keeps the $filter URL short)
 CURRENT_SEGMENT = "datetime'9999-12-31T00:00:00'"
@@ -344,8 +345,11 @@ class SapS4HanaConnector(Connector):
                 name, fn = o["derive"]
                 for rec in page:
                     rec[name] = fn(rec)
-            if o.get("items") and not keys_only and page:
+            # a key listing of return orders needs the items too: they make a PO one
+            if o.get("items") and page and (not keys_only or o.get("returns_only")):
                 self._attach_items(o, page)
+                if o.get("returns_only"):
+                    page = self._returns(o, page)
             if o.get("texts") and not keys_only and page:
                 self._attach_texts(o, page)
             if page:
@@ -365,6 +369,18 @@ class SapS4HanaConnector(Connector):
             ):
                 for item in items:
                     by_po[item["PurchaseOrder"]].append(item)
+
+    @staticmethod
+    def _returns(o: dict, page: list[dict]) -> list[dict]:
+        """Purchase orders with returns items (``IsReturnsItem``), each with those items only."""
+        nav = o["items"][1]
+        out = []
+        for rec in page:
+            items = [i for i in rec[nav]["results"] if i.get("IsReturnsItem")]
+            if items:
+                rec[nav] = {"results": items}
+                out.append(rec)
+        return out
 
     def _attach_texts(self, o: dict, page: list[dict]) -> None:
         """Each record's text in the connection's language (option ``language``, default EN) as
@@ -389,7 +405,7 @@ class SapS4HanaConnector(Connector):
                         rec["_text"] = text
 
     def statuses(self, entity: str) -> list[dict[str, Any]] | None:
-        if entity == "purchase-orders":  # the processing status, served as its text
+        if entity in ("purchase-orders", "return-orders"):  # processing status, as its text
             return [
                 {"key": text, "code": text, "subCode": code, "name": text, "scope": "processing"}
                 for code, text in PO_STATUS_TEXT.items()

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from connectors.base import ChangedWhen, EntitySpec
 from include.mapping import EntityMapping, MappingError
+from include.model.keys import make_key
 from include.model.timeutil import format_utc
 
 
@@ -239,6 +240,85 @@ PURCHASE_ORDER = EntityMapping(
     children={"purchase-orders.line-items": ("to_PurchaseOrderItem.results", PO_LINE)},
 )
 
+
+def _return_lines(record: dict, tz: ZoneInfo) -> list[dict]:
+    """A return order's lines (Makini's POLineItem, nested): its returns items."""
+    po = record.get("PurchaseOrder")
+    out = []
+    for item in (record.get("to_PurchaseOrderItem") or {}).get("results", []):
+        line = {
+            "key": make_key([po, item.get("PurchaseOrderItem")]),
+            "lineNo": item.get("PurchaseOrderItem"),
+            "code": item.get("Material") or None,
+            "materialKey": make_key([item.get("Material")]),
+            "name": item.get("PurchaseOrderItemText") or None,
+            "type": "return",
+            "quantity": float(item["OrderQuantity"]) if item.get("OrderQuantity") else None,
+            "uomKey": make_key([item.get("PurchaseOrderQuantityUnit")]),
+            "price": float(item["NetPriceAmount"]) if item.get("NetPriceAmount") else None,
+            "currencyKey": make_key([item.get("DocumentCurrency")]),
+            "storeroomKey": make_key([item.get("Plant"), item.get("StorageLocation")]),
+            "lineTotalValue": _line_total(item, tz),
+        }
+        out.append({k: v for k, v in line.items() if v is not None})
+    return out
+
+
+def _return_total(record: dict, tz: ZoneInfo) -> float | None:
+    totals = [x["lineTotalValue"] for x in _return_lines(record, tz) if "lineTotalValue" in x]
+    return round(sum(totals), 2) if totals else None
+
+
+# A purchase order with returns items (IsReturnsItem: goods sent back to the supplier) is a return
+# order; its lines are those items (the client drops the others and the POs without any).
+RETURN_ORDER = EntityMapping(
+    key=("PurchaseOrder",),
+    version="LastChangeDateTime",
+    created=local_ts("CreationDate"),
+    deleted={"fn": _flag_deleted("PurchasingDocumentDeletionCode", "LastChangeDateTime")},
+    fields={
+        "code": "PurchaseOrder",
+        "orderNo": "PurchaseOrder",
+        "orderDate": local_ts("PurchaseOrderDate"),
+        "type": "PurchaseOrderType",
+        "vendorKey": {"ref": ["Supplier"]},
+        "organizationKey": {"ref": ["CompanyCode"]},
+        "status": {"map": "PurchasingProcessingStatus", "values": PO_STATUS_TEXT},
+        "statusKey": "PurchasingProcessingStatus",
+        "terms": "PaymentTerms",
+        "currencyKey": {"ref": ["DocumentCurrency"]},
+        "lineItems": {"fn": _return_lines},
+        "totalNetValue": {"fn": _return_total},
+    },
+)
+
+BOM_ITEM_KEY = ("Material", "Plant", "_bomItem")
+
+
+def bom_item(record: dict) -> str:
+    """A BOM item's key below its header material and plant, never blank: BOM, alternative,
+    version (``-`` without version management) and item node, e.g. ``00001234.1.-.00000002``."""
+    parts = ("BillOfMaterial", "BillOfMaterialVariant", "BillOfMaterialVersion",
+             "BillOfMaterialItemNodeNumber")  # fmt: skip
+    return ".".join(str(record.get(p) or "-") for p in parts)
+
+
+# A material BOM's items (API_BILL_OF_MATERIAL_SRV;v=0002): Makini's MaterialItem under
+# /materials/{key}/children, the assembly being the BOM's header material.
+BOM_CHILD = EntityMapping(
+    key=BOM_ITEM_KEY,
+    fields={
+        "assemblyKey": {"ref": ["Material"]},
+        "materialKey": {"ref": ["BillOfMaterialComponent"]},
+        "partNumber": "BillOfMaterialComponent",
+        "positionNumber": "BillOfMaterialItemNumber",
+        "name": {"first": ["ComponentDescription", "BOMItemDescription"]},
+        "uomKey": {"ref": ["BillOfMaterialItemUnit"]},
+        "quantity": {"float": "BillOfMaterialItemQuantity"},
+        "requiredQuantity": {"float": "BillOfMaterialItemQuantity"},
+    },
+)
+
 VENDOR = EntityMapping(
     key=("Supplier",),
     version="_lastChange",
@@ -439,6 +519,10 @@ def combine_date_time(date_value: Any, time_value: Any) -> datetime | None:
 # Every served field comes from the entity's own set, or from a set SAP saves with it: its own
 # LastChangeDateTime says when it changed, and no related change time is needed.
 CHANGED_WHEN: dict[str, ChangedWhen] = {
+    "return-orders": ChangedWhen(
+        note="as purchase orders: the returns items are saved with their PO and move its "
+        "LastChangeDateTime"
+    ),
     "purchase-orders": ChangedWhen(
         note="A_PurchaseOrderItem has no change time: SAP saves a PO with its items, so adding, "
         "changing or deleting an item moves the header's LastChangeDateTime; the items are read "
@@ -553,6 +637,22 @@ ENTITIES: dict[str, EntitySpec] = {
         options={"service": "API_STORAGELOCATION_SRV", "set": "A_StorageLocation",
                  "orderby": ("Plant", "StorageLocation")},
     ),
+    "return-orders": _spec(
+        "return-orders", RETURN_ORDER, "API_PURCHASEORDER_PROCESS_SRV", "A_PurchaseOrder",
+        change="LastChangeDateTime", orderby=("LastChangeDateTime", "PurchaseOrder"),
+        items=("A_PurchaseOrderItem", "to_PurchaseOrderItem"), returns_only=True,
+    ),
+    "materials.children": EntitySpec(
+        name="materials.children", mapping=BOM_CHILD, incremental=False,
+        options={"service": "API_BILL_OF_MATERIAL_SRV", "set": "MaterialBOMItem",
+                 "orderby": ("Material", "Plant", "BillOfMaterial", "BillOfMaterialVariant",
+                             "BillOfMaterialItemNodeNumber"),
+                 "where": "BillOfMaterialCategory eq 'M'",
+                 "key_select": ("BillOfMaterial", "BillOfMaterialCategory",
+                                "BillOfMaterialVariant", "BillOfMaterialVersion",
+                                "BillOfMaterialItemNodeNumber", "Material", "Plant"),
+                 "derive": ("_bomItem", bom_item)},
+    ),
     "teams": EntitySpec(
         name="teams", mapping=TEAM, incremental=False,
         options={"service": "API_WORK_CENTERS", "set": "A_WorkCenters",
@@ -571,6 +671,10 @@ STATUS_CATEGORIES: dict[str, dict[str, str]] = {
     "service-requests": {
         "Outstanding": "open", "Postponed": "open", "In Process": "in_progress",
         "Completed": "closed",
+    },
+    "return-orders": {
+        "In Process": "draft", "Active": "approved", "In Approval": "pending_approval",
+        "Released": "approved", "Rejected": "cancelled",
     },
     "purchase-orders": {
         "In Process": "draft", "Active": "approved", "In Approval": "pending_approval",

@@ -33,6 +33,7 @@ SERVICES: dict[str, tuple[str, ...]] = {
     "API_STORAGELOCATION_SRV": ("A_StorageLocation",),
     "API_WORK_CENTERS": ("A_WorkCenters",),
     "API_GLACCOUNTINCHARTOFACCOUNTS_SRV": ("A_GLAccountInChartOfAccounts", "A_GLAccountText"),
+    "API_BILL_OF_MATERIAL_SRV": ("MaterialBOMItem",),
 }
 
 

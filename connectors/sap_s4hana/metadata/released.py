@@ -231,6 +231,44 @@ GL_ACCOUNT_TEXT = EntityTypeSpec(
     ),
 )
 
+BOM_ITEM = EntityTypeSpec(
+    keys=(
+        "BillOfMaterial",
+        "BillOfMaterialCategory",
+        "BillOfMaterialVariant",
+        "BillOfMaterialVersion",
+        "BillOfMaterialItemNodeNumber",
+        "Material",
+        "Plant",
+    ),  # fmt: skip
+    label="BOM Item",
+    props=(
+        ("BillOfMaterial", "S8", "Bill of Material"),
+        ("BillOfMaterialCategory", "S1", "BOM Category"),
+        ("BillOfMaterialVariant", "S2", "Alternative BOM"),
+        ("BillOfMaterialVersion", "S4", "BOM Version"),
+        ("BillOfMaterialItemNodeNumber", "S8", "Node Number"),
+        ("Material", "S40", "Material"),
+        ("Plant", "S4", "Plant"),
+        ("ValidityStartDate", "D", "Valid From"),
+        ("ValidityEndDate", "D", "Valid To"),
+        ("BOMItemRecordCreationDate", "D", "Created On"),
+        ("BOMItemCreatedByUser", "S12", "Created By"),
+        ("BOMItemLastChangeDate", "D", "Changed On"),
+        ("BOMItemLastChangedByUser", "S12", "Changed By"),
+        ("BillOfMaterialComponent", "S40", "Component"),
+        ("BillOfMaterialItemCategory", "S1", "Item Category"),
+        ("BillOfMaterialItemNumber", "S4", "Item Number"),
+        ("BillOfMaterialItemUnit", "S3", "Component Unit"),
+        ("BillOfMaterialItemQuantity", "N13.3", "Component Quantity"),
+        ("ComponentDescription", "S40", "Component Description"),
+        ("BOMItemDescription", "S40", "Item Text"),
+        ("BOMItemIsSparePart", "S1", "Spare Part Indicator"),
+        ("BOMItemIsPlantMaintRelevant", "S1", "Relevant to Plant Maintenance"),
+        ("ProdOrderIssueLocation", "S4", "Production Storage Location"),
+    ),
+)
+
 # service -> entity set -> its type
 RELEASED: dict[str, dict[str, EntityTypeSpec]] = {
     "API_MAINTNOTIFICATION": {"MaintenanceNotification": NOTIFICATION},
@@ -243,6 +281,7 @@ RELEASED: dict[str, dict[str, EntityTypeSpec]] = {
         "A_GLAccountInChartOfAccounts": GL_ACCOUNT,
         "A_GLAccountText": GL_ACCOUNT_TEXT,
     },
+    "API_BILL_OF_MATERIAL_SRV": {"MaterialBOMItem": BOM_ITEM},
 }
 
 

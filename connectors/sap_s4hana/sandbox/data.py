@@ -181,6 +181,10 @@ class Dataset:
             for m in range(min(self.n_product, 200))
             for p, sl, st in STOCK_PLACES[: m % 3 + 1]
         ]
+        # BOM items: every fifth product is an assembly of 2-4 spare parts (plant 1010)
+        self.bom_items = [
+            (a, k) for a in range(0, min(self.n_product, 200), 5) for k in range(2 + a % 3)
+        ]
         self.storage_locations = [(p, sl) for p in PLANTS for sl in STORAGE_LOCATIONS]
         self.work_centers = [(p, wc) for p in PLANTS for wc in WORK_CENTERS]
         gens: dict[str, tuple[int, Callable[[int], dict]]] = {
@@ -203,6 +207,7 @@ class Dataset:
             "A_WorkCenters": (len(self.work_centers), self.work_center),
             "A_GLAccountInChartOfAccounts": (len(GL_ACCOUNTS), self.gl_account),
             "A_GLAccountText": (2 * len(GL_ACCOUNTS), self.gl_account_text),
+            "MaterialBOMItem": (len(self.bom_items), self.bom_item),
         }
         self.tables = {key: Table(es, *gens[es.name]) for key, es in sets.items()}
 
@@ -482,6 +487,7 @@ class Dataset:
             "PurchaseOrderItemCategory": "0",
             "Material": self.product_id(m),
             "ProductType": "1",
+            "IsReturnsItem": p % 10 == 7 or (p % 10 == 3 and k == 0),  # returns to the supplier
         }
 
     def bp_change(self, b: int) -> tuple[datetime | None, datetime]:
@@ -684,3 +690,30 @@ class Dataset:
             "GLAccountName": name[:20], "GLAccountLongName": f"{name} ({account})",
             "LastChangeDateTime": wire_offset(BASE_MS + a * 3_600_000),
         }  # fmt: skip
+
+    def bom_item(self, r: int) -> dict:
+        a, k = self.bom_items[r]
+        h = self.h(r, 13)
+        m = (a + 1 + k) % self.n_product
+        return {
+            "BillOfMaterial": f"{10000000 + a // 5:08d}",
+            "BillOfMaterialCategory": "M",
+            "BillOfMaterialVariant": "1",
+            "BillOfMaterialItemNodeNumber": f"{k + 1:08d}",
+            "Material": self.product_id(a),
+            "Plant": "1010",
+            "ValidityStartDate": _day(date(2022, 6, 1)),
+            "ValidityEndDate": FAR_END,
+            "BOMItemRecordCreationDate": _day(date(2022, 6, 1)),
+            "BOMItemCreatedByUser": "CB9980000002",
+            "BOMItemLastChangeDate": _day(date(2023, 1 + k, 1)),
+            "BillOfMaterialComponent": self.product_id(m),
+            "BillOfMaterialItemCategory": "L",
+            "BillOfMaterialItemNumber": f"{(k + 1) * 10:04d}",
+            "BillOfMaterialItemUnit": ("EA", "PC", "M")[m % 3],
+            "BillOfMaterialItemQuantity": f"{1 + h % 6}.{(h >> 4) % 1000:03d}",
+            "ComponentDescription": f"Spare part {self.product_id(m)}",
+            "BOMItemDescription": f"Spare part {self.product_id(m)}",
+            "BOMItemIsSparePart": "X" if k % 2 == 0 else "",
+            "BOMItemIsPlantMaintRelevant": "X",
+        }

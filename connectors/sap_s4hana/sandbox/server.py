@@ -35,6 +35,8 @@ from connectors.sap_s4hana.sandbox.wire import WireError
 PREFIX = "/sap/opu/odata/sap/"
 SESSION_COOKIE = "SAP_SESSIONID_SBX_100"
 WRITABLE = {("API_MAINTENANCEORDER", "MaintenanceOrder")}
+# services SAP publishes under a version (";v=0002") as well as the first one
+VERSIONED = {"API_MAINTENANCEORDER", "API_BILL_OF_MATERIAL_SRV"}
 
 
 @dataclass
@@ -215,7 +217,7 @@ class Handler(BaseHTTPRequestHandler):
         rest = path[len(PREFIX) :]
         service_seg, _, resource = rest.partition("/")
         service, _, version = service_seg.partition(";")
-        if service not in SERVICES or (version and service != "API_MAINTENANCEORDER"):
+        if service not in SERVICES or (version and service not in VERSIONED):
             raise ODataError(
                 404, f"No service found for namespace '', name '{service_seg}', version '0001'",
                 "/IWFND/MED/170",

@@ -236,3 +236,65 @@ def test_accounts_named_in_the_connection_language():
         ]
     finally:
         handle.stop()
+
+
+def test_return_orders_are_purchase_orders_with_returns_items(berlin):
+    c, handle = berlin
+    returns: dict[str, list[dict]] = {}
+    for item in handle.records("A_PurchaseOrderItem"):
+        if item["IsReturnsItem"]:
+            returns.setdefault(item["PurchaseOrder"], []).append(item)
+    pos = {p["PurchaseOrder"] for p in handle.records("A_PurchaseOrder")}
+    assert returns and len(returns) < len(pos)
+    rows = _all(c.read("return-orders", Window()))
+    mapped = _mapped("return-orders", rows)
+    assert set(mapped) == set(returns)
+    keys = {r["PurchaseOrder"] for r in _all(c.read_keys("return-orders"))}
+    assert keys == set(returns)  # the key listing has the return orders only
+    mixed = next(po for po, items in returns.items()
+                 if len(items) < len([i for i in handle.records("A_PurchaseOrderItem")
+                                      if i["PurchaseOrder"] == po]))  # fmt: skip
+    for po, items in returns.items():
+        m = mapped[po]
+        src = handle.get("A_PurchaseOrder", po)
+        assert m["vendorKey"] == src["Supplier"] and m["orderNo"] == po
+        assert [x["lineNo"] for x in m["lineItems"]] == [i["PurchaseOrderItem"] for i in items]
+        line, item = m["lineItems"][0], items[0]
+        assert line["key"] == f"{po}:{item['PurchaseOrderItem']}"
+        assert line["quantity"] == float(item["OrderQuantity"])
+        assert line["materialKey"] == item["Material"]
+        assert m["totalNetValue"] == round(
+            sum(float(i["OrderQuantity"]) * float(i["NetPriceAmount"]) for i in items), 2
+        )
+    # a PO with returns and normal items: only the returns items are the return order's lines
+    assert len(mapped[mixed]["lineItems"]) == len(returns[mixed])
+    assert set(STATUS_CATEGORIES["return-orders"].values()) <= set(ALLOWED["return-orders"])
+    # flagging an item of another PO as a return saves the PO: the next window finds it
+    other = next(p for p in sorted(pos) if p not in returns)
+    item = next(i for i in handle.records("A_PurchaseOrderItem") if i["PurchaseOrder"] == other)
+    at = datetime(2025, 5, 1, tzinfo=UTC)
+    handle.update("A_PurchaseOrderItem", (other, item["PurchaseOrderItem"]),
+                  {"IsReturnsItem": True}, at=at)  # fmt: skip
+    later = _all(c.read("return-orders", Window(at, None)))
+    assert [r["PurchaseOrder"] for r in later] == [other]
+
+
+def test_material_bom_items_are_material_children(berlin):
+    c, handle = berlin
+    rows = _all(c.read("materials.children", Window()))
+    served = handle.records("MaterialBOMItem")
+    assert len(rows) == len(served) > 0
+    mapped = _mapped("materials.children", rows)
+    materials = _mapped("materials", _all(c.read("materials", Window())))
+    for src in served:
+        key = (f"{src['Material']}:{src['Plant']}:{src['BillOfMaterial']}."
+               f"{src['BillOfMaterialVariant']}.-.{src['BillOfMaterialItemNodeNumber']}")  # fmt: skip
+        m = mapped[key]
+        assert m["assemblyKey"] == src["Material"] and m["assemblyKey"] in materials
+        assert m["materialKey"] == src["BillOfMaterialComponent"] and m["materialKey"] in materials
+        assert m["positionNumber"] == src["BillOfMaterialItemNumber"]
+        assert m["quantity"] == float(src["BillOfMaterialItemQuantity"])
+        assert m["uomKey"] == src["BillOfMaterialItemUnit"]
+        assert m["name"] == src["ComponentDescription"]
+    keys = _all(c.read_keys("materials.children"))
+    assert len(keys) == len(served)
