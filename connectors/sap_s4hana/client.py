@@ -19,6 +19,8 @@ import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urljoin, urlsplit
+from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -48,6 +50,13 @@ from connectors.sap_s4hana.mapping import (
 
 SYSTEM = "sap_s4hana"
 ODATA_ROOT = "/sap/opu/odata/sap/"
+ODATA4_ROOT = "/sap/opu/odata4/sap/"
+# APIs SAP publishes as OData V4 only (API name -> path below /sap/opu/odata4/sap/)
+V4_PATHS = {
+    "API_MEASURINGPOINT": "api_measuringpoint/srvd_a2x/sap/measuringpoint/0001",
+    "API_MEASUREMENTDOCUMENT": "api_measurementdocument/srvd_a2x/sap/measurementdocument/0001",
+}
+CSDL = "{http://docs.oasis-open.org/odata/ns/edm}"
 SERVICE_PATHS = {"API_MAINTENANCEORDER": "API_MAINTENANCEORDER;v=0002",
                  "API_BILL_OF_MATERIAL_SRV": "API_BILL_OF_MATERIAL_SRV;v=0002"}  # fmt: skip
 EXTENSION_PREFIXES = ("YY1_", "ZZ1_")  # key-user and partner extension fields
@@ -59,10 +68,12 @@ logging.getLogger("pyodata").setLevel(logging.ERROR)  # "Unsupported Annotation"
 
 
 def sap_error_detail(response: requests.Response) -> str:
-    """SAP's ``{"error":{"code","message":{"value"}}}`` as ``code: message``; else the text."""
+    """SAP's ``{"error":{"code","message":{"value"}}}`` (OData V2) or ``{"error":{"code",
+    "message"}}`` (V4) as ``code: message``; else the text."""
     try:
         err = orjson.loads(response.content)["error"]
-        return f"{err.get('code')}: {err['message']['value']}"[:300]
+        msg = err["message"]
+        return f"{err.get('code')}: {msg if isinstance(msg, str) else msg['value']}"[:300]
     except (orjson.JSONDecodeError, KeyError, TypeError):
         return response.text[:200]
 
@@ -147,6 +158,7 @@ class SapS4HanaConnector(Connector):
             self.http.session.params = {"sap-client": str(opts["sap_client"])}
         self.session = RetryingSession(self.http)
         self._services: dict[str, Any] = {}
+        self._point_equipment: dict[str, str | None] | None = None
 
     def check(self) -> None:
         """One cheap authenticated call: the maintenance order API's ``$metadata``."""
@@ -216,6 +228,71 @@ class SapS4HanaConnector(Connector):
                 raise SourceError(SYSTEM, f"GET {endpoint_of(next_url)}", "loop",
                                   "server repeated a __next link")  # fmt: skip
             seen.add(next_url)
+
+    # --- OData V4 (measuring points, measurement documents) ---
+    def v4_url(self, name: str, entity_set: str) -> str:
+        path = dict(V4_PATHS, **self.settings.options.get("service_paths", {})).get(name, name)
+        return f"{self.settings.host.rstrip('/')}{ODATA4_ROOT}{path}/{entity_set}"
+
+    def _pages_v4(self, service: str, entity_set: str, filt: str | None, orderby: str | None,
+                  select: str | None = None) -> Iterator[list[dict]]:  # fmt: skip
+        """An OData V4 set page by page, following ``@odata.nextLink`` (same host only)."""
+        base = self.v4_url(service, entity_set)
+        params: dict[str, str] | None = {
+            k: v for k, v in (("$filter", filt), ("$orderby", orderby), ("$select", select)) if v
+        }
+        url, seen = base, set()
+        while True:
+            resp = self.http.request("GET", url, decode=True, params=params,
+                                     headers={"Accept": "application/json"})  # fmt: skip
+            data = resp.decoded  # type: ignore[attr-defined]
+            if not isinstance(data, dict) or not isinstance(data.get("value"), list):
+                raise SourceError(SYSTEM, f"GET {endpoint_of(url)}", resp.status_code,
+                                  'body is not an OData V4 collection {"value":[...]}')  # fmt: skip
+            yield [{k: v for k, v in r.items() if not k.startswith("@")} for r in data["value"]]
+            nxt = data.get("@odata.nextLink")
+            if not nxt:
+                return
+            url, params = urljoin(base, nxt), None
+            if urlsplit(url).netloc != urlsplit(base).netloc:
+                raise SourceError(SYSTEM, f"GET {endpoint_of(base)}", "invalid",
+                                  f"@odata.nextLink points at another host: {nxt}")  # fmt: skip
+            if url in seen:
+                raise SourceError(SYSTEM, f"GET {endpoint_of(url)}", "loop",
+                                  "server repeated an @odata.nextLink")  # fmt: skip
+            seen.add(url)
+
+    def _describe_v4(self, service: str, entity_set: str) -> list[SourceField]:
+        """The set's properties from the service's CSDL 4.0 ``$metadata``."""
+        url = self.v4_url(service, "$metadata")
+        resp = self.http.request("GET", url, headers={"Accept": "application/xml"})
+        try:
+            schema = ElementTree.fromstring(resp.content).find(f".//{CSDL}Schema")
+            es = next(e for e in schema.iter(f"{CSDL}EntitySet") if e.get("Name") == entity_set)
+            type_name = es.get("EntityType").rsplit(".", 1)[1]
+            et = next(t for t in schema.iter(f"{CSDL}EntityType") if t.get("Name") == type_name)
+        except (ElementTree.ParseError, AttributeError, StopIteration):
+            raise SourceError(
+                SYSTEM,
+                f"GET {endpoint_of(url)}",
+                "invalid",
+                f"no CSDL entity set {entity_set} in the $metadata",
+            ) from None
+        return [SourceField(p.get("Name"), p.get("Type"), None,
+                            custom=p.get("Name").startswith(EXTENSION_PREFIXES))
+                for p in et.findall(f"{CSDL}Property")]  # fmt: skip
+
+    def _attach_point_assets(self, page: list[dict]) -> None:
+        """Each measurement document's equipment (``_equipment``) from its measuring point."""
+        if self._point_equipment is None:
+            self._point_equipment = {
+                r["MeasuringPoint"]: r.get("Equipment") or None
+                for p in self._pages_v4("API_MEASURINGPOINT", "MeasuringPoint", None,
+                                        "MeasuringPoint", "MeasuringPoint,Equipment")
+                for r in p
+            }  # fmt: skip
+        for rec in page:
+            rec["_equipment"] = self._point_equipment.get(rec.get("MeasuringPoint"))
 
     # --- windows ---
     def _literal(self, service: str, entity_set: str, prop: str, dt: datetime) -> str:
@@ -293,6 +370,8 @@ class SapS4HanaConnector(Connector):
         properties) from the service's ``$metadata``; a purchase order's items under the
         navigation property the client fills (``to_PurchaseOrderItem``)."""
         o = self._spec(entity).options
+        if o.get("odata4"):
+            return self._describe_v4(o["service"], o["set"])
         svc = self.service(o["service"])
         out = self._type_fields(svc.schema.entity_set(o["set"]).entity_type)
         if o.get("items"):
@@ -332,6 +411,14 @@ class SapS4HanaConnector(Connector):
         o = spec.options
         orderby = ",".join(o["orderby"])
         select = ",".join(o.get("key_select") or spec.mapping.key) if keys_only else None
+        if o.get("odata4"):  # full reads (no change time), the server's order and paging
+            self._point_equipment = None
+            for page in self._pages_v4(o["service"], o["set"], o.get("where"), orderby, select):
+                if o.get("point_assets") and not keys_only:
+                    self._attach_point_assets(page)
+                if page:
+                    yield page
+            return
         expand = None if keys_only else self._expand(spec)
         filt = self._window_filter(spec, window)
         for page in self._pages(o["service"], o["set"], filt, orderby, select, expand):

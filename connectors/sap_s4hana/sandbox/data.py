@@ -19,6 +19,7 @@ from connectors.sap_s4hana.sandbox.odata import (
     wire_offset,
     wire_time,
 )
+from connectors.sap_s4hana.sandbox.odata4 import generate as generate_v4
 
 BASE = datetime(2024, 1, 1, tzinfo=UTC)
 BASE_MS = int(BASE.timestamp() * 1000)
@@ -210,6 +211,9 @@ class Dataset:
             "MaterialBOMItem": (len(self.bom_items), self.bom_item),
         }
         self.tables = {key: Table(es, *gens[es.name]) for key, es in sets.items()}
+        # the OData V4 services' records (measuring points, measurement documents), in V4 JSON
+        self.v4: dict[str, list[dict]] = generate_v4(self.n_equipment, self.equipment_id,
+                                                     self.tz, BASE)  # fmt: skip
 
     def h(self, i: int, salt: int) -> int:
         return mix(self.seed, i, salt)

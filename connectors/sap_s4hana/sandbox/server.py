@@ -30,6 +30,13 @@ from connectors.sap_s4hana.sandbox.odata import (
     sort_key,
     wire_offset,
 )
+from connectors.sap_s4hana.sandbox.odata4 import (
+    PREFIX4,
+    V4_SETS,
+    ODataV4Error,
+    collection,
+    metadata_xml,
+)
 from connectors.sap_s4hana.sandbox.wire import WireError
 
 PREFIX = "/sap/opu/odata/sap/"
@@ -182,7 +189,10 @@ class Handler(BaseHTTPRequestHandler):
         if body or status != 204:
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
-        self.send_header("dataserviceversion", "2.0")
+        if self.path.startswith(PREFIX4):
+            self.send_header("OData-Version", "4.0")
+        else:
+            self.send_header("dataserviceversion", "2.0")
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         if truncate:
@@ -249,6 +259,13 @@ class Handler(BaseHTTPRequestHandler):
             return
         self.server.requests += 1
         if not self._authorized():
+            return
+        if self.path.startswith(PREFIX4):
+            try:
+                self._get_v4()
+            except ODataV4Error as exc:  # SAP's V4 error: message is a plain string
+                body = {"error": {"code": exc.code, "message": exc.message}}
+                self._send(exc.status, orjson.dumps(body))
             return
         try:
             self._get()
@@ -318,6 +335,37 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, orjson.dumps(body), headers=extra)
             return
         self._collection(table, root, query, params, extra, fault == "truncate")
+
+    def _get_v4(self) -> None:
+        """A GET on one of the OData V4 services (`odata4`): $metadata or the entity set."""
+        parts = urlsplit(self.path)
+        service, _, resource = unquote(parts.path)[len(PREFIX4) :].rpartition("/")
+        es = V4_SETS.get(service)
+        if es is None:
+            raise ODataV4Error(404, f"No service found for path {parts.path}",
+                               "/IWBEP/CM_V4_COS/011")  # fmt: skip
+        fault = self.server.faults.next()
+        if fault == "429":
+            body = {"error": {"code": "/IWFND/CM_CONSUMER/429", "message": "Rate limit exceeded"}}
+            self._send(429, orjson.dumps(body),
+                       headers={"Retry-After": str(self.server.faults.retry_after)})  # fmt: skip
+            return
+        if fault == "500":
+            raise ODataV4Error(500, "Internal server error (injected)", "/IWBEP/CX_GATEWAY")
+        if fault == "slow":
+            time.sleep(self.server.faults.slow_seconds)
+        if resource == "$metadata":
+            self._send(200, metadata_xml(es), "application/xml", truncate=fault == "truncate")
+            return
+        if resource != es.name:
+            raise ODataV4Error(404, f"Resource not found for segment '{resource}'",
+                               "/IWBEP/CM_V4_RUNTIME/021")  # fmt: skip
+        params = dict(parse_qsl(parts.query, keep_blank_values=True))
+        with self.server.dataset.lock:
+            records = list(self.server.dataset.v4[service])
+        body = collection(es, records, params, "", self.server.server_page_size)
+        self._send(200, orjson.dumps(body), "application/json;odata.metadata=minimal",
+                   truncate=fault == "truncate")  # fmt: skip
 
     def _find(self, table: Table, keypart: str) -> dict:
         key = parse_key_predicate(keypart, table.es)
