@@ -55,6 +55,7 @@ ODATA4_ROOT = "/sap/opu/odata4/sap/"
 V4_PATHS = {
     "API_MEASURINGPOINT": "api_measuringpoint/srvd_a2x/sap/measuringpoint/0001",
     "API_MEASUREMENTDOCUMENT": "api_measurementdocument/srvd_a2x/sap/measurementdocument/0001",
+    "API_MAINTENANCETASKLIST": "api_maintenancetasklist/srvd_a2x/sap/maintenancetasklist/0001",
 }
 CSDL = "{http://docs.oasis-open.org/odata/ns/edm}"
 SERVICE_PATHS = {"API_MAINTENANCEORDER": "API_MAINTENANCEORDER;v=0002",
@@ -294,6 +295,26 @@ class SapS4HanaConnector(Connector):
         for rec in page:
             rec["_equipment"] = self._point_equipment.get(rec.get("MeasuringPoint"))
 
+    def _read_plan_materials(self, o: dict) -> Iterator[list[dict]]:
+        """Each maintenance plan's spare parts: the components of the task lists its items
+        name (API_MAINTENANCEPLAN ``MaintenanceItem`` -> OData V4 API_MAINTENANCETASKLIST
+        ``MaintenanceTaskListOpMat``), one record per plan and component (``MaintenancePlan``
+        added). Both sets are read whole: task lists are shared by plans."""
+        tl = ("TaskListType", "TaskListGroup", "TaskListGroupCounter")
+        plans: dict[tuple, list[str]] = {}
+        for page in self._pages("API_MAINTENANCEPLAN", "MaintenanceItem", "TaskListGroup ne ''",
+                                "MaintenancePlan,MaintenanceItem",
+                                ",".join(("MaintenancePlan", "MaintenanceItem", *tl))):  # fmt: skip
+            for item in page:
+                owners = plans.setdefault(tuple(item[k] for k in tl), [])
+                if item["MaintenancePlan"] not in owners:
+                    owners.append(item["MaintenancePlan"])
+        for page in self._pages_v4(o["service"], o["set"], o.get("where"), ",".join(o["orderby"])):
+            out = [{**rec, "MaintenancePlan": plan}
+                   for rec in page for plan in plans.get(tuple(rec.get(k) for k in tl), ())]  # fmt: skip
+            if out:
+                yield out
+
     # --- windows ---
     def _literal(self, service: str, entity_set: str, prop: str, dt: datetime) -> str:
         """A filter literal for ``dt`` typed by the property's EDM type in the metadata."""
@@ -411,6 +432,9 @@ class SapS4HanaConnector(Connector):
         o = spec.options
         orderby = ",".join(o["orderby"])
         select = ",".join(o.get("key_select") or spec.mapping.key) if keys_only else None
+        if o.get("plan_task_lists"):
+            yield from self._read_plan_materials(o)
+            return
         if o.get("odata4"):  # full reads (no change time), the server's order and paging
             self._point_equipment = None
             for page in self._pages_v4(o["service"], o["set"], o.get("where"), orderby, select):

@@ -365,6 +365,25 @@ METER_READING = EntityMapping(
     },
 )
 
+TASK_LIST_MATERIAL_KEY = ("TaskListType", "TaskListGroup", "TaskListGroupCounter",
+                          "TaskListSequence", "TaskListOperationInternalId",
+                          "TaskListOpBOMItmInternalID", "TaskListOpBOMItmIntVersCounter")  # fmt: skip
+
+# A maintenance plan's spare parts: the components (OData V4 MaintenanceTaskListOpMat) of the task
+# list its maintenance item names, per plan (Makini's MaterialItem under /pm/{key}/materials).
+PM_MATERIAL = EntityMapping(
+    key=("MaintenancePlan", *TASK_LIST_MATERIAL_KEY),
+    fields={
+        "pmKey": {"ref": ["MaintenancePlan"]},
+        "materialKey": {"ref": ["Material"]},
+        "partNumber": "Material",
+        "name": "MaterialName",
+        "uomKey": {"ref": ["BillOfMaterialItemUnit"]},
+        "requiredQuantity": {"float": "BillOfMaterialItemQuantity"},
+        "quantity": {"float": "BillOfMaterialItemQuantity"},
+    },
+)
+
 VENDOR = EntityMapping(
     key=("Supplier",),
     version="_lastChange",
@@ -711,6 +730,11 @@ ENTITIES: dict[str, EntitySpec] = {
         options={"service": "API_MEASUREMENTDOCUMENT", "set": "MeasurementDocument",
                  "odata4": True, "orderby": ("MeasurementDocument",), "point_assets": True,
                  "where": "MsmtRdngIsReversed eq false"},
+    ),
+    "pm.materials": EntitySpec(
+        name="pm.materials", mapping=PM_MATERIAL, incremental=False,
+        options={"service": "API_MAINTENANCETASKLIST", "set": "MaintenanceTaskListOpMat",
+                 "odata4": True, "plan_task_lists": True, "orderby": TASK_LIST_MATERIAL_KEY},
     ),
     "teams": EntitySpec(
         name="teams", mapping=TEAM, incremental=False,

@@ -103,35 +103,49 @@ def _edm_type(name: str, spec: dict) -> str:
     return f'Type="Edm.String"{nullable}{length}'
 
 
-def plan_edmx(openapi: dict) -> bytes:
-    """EDMX for API_MAINTENANCEPLAN's MaintenancePlan set, derived from SAP's OpenAPI."""
+# API_MAINTENANCEPLAN's sets built from the OpenAPI description: set -> (entity type, key)
+PLAN_SETS = {
+    "MaintenancePlan": ("MaintenancePlanType", "MaintenancePlan"),
+    "MaintenanceItem": ("MaintenanceItemType", "MaintenanceItem"),
+}
+
+
+def plan_edmx(openapi: dict, sets: tuple[str, ...] = ("MaintenancePlan",)) -> bytes:
+    """EDMX for API_MAINTENANCEPLAN's ``sets`` (`PLAN_SETS`), derived from SAP's OpenAPI."""
     ns = "cds_api_maintenanceplan"
-    schema = openapi["components"]["schemas"][f"{ns}.MaintenancePlanType"]
-    props = []
-    for name, spec in schema["properties"].items():
-        if spec.get("type") == "object" or "$ref" in spec:
-            continue
-        label = f" sap:label={quoteattr(spec['title'])}" if spec.get("title") else ""
-        if name == "MaintenancePlan":
-            props.append(f'<Property Name="{name}" Type="Edm.String" Nullable="false" '
-                         f'MaxLength="{spec["maxLength"]}"{label}/>')  # fmt: skip
-        else:
-            props.append(f'<Property Name="{name}" {_edm_type(name, spec)}{label}/>')
-    body = "\n".join(f"    {p}" for p in props)
+    types, entity_sets = [], []
+    for set_name in sets:
+        type_name, key = PLAN_SETS[set_name]
+        schema = openapi["components"]["schemas"][f"{ns}.{type_name}"]
+        props = []
+        for name, spec in schema["properties"].items():
+            if spec.get("type") == "object" or "$ref" in spec:
+                continue
+            label = f" sap:label={quoteattr(spec['title'])}" if spec.get("title") else ""
+            if name == key:
+                props.append(f'<Property Name="{name}" Type="Edm.String" Nullable="false" '
+                             f'MaxLength="{spec["maxLength"]}"{label}/>')  # fmt: skip
+            else:
+                props.append(f'<Property Name="{name}" {_edm_type(name, spec)}{label}/>')
+        body = "\n".join(f"    {p}" for p in props)
+        title = quoteattr(schema.get("title") or set_name)
+        types.append(f"""   <EntityType Name="{type_name}" sap:label={title} sap:content-version="1">
+    <Key><PropertyRef Name="{key}"/></Key>
+{body}
+   </EntityType>""")
+        entity_sets.append(f'    <EntitySet Name="{set_name}" EntityType="{ns}.{type_name}" '
+                           'sap:content-version="1"/>')  # fmt: skip
+    nl = "\n"
     text = f"""<?xml version='1.0' encoding='utf-8'?>
 <edmx:Edmx Version="1.0" xmlns:edmx="{EDMX}" \
 xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata" \
 xmlns:sap="http://www.sap.com/Protocols/SAPData">
  <edmx:DataServices m:DataServiceVersion="2.0">
   <Schema Namespace="{ns}" xml:lang="en" sap:schema-version="1" xmlns="{EDM}">
-   <EntityType Name="MaintenancePlanType" sap:label="Maintenance Plan" sap:content-version="1">
-    <Key><PropertyRef Name="MaintenancePlan"/></Key>
-{body}
-   </EntityType>
+{nl.join(types)}
    <EntityContainer Name="{ns}_Entities" m:IsDefaultEntityContainer="true" \
 sap:supported-formats="atom json xlsx">
-    <EntitySet Name="MaintenancePlan" EntityType="{ns}.MaintenancePlanType" \
-sap:content-version="1"/>
+{nl.join(entity_sets)}
    </EntityContainer>
   </Schema>
  </edmx:DataServices>
@@ -152,7 +166,7 @@ def main(argv: list[str]) -> int:
             out = released_edmx(service)
         elif service == "API_MAINTENANCEPLAN":
             spec = json.loads((src / "OP_API_MAINTENANCEPLAN_0001.openapi.json").read_text())
-            out = plan_edmx(spec)
+            out = plan_edmx(spec, sets)
         else:
             out = trim_edmx((src / f"{service}.edmx").read_bytes(), sets, service)
         metadata_path(service).write_bytes(out)

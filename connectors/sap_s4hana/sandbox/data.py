@@ -19,6 +19,7 @@ from connectors.sap_s4hana.sandbox.odata import (
     wire_offset,
     wire_time,
 )
+from connectors.sap_s4hana.sandbox.odata4 import TASK_LISTS, task_list_group
 from connectors.sap_s4hana.sandbox.odata4 import generate as generate_v4
 
 BASE = datetime(2024, 1, 1, tzinfo=UTC)
@@ -209,6 +210,7 @@ class Dataset:
             "A_GLAccountInChartOfAccounts": (len(GL_ACCOUNTS), self.gl_account),
             "A_GLAccountText": (2 * len(GL_ACCOUNTS), self.gl_account_text),
             "MaterialBOMItem": (len(self.bom_items), self.bom_item),
+            "MaintenanceItem": (self.n_plan, self.plan_item),
         }
         self.tables = {key: Table(es, *gens[es.name]) for key, es in sets.items()}
         # the OData V4 services' records (measuring points, measurement documents), in V4 JSON
@@ -720,4 +722,28 @@ class Dataset:
             "BOMItemDescription": f"Spare part {self.product_id(m)}",
             "BOMItemIsSparePart": "X" if k % 2 == 0 else "",
             "BOMItemIsPlantMaintRelevant": "X",
+        }
+
+    def plan_item(self, p: int) -> dict:
+        """The maintenance item of plan ``p``: its task list (every eighth plan has none)."""
+        changed = BASE_MS + p * 7_200_000
+        eq = (3 * p) % self.n_equipment
+        has_list = p % 8 != 7
+        return {
+            "MaintenanceItem": f"{p + 1:016d}",
+            "MaintenanceItemDescription": f"{VERBS[p % 6]} {OBJECTS[p % 6]}s",
+            "MaintenancePlan": self.plan_id(p),
+            "MaintenancePlanCategory": "PM",
+            "MaintenancePlanItemPosition": "0001",
+            "Equipment": self.equipment_id(eq),
+            "TaskListType": "A" if has_list else "",
+            "TaskListGroup": task_list_group(p % TASK_LISTS) if has_list else "",
+            "TaskListGroupCounter": "01" if has_list else "",
+            "MaintenancePlanningPlant": PLANTS[eq % len(PLANTS)],
+            "MaintenanceOrderType": "PM03",
+            "MainWorkCenter": "MECH",
+            "MainWorkCenterPlant": PLANTS[eq % len(PLANTS)],
+            "CreationDate": _day(date(2023, 1, 1)),
+            "CreatedByUser": "CB9980000002",
+            "LastChangeDateTime": wire_offset(changed),
         }

@@ -82,7 +82,26 @@ MEASUREMENT_DOCUMENT = V4Set(
      ("MsmtRdngIsReversed", "Edm.Boolean", None)),
 )  # fmt: skip
 
-V4_SETS: dict[str, V4Set] = {s.service: s for s in (MEASURING_POINT, MEASUREMENT_DOCUMENT)}
+TASK_LIST_MATERIAL = V4Set(
+    "api_maintenancetasklist/srvd_a2x/sap/maintenancetasklist/0001", "MaintenanceTaskListOpMat",
+    "com.sap.gateway.srvd_a2x.api_maintenancetasklist.v0001",
+    ("TaskListType", "TaskListGroup", "TaskListGroupCounter", "TaskListSequence",
+     "TaskListOperationInternalId", "TaskListOpBOMItmInternalID",
+     "TaskListOpBOMItmIntVersCounter"),
+    (("TaskListType", "Edm.String", 1), ("TaskListGroup", "Edm.String", 8),
+     ("TaskListGroupCounter", "Edm.String", 2), ("TaskListSequence", "Edm.String", 6),
+     ("TaskListOperationInternalId", "Edm.String", 8),
+     ("TaskListOpBOMItmInternalID", "Edm.String", 8),
+     ("TaskListOpBOMItmIntVersCounter", "Edm.String", 8),
+     ("MaintenanceTaskListOperation", "Edm.String", 4), ("Material", "Edm.String", 40),
+     ("MaterialName", "Edm.String", 40), ("BillOfMaterialItemQuantity", "Edm.Double", None),
+     ("BillOfMaterialItemCategory", "Edm.String", 1), ("BillOfMaterialItemUnit", "Edm.String", 3),
+     ("MatlCompIsMarkedForBackflush", "Edm.Boolean", None)),
+)  # fmt: skip
+
+V4_SETS: dict[str, V4Set] = {
+    s.service: s for s in (MEASURING_POINT, MEASUREMENT_DOCUMENT, TASK_LIST_MATERIAL)
+}
 
 INITIAL = {"Edm.String": "", "Edm.Boolean": False, "Edm.Double": 0, "Edm.Int16": 0,
            "Edm.Date": None, "Edm.TimeOfDay": "00:00:00"}  # fmt: skip
@@ -268,4 +287,26 @@ def generate(n_equipment: int, equipment_id: Callable[[int], str], tz: Any,
                 "MeasurementDocumentText": "Round" if k % 2 else "",
                 "MsmtRdngByUser": "CB9980000004", "MsmtRdngIsReversed": k == 1 and i % 5 == 0,
             }))  # fmt: skip
-    return {MEASURING_POINT.service: points, MEASUREMENT_DOCUMENT.service: docs}
+    materials = []
+    for g in range(TASK_LISTS):  # task list group g: 1-3 spare parts on operation 0010
+        for k in range(1 + g % 3):
+            materials.append(check_record(TASK_LIST_MATERIAL, {
+                "TaskListType": "A", "TaskListGroup": task_list_group(g),
+                "TaskListGroupCounter": "01", "TaskListSequence": "0",
+                "TaskListOperationInternalId": "00000001",
+                "TaskListOpBOMItmInternalID": f"{k + 1:08d}",
+                "TaskListOpBOMItmIntVersCounter": "00000001",
+                "MaintenanceTaskListOperation": "0010",
+                "Material": f"SP-{(3 * g + k) % 8:06d}", "MaterialName": f"Spare part {3 * g + k}",
+                "BillOfMaterialItemQuantity": float(1 + (g + k) % 4),
+                "BillOfMaterialItemCategory": "L", "BillOfMaterialItemUnit": "EA",
+            }))  # fmt: skip
+    return {MEASURING_POINT.service: points, MEASUREMENT_DOCUMENT.service: docs,
+            TASK_LIST_MATERIAL.service: materials}  # fmt: skip
+
+
+TASK_LISTS = 8  # general task lists (type A) the maintenance plans' items use
+
+
+def task_list_group(g: int) -> str:
+    return f"{50000000 + g:08d}"

@@ -148,3 +148,37 @@ def test_next_link_to_another_host_is_refused(v4):
     c.http.request = request
     with pytest.raises(SourceError, match="another host"):
         list(c.read("meters", Window()))
+
+
+def test_pm_materials_are_the_task_list_components_of_each_plan(v4):
+    _, handle, c = v4
+    items = handle.records("MaintenanceItem")
+    components = handle.dataset.v4["api_maintenancetasklist/srvd_a2x/sap/maintenancetasklist/0001"]
+    rows = _all(c.read("pm.materials", Window()))
+    mapped = _mapped("pm.materials", rows)
+    expected = {}
+    for item in items:
+        if not item["TaskListGroup"]:
+            continue  # a plan without a task list has no spare parts
+        for comp in components:
+            if (comp["TaskListType"], comp["TaskListGroup"], comp["TaskListGroupCounter"]) == (
+                item["TaskListType"],
+                item["TaskListGroup"],
+                item["TaskListGroupCounter"],
+            ):
+                key = ":".join([item["MaintenancePlan"], comp["TaskListType"],
+                                comp["TaskListGroup"], comp["TaskListGroupCounter"],
+                                comp["TaskListSequence"], comp["TaskListOperationInternalId"],
+                                comp["TaskListOpBOMItmInternalID"],
+                                comp["TaskListOpBOMItmIntVersCounter"]])  # fmt: skip
+                expected[key] = (item["MaintenancePlan"], comp)
+    assert set(mapped) == set(expected) and expected
+    plans = {i["MaintenancePlan"] for i in items}
+    assert {m["pmKey"] for m in mapped.values()} < plans  # shared task lists, some plans none
+    for key, (plan, comp) in expected.items():
+        m = mapped[key]
+        assert m["pmKey"] == plan and m["materialKey"] == comp["Material"]
+        assert m["requiredQuantity"] == comp["BillOfMaterialItemQuantity"]
+        assert m["uomKey"] == comp["BillOfMaterialItemUnit"] and m["name"] == comp["MaterialName"]
+    materials = {r["Product"] for r in handle.records("A_Product")}
+    assert all(m["materialKey"] in materials for m in mapped.values())
