@@ -315,6 +315,25 @@ class SapS4HanaConnector(Connector):
             if out:
                 yield out
 
+    def _read_construction_boms(self, o: dict) -> Iterator[list[dict]]:
+        """Each equipment's spare parts: the material BOM of its construction type
+        (``ConstructionMaterial``, current time segment) in its maintenance plant, one record per
+        equipment and BOM item (``Equipment`` added). Both sets are read whole."""
+        by_material: dict[tuple[str, str], list[str]] = {}
+        filt = f"ValidityEndDate eq {CURRENT_SEGMENT} and ConstructionMaterial ne ''"
+        for page in self._pages("API_EQUIPMENT", "Equipment", filt, "Equipment",
+                                "Equipment,ConstructionMaterial,MaintenancePlant"):  # fmt: skip
+            for eq in page:
+                key = (eq["ConstructionMaterial"], eq["MaintenancePlant"])
+                by_material.setdefault(key, []).append(eq["Equipment"])
+        name, derive = o["derive"]
+        for page in self._pages(o["service"], o["set"], o.get("where"), ",".join(o["orderby"])):
+            out = [{**rec, "Equipment": eq, name: derive(rec)}
+                   for rec in page
+                   for eq in by_material.get((rec["Material"], rec["Plant"]), ())]  # fmt: skip
+            if out:
+                yield out
+
     # --- windows ---
     def _literal(self, service: str, entity_set: str, prop: str, dt: datetime) -> str:
         """A filter literal for ``dt`` typed by the property's EDM type in the metadata."""
@@ -434,6 +453,9 @@ class SapS4HanaConnector(Connector):
         select = ",".join(o.get("key_select") or spec.mapping.key) if keys_only else None
         if o.get("plan_task_lists"):
             yield from self._read_plan_materials(o)
+            return
+        if o.get("construction_bom"):
+            yield from self._read_construction_boms(o)
             return
         if o.get("odata4"):  # full reads (no change time), the server's order and paging
             self._point_equipment = None

@@ -305,6 +305,23 @@ def bom_item(record: dict) -> str:
 
 # A material BOM's items (API_BILL_OF_MATERIAL_SRV;v=0002): Makini's MaterialItem under
 # /materials/{key}/children, the assembly being the BOM's header material.
+# The structure of an equipment: the material BOM of its construction type (ConstructionMaterial),
+# Makini's MaterialItem under /assets/{key}/materials (one per equipment and BOM item).
+ASSET_MATERIAL = EntityMapping(
+    key=("Equipment", *BOM_ITEM_KEY),
+    fields={
+        "assetKey": {"ref": ["Equipment"]},
+        "assemblyKey": {"ref": ["Material"]},
+        "materialKey": {"ref": ["BillOfMaterialComponent"]},
+        "partNumber": "BillOfMaterialComponent",
+        "positionNumber": "BillOfMaterialItemNumber",
+        "name": {"first": ["ComponentDescription", "BOMItemDescription"]},
+        "uomKey": {"ref": ["BillOfMaterialItemUnit"]},
+        "quantity": {"float": "BillOfMaterialItemQuantity"},
+        "requiredQuantity": {"float": "BillOfMaterialItemQuantity"},
+    },
+)
+
 BOM_CHILD = EntityMapping(
     key=BOM_ITEM_KEY,
     fields={
@@ -730,6 +747,14 @@ ENTITIES: dict[str, EntitySpec] = {
         options={"service": "API_MEASUREMENTDOCUMENT", "set": "MeasurementDocument",
                  "odata4": True, "orderby": ("MeasurementDocument",), "point_assets": True,
                  "where": "MsmtRdngIsReversed eq false"},
+    ),
+    "assets.materials": EntitySpec(
+        name="assets.materials", mapping=ASSET_MATERIAL, incremental=False,
+        options={"service": "API_BILL_OF_MATERIAL_SRV", "set": "MaterialBOMItem",
+                 "construction_bom": True, "where": "BillOfMaterialCategory eq 'M'",
+                 "orderby": ("Material", "Plant", "BillOfMaterial", "BillOfMaterialVariant",
+                             "BillOfMaterialItemNodeNumber"),
+                 "derive": ("_bomItem", bom_item)},
     ),
     "pm.materials": EntitySpec(
         name="pm.materials", mapping=PM_MATERIAL, incremental=False,

@@ -380,6 +380,10 @@ class Dataset:
             "LastChangedByUser": "CB9980000001",
             "LastChangeDateTime": wire_offset(changed),
             "EquipmentIsInstalled": True,
+            # construction type: the material whose BOM is the equipment's structure
+            "ConstructionMaterial": self.product_id(5 * ((j // 6) % max(1, min(self.n_product,
+                                                                                200) // 5)))
+            if j % 6 == 0 else "",
             "EquipmentIsMarkedForDeletion": j % 97 == 96,
         }
 

@@ -298,3 +298,36 @@ def test_material_bom_items_are_material_children(berlin):
         assert m["name"] == src["ComponentDescription"]
     keys = _all(c.read_keys("materials.children"))
     assert len(keys) == len(served)
+
+
+def test_asset_materials_are_the_construction_type_bom(berlin):
+    c, handle = berlin
+    current = [e for e in handle.records("Equipment")
+               if e["ValidityEndDate"] == "/Date(253402214400000)/"]  # fmt: skip
+    built = [e for e in current if e["ConstructionMaterial"]]
+    assert 0 < len(built) < len(current)
+    items = handle.records("MaterialBOMItem")
+    expected = {
+        (e["Equipment"], i["BillOfMaterial"], i["BillOfMaterialItemNodeNumber"]): i
+        for e in built
+        for i in items
+        if (i["Material"], i["Plant"]) == (e["ConstructionMaterial"], e["MaintenancePlant"])
+    }
+    assert expected
+    rows = _all(c.read("assets.materials", Window()))
+    mapped = _mapped("assets.materials", rows)
+    assert len(mapped) == len(expected)
+    for (equipment, bom, node), item in expected.items():
+        key = f"{equipment}:{item['Material']}:{item['Plant']}:{bom}.1.-.{node}"
+        m = mapped[key]
+        assert m["assetKey"] == equipment and m["assemblyKey"] == item["Material"]
+        assert m["materialKey"] == item["BillOfMaterialComponent"]
+        assert m["quantity"] == float(item["BillOfMaterialItemQuantity"])
+    # an equipment given a construction type gets its BOM's items on the next read
+    other = next(e for e in current if not e["ConstructionMaterial"]
+                 and e["MaintenancePlant"] == "1010")  # fmt: skip
+    handle.update("Equipment", (other["Equipment"], other["ValidityEndDate"]),
+                  {"ConstructionMaterial": "SP-000005"})  # fmt: skip
+    again = _mapped("assets.materials", _all(c.read("assets.materials", Window())))
+    added = [m for m in again.values() if m["assetKey"] == other["Equipment"]]
+    assert len(added) == len([i for i in items if i["Material"] == "SP-000005"]) > 0
