@@ -485,6 +485,8 @@ class SapS4HanaConnector(Connector):
                     page = self._returns(o, page)
             if o.get("texts") and not keys_only and page:
                 self._attach_texts(o, page)
+            if o.get("plant_stock") and not keys_only and page:
+                self._attach_plant_stock(page)
             if page:
                 yield page
 
@@ -514,6 +516,24 @@ class SapS4HanaConnector(Connector):
                 rec[nav] = {"results": items}
                 out.append(rec)
         return out
+
+    def _attach_plant_stock(self, page: list[dict]) -> None:
+        """Each valuation's ``_plantStock``: the product's stock in the valuation area's plant,
+        every storage location and stock type (API_MATERIAL_STOCK_SRV, a query per
+        `ITEM_CHUNK` products)."""
+        totals: dict[tuple[str, str], float] = {}
+        products = list(dict.fromkeys(rec["Product"] for rec in page))
+        for i in range(0, len(products), ITEM_CHUNK):
+            filt = " or ".join("Material eq '" + p.replace("'", "''") + "'"
+                               for p in products[i : i + ITEM_CHUNK])  # fmt: skip
+            for rows in self._pages("API_MATERIAL_STOCK_SRV", "A_MatlStkInAcctMod", filt,
+                                    "Material,Plant",
+                                    "Material,Plant,MatlWrhsStkQtyInMatlBaseUnit"):  # fmt: skip
+                for row in rows:
+                    key = (row["Material"], row["Plant"])
+                    totals[key] = totals.get(key, 0.0) + float(row["MatlWrhsStkQtyInMatlBaseUnit"])
+        for rec in page:
+            rec["_plantStock"] = round(totals.get((rec["Product"], rec["ValuationArea"]), 0.0), 3)
 
     def _attach_texts(self, o: dict, page: list[dict]) -> None:
         """Each record's text in the connection's language (option ``language``, default EN) as

@@ -401,6 +401,36 @@ PM_MATERIAL = EntityMapping(
     },
 )
 
+
+def valuation_segment(record: dict) -> str:
+    """The valuation's key below the product, never blank: the valuation area (the plant), then
+    ``.<valuation type>`` under split valuation."""
+    vtype = record.get("ValuationType")
+    return f"{record.get('ValuationArea') or '-'}" + (f".{vtype}" if vtype else "")
+
+
+def _unit_cost(record: dict, tz: ZoneInfo) -> float | None:
+    """The price of one base unit: the moving average (procedure V) or standard price (S), per
+    the price unit."""
+    price = record.get("MovingAveragePrice" if record.get("InventoryValuationProcedure") == "V"
+                       else "StandardPrice")  # fmt: skip
+    try:
+        return round(float(price) / (float(record.get("PriceUnitQty") or 1) or 1.0), 4)
+    except (TypeError, ValueError):
+        return None
+
+
+# A material's valuated inventory in a plant (A_ProductValuation, valuation area = plant): its
+# unit cost, and the quantity the client adds from the plant's stock (A_MatlStkInAcctMod).
+INVENTORY = EntityMapping(
+    key=("Product", "_valuationSegment"),
+    fields={
+        "code": "Product",
+        "unitCost": {"fn": _unit_cost},
+        "quantity": {"float": "_plantStock"},
+    },
+)
+
 VENDOR = EntityMapping(
     key=("Supplier",),
     version="_lastChange",
@@ -755,6 +785,13 @@ ENTITIES: dict[str, EntitySpec] = {
                  "orderby": ("Material", "Plant", "BillOfMaterial", "BillOfMaterialVariant",
                              "BillOfMaterialItemNodeNumber"),
                  "derive": ("_bomItem", bom_item)},
+    ),
+    "inventories": EntitySpec(
+        name="inventories", mapping=INVENTORY, incremental=False,
+        options={"service": "API_PRODUCT_SRV", "set": "A_ProductValuation",
+                 "orderby": ("Product", "ValuationArea", "ValuationType"),
+                 "key_select": ("Product", "ValuationArea", "ValuationType"),
+                 "derive": ("_valuationSegment", valuation_segment), "plant_stock": True},
     ),
     "pm.materials": EntitySpec(
         name="pm.materials", mapping=PM_MATERIAL, incremental=False,

@@ -22,7 +22,7 @@ SERVICES: dict[str, tuple[str, ...]] = {
     "API_EQUIPMENT": ("Equipment",),
     "API_FUNCTIONALLOCATION": ("FunctionalLocation",),
     "API_MAINTENANCEPLAN": ("MaintenancePlan", "MaintenanceItem"),
-    "API_PRODUCT_SRV": ("A_Product",),
+    "API_PRODUCT_SRV": ("A_Product", "A_ProductValuation"),
     "API_PURCHASEORDER_PROCESS_SRV": ("A_PurchaseOrder", "A_PurchaseOrderItem"),
     "API_BUSINESS_PARTNER": ("A_BusinessPartner", "A_Supplier"),
     # released APIs with no EDMX in the reference material (`released`)

@@ -187,6 +187,9 @@ class Dataset:
         self.bom_items = [
             (a, k) for a in range(0, min(self.n_product, 200), 5) for k in range(2 + a % 3)
         ]
+        # material valuation per plant (valuation area): every product in 1010, even ones in 1710
+        self.valuations = [(m, p) for m in range(self.n_product)
+                           for p in ("1010", "1710")[: 2 - m % 2]]  # fmt: skip
         self.storage_locations = [(p, sl) for p in PLANTS for sl in STORAGE_LOCATIONS]
         self.work_centers = [(p, wc) for p in PLANTS for wc in WORK_CENTERS]
         gens: dict[str, tuple[int, Callable[[int], dict]]] = {
@@ -211,6 +214,7 @@ class Dataset:
             "A_GLAccountText": (2 * len(GL_ACCOUNTS), self.gl_account_text),
             "MaterialBOMItem": (len(self.bom_items), self.bom_item),
             "MaintenanceItem": (self.n_plan, self.plan_item),
+            "A_ProductValuation": (len(self.valuations), self.valuation),
         }
         self.tables = {key: Table(es, *gens[es.name]) for key, es in sets.items()}
         # the OData V4 services' records (measuring points, measurement documents), in V4 JSON
@@ -381,9 +385,11 @@ class Dataset:
             "LastChangeDateTime": wire_offset(changed),
             "EquipmentIsInstalled": True,
             # construction type: the material whose BOM is the equipment's structure
-            "ConstructionMaterial": self.product_id(5 * ((j // 6) % max(1, min(self.n_product,
-                                                                                200) // 5)))
-            if j % 6 == 0 else "",
+            "ConstructionMaterial": self.product_id(
+                5 * ((j // 6) % max(1, min(self.n_product, 200) // 5))
+            )
+            if j % 6 == 0
+            else "",
             "EquipmentIsMarkedForDeletion": j % 97 == 96,
         }
 
@@ -750,4 +756,22 @@ class Dataset:
             "CreationDate": _day(date(2023, 1, 1)),
             "CreatedByUser": "CB9980000002",
             "LastChangeDateTime": wire_offset(changed),
+        }
+
+    def valuation(self, r: int) -> dict:
+        m, plant = self.valuations[r]
+        h = self.h(r, 14)
+        moving = m % 3 == 0  # moving average price (V) or standard price (S)
+        price = f"{10 + h % 900}.{(h >> 10) % 100:02d}"
+        return {
+            "Product": self.product_id(m),
+            "ValuationArea": plant,
+            "ValuationClass": "3040",
+            "StandardPrice": "0.00" if moving else price,
+            "MovingAveragePrice": price if moving else "0.00",
+            "PriceUnitQty": "10" if m % 4 == 1 else "1",
+            "InventoryValuationProcedure": "V" if moving else "S",
+            "Currency": "USD" if plant == "1710" else "EUR",
+            "BaseUnit": ("EA", "PC", "M")[m % 3],
+            "PriceLastChangeDate": _day(date(2023, 6, 1)),
         }

@@ -331,3 +331,27 @@ def test_asset_materials_are_the_construction_type_bom(berlin):
     again = _mapped("assets.materials", _all(c.read("assets.materials", Window())))
     added = [m for m in again.values() if m["assetKey"] == other["Equipment"]]
     assert len(added) == len([i for i in items if i["Material"] == "SP-000005"]) > 0
+
+
+def test_inventories_are_valuated_plant_stock(berlin):
+    c, handle = berlin
+    rows = _all(c.read("inventories", Window()))
+    served = handle.records("A_ProductValuation")
+    assert len(rows) == len(served) > 0
+    mapped = _mapped("inventories", rows)
+    stock: dict[tuple[str, str], float] = {}
+    for s in handle.records("A_MatlStkInAcctMod"):
+        key = (s["Material"], s["Plant"])
+        stock[key] = stock.get(key, 0.0) + float(s["MatlWrhsStkQtyInMatlBaseUnit"])
+    kinds = set()
+    for src in served:
+        m = mapped[f"{src['Product']}:{src['ValuationArea']}"]
+        price = src["MovingAveragePrice" if src["InventoryValuationProcedure"] == "V"
+                    else "StandardPrice"]  # fmt: skip
+        assert m["unitCost"] == round(float(price) / float(src["PriceUnitQty"]), 4) > 0
+        assert m["quantity"] == pytest.approx(stock.get((src["Product"], src["ValuationArea"]), 0))
+        assert m["code"] == src["Product"]
+        kinds.add((src["InventoryValuationProcedure"], src["PriceUnitQty"] != "1"))
+    assert len(kinds) >= 3  # standard and moving price, price units of 1 and 10
+    assert any(m["quantity"] > 0 for m in mapped.values())
+    assert any(m["quantity"] == 0 for m in mapped.values())  # valuated, nothing in stock
