@@ -487,6 +487,8 @@ class SapS4HanaConnector(Connector):
                 self._attach_texts(o, page)
             if o.get("plant_stock") and not keys_only and page:
                 self._attach_plant_stock(page)
+            if o.get("role") and page:  # the key listing too: the role makes the record
+                page = self._with_role(o, page)
             if page:
                 yield page
 
@@ -516,6 +518,21 @@ class SapS4HanaConnector(Connector):
                 rec[nav] = {"results": items}
                 out.append(rec)
         return out
+
+    def _with_role(self, o: dict, page: list[dict]) -> list[dict]:
+        """The business partners of ``page`` that have the role ``o["role"]`` (a query per
+        `ITEM_CHUNK` partners on A_BusinessPartnerRole)."""
+        role_set, role = o["role"]
+        partners = [rec["BusinessPartner"] for rec in page]
+        have: set[str] = set()
+        for i in range(0, len(partners), ITEM_CHUNK):
+            ors = " or ".join("BusinessPartner eq '" + p.replace("'", "''") + "'"
+                              for p in partners[i : i + ITEM_CHUNK])  # fmt: skip
+            filt = f"BusinessPartnerRole eq '{role}' and ({ors})"
+            for rows in self._pages(o["service"], role_set, filt, "BusinessPartner",
+                                    "BusinessPartner,BusinessPartnerRole"):  # fmt: skip
+                have.update(r["BusinessPartner"] for r in rows)
+        return [rec for rec in page if rec["BusinessPartner"] in have]
 
     def _attach_plant_stock(self, page: list[dict]) -> None:
         """Each valuation's ``_plantStock``: the product's stock in the valuation area's plant,

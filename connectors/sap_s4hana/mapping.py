@@ -455,6 +455,23 @@ COMPANY = EntityMapping(
     fields={"code": "BusinessPartner", "name": _BP_NAME},
 )
 
+# Maintenance workers: natural persons (category 1) in the business partner role BUP003 (Employee),
+# which S/4HANA gives the persons who confirm work on maintenance orders.
+LABOR = EntityMapping(
+    key=("BusinessPartner",),
+    version="_lastChange",
+    created={"fn": lambda r, tz: _combine(r, "CreationDate", "CreationTime", tz)},
+    fields={
+        "code": "BusinessPartner",
+        "name": {"first": ["PersonFullName", "BusinessPartnerFullName"]},
+        "firstName": "FirstName",
+        "middleName": {"first": ["MiddleName"]},
+        "lastName": "LastName",
+        "roleName": {"const": "Employee"},
+        "isActive": _not("BusinessPartnerIsBlocked"),
+    },
+)
+
 CUSTOMER = EntityMapping(
     key=("Customer",),
     version="_lastChange",
@@ -631,6 +648,10 @@ def combine_date_time(date_value: Any, time_value: Any) -> datetime | None:
 # Every served field comes from the entity's own set, or from a set SAP saves with it: its own
 # LastChangeDateTime says when it changed, and no related change time is needed.
 CHANGED_WHEN: dict[str, ChangedWhen] = {
+    "labors": ChangedWhen(
+        note="the employee role (A_BusinessPartnerRole BUP003) has no change time: a role given "
+        "to an unchanged person shows at the next read of that person or at a full read"
+    ),
     "return-orders": ChangedWhen(
         note="as purchase orders: the returns items are saved with their PO and move its "
         "LastChangeDateTime"
@@ -713,6 +734,13 @@ ENTITIES: dict[str, EntitySpec] = {
         "companies", COMPANY, "API_BUSINESS_PARTNER", "A_BusinessPartner",
         change_date=("LastChangeDate", "LastChangeTime"), created_date=("CreationDate", "CreationTime"),
         orderby=("LastChangeDate", "LastChangeTime", "BusinessPartner"),
+        where="BusinessPartnerCategory ne '1'",  # organizations and groups; persons are no company
+    ),
+    "labors": _spec(
+        "labors", LABOR, "API_BUSINESS_PARTNER", "A_BusinessPartner",
+        change_date=("LastChangeDate", "LastChangeTime"), created_date=("CreationDate", "CreationTime"),
+        orderby=("LastChangeDate", "LastChangeTime", "BusinessPartner"),
+        where="BusinessPartnerCategory eq '1'", role=("A_BusinessPartnerRole", "BUP003"),
     ),
     "service-requests": _spec(
         "service-requests", SERVICE_REQUEST, "API_MAINTNOTIFICATION", "MaintenanceNotification",

@@ -24,7 +24,7 @@ SERVICES: dict[str, tuple[str, ...]] = {
     "API_MAINTENANCEPLAN": ("MaintenancePlan", "MaintenanceItem"),
     "API_PRODUCT_SRV": ("A_Product", "A_ProductValuation"),
     "API_PURCHASEORDER_PROCESS_SRV": ("A_PurchaseOrder", "A_PurchaseOrderItem"),
-    "API_BUSINESS_PARTNER": ("A_BusinessPartner", "A_Supplier"),
+    "API_BUSINESS_PARTNER": ("A_BusinessPartner", "A_Supplier", "A_BusinessPartnerRole"),
     # released APIs with no EDMX in the reference material (`released`)
     "API_MAINTNOTIFICATION": ("MaintenanceNotification",),
     "API_MATERIAL_STOCK_SRV": ("A_MatlStkInAcctMod",),

@@ -177,6 +177,12 @@ class Dataset:
         # components (spare parts) of every third order's operation 0010: one to three each
         self.components = [(i, k) for i in range(0, n, 3) for k in range(i % 3 + 1)]
         self.n_notif = max(12, n // 5)
+        # persons (category 1) after the organizations: maintenance employees (role BUP003),
+        # every fourth a contact person (BUP001) only
+        self.n_person = max(4, n // 50)
+        self.bp_roles = [(b, "FLVN00") for b in self.suppliers] + [
+            (self.n_bp + k, "BUP001" if k % 4 == 3 else "BUP003") for k in range(self.n_person)
+        ]
         # stock rows: (product, plant, storage location, stock type) of the first products
         self.stock_rows = [
             (m, p, sl, st)
@@ -202,7 +208,8 @@ class Dataset:
             "A_Product": (self.n_product, self.product),
             "A_PurchaseOrder": (self.n_po, self.po),
             "A_PurchaseOrderItem": (len(self.po_items), self.po_item),
-            "A_BusinessPartner": (self.n_bp, self.bp),
+            "A_BusinessPartner": (self.n_bp + self.n_person, self.bp),
+            "A_BusinessPartnerRole": (len(self.bp_roles), self.bp_role),
             "A_Supplier": (len(self.suppliers), self.supplier),
             "MaintenanceNotification": (self.n_notif, self.notification),
             "A_MatlStkInAcctMod": (len(self.stock_rows), self.stock),
@@ -514,6 +521,8 @@ class Dataset:
         return _local(BASE_MS + (b // 5) * 600_000, self.tz), created
 
     def bp(self, b: int) -> dict:
+        if b >= self.n_bp:
+            return self.person(b)
         changed, created = self.bp_change(b)
         supplier = self.bp_id(b) if b % 4 != 3 else ""
         name = f"{('Acme', 'Nordwind', 'Contoso', 'Globex', 'Initech')[b % 5]} Supplies {b}"
@@ -774,4 +783,45 @@ class Dataset:
             "Currency": "USD" if plant == "1710" else "EUR",
             "BaseUnit": ("EA", "PC", "M")[m % 3],
             "PriceLastChangeDate": _day(date(2023, 6, 1)),
+        }
+
+    def person(self, b: int) -> dict:
+        """A natural person (BusinessPartnerCategory 1): employees and contact persons."""
+        k = b - self.n_bp
+        changed, created = self.bp_change(b)
+        first = ("Anna", "Ben", "Chiara", "Deniz", "Emil", "Fatima")[k % 6]
+        last = ("Becker", "Ortiz", "Novak", "Kim", "Sato", "Meyer", "Lund")[k % 7]
+        full = f"{first} {last}"
+        return {
+            "BusinessPartner": self.bp_id(b),
+            "BusinessPartnerCategory": "1",
+            "BusinessPartnerFullName": full,
+            "BusinessPartnerName": full,
+            "PersonFullName": full,
+            "FirstName": first,
+            "LastName": last,
+            "IsNaturalPerson": "X",
+            "BusinessPartnerGrouping": "BP01",
+            "BusinessPartnerUUID": f"{self.h(b, 6):08x}-{b % 65536:04x}-1eda-9a8b-{b:012x}",
+            "CorrespondenceLanguage": "EN",
+            "CreatedByUser": "CB9980000002",
+            "CreationDate": _day(created),
+            "CreationTime": wire_time(created.hour * 3600 + created.minute * 60 + created.second),
+            "Language": "EN",
+            "LastChangeDate": _day(changed) if changed else None,
+            "LastChangeTime": wire_time(
+                changed.hour * 3600 + changed.minute * 60 + changed.second if changed else 0
+            ),
+            "LastChangedByUser": "CB9980000001" if changed else "",
+            "SearchTerm1": last.upper(),
+            "BusinessPartnerIsBlocked": k % 9 == 8,
+        }
+
+    def bp_role(self, r: int) -> dict:
+        b, role = self.bp_roles[r]
+        return {
+            "BusinessPartner": self.bp_id(b),
+            "BusinessPartnerRole": role,
+            "ValidFrom": wire_offset(BASE_MS - 365 * 86_400_000),
+            "ValidTo": wire_offset(253402214400000),
         }

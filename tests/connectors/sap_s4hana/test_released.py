@@ -355,3 +355,30 @@ def test_inventories_are_valuated_plant_stock(berlin):
     assert len(kinds) >= 3  # standard and moving price, price units of 1 and 10
     assert any(m["quantity"] > 0 for m in mapped.values())
     assert any(m["quantity"] == 0 for m in mapped.values())  # valuated, nothing in stock
+
+
+def test_labors_are_persons_in_the_employee_role(berlin):
+    c, handle = berlin
+    employees = {r["BusinessPartner"] for r in handle.records("A_BusinessPartnerRole")
+                 if r["BusinessPartnerRole"] == "BUP003"}  # fmt: skip
+    persons = {p["BusinessPartner"]: p for p in handle.records("A_BusinessPartner")
+               if p["BusinessPartnerCategory"] == "1"}  # fmt: skip
+    assert employees and employees < set(persons)  # some persons are contacts only
+    labors = _mapped("labors", _all(c.read("labors", Window())))
+    assert set(labors) == employees
+    for key, m in labors.items():
+        src = persons[key]
+        assert (m["firstName"], m["lastName"]) == (src["FirstName"], src["LastName"])
+        assert m["name"] == src["PersonFullName"] and m["middleName"] is None
+        assert m["isActive"] is (not src["BusinessPartnerIsBlocked"])
+    assert {r["BusinessPartner"] for r in _all(c.read_keys("labors"))} == employees
+    # persons are no companies; organizations still are
+    companies = _mapped("companies", _all(c.read("companies", Window())))
+    assert not set(companies) & set(persons)
+    assert len(companies) == len(handle.records("A_BusinessPartner")) - len(persons)
+    # incremental on the partner's local change date and time, as vendors
+    key = sorted(employees)[0]
+    at = datetime(2025, 6, 1, 10, 0, tzinfo=UTC)
+    handle.update("A_BusinessPartner", (key,), {"LastName": "Schmidt"}, at=at)
+    later = _mapped("labors", _all(c.read("labors", Window(at, None))))
+    assert list(later) == [key] and later[key]["lastName"] == "Schmidt"
