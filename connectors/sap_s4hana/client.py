@@ -315,6 +315,40 @@ class SapS4HanaConnector(Connector):
             if out:
                 yield out
 
+    def _read_attachments(self, o: dict) -> Iterator[list[dict]]:
+        """The attachments of every equipment (current time segment): API_CV_ATTACHMENT_SRV
+        lists them per business object only, one ``GetAllOriginals`` call per equipment
+        (``BusinessObjectTypeName`` EQUI, ``LinkedSAPObjectKey`` the equipment number with its
+        leading zeros); ``_entity`` is the equipment as API_EQUIPMENT names it."""
+        object_type = o["attachments_of"]
+        path = dict(SERVICE_PATHS, **self.settings.options.get("service_paths", {})).get(
+            o["service"], o["service"]
+        )
+        url = f"{self.settings.host.rstrip('/')}{ODATA_ROOT}{path}/GetAllOriginals"
+        name, derive = o["derive"]
+        filt = f"ValidityEndDate eq {CURRENT_SEGMENT}"
+        for page in self._pages("API_EQUIPMENT", "Equipment", filt, "Equipment", "Equipment"):
+            out = []
+            for eq in page:
+                key = eq["Equipment"].replace("'", "''")
+                resp = self.http.request(
+                    "GET", url, decode=True, headers={"Accept": "application/json"},
+                    params={"BusinessObjectTypeName": f"'{object_type}'",
+                            "LinkedSAPObjectKey": f"'{key.zfill(18)}'", "$format": "json"},
+                )  # fmt: skip
+                d = getattr(resp, "decoded", {}).get("d") if isinstance(
+                    getattr(resp, "decoded", None), dict) else None  # fmt: skip
+                results = d.get("results") if isinstance(d, dict) else d
+                if not isinstance(results, list):
+                    raise SourceError(SYSTEM, f"GET {endpoint_of(url)}", resp.status_code,
+                                      'body is not an OData v2 collection {"d":{"results":[...]}}')  # fmt: skip
+                for rec in results:
+                    rec.pop("__metadata", None)
+                    rec["_entity"], rec[name] = eq["Equipment"], derive(rec)
+                    out.append(rec)
+            if out:
+                yield out
+
     def _read_construction_boms(self, o: dict) -> Iterator[list[dict]]:
         """Each equipment's spare parts: the material BOM of its construction type
         (``ConstructionMaterial``, current time segment) in its maintenance plant, one record per
@@ -453,6 +487,9 @@ class SapS4HanaConnector(Connector):
         select = ",".join(o.get("key_select") or spec.mapping.key) if keys_only else None
         if o.get("plan_task_lists"):
             yield from self._read_plan_materials(o)
+            return
+        if o.get("attachments_of"):
+            yield from self._read_attachments(o)
             return
         if o.get("construction_bom"):
             yield from self._read_construction_boms(o)

@@ -431,6 +431,31 @@ INVENTORY = EntityMapping(
     },
 )
 
+
+def attachment_id(record: dict) -> str:
+    """An attachment's key below its business object, never blank: the ArchiveLink document id,
+    or the document info record ``type.number.version.part`` (DMS)."""
+    if record.get("ArchiveDocumentID"):
+        return str(record["ArchiveDocumentID"])
+    parts = ("DocumentInfoRecordDocType", "DocumentInfoRecordDocNumber",
+             "DocumentInfoRecordDocVersion", "DocumentInfoRecordDocPart")  # fmt: skip
+    return ".".join(str(record.get(p) or "-") for p in parts)
+
+
+# Attachments (API_CV_ATTACHMENT_SRV) of equipment: Makini's documents, entityKeys the asset.
+DOCUMENT = EntityMapping(
+    key=("BusinessObjectTypeName", "LinkedSAPObjectKey", "_attachmentId"),
+    version="ChangedDateTime",
+    created={"ts": "CreationDateTime"},
+    fields={
+        "name": "FileName",
+        "contentType": "MimeType",
+        "url": {"first": ["DocumentURL"]},
+        "type": {"first": ["DocumentInfoRecordDocType"]},
+        "entityKeys": {"fn": lambda r, tz: [k] if (k := make_key([r.get("_entity")])) else []},
+    },
+)
+
 VENDOR = EntityMapping(
     key=("Supplier",),
     version="_lastChange",
@@ -820,6 +845,12 @@ ENTITIES: dict[str, EntitySpec] = {
                  "orderby": ("Product", "ValuationArea", "ValuationType"),
                  "key_select": ("Product", "ValuationArea", "ValuationType"),
                  "derive": ("_valuationSegment", valuation_segment), "plant_stock": True},
+    ),
+    "documents": EntitySpec(
+        name="documents", mapping=DOCUMENT, incremental=False,
+        options={"service": "API_CV_ATTACHMENT_SRV", "set": "AttachmentContentSet",
+                 "attachments_of": "EQUI", "orderby": (),
+                 "derive": ("_attachmentId", attachment_id)},
     ),
     "pm.materials": EntitySpec(
         name="pm.materials", mapping=PM_MATERIAL, incremental=False,

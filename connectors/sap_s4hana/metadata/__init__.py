@@ -34,6 +34,7 @@ SERVICES: dict[str, tuple[str, ...]] = {
     "API_WORK_CENTERS": ("A_WorkCenters",),
     "API_GLACCOUNTINCHARTOFACCOUNTS_SRV": ("A_GLAccountInChartOfAccounts", "A_GLAccountText"),
     "API_BILL_OF_MATERIAL_SRV": ("MaterialBOMItem",),
+    "API_CV_ATTACHMENT_SRV": ("AttachmentContentSet",),
 }
 
 

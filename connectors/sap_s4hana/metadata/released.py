@@ -269,6 +269,60 @@ BOM_ITEM = EntityTypeSpec(
     ),
 )
 
+ATTACHMENT = EntityTypeSpec(
+    keys=(
+        "DocumentInfoRecordDocType",
+        "DocumentInfoRecordDocNumber",
+        "DocumentInfoRecordDocVersion",
+        "DocumentInfoRecordDocPart",
+        "LogicalDocument",
+        "ArchiveDocumentID",
+        "LinkedSAPObjectKey",
+        "BusinessObjectTypeName",
+    ),  # fmt: skip
+    label="Attachment",
+    props=(
+        ("DocumentInfoRecordDocType", "S3", "Document Type"),
+        ("DocumentInfoRecordDocNumber", "S25", "Document"),
+        ("DocumentInfoRecordDocVersion", "S2", "Document Version"),
+        ("DocumentInfoRecordDocPart", "S3", "Document Part"),
+        ("LogicalDocument", "S32", "Logical Document"),
+        ("ArchiveDocumentID", "S40", "Archive Document ID"),
+        ("LinkedSAPObjectKey", "S90", "SAP Object Key"),
+        ("BusinessObjectTypeName", "S10", "Business Object Type"),
+        ("SemanticObject", "S30", "Semantic Object"),
+        ("WorkstationApplication", "S3", "Workstation Application"),
+        ("FileSize", "S12", "File Size"),
+        ("FileName", "S255", "File Name"),
+        ("DocumentURL", "S5000", "Document URL"),
+        ("MimeType", "S128", "MIME Type"),
+        ("CreatedByUser", "S12", "Created By"),
+        ("CreatedByUserFullName", "S80", "Created By"),
+        ("CreationDateTime", "DTO", "Created On"),
+        ("BusinessObjectType", "S10", "Business Object Type"),
+        ("LastChangedByUser", "S12", "Last Changed By"),
+        ("LastChangedByUserFullName", "S80", "Last Changed By"),
+        ("ChangedDateTime", "DTO", "Last Changed On"),
+        ("StorageCategory", "S10", "Storage Category"),
+        ("ArchiveLinkRepository", "S2", "Content Repository"),
+    ),
+)
+
+# function imports a service offers (written into its EDMX as SAP's Gateway does)
+FUNCTIONS: dict[str, str] = {
+    "API_CV_ATTACHMENT_SRV": (
+        '    <FunctionImport Name="GetAllOriginals" '
+        'ReturnType="Collection(API_CV_ATTACHMENT_SRV.AttachmentContentSetType)" '
+        'EntitySet="AttachmentContentSet" m:HttpMethod="GET">\n'
+        '     <Parameter Name="SemanticObject" Type="Edm.String" Mode="In" MaxLength="30" '
+        'Nullable="true"/>\n'
+        '     <Parameter Name="BusinessObjectTypeName" Type="Edm.String" Mode="In" '
+        'MaxLength="10"/>\n'
+        '     <Parameter Name="LinkedSAPObjectKey" Type="Edm.String" Mode="In" MaxLength="90"/>\n'
+        "    </FunctionImport>"
+    ),
+}
+
 # service -> entity set -> its type
 RELEASED: dict[str, dict[str, EntityTypeSpec]] = {
     "API_MAINTNOTIFICATION": {"MaintenanceNotification": NOTIFICATION},
@@ -282,6 +336,7 @@ RELEASED: dict[str, dict[str, EntityTypeSpec]] = {
         "A_GLAccountText": GL_ACCOUNT_TEXT,
     },
     "API_BILL_OF_MATERIAL_SRV": {"MaterialBOMItem": BOM_ITEM},
+    "API_CV_ATTACHMENT_SRV": {"AttachmentContentSet": ATTACHMENT},
 }
 
 
@@ -338,7 +393,7 @@ xmlns="http://schemas.microsoft.com/ado/2008/09/edm">
 {nl.join(types)}
    <EntityContainer Name="{service}_Entities" m:IsDefaultEntityContainer="true" \
 sap:supported-formats="atom json xlsx">
-{nl.join(sets)}
+{nl.join(sets + ([FUNCTIONS[service]] if service in FUNCTIONS else []))}
    </EntityContainer>
   </Schema>
  </edmx:DataServices>

@@ -196,6 +196,8 @@ class Dataset:
         # material valuation per plant (valuation area): every product in 1010, even ones in 1710
         self.valuations = [(m, p) for m in range(self.n_product)
                            for p in ("1010", "1710")[: 2 - m % 2]]  # fmt: skip
+        # attachments of every third equipment: one or two (an ArchiveLink file, a DMS drawing)
+        self.attachments = [(j, k) for j in range(0, self.n_equipment, 3) for k in range(1 + j % 2)]
         self.storage_locations = [(p, sl) for p in PLANTS for sl in STORAGE_LOCATIONS]
         self.work_centers = [(p, wc) for p in PLANTS for wc in WORK_CENTERS]
         gens: dict[str, tuple[int, Callable[[int], dict]]] = {
@@ -222,6 +224,7 @@ class Dataset:
             "MaterialBOMItem": (len(self.bom_items), self.bom_item),
             "MaintenanceItem": (self.n_plan, self.plan_item),
             "A_ProductValuation": (len(self.valuations), self.valuation),
+            "AttachmentContentSet": (len(self.attachments), self.attachment),
         }
         self.tables = {key: Table(es, *gens[es.name]) for key, es in sets.items()}
         # the OData V4 services' records (measuring points, measurement documents), in V4 JSON
@@ -824,4 +827,36 @@ class Dataset:
             "BusinessPartnerRole": role,
             "ValidFrom": wire_offset(BASE_MS - 365 * 86_400_000),
             "ValidTo": wire_offset(253402214400000),
+        }
+
+    def attachment(self, r: int) -> dict:
+        """An equipment's attachment as GetAllOriginals lists it: an ArchiveLink original
+        (ArchiveDocumentID) or a document info record's original (DMS, DocumentInfoRecord*)."""
+        j, k = self.attachments[r]
+        h = self.h(r, 15)
+        created = BASE_MS + r * 3_600_000
+        dms = k == 1
+        name = f"drawing-{j:05d}.pdf" if dms else f"manual-{MAKES[j % 6].lower()}-{j}.pdf"
+        return {
+            "DocumentInfoRecordDocType": "DRW" if dms else "",
+            "DocumentInfoRecordDocNumber": f"{10000000 + j:025d}" if dms else "",
+            "DocumentInfoRecordDocVersion": "00" if dms else "",
+            "DocumentInfoRecordDocPart": "000" if dms else "",
+            "LogicalDocument": f"{h:08X}{r:024X}" if dms else "",
+            "ArchiveDocumentID": "" if dms else f"{h:08X}{r:024X}",
+            "LinkedSAPObjectKey": self.equipment_id(j).zfill(18),
+            "BusinessObjectTypeName": "EQUI",
+            "BusinessObjectType": "EQUI",
+            "SemanticObject": "TechnicalObject",
+            "FileName": name,
+            "FileSize": str(20_000 + h % 2_000_000),
+            "MimeType": "application/pdf",
+            "DocumentURL": "",
+            "CreatedByUser": "CB9980000002",
+            "CreatedByUserFullName": "Maria Planner",
+            "CreationDateTime": wire_offset(created),
+            "LastChangedByUser": "CB9980000002",
+            "ChangedDateTime": wire_offset(created),
+            "StorageCategory": "SOD" if not dms else "",
+            "ArchiveLinkRepository": "" if dms else "Z1",
         }

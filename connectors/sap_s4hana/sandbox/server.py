@@ -42,6 +42,15 @@ from connectors.sap_s4hana.sandbox.wire import WireError
 PREFIX = "/sap/opu/odata/sap/"
 SESSION_COOKIE = "SAP_SESSIONID_SBX_100"
 WRITABLE = {("API_MAINTENANCEORDER", "MaintenanceOrder")}
+# GET function imports: service -> name -> (entity set returned, parameters matched on it)
+FUNCTION_IMPORTS = {
+    "API_CV_ATTACHMENT_SRV": {
+        "GetAllOriginals": (
+            "AttachmentContentSet",
+            ("BusinessObjectTypeName", "LinkedSAPObjectKey"),
+        )
+    },
+}
 # services SAP publishes under a version (";v=0002") as well as the first one
 VERSIONED = {"API_MAINTENANCEORDER", "API_BILL_OF_MATERIAL_SRV"}
 
@@ -324,6 +333,9 @@ class Handler(BaseHTTPRequestHandler):
         ):
             raise ODataError(415, "The sandbox answers JSON only: send Accept: application/json "
                              "or $format=json")  # fmt: skip
+        if resource in FUNCTION_IMPORTS.get(service, {}):
+            self._function(service, resource, root, params, extra)
+            return
         name, paren, keypart = resource.partition("(")
         table = self._table(service, name)
         if paren:
@@ -366,6 +378,24 @@ class Handler(BaseHTTPRequestHandler):
         body = collection(es, records, params, "", self.server.server_page_size)
         self._send(200, orjson.dumps(body), "application/json;odata.metadata=minimal",
                    truncate=fault == "truncate")  # fmt: skip
+
+    def _function(self, service: str, name: str, root: str, params: dict[str, str],
+                  extra: dict[str, str]) -> None:  # fmt: skip
+        """A GET function import returning entries of a set, filtered by its parameters
+        (`FUNCTION_IMPORTS`: set and the parameters that must match a property)."""
+        entity_set, required = FUNCTION_IMPORTS[service][name]
+        args = {}
+        for param in required:
+            raw = params.get(param)
+            if raw is None or not (raw.startswith("'") and raw.endswith("'")):
+                raise ODataError(400, f"Function import {name}: parameter {param} is missing or "
+                                 "not a string literal ('...')")  # fmt: skip
+            args[param] = raw[1:-1].replace("''", "'")
+        table = self._table(service, entity_set)
+        with self.server.dataset.lock:
+            rows = [r for _, r in table.rows() if all(r.get(k) == v for k, v in args.items())]
+        body = {"d": {"results": [self._entry(table, r, root, None) for r in rows]}}
+        self._send(200, orjson.dumps(body), headers=extra)
 
     def _find(self, table: Table, keypart: str) -> dict:
         key = parse_key_predicate(keypart, table.es)

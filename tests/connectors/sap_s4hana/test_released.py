@@ -382,3 +382,28 @@ def test_labors_are_persons_in_the_employee_role(berlin):
     handle.update("A_BusinessPartner", (key,), {"LastName": "Schmidt"}, at=at)
     later = _mapped("labors", _all(c.read("labors", Window(at, None))))
     assert list(later) == [key] and later[key]["lastName"] == "Schmidt"
+
+
+def test_documents_are_the_attachments_of_each_equipment(berlin):
+    c, handle = berlin
+    served = handle.records("AttachmentContentSet")
+    rows = _all(c.read("documents", Window()))
+    assert len(rows) == len(served) > 0
+    docs = _mapped("documents", rows)
+    assets = {r["Equipment"] for r in handle.records("Equipment")}
+    kinds = set()
+    for src in served:
+        ident = src["ArchiveDocumentID"] or ".".join(
+            src[p] for p in ("DocumentInfoRecordDocType", "DocumentInfoRecordDocNumber",
+                             "DocumentInfoRecordDocVersion", "DocumentInfoRecordDocPart"))  # fmt: skip
+        m = docs[f"EQUI:{src['LinkedSAPObjectKey']}:{ident}"]
+        assert m["name"] == src["FileName"] and m["contentType"] == src["MimeType"]
+        assert m["entityKeys"] == [src["LinkedSAPObjectKey"].lstrip("0")]
+        assert m["entityKeys"][0] in assets
+        assert m["type"] == (src["DocumentInfoRecordDocType"] or None)
+        kinds.add("dms" if src["DocumentInfoRecordDocType"] else "archivelink")
+    assert kinds == {"dms", "archivelink"}
+    # GetAllOriginals needs both parameters as string literals, as SAP's function import does
+    url = c.settings.host + "/sap/opu/odata/sap/API_CV_ATTACHMENT_SRV/GetAllOriginals"
+    bad = c.http.session.get(url, params={"BusinessObjectTypeName": "'EQUI'", "$format": "json"})
+    assert bad.status_code == 400 and "LinkedSAPObjectKey" in bad.text
