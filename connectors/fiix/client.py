@@ -356,7 +356,10 @@ class FiixBase(ManifestConnector):
         if cls is None:
             return None
         out = self.call(p.FindRequest(cls, "id, strName, intSysCode", (), "id", 0, 1000))
-        return [{"key": str(s["id"]), "name": s.get("strName"), "code": str(s.get("intSysCode")),
+        # ``code`` is the name: what a record's ``status`` carries (its ``dv_`` display value)
+        # and what the status categories are keyed by; the system code is the ``subCode``
+        return [{"key": str(s["id"]), "name": s.get("strName"), "code": s.get("strName"),
+                 "subCode": None if s.get("intSysCode") is None else str(s["intSysCode"]),
                  "scope": cls, "isActive": True} for s in out.get("objects") or []] or None  # fmt: skip
 
     def check(self) -> None:

@@ -245,9 +245,11 @@ STATUS_CATEGORIES: dict[str, dict[str, str]] = {
         "Requested": "open", "Assigned": "open", "Open": "open",
         "Work In Progress": "in_progress", "On Hold": "on_hold", "Closed": "closed",
     },
+    # a work request is a work order in a requested status; once approved (any later status)
+    # the request has become work: converted, until the work order closes
     "service-requests": {
-        "Requested": "open", "Assigned": "open", "Open": "open",
-        "Work In Progress": "in_progress", "On Hold": "on_hold", "Closed": "closed",
+        "Requested": "open", "Assigned": "converted", "Open": "converted",
+        "Work In Progress": "converted", "On Hold": "converted", "Closed": "closed",
     },
     "purchase-orders": {
         "Draft": "draft", "Requested": "pending_approval", "Approved": "approved",
