@@ -46,6 +46,14 @@ CHILDREN = {"attach_lines": ("lines", "PurchaseOrderLineItem"),
             "attach_assets": ("assets", "ScheduledMaintenanceAsset")}  # fmt: skip
 LINE_FIELDS = ("id, intPurchaseOrderID, intAssetID, intSupplierID, strDescription, qtyOnOrder, "
                "qtyRecieved, dblUnitPrice, dtmRequiredByDate")  # fmt: skip
+# records a transform attaches as one object: (entity, name) -> (class, the fields it asks for)
+UNIT_FIELDS = "id, strName, strSymbol"
+READING_FIELDS = "id, intAssetID, intMeterReadingUnitsID, dblMeterReading, dtmDateSubmitted"
+PART_FIELDS = "id, strCode, strName, dblLastPrice"
+ATTACHED = {"meters": {"unit": ("MeterReadingUnit", UNIT_FIELDS),
+                       "lastReading": ("MeterReading", READING_FIELDS)},
+            "inventories": {"part": ("Asset", PART_FIELDS)}}  # fmt: skip
+METER_FIELDS = ("id", "intAssetID", "intMeterReadingUnitsID", "intSiteID", "strName")
 # transforms that select or derive rows from fields beyond the key (key listings ask for them)
 READS_FIELDS = {"derive_meters", "equipment_boms", "assembly_boms"}
 PREFIX_TYPES = (("str", "string"), ("dtm", "datetime"), ("int", "integer"), ("dbl", "number"),
@@ -280,9 +288,7 @@ class FiixBase(ManifestConnector):
     def derive_meters(self, entity: str, rows: list[dict]) -> list[dict]:
         """Meters: one per asset of the page and unit it has readings in (Fiix keeps readings
         per asset and ``MeterReadingUnit``, with no meter record), with its latest reading."""
-        readings = self._related(rows, "id", "MeterReading", "intAssetID",
-                                 "id, intAssetID, intMeterReadingUnitsID, dblMeterReading, "
-                                 "dtmDateSubmitted")  # fmt: skip
+        readings = self._related(rows, "id", "MeterReading", "intAssetID", READING_FIELDS)
         units = self._units()
         out = []
         for r in rows:
@@ -301,15 +307,13 @@ class FiixBase(ManifestConnector):
         return out
 
     def _units(self) -> dict[Any, dict]:
-        out = self.call(p.FindRequest("MeterReadingUnit", "id, strName, strSymbol", (), "id", 0,
-                                      1000))  # fmt: skip
+        out = self.call(p.FindRequest("MeterReadingUnit", UNIT_FIELDS, (), "id", 0, 1000))
         raise_for_error(self.system, "POST FindRequest MeterReadingUnit", out)
         return {u["id"]: u for u in out.get("objects") or []}
 
     def attach_parts(self, entity: str, rows: list[dict]) -> list[dict]:
         """Inventories: each stock row with its part (code, name, last price) as ``part``."""
-        parts = self._related(rows, "intAssetID", "Asset", "id",
-                              "id, strCode, strName, dblLastPrice")  # fmt: skip
+        parts = self._related(rows, "intAssetID", "Asset", "id", PART_FIELDS)
         for r in rows:
             r["part"] = next(iter(parts.get(r.get("intAssetID")) or []), None)
         return rows
@@ -332,17 +336,26 @@ class FiixBase(ManifestConnector):
         """The custom fields' paths go into the FindRequest's ``fields`` (Fiix returns only what
         is asked for); a path through a child list (``lines.strDescription``) goes to the
         child's FindRequests instead (`attach_lines`, `attach_assets`)."""
+        if entity == "meters":  # derived rows: their fields are what `derive_meters` reads
+            return ()
         child = CHILDREN.get(self.manifest.entity(entity).transform or "")
-        lists = {child[0]} if child else set()
+        lists = ({child[0]} if child else set()) | set(ATTACHED.get(entity, {}))
         return tuple(f for f in super().extra_fields(entity) if f.split(".", 1)[0] not in lists)
 
     def describe(self, entity: str) -> list[SourceField]:
         """The entity's class fields (`connectors.fiix.schema`: Fiix has no metadata request),
-        ``dv_`` display values of its references, and its child list (``lines``, ``assets``)."""
+        ``dv_`` display values of its references, its child list (``lines``, ``assets``) and the
+        records a transform attaches (a meter's ``unit`` and ``lastReading``, a stock's ``part``)."""
         if entity == "purchase-orders.line-items":
             return class_fields("PurchaseOrderLineItem")
         e = self.manifest.entity(entity)
-        out = class_fields(str(e.params["className"]))
+        if entity == "meters":  # derived: an asset and unit, with the unit and latest reading
+            out = [SourceField(f, field_type(f)) for f in METER_FIELDS]
+        else:
+            out = class_fields(str(e.params["className"]))
+        for name, (cls, fields) in ATTACHED.get(entity, {}).items():
+            listed = tuple(SourceField(f, field_type(f)) for f in fields.split(", "))
+            out.append(SourceField(name, "object", cls, listed))
         child = CHILDREN.get(e.transform or "")
         if child:
             name, cls = child

@@ -302,3 +302,40 @@ def test_bills_of_materials_split_by_the_consuming_asset(fiix: tuple[str, Any]) 
     # key listings select the same rows (they read the consuming asset too)
     assert keys(url, "assets.materials") == set(of_assets)
     assert keys(url, "materials.children") == set(of_parts)
+
+
+def test_describe_and_custom_fields_of_the_derived_records(fiix: tuple[str, Any]) -> None:
+    """A meter's fields are its derivation's (asset, unit, latest reading); a stock row's
+    attached part is described and readable as custom fields, never asked of the Stock class."""
+    url, h = fiix
+    creds = dict(zip(("app_key", "access_key", "secret_key"), KEYS, strict=True))
+    custom = {"inventories": {"partCode": "part.strCode", "aisle": "strAisle"},
+              "meters": {"symbol": "unit.strSymbol", "readingId": "lastReading.id"}}  # fmt: skip
+    settings = SourceSettings("t", url, creds, UTC_ZONE, page_size=25,
+                              custom_paths={e: tuple(c.values()) for e, c in custom.items()})  # fmt: skip
+    with CONNECTOR(settings) as c:
+        meters = {f.name: f for f in c.describe("meters")}
+        stock = {f.name: f for f in c.describe("inventories")}
+        for entity in CONNECTOR.entities:  # every entity is described
+            assert c.describe(entity), entity
+        raw = {e: [r for page in c.read(e, Window()) for r in page] for e in custom}
+    assert set(meters) == {"id", "intAssetID", "intMeterReadingUnitsID", "intSiteID", "strName",
+                           "unit", "lastReading"}  # fmt: skip
+    assert {f.name for f in meters["unit"].children} == {"id", "strName", "strSymbol"}
+    assert meters["lastReading"].children and not meters["lastReading"].many
+    assert {"qtyOnHand", "strAisle"} <= set(stock) and stock["part"].type == "object"
+    assert "dblLastPrice" in {f.name for f in stock["part"].children}
+    assets = {a["id"]: a for a in h.records("Asset")}
+    stocks = {s["id"]: s for s in h.records("Stock")}
+    symbols = {u["id"]: u["strSymbol"] for u in h.records("MeterReadingUnit")}
+    cm = CompiledMapping(CONNECTOR.entities["inventories"].mapping, UTC_ZONE,
+                         custom["inventories"])  # fmt: skip
+    for r in raw["inventories"]:
+        s = stocks[r["id"]]
+        assert cm.row(r)[3]["customFields"] == {
+            "partCode": assets[s["intAssetID"]]["strCode"], "aisle": s["strAisle"]}  # fmt: skip
+    cm = CompiledMapping(CONNECTOR.entities["meters"].mapping, UTC_ZONE, custom["meters"])
+    for r in raw["meters"]:
+        got = cm.row(r)[3]["customFields"]
+        assert got["symbol"] == symbols[r["intMeterReadingUnitsID"]]
+        assert h.record("MeterReading", got["readingId"])["intAssetID"] == r["intAssetID"]
