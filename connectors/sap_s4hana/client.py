@@ -619,7 +619,7 @@ class SapS4HanaConnector(Connector):
             ]
         if entity == "service-requests":  # the notification's processing phase, served as its text
             return [
-                {"key": code, "code": code, "name": text, "scope": "phase"}
+                {"key": text, "code": text, "subCode": code, "name": text, "scope": "phase"}
                 for code, text in NOTIF_PHASE_TEXT.items()
             ]
         if entity != "work-orders":
