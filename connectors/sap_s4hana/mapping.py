@@ -587,7 +587,6 @@ STOCK = EntityMapping(
         "storeroomKey": {"ref": ["Plant", "StorageLocation"]},
         "uomKey": {"ref": ["MaterialBaseUnit"]},
         "quantity": {"float": "MatlWrhsStkQtyInMatlBaseUnit"},
-        "position": "Batch",
     },
 )
 
@@ -624,7 +623,6 @@ TEAM = EntityMapping(
     fields={
         "code": "WorkCenter",
         "name": "WorkCenterDesc",
-        "description": "WorkCenterCategoryCode",
     },
 )
 

@@ -197,7 +197,7 @@ def test_stock_with_special_stock_keys_and_key_listing(berlin):
         "MaterialBaseUnit": "PC", "MatlWrhsStkQtyInMatlBaseUnit": "4.5"})  # fmt: skip
     stocks = _mapped("stocks", _all(c.read("stocks", Window())))
     consignment = stocks["SP-000001:1010:101A.01.B=0000012.V=17100001.K=K"]
-    assert consignment["quantity"] == 4.5 and consignment["position"] == "0000012"
+    assert consignment["quantity"] == 4.5 and consignment["storeroomKey"] == "1010:101A"
     keys = {
         tuple(r[k] for k in ENTITIES["stocks"].mapping.key) for r in _all(c.read_keys("stocks"))
     }
