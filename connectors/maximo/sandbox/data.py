@@ -348,8 +348,8 @@ class World:
             self._doclink, dl, _prefixes(dl), ("doclinksid", 1),
         )  # fmt: skip
         mr = ("transdate", "matrectransid")
-        s["MXAPIMATRECTRANS"] = ObjectStructure(
-            "MXAPIMATRECTRANS", ("matrectransid",), ("matrectransid",), "transdate",
+        s["MXAPIRECEIPT"] = ObjectStructure(
+            "MXAPIRECEIPT", ("matrectransid",), ("matrectransid",), "transdate",
             self.n_receipts, self._receipt, mr, _prefixes(mr), ("matrectransid", 1),
             {"status": "RECEIPTSTATUS"},
         )  # fmt: skip
@@ -364,8 +364,8 @@ class World:
             _prefixes(jp), None, {}, ("jobmaterial",),
         )  # fmt: skip
         sp = ("siteid", "assetnum", "itemnum")
-        s["MXAPISPAREPART"] = ObjectStructure(
-            "MXAPISPAREPART", sp, ("assetnum", "siteid", "itemnum"), None, self.n_spareparts,
+        s["MXAPIASSETSPARE"] = ObjectStructure(
+            "MXAPIASSETSPARE", sp, ("assetnum", "siteid", "itemnum"), None, self.n_spareparts,
             self._sparepart, sp, _prefixes(sp),
         )  # fmt: skip
         s["MXAPIITEMSTRUCT"] = ObjectStructure(
@@ -733,7 +733,7 @@ class World:
         # quantity and cost)
         h = mix(self.seed, 23, j)
         site = grouped_site(j)
-        t = self.structures["MXAPIMATRECTRANS"].time_of(j)
+        t = self.structures["MXAPIRECEIPT"].time_of(j)
         po_i = self.pick(self.n_pos, site, h)
         po = self.structures["MXAPIPO"].build(po_i)  # type: ignore[misc]
         line = po["poline"][(h >> 8) % len(po["poline"])]

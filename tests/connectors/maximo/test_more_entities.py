@@ -170,7 +170,7 @@ def test_inventories_value_each_storeroom_balance(shared):
 
 def test_return_orders_are_returns_only_with_their_po_line(shared):
     url, h = shared
-    table = h.sandbox.table("MXAPIMATRECTRANS")
+    table = h.sandbox.table("MXAPIRECEIPT")
     returns = by_key(read(url, "return-orders"))
     src_all = [table.base(i) for i in range(table.os.count)]
     srcs = [r for r in src_all if r["issuetype"] == "RETURN"]
@@ -191,7 +191,7 @@ def test_return_orders_are_returns_only_with_their_po_line(shared):
     ("entity", "os_name", "owner", "owner_field"),
     [
         ("work-orders.materials", "MXAPIWPMATERIAL", "work-orders", "workOrderKey"),
-        ("assets.materials", "MXAPISPAREPART", "assets", "assetKey"),
+        ("assets.materials", "MXAPIASSETSPARE", "assets", "assetKey"),
         ("materials.children", "MXAPIITEMSTRUCT", "materials", "assemblyKey"),
     ],
 )
