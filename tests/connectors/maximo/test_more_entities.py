@@ -257,3 +257,26 @@ def test_key_listings_are_the_full_reads_keys(shared, entity):
     with connector(url, page_size=50) as c:
         listed = {cm.key_of(r) for p in c.read_keys(entity) for r in p}
     assert listed == keys
+
+
+def test_new_returns_and_documents_arrive_in_the_next_window(sandbox):
+    url, h = sandbox(size=60)
+    since = datetime.now(UTC) - timedelta(seconds=5)
+    now = datetime.now(UTC).replace(microsecond=0)
+    base = dict(h.sandbox.table("MXAPIRECEIPT").base(0), transdate=now, actualdate=now)
+    base.pop("_rowstamp")
+    h.add("MXAPIRECEIPT", {**base, "matrectransid": 9001, "issuetype": "RETURN",
+                           "quantity": -2.0, "linecost": -30.0, "remark": "Wrong size"})  # fmt: skip
+    h.add("MXAPIRECEIPT", {**base, "matrectransid": 9002, "issuetype": "RECEIPT"})
+    (ret,) = read(url, "return-orders", Window(since, None))
+    assert (ret["key"], ret["totalNetValue"], ret["notes"]) == ("9001", 30.0, "Wrong size")
+    asset = h.sandbox.table("MXAPIASSET").base(7)
+    h.add("MXAPIDOCLINKS", {
+        "doclinksid": 9100, "document": "NEWDOC", "ownertable": "ASSET",
+        "ownerid": asset["assetuid"], "doctype": "Attachments", "urltype": "FILE",
+        "urlname": "/DOCLINKS/attachments/new.pdf", "description": "New manual",
+        "createdate": now, "changedate": now,
+    })  # fmt: skip
+    (doc,) = read(url, "documents", Window(since, None))
+    assert doc["entityKeys"] == [f"{asset['siteid']}:{asset['assetnum']}"]
+    assert (doc["name"], doc["contentType"]) == ("NEWDOC", "application/pdf")
