@@ -16,6 +16,7 @@ Other options: ``max_page_size`` (the server's ``mxe.oslc.maxpagesize``, default
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -41,6 +42,8 @@ DOC_OWNERS = {
 }  # fmt: skip
 # entities whose rows client.py derives from other records: what their reads are ordered by
 ORDER_BY = {"pm.materials": ("orgid", "jpnum")}
+JOBPLANS_PER_REQUEST = 50  # job plans named in one PM query (``jpnum in [..]``)
+_QUOTABLE = re.compile(r'[^"\\\x00-\x1f]{1,200}')
 MANIFEST = load_manifest(Path(__file__).with_name("manifest.yaml"))
 
 
@@ -137,19 +140,21 @@ class MaximoConnector(ManifestConnector):
         ``PM.jpnum``); each job plan material becomes one row per PM of that job plan (same
         organization), keyed (siteid, pmnum, jobmaterialid). The PMs are read once per page."""
         plans = {(r.get("orgid"), r.get("jpnum")): r.get("jobmaterial") or [] for r in rows}
-        if not plans:
-            return []
-        req = Request(self.path("pm"), {
-            "lean": "1", "oslc.select": "pmnum,siteid,orgid,jpnum",
-            "oslc.where": "jpnum in [" + ",".join(f'"{jp}"' for _, jp in plans) + "]",
-            "oslc.orderBy": "+siteid,+pmnum",
-        })  # fmt: skip
+        # a job plan number that cannot be quoted in oslc.where is left out (its PMs list none)
+        names = sorted({jp for _, jp in plans if jp and _QUOTABLE.fullmatch(str(jp))})
         out = []
-        for page in self.pages("pm", req):
-            for pm in page:
-                for m in plans.get((pm.get("orgid"), pm.get("jpnum")), ()):
-                    out.append({**m, "jpnum": pm.get("jpnum"), "siteid": pm.get("siteid"),
-                                "pmnum": pm.get("pmnum"), "orgid": pm.get("orgid")})  # fmt: skip
+        for i in range(0, len(names), JOBPLANS_PER_REQUEST):  # a URL of bounded length
+            batch = names[i : i + JOBPLANS_PER_REQUEST]
+            req = Request(self.path("pm"), {
+                "lean": "1", "oslc.select": "pmnum,siteid,orgid,jpnum",
+                "oslc.where": "jpnum in [" + ",".join(f'"{jp}"' for jp in batch) + "]",
+                "oslc.orderBy": "+siteid,+pmnum",
+            })  # fmt: skip
+            for page in self.pages("pm", req):
+                for pm in page:
+                    for m in plans.get((pm.get("orgid"), pm.get("jpnum")), ()):
+                        out.append({**m, "jpnum": pm.get("jpnum"), "siteid": pm.get("siteid"),
+                                    "pmnum": pm.get("pmnum"), "orgid": pm.get("orgid")})  # fmt: skip
         return out
 
     # --- Maximo only ---------------------------------------------------------------------------

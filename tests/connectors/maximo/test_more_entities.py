@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from connectors.base import Window
+from connectors.maximo import client
 from connectors.maximo.mapping import ENTITIES
 from connectors.maximo.sandbox.data import GL, UNITS
 from include.config.coverage import system_coverage
@@ -216,9 +217,11 @@ def test_kits_are_the_assemblies(shared):
     assert {c["assemblyKey"] for c in read(url, "materials.children")} == kits
 
 
-def test_pm_materials_are_the_job_plan_materials_of_each_pm(sandbox):
+def test_pm_materials_are_the_job_plan_materials_of_each_pm(sandbox, monkeypatch):
     url, h = sandbox(size=300)
     items = read(url, "pm.materials")
+    monkeypatch.setattr(client, "JOBPLANS_PER_REQUEST", 3)  # PMs asked for 3 job plans at a time
+    assert sorted(map(str, read(url, "pm.materials"))) == sorted(map(str, items))
     pms = h.sandbox.table("MXAPIPM")
     plans = {p["jpnum"]: p for p in (h.sandbox.table("MXAPIJOBPLAN").base(i) for i in range(8))}
     want = set()
@@ -280,3 +283,14 @@ def test_new_returns_and_documents_arrive_in_the_next_window(sandbox):
     (doc,) = read(url, "documents", Window(since, None))
     assert doc["entityKeys"] == [f"{asset['siteid']}:{asset['assetnum']}"]
     assert (doc["name"], doc["contentType"]) == ("NEWDOC", "application/pdf")
+
+
+def test_return_order_statuses_from_the_receipt_status_domain(shared):
+    url, _ = shared
+    with connector(url) as c:
+        rows = c.statuses("return-orders")
+    assert {r["code"]: r["name"] for r in rows} == {
+        "COMP": "Complete", "WINSP": "Waiting for Inspection",
+        "WASSET": "Waiting for Asset Serialization",
+    }  # fmt: skip
+    assert all(r["scope"] == "RECEIPTSTATUS" for r in rows)
