@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,8 @@ DOC_OWNERS = {
 ORDER_BY = {"pm.materials": ("orgid", "jpnum")}
 JOBPLANS_PER_REQUEST = 50  # job plans named in one PM query (``jpnum in [..]``)
 _QUOTABLE = re.compile(r'[^"\\\x00-\x1f]{1,200}')
+# the entity whose re-read by id is being built: its fixed ``oslc.where`` is added afterwards
+_BY_ID: ContextVar[str | None] = ContextVar("maximo_by_id", default=None)
 MANIFEST = load_manifest(Path(__file__).with_name("manifest.yaml"))
 
 
@@ -105,12 +108,29 @@ class MaximoConnector(ManifestConnector):
         req = super().build_request(entity, window, keys_only)
         fixed = MANIFEST.entity(entity).params.get("oslc.where")
         params = dict(req.params)
-        if fixed and params.get("oslc.where") != fixed:
+        if fixed and _BY_ID.get() == entity:
+            del params["oslc.where"]  # id_request adds it to the ids' clause
+        elif fixed and params.get("oslc.where") != fixed:
             params["oslc.where"] = f"{fixed} and {params['oslc.where']}"
         if entity in ORDER_BY:
             params["oslc.orderBy"] = ",".join(f"+{a}" for a in ORDER_BY[entity])
             if keys_only:
                 params["oslc.select"] = ",".join(ORDER_BY[entity])
+        return Request(req.url, params, req.method, req.json, req.headers)
+
+    def id_request(self, entity: str, ids: list[str]) -> Request:
+        """The kit's re-read by id; an entity's own ``oslc.where`` (vendors' ``type="V"``,
+        storerooms' ``type="STOREROOM"``...) is ANDed with the ids' clause, so a re-read lists
+        only records the entity's reads list."""
+        fixed = MANIFEST.entity(entity).params.get("oslc.where")
+        if not fixed:
+            return super().id_request(entity, ids)
+        token = _BY_ID.set(entity)
+        try:
+            req = super().id_request(entity, ids)
+        finally:
+            _BY_ID.reset(token)
+        params = {**req.params, "oslc.where": f"{fixed} and {req.params['oslc.where']}"}
         return Request(req.url, params, req.method, req.json, req.headers)
 
     # --- transforms (manifest ``transform``) -----------------------------------------------------

@@ -223,7 +223,9 @@ class World:
         return f"CREW{h % self.n_groups:04d}"
 
     def vendor(self, h: int) -> str:
-        return f"V{100000 + h % self.n_companies}"
+        """A company of type V (companies 4 and 5 of every six are a manufacturer and a courier)."""
+        k = h % self.n_companies
+        return f"V{100000 + k - max(0, k % 6 - 3)}"
 
     def item(self, h: int) -> str:
         return str(500000 + h % self.n_items)
@@ -544,7 +546,9 @@ class World:
         h = mix(self.seed, 10, j)
         t = self.structures["MXAPICOMPANY"].time_of(j)
         return {
-            "company": f"V{100000 + j}", "orgid": ORG, "companiesid": j + 1, "type": "V",
+            # every sixth company a manufacturer (M), every sixth from the fifth a courier (C)
+            "company": f"V{100000 + j}", "orgid": ORG, "companiesid": j + 1,
+            "type": {4: "M", 5: "C"}.get(j % 6, "V"),
             "name": f"{LAST[h % 10]} {WORDS[(h >> 8) % 16]} Supply", "currencycode": "USD",
             # Maximo's company address: address1 street, 2 city, 3 state, 4 postal code, 5 country
             "address1": f"{1 + (h >> 16) % 999} Main St", "phone": f"555-{(h >> 24) % 10000:04d}",

@@ -294,3 +294,25 @@ def test_return_order_statuses_from_the_receipt_status_domain(shared):
         "WASSET": "Waiting for Asset Serialization",
     }  # fmt: skip
     assert all(r["scope"] == "RECEIPTSTATUS" for r in rows)
+
+
+def test_vendors_are_the_companies_of_type_v_also_when_re_read_by_id(shared):
+    url, h = shared
+    table = h.sandbox.table("MXAPICOMPANY")
+    src = [table.base(i) for i in range(table.os.count)]
+    companies = by_key(read(url, "companies"))
+    vendors = by_key(read(url, "vendors"))
+    assert set(companies) == {f"EAGLENA:{c['company']}" for c in src}
+    assert set(vendors) == {f"EAGLENA:{c['company']}" for c in src if c["type"] == "V"}
+    assert len(vendors) < len(companies)
+    ids = [str(c["companiesid"]) for c in src]
+    with connector(url) as c:
+        req = c.id_request("vendors", ids)
+        assert req.params["oslc.where"] == f'type="V" and companiesid in [{",".join(ids)}]'
+        got = [r for p in c.read_records("vendors", ids) for r in p]
+        assert {f"EAGLENA:{r['company']}" for r in got} == set(vendors)
+        # storerooms (type="STOREROOM") re-read by id the same way
+        stores = [r for p in c.read("storerooms", Window()) for r in p]
+        sid = [str(s["locationsid"]) for s in stores]
+        again = [r for p in c.read_records("storerooms", sid) for r in p]
+        assert sorted(r["location"] for r in again) == sorted(s["location"] for s in stores)
