@@ -713,7 +713,7 @@ READS: dict[str, tuple[EntityMapping, dict[str, Any]]] = {
             "domain": [("inventory.state", "!=", "cancelled")],
             "fields": [
                 *_f(
-                    "inventory inventory.location inventory.state inventory.last_modified_at "
+                    "inventory inventory.location inventory.state "
                     "product product.code product.name product.cost_price quantity "
                     "expected_quantity"
                 ),
@@ -788,11 +788,10 @@ CHANGED_WHEN: dict[str, ChangedWhen] = {
         note="the return shipment or one of its stock moves changed",
     ),
     "inventories": ChangedWhen(
-        related=("inventory_rel.last_modified_at",),
         untracked=("unitCost",),
-        note="the line or its inventory (state, location) changed; the unit cost is the "
-        "product's cost price, which moves without dating the line, so inventories are re-read "
-        "in full every full_read_every",
+        note="the line changed (Tryton rewrites an inventory's lines when its location "
+        "changes); the unit cost is the product's cost price, which moves without dating the "
+        "line, so inventories are re-read in full every full_read_every",
     ),
     "customers": ChangedWhen(
         related=("first_sale_at",),
