@@ -307,34 +307,22 @@ def bom_item(record: dict) -> str:
 # /materials/{key}/children, the assembly being the BOM's header material.
 # The structure of an equipment: the material BOM of its construction type (ConstructionMaterial),
 # Makini's MaterialItem under /assets/{key}/materials (one per equipment and BOM item).
+BOM_ITEM_FIELDS: dict[str, object] = {
+    "assemblyKey": {"ref": ["Material"]},
+    "materialKey": {"ref": ["BillOfMaterialComponent"]},
+    "partNumber": "BillOfMaterialComponent",
+    "positionNumber": "BillOfMaterialItemNumber",
+    "name": {"first": ["ComponentDescription", "BOMItemDescription"]},
+    "uomKey": {"ref": ["BillOfMaterialItemUnit"]},
+    "quantity": {"float": "BillOfMaterialItemQuantity"},
+    "requiredQuantity": {"float": "BillOfMaterialItemQuantity"},
+}
 ASSET_MATERIAL = EntityMapping(
     key=("Equipment", *BOM_ITEM_KEY),
-    fields={
-        "assetKey": {"ref": ["Equipment"]},
-        "assemblyKey": {"ref": ["Material"]},
-        "materialKey": {"ref": ["BillOfMaterialComponent"]},
-        "partNumber": "BillOfMaterialComponent",
-        "positionNumber": "BillOfMaterialItemNumber",
-        "name": {"first": ["ComponentDescription", "BOMItemDescription"]},
-        "uomKey": {"ref": ["BillOfMaterialItemUnit"]},
-        "quantity": {"float": "BillOfMaterialItemQuantity"},
-        "requiredQuantity": {"float": "BillOfMaterialItemQuantity"},
-    },
+    fields={"assetKey": {"ref": ["Equipment"]}, **BOM_ITEM_FIELDS},
 )
 
-BOM_CHILD = EntityMapping(
-    key=BOM_ITEM_KEY,
-    fields={
-        "assemblyKey": {"ref": ["Material"]},
-        "materialKey": {"ref": ["BillOfMaterialComponent"]},
-        "partNumber": "BillOfMaterialComponent",
-        "positionNumber": "BillOfMaterialItemNumber",
-        "name": {"first": ["ComponentDescription", "BOMItemDescription"]},
-        "uomKey": {"ref": ["BillOfMaterialItemUnit"]},
-        "quantity": {"float": "BillOfMaterialItemQuantity"},
-        "requiredQuantity": {"float": "BillOfMaterialItemQuantity"},
-    },
-)
+BOM_CHILD = EntityMapping(key=BOM_ITEM_KEY, fields=dict(BOM_ITEM_FIELDS))
 
 
 def v4_local(date_path: str, time_path: str | None = None) -> dict[str, Callable]:
