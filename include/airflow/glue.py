@@ -174,6 +174,7 @@ def webhook_sources(configs: Any, ttl: float = 30.0) -> Any:
     import threading
     import time
 
+    from connectors.registry import get_connector
     from include.api.webhooks import WebhookSource
 
     lock = threading.Lock()
@@ -189,9 +190,9 @@ def webhook_sources(configs: Any, ttl: float = 30.0) -> Any:
             log.warning("webhooks %s: no secret readable (%s)", cid, type(exc).__name__)
             secrets = ()
         wh = cfg.webhooks
-        return WebhookSource(
-            cid, cfg.status, cfg.webhook_scheme(), secrets, wh.seconds("tolerance"), wh.header
-        )
+        spec = getattr(get_connector(cfg.system), "webhooks", None)
+        return WebhookSource(cid, cfg.status, cfg.webhook_scheme(), secrets,
+                             wh.seconds("tolerance"), wh.header, spec)  # fmt: skip
 
     def provide(cid: str) -> WebhookSource | None:
         now = time.monotonic()
