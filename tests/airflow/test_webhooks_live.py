@@ -271,3 +271,76 @@ def test_reconnect_moves_the_subscription_to_the_new_connection(
         "content-type": "application/json",
         "x-maintainx-webhook-body-signature": sign(secret, int(time.time()), payload)})  # fmt: skip
     assert r.status_code == 410, r.text
+
+
+def test_limble_reconnect_moves_its_webhooks(
+    standalone: tuple[demo.Api, dict, str],
+) -> None:
+    """Limble, the same user flow: one webhook per type at the Limble sandbox (no secret: Limble
+    signs with the API key, which the Connection already holds), moved to the new id's URL."""
+    from connectors.limble import CONNECTOR
+    from connectors.limble.sandbox import start_sandbox as start_limble
+    from connectors.limble.sandbox.webhooks import sign
+    from include.admin.operations.webhooks_source import REGISTERED_ACTION
+
+    api, env, _ = standalone
+    admin = {"Authorization": f"Bearer {env['MILLWRIGHT_ADMIN_TOKEN']}"}
+    mw, cid = f"{api.base}/millwright/api", "rc-lb"
+
+    def call(method: str, path: str, token: str | None = None, **kw: object) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else admin
+        return requests.request(method, f"{mw}{path}", headers=headers, timeout=120, **kw)
+
+    def hooks(of: str) -> list[dict]:
+        return [h for h in handle.webhooks.list({}) if h["endpoint"].endswith(f"/webhooks/{of}")]
+
+    url, handle = start_limble(airflow_proc.port(), size=40, client_id="lb-id", secret="lb-key")
+    try:
+        body = {"id": cid, "customer": "acme", "system": "limble", "name": "Acme Limble",
+                "email": "ops@acme.example",
+                "credentials": {"host": url, "login": "lb-id", "password": "lb-key"},
+                "config": {"entities": ["work-orders"], "schedule": "0 0 1 1 *",
+                           "webhooks": {}}}  # fmt: skip
+        r = call("POST", "/system/connections", json=body)
+        assert r.status_code == 201, r.text
+        n = len(CONNECTOR.webhooks.event_types)
+        assert len(hooks(cid)) == n
+        run = airflow_proc.wait_for(f"the first full sync of {cid}", _finished(api, f"sync__{cid}"),
+                                    400)  # fmt: skip
+        assert run["state"] == "success", run
+        assert call("POST", f"/system/connections/{cid}/disconnect").status_code == 200
+        r = call("POST", f"/system/connections/{cid}/reconnect")
+        assert r.status_code == 201, r.text
+        new, token = r.json()["data"]["key"], r.json()["data"]["access_token"]
+
+        def registered() -> list[dict] | None:
+            audit = call("GET", f"/system/connections/{new}/audit").json()["data"]
+            done = [a for a in audit if a["action"] == REGISTERED_ACTION]
+            return done if done and not hooks(cid) and len(hooks(new)) == n else None
+
+        [entry] = airflow_proc.wait_for("the lifecycle pass to move the Limble webhooks",
+                                        registered, 240, 2)  # fmt: skip
+        live = sorted(str(h["webhookID"]) for h in hooks(new))
+        assert sorted(entry["details"]["webhooks"]["subscriptions"]) == live
+        assert sorted(h["type"] for h in hooks(new)) == sorted(CONNECTOR.webhooks.event_types)
+        run = airflow_proc.wait_for(f"the first full sync of {new}", _finished(api, f"sync__{new}"),
+                                    400)  # fmt: skip
+        assert run["state"] == "success", run
+        key = call("GET", "/eam/work-orders?per_page=1", token).json()["data"][0]["key"]
+        title = "limble after the reconnect"
+        handle.update("/tasks", int(key), name=title)
+
+        def served() -> bool:
+            r = call("GET", f"/eam/work-orders/{key}", token)
+            return r.status_code == 200 and r.json()["data"]["title"] == title
+
+        airflow_proc.wait_for("the Limble change to be served by the new connection", served,
+                              120, 1)  # fmt: skip
+        ts, tok = int(time.time()), "t" * 32
+        r = requests.post(f"{api.base}/millwright/webhooks/{cid}", timeout=30,
+                          json={"taskID": int(key), "category": "task"},
+                          headers={"timestamp": str(ts), "token": tok,
+                                   "signature": sign("lb-key", ts, tok)})  # fmt: skip
+        assert r.status_code == 410, r.text
+    finally:
+        handle.stop()
