@@ -220,3 +220,40 @@ def test_key_reread_keeps_the_entitys_own_filter_and_only_exact_keys() -> None:
     finally:
         conn.close()
         handle.stop()
+
+
+def test_control_endpoint_sets_up_a_channel_and_its_changes_publish(store) -> None:
+    """From another process: ``POST /_sandbox/publish`` adds a channel, a ``PATCH`` of
+    ``/_sandbox/records/work-orders`` (the kit's control endpoint) publishes the change."""
+    from connectors.maximo.sandbox import DEFAULT_API_KEY
+
+    url, handle = start_sandbox(seed=24, size=20)
+    sources = {"mxc": WebhookSource("mxc", "active", "header", (SECRET,), header="x-mx-token",
+                                    spec=CONNECTOR.webhooks)}  # fmt: skip
+    key = {"X-Sandbox-Key": DEFAULT_API_KEY}
+    try:
+        w = handle.sandbox.table("MXAPIWODETAIL").base(0)
+        with ThreadServer(receiver_app(store, sources)) as server, httpx.Client() as http:
+            r = http.post(f"{url}/_sandbox/publish", headers={"X-Sandbox-Key": "wrong"}, json={})
+            assert r.status_code == 401
+            r = http.post(f"{url}/_sandbox/publish", headers=key, json={"entity": "widgets"})
+            assert r.status_code == 400 and "no publish channel" in r.text
+            r = http.post(f"{url}/_sandbox/publish", headers=key, json={
+                "entity": WO, "url": f"{server.url}/webhooks/mxc", "secret": SECRET,
+                "header": "X-MX-Token", "format": "json"})  # fmt: skip
+            assert r.status_code == 201, r.text
+            r = http.patch(f"{url}/_sandbox/records/{WO}", headers=key,
+                           json={"key": [w["siteid"], w["wonum"]], "set": {"description": "ctl"}})  # fmt: skip
+            assert r.status_code == 200, r.text
+            assert handle.publish.wait(20)
+            listed = http.get(f"{url}/_sandbox/publish", headers=key).json()
+            assert listed["sent"] == 1 and listed["errors"] == 0, listed
+            assert handle.publish.deliveries[0].attempts == [200]
+        conn = connector(url)
+        result = apply_pending(store, _cfg("mxc"), conn, run_id="t")
+        conn.close()
+        assert result.processed == 1 and result.failed == 0, result.errors
+        got = store.get_record("mxc", WO, f"{w['siteid']}:{w['wonum']}")
+        assert got["data"]["title"] == "ctl"
+    finally:
+        handle.stop()
