@@ -47,11 +47,21 @@ from include.webhooks.spec import GENERIC_ENTITY_FIELD, EventTarget, WebhookSpec
 MAIN_OBJECTS: dict[str, tuple[str, ...]] = {
     "WORKORDER": ("work-orders",), "ASSET": ("assets",), "LOCATIONS": ("locations", "storerooms"),
     "SITE": ("sites",), "ORGANIZATION": ("organizations",), "PM": ("pm",), "ITEM": ("materials",),
-    "INVENTORY": ("stocks",), "PO": ("purchase-orders",), "COMPANIES": ("vendors",),
-    "PERSON": ("users",), "PERSONGROUP": ("teams",), "ASSETMETER": ("meters",),
-    "METERREADING": ("meter-readings",), "SR": ("service-requests",), "LABOR": ("labors",),
+    "INVENTORY": ("stocks", "inventories"), "PO": ("purchase-orders",),
+    "COMPANIES": ("vendors", "companies"), "PERSON": ("users",), "PERSONGROUP": ("teams",),
+    "ASSETMETER": ("meters",), "METERREADING": ("meter-readings",), "SR": ("service-requests",),
+    "LABOR": ("labors",), "CHARTOFACCOUNTS": ("accounts",), "MEASUREUNIT": ("uom",),
+    "ASSETTEMPLATE": ("asset-templates",), "TEMPLATESPAREPART": ("asset-templates.materials",),
+    "SPAREPART": ("assets.materials",), "ASSETSTATUS": ("assets-downtime",),
+    "DOCLINKS": ("documents",), "ITEMSTRUCT": ("materials.children",),
+    "MATRECTRANS": ("return-orders",), "WPMATERIAL": ("work-orders.materials",),
 }  # fmt: skip
-NUMERIC_KEYS = frozenset({"meterreadingid"})  # key fields Maximo compares as numbers
+# entities no message names by their key: rows derived from another record (a job plan's
+# materials become one row per PM of the plan); the scheduled sync keeps them
+NOT_PUBLISHED = {"pm.materials": "derived from job plans (JOBMATERIAL) per PM"}
+# key fields Maximo compares as numbers (unquoted in oslc.where); the others are quoted strings
+NUMERIC_KEYS = frozenset({"meterreadingid", "assetstatusid", "doclinksid", "itemstructid",
+                          "matrectransid", "wpitemid", "jobmaterialid"})  # fmt: skip
 MAX_KEYS_PER_READ = 100
 _SAFE_VALUE = re.compile(r"[^\"\\\x00-\x1f]{1,254}")
 
@@ -215,7 +225,11 @@ def read_by_key(connector: Any, entity: str, keys: list[dict[str, str]]) -> Iter
         own = params.get("oslc.where")
         params["oslc.where"] = f"{own} and {where}" if own else where
         request = Request(req.url, params, req.method, req.json, req.headers)
+        e = connector.manifest.entity(entity)
+        transform = getattr(connector, e.transform) if e.transform else None
         for page in connector.pages(entity, request, len(chunk)):
             rows = [r for r in page if tuple(str(r.get(f)) for f in fields) in wanted]
+            if transform is not None and rows:
+                rows = transform(entity, rows)  # as a read does (documents' owner keys)
             if rows:
                 yield rows
