@@ -28,7 +28,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,18 +60,32 @@ class Live:
     api: demo.Api
     env: dict[str, str]
     sandbox: Any
+    sandbox_url: str
     store_path: Path
 
 
 @contextlib.contextmanager
-def live(work: Path, size: int = 300) -> Iterator[Live]:
+def live(
+    work: Path,
+    size: int = 300,
+    *,
+    port: Callable[..., int] | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[Live]:
     """The sandbox (subscribed to the receiver, as the lifecycle registers it; its secret in the
     connection's Airflow Connection) and `airflow standalone` with one MaintainX connection whose
-    cron is a year away, its first (full) run done. Also used by tests/airflow/test_webhooks_live.py."""
-    base, handle = start_sandbox(size=size, seed=3, webhook_backoff=1.0, webhook_retries=5)
+    cron is a year away, its first (full) run done. ``port(avoid=(...))`` picks the ports (default:
+    any free one); ``extra_env`` is added to Airflow's environment. Sources reach the plugin's
+    receiver at ``MILLWRIGHT_WEBHOOK_BASE_URL`` (set). Also used by
+    tests/airflow/test_webhooks_live.py."""
+    pick = port or (lambda avoid=(): demo.free_port())
+    base, handle = start_sandbox(pick(), size=size, seed=3, webhook_backoff=1.0,
+                                 webhook_retries=5)  # fmt: skip
     home, mw_home = work / "airflow", work / "mw"
-    port = demo.free_port()
-    receiver = f"http://localhost:{port}/millwright/webhooks/{CID}"
+    port_ = pick()
+    logs_a = pick(avoid=(port_,))
+    logs = (logs_a, pick(avoid=(port_, logs_a)))
+    receiver = f"http://localhost:{port_}/millwright/webhooks/{CID}"
     src = requests.Session()
     src.headers.update({"Authorization": f"Bearer {DEFAULT_API_KEY}",
                         "x-organization-id": str(ORG_ID)})  # fmt: skip
@@ -82,8 +96,9 @@ def live(work: Path, size: int = 300) -> Iterator[Live]:
         if r.status_code != 201:
             raise RuntimeError(f"subscription refused: {r.status_code} {r.text[:200]}")
         secret = r.json()["secret"]
-        env = demo.airflow_env(port, home, mw_home)
+        env = demo.airflow_env(port_, home, mw_home, log_ports=logs)
         env.update({
+            "MILLWRIGHT_WEBHOOK_BASE_URL": f"http://localhost:{port_}/millwright",
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "5",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
@@ -94,6 +109,7 @@ def live(work: Path, size: int = 300) -> Iterator[Live]:
                 "extra": {"organization_id": str(ORG_ID), "webhook_secret": secret},
             }),
         })  # fmt: skip
+        env.update(extra_env or {})
         for key in ("AIRFLOW_VAR_MILLWRIGHT_CONNECTIONS", "_AIRFLOW_PARSING_CONTEXT_DAG_ID"):
             env.pop(key, None)
         variable = [{
@@ -105,7 +121,7 @@ def live(work: Path, size: int = 300) -> Iterator[Live]:
         demo.airflow(env, "db", "migrate")
         demo.airflow(env, "variables", "set", "millwright_connections", json.dumps(variable))
         demo.airflow(env, "pools", "set", "millwright_store_writer", "1", "store writers")
-        url = f"http://localhost:{port}"
+        url = f"http://localhost:{port_}"
         with demo.standalone(env, work / "standalone.log", url, 300):
             api = demo.Api(url, home)
             demo.wait_dags(api, [DAG_ID], 300)
@@ -113,7 +129,7 @@ def live(work: Path, size: int = 300) -> Iterator[Live]:
                 r for r in api.call("GET", f"/dags/{DAG_ID}/dagRuns")["dag_runs"]
                 if r["state"] == "success"
             ], 600, 3)  # fmt: skip
-            yield Live(api, env, handle, mw_home / "store.db")
+            yield Live(api, env, handle, base, mw_home / "store.db")
     finally:
         handle.stop()
 
