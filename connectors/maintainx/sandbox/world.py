@@ -40,9 +40,13 @@ class Endpoint:
     expand: tuple[tuple[str, str], ...] = ()  # (expand value, record field) hidden unless asked
     summary: tuple[str, ...] = ()  # list shows only these fields (detail shows all)
     detail_only: tuple[str, ...] = ()  # fields only `GET <path>/<id>` shows
+    list_only: tuple[str, ...] = ()  # fields `GET <path>/<id>` does not show
     filters: tuple[str, ...] = ()  # other query parameters the list takes (`Sandbox.list`)
 
 
+# in these lists, not in their GET <path>/<id> (the OpenAPI); assets, locations and parts keep it
+# in both (README.md, "Sandbox")
+ORG_FIELD = ("organizationId",)
 ENDPOINTS: dict[str, Endpoint] = {
     e.path: e
     for e in (
@@ -75,8 +79,8 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("/workrequests", "workRequests", 12_000_000, False, (),
                  (("asset", "asset"), ("location", "location"), ("work_order", "workOrder"),
                   ("extra_fields", "extraFields"))),
-        Endpoint("/models", "models", 13_000_000, False),
-        Endpoint("/manufacturers", "manufacturers", 14_000_000, False),
+        Endpoint("/models", "models", 13_000_000, False, list_only=ORG_FIELD),
+        Endpoint("/manufacturers", "manufacturers", 14_000_000, False, list_only=ORG_FIELD),
     )
 }  # fmt: skip
 
@@ -158,9 +162,8 @@ class World:
         """The record as the API shows it: only requested expansions, no internal fields; the
         fields only a detail read shows when ``detail``."""
         ep = ENDPOINTS[path]
-        if not detail:
-            for fld in ep.detail_only:
-                rec.pop(fld, None)
+        for fld in ep.list_only if detail else ep.detail_only:
+            rec.pop(fld, None)
         for exp, fld in ep.expand:
             if exp not in expand:
                 rec.pop(fld, None)
