@@ -23,6 +23,7 @@ from include.config import ConnectionConfig
 from include.model.timeutil import format_utc, to_utc_iso, utcnow, zone
 from include.store import Store, SyncRun
 from include.sync import pipeline, streaming
+from include.sync.statuses import refresh_statuses
 
 pytestmark = pytest.mark.integration
 _runs = itertools.count(1)
@@ -140,6 +141,11 @@ def test_service_requests_carry_the_work_request_and_its_status_category(mx, sto
     want = {str(w["id"]) for w in source if w["requestStatus"] == "APPROVED"}
     assert {r["key"] for r in converted} == want and want
     assert all(r["workOrderKey"] for r in converted)
+    # the status list (manifest.yaml's static list) with each status's category
+    refresh_statuses(store, CFG, src)
+    rows = _get(store, "/api/eam/statuses/service-requests")
+    assert {r["code"]: r["statusCategory"] for r in rows} == {
+        "PENDING": "open", "APPROVED": "converted", "REJECTED": "rejected", "DONE": "closed"}  # fmt: skip
 
 
 def test_assets_downtime_is_each_offline_period(mx, store, tmp_path):
