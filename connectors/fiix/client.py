@@ -46,6 +46,16 @@ CHILDREN = {"attach_lines": ("lines", "PurchaseOrderLineItem"),
             "attach_assets": ("assets", "ScheduledMaintenanceAsset")}  # fmt: skip
 LINE_FIELDS = ("id, intPurchaseOrderID, intAssetID, intSupplierID, strDescription, qtyOnOrder, "
                "qtyRecieved, dblUnitPrice, dtmRequiredByDate")  # fmt: skip
+# records a transform attaches as one object: (entity, name) -> (class, the fields it asks for)
+UNIT_FIELDS = "id, strName, strSymbol"
+READING_FIELDS = "id, intAssetID, intMeterReadingUnitsID, dblMeterReading, dtmDateSubmitted"
+PART_FIELDS = "id, strCode, strName, dblLastPrice"
+ATTACHED = {"meters": {"unit": ("MeterReadingUnit", UNIT_FIELDS),
+                       "lastReading": ("MeterReading", READING_FIELDS)},
+            "inventories": {"part": ("Asset", PART_FIELDS)}}  # fmt: skip
+METER_FIELDS = ("id", "intAssetID", "intMeterReadingUnitsID", "intSiteID", "strName")
+# transforms that select or derive rows from fields beyond the key (key listings ask for them)
+READS_FIELDS = {"derive_meters", "equipment_boms", "assembly_boms"}
 PREFIX_TYPES = (("str", "string"), ("dtm", "datetime"), ("int", "integer"), ("dbl", "number"),
                 ("qty", "number"), ("bol", "boolean"))  # fmt: skip
 
@@ -138,6 +148,10 @@ class FiixBase(ManifestConnector):
 
     def build_request(self, entity: str, window: Window, keys_only: bool = False) -> Request:
         e = self.manifest.entity(entity)
+        if e.transform in READS_FIELDS:  # a key listing runs the transform: it needs its fields
+            keys_only = False
+        if entity == "customers":
+            self._customer_ids = None  # collected afresh by each read (`only_customers`)
         params = super().build_request(entity, Window(), keys_only).params
         filters = [p.FindFilter(params["ql"])] if params.get("ql") else []
         t = e.change_time
@@ -234,22 +248,114 @@ class FiixBase(ManifestConnector):
         return self._children(rows, "ScheduledMaintenanceAsset", "intScheduledMaintenanceID",
                               fields, "assets")  # fmt: skip
 
+    def _related(self, rows: list[dict], fk: str, cls: str, field: str, fields: str
+                 ) -> dict[Any, list[dict]]:  # fmt: skip
+        """``{value of rows' fk: [cls rows whose field is it]}``, in BatchRequests of FindRequests
+        (`_children`, keyset-paged per chunk)."""
+        keys = [{"id": v} for v in dict.fromkeys(r.get(fk) for r in rows) if v is not None]
+        if not keys:
+            return {}
+        self._children(keys, cls, field, fields, "_rows")
+        return {k["id"]: k["_rows"] for k in keys}
+
+    def only_stocked(self, entity: str, rows: list[dict]) -> list[dict]:
+        """Storerooms: the page's facilities that some Stock row keeps parts in."""
+        stock = self._related(rows, "id", "Stock", "intFacilityID", "id, intFacilityID")
+        return [r for r in rows if stock.get(r["id"])]
+
+    def only_customers(self, entity: str, rows: list[dict]) -> list[dict]:
+        """Customers: the page's businesses that an asset names in ``strCustomerIds`` (Fiix's
+        business tracking); the ids are collected once per read, keyset-paged over the assets
+        that name any (only that column is asked for)."""
+        if getattr(self, "_customer_ids", None) is None:
+            ids: set[str] = set()
+            after = 0
+            while True:
+                out = self.call(p.FindRequest(
+                    "Asset", "id, strCustomerIds",
+                    (p.FindFilter("strCustomerIds IS NOT NULL"), p.FindFilter("id > ?", (after,))),
+                    "id", 0, self.max_page_size))  # fmt: skip
+                raise_for_error(self.system, "POST FindRequest Asset", out)
+                objs = out.get("objects") or []
+                for o in objs:
+                    ids.update(x.strip() for x in str(o.get("strCustomerIds") or "").split(","))
+                if len(objs) < self.max_page_size:
+                    break
+                after = objs[-1]["id"]
+            self._customer_ids = ids - {""}
+        return [r for r in rows if str(r["id"]) in self._customer_ids]
+
+    def derive_meters(self, entity: str, rows: list[dict]) -> list[dict]:
+        """Meters: one per asset of the page and unit it has readings in (Fiix keeps readings
+        per asset and ``MeterReadingUnit``, with no meter record), with its latest reading."""
+        readings = self._related(rows, "id", "MeterReading", "intAssetID", READING_FIELDS)
+        units = self._units()
+        out = []
+        for r in rows:
+            latest: dict[Any, dict] = {}
+            for m in readings.get(r["id"], []):
+                u = m.get("intMeterReadingUnitsID")
+                seen = latest.get(u)
+                if seen is None or (m.get("dtmDateSubmitted") or 0, m["id"]) > (
+                        seen.get("dtmDateSubmitted") or 0, seen["id"]):  # fmt: skip
+                    latest[u] = m
+            for u in sorted(latest, key=lambda x: (x is None, x)):
+                m, unit = latest[u], units.get(u) or {}
+                out.append({"id": r["id"], "intAssetID": r["id"], "intMeterReadingUnitsID": u,
+                            "intSiteID": r.get("intSiteID"), "strName": r.get("strName"),
+                            "unit": unit, "lastReading": m})  # fmt: skip
+        return out
+
+    def _units(self) -> dict[Any, dict]:
+        out = self.call(p.FindRequest("MeterReadingUnit", UNIT_FIELDS, (), "id", 0, 1000))
+        raise_for_error(self.system, "POST FindRequest MeterReadingUnit", out)
+        return {u["id"]: u for u in out.get("objects") or []}
+
+    def attach_parts(self, entity: str, rows: list[dict]) -> list[dict]:
+        """Inventories: each stock row with its part (code, name, last price) as ``part``."""
+        parts = self._related(rows, "intAssetID", "Asset", "id", PART_FIELDS)
+        for r in rows:
+            r["part"] = next(iter(parts.get(r.get("intAssetID")) or []), None)
+        return rows
+
+    def _boms(self, rows: list[dict], kinds: tuple[int, ...]) -> list[dict]:
+        """The page's AssetConsumingReference rows whose consuming asset is of ``kinds``
+        (``intSuperCategorySysCode``)."""
+        parents = self._related(rows, "intAssetID", "Asset", "id", "id, intSuperCategorySysCode")
+        keep = {k for k, v in parents.items() if v and v[0].get("intSuperCategorySysCode") in kinds}
+        return [r for r in rows if r.get("intAssetID") in keep]
+
+    def equipment_boms(self, entity: str, rows: list[dict]) -> list[dict]:
+        return self._boms(rows, (2, 3))
+
+    def assembly_boms(self, entity: str, rows: list[dict]) -> list[dict]:
+        return self._boms(rows, (4,))
+
     # --- custom fields -------------------------------------------------------------------------
     def extra_fields(self, entity: str) -> tuple[str, ...]:
         """The custom fields' paths go into the FindRequest's ``fields`` (Fiix returns only what
         is asked for); a path through a child list (``lines.strDescription``) goes to the
         child's FindRequests instead (`attach_lines`, `attach_assets`)."""
+        if entity == "meters":  # derived rows: their fields are what `derive_meters` reads
+            return ()
         child = CHILDREN.get(self.manifest.entity(entity).transform or "")
-        lists = {child[0]} if child else set()
+        lists = ({child[0]} if child else set()) | set(ATTACHED.get(entity, {}))
         return tuple(f for f in super().extra_fields(entity) if f.split(".", 1)[0] not in lists)
 
     def describe(self, entity: str) -> list[SourceField]:
         """The entity's class fields (`connectors.fiix.schema`: Fiix has no metadata request),
-        ``dv_`` display values of its references, and its child list (``lines``, ``assets``)."""
+        ``dv_`` display values of its references, its child list (``lines``, ``assets``) and the
+        records a transform attaches (a meter's ``unit`` and ``lastReading``, a stock's ``part``)."""
         if entity == "purchase-orders.line-items":
             return class_fields("PurchaseOrderLineItem")
         e = self.manifest.entity(entity)
-        out = class_fields(str(e.params["className"]))
+        if entity == "meters":  # derived: an asset and unit, with the unit and latest reading
+            out = [SourceField(f, field_type(f)) for f in METER_FIELDS]
+        else:
+            out = class_fields(str(e.params["className"]))
+        for name, (cls, fields) in ATTACHED.get(entity, {}).items():
+            listed = tuple(SourceField(f, field_type(f)) for f in fields.split(", "))
+            out.append(SourceField(name, "object", cls, listed))
         child = CHILDREN.get(e.transform or "")
         if child:
             name, cls = child
@@ -258,13 +364,15 @@ class FiixBase(ManifestConnector):
 
     # --- the rest of the contract --------------------------------------------------------------
     def statuses(self, entity: str) -> list[dict[str, Any]] | None:
-        cls = {"work-orders": "WorkOrderStatus", "purchase-orders": "PurchaseOrderStatus"}.get(
-            entity
-        )
+        cls = {"work-orders": "WorkOrderStatus", "service-requests": "WorkOrderStatus",
+               "purchase-orders": "PurchaseOrderStatus"}.get(entity)  # fmt: skip
         if cls is None:
             return None
         out = self.call(p.FindRequest(cls, "id, strName, intSysCode", (), "id", 0, 1000))
-        return [{"key": str(s["id"]), "name": s.get("strName"), "code": str(s.get("intSysCode")),
+        # ``code`` is the name: what a record's ``status`` carries (its ``dv_`` display value)
+        # and what the status categories are keyed by; the system code is the ``subCode``
+        return [{"key": str(s["id"]), "name": s.get("strName"), "code": s.get("strName"),
+                 "subCode": None if s.get("intSysCode") is None else str(s["intSysCode"]),
                  "scope": cls, "isActive": True} for s in out.get("objects") or []] or None  # fmt: skip
 
     def check(self) -> None:

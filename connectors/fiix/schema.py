@@ -13,7 +13,7 @@ CLASSES: dict[str, tuple[str, ...]] = {
         "strAisle", "strRow", "strBarcode", "qtyMinStockCount", "qtyStockCount", "dblLastPrice",
         "intSiteID", "intAssetLocationID", "intAssetParentID", "intCategoryID",
         "intSuperCategorySysCode", "intKind", "bolIsSite", "bolIsOnline", "bolIsRegion",
-        "intUpdated",
+        "strCustomerIds", "strVendorIds", "intUpdated",
     ),
     "AssetCategory": ("id", "strName", "intParentID", "intSysCode", "intUpdated"),
     "Stock": (
@@ -26,7 +26,7 @@ CLASSES: dict[str, tuple[str, ...]] = {
     ),
     "User": (
         "id", "strFullName", "strUserName", "strUserTitle", "strEmailAddress", "strPersonnelCode",
-        "strTelephone", "intUserStatusID", "bolGroup", "dblHourlyRate", "intUpdated",
+        "strTelephone", "strNotes", "intUserStatusID", "bolGroup", "dblHourlyRate", "intUpdated",
     ),
     "WorkOrderStatus": ("id", "strName", "intControlID", "intSysCode", "intUpdated"),
     "PurchaseOrderStatus": ("id", "strName", "strDefaultLabel", "intSysCode", "intControlID"),
@@ -37,8 +37,9 @@ CLASSES: dict[str, tuple[str, ...]] = {
         "id", "strCode", "strDescription", "strCompletionNotes", "strAdminNotes",
         "intWorkOrderStatusID", "intPriorityID", "intMaintenanceTypeID", "intSiteID",
         "intScheduledMaintenanceID", "intRequestedByUserID", "intCompletedByUserID",
-        "strAssetIds", "strAssignedUserIds", "dtmDateCreated", "dtmDateCompleted",
-        "dtmDateLastModified", "dtmSuggestedCompletionDate", "intUpdated",
+        "strAssetIds", "strAssignedUserIds", "strNameUserGuest", "strEmailUserGuest",
+        "strPhoneUserGuest", "dtmDateCreated", "dtmDateCompleted", "dtmDateLastModified",
+        "dtmSuggestedCompletionDate", "intUpdated",
     ),
     "ScheduledMaintenance": (
         "id", "strCode", "strDescription", "intSiteID", "intPriorityID", "intMaintenanceTypeID",
@@ -60,6 +61,29 @@ CLASSES: dict[str, tuple[str, ...]] = {
         "id", "intAssetID", "intWorkOrderID", "intSubmittedByUserID", "intMeterReadingUnitsID",
         "dblMeterReading", "dtmDateSubmitted", "intUpdated",
     ),
+    "Account": ("id", "strCode", "strDescription"),
+    "ReasonToSetAssetOffline": ("id", "strName"),
+    "AssetOfflineTracker": (
+        "id", "intAssetID", "dtmOfflineFrom", "dtmOffLineTo", "intReasonOfflineID",
+        "intReasonOnlineID", "intSetOfflineByUserID", "intSetOnlineByUserID", "intWorkOrderID",
+        "dblProductionHoursAffected", "strOfflineAdditionalInfo", "strOnlineAdditionalInfo",
+    ),
+    "WorkOrderPart": (
+        "id", "intWorkOrderID", "intPartID", "intStockID", "intAssetID", "qtySuggestedQuantity",
+        "qtyActualQuantityUsed", "intUpdated",
+    ),
+    "ScheduledMaintenancePart": (
+        "id", "intScheduledMaintenanceID", "intPartID", "intStockID", "intAssetID",
+        "qtySuggestedQuantity",
+    ),
+    "AssetConsumingReference": (
+        "id", "intAssetID", "intConsumesAssetID", "qtyMaxConsumption", "intBOMControlID",
+        "intBOMPartControlID",
+    ),
+    "File": (
+        "id", "strName", "strLink", "strNotes", "intFileTypeID", "intFileContentsID", "intSize",
+        "intWorkOrderID",
+    ),
 }  # fmt: skip
 
 # ``dv_<field>``: the display value of a reference (the referenced record's name)
@@ -68,5 +92,7 @@ DISPLAY = {
     "intMaintenanceTypeID": "MaintenanceType", "intSiteID": "Asset",
     "intCategoryID": "AssetCategory", "intPurchaseOrderStatusID": "PurchaseOrderStatus",
     "intSupplierID": "Business", "intAssetID": "Asset", "intFacilityID": "Asset",
-    "intMeterReadingUnitsID": "MeterReadingUnit",
+    "intMeterReadingUnitsID": "MeterReadingUnit", "intPartID": "Asset",
+    "intConsumesAssetID": "Asset", "intReasonOfflineID": "ReasonToSetAssetOffline",
+    "intWorkOrderID": "WorkOrder",
 }  # fmt: skip

@@ -111,6 +111,49 @@ class LimbleBase(ManifestConnector):
     def templates(self, entity: str, rows: list[dict]) -> list[dict]:
         return [r for r in rows if r.get("template")]
 
+    def downtimes(self, entity: str, rows: list[dict]) -> list[dict]:
+        """Work orders (not templates) on an asset that recorded downtime (seconds)."""
+        return [r for r in rows if not r.get("template") and r.get("assetID")
+                and (r.get("downtime") or 0) > 0]  # fmt: skip
+
+    def _template_ids(self, entity: str, task_ids: set[Any]) -> set[Any]:
+        """Which of ``task_ids`` are templates (``/tasks?tasks=..``; a part row names its task
+        only by id)."""
+        out: set[Any] = set()
+        ids = sorted(task_ids)
+        for at in range(0, len(ids), 500):
+            req = Request("/tasks", {"tasks": ",".join(str(i) for i in ids[at : at + 500])})
+            for page in self.pages(entity, req, 1000, paginator=_keyset("taskID")):
+                out.update(t["taskID"] for t in page if t.get("template"))
+        return out
+
+    def work_order_parts(self, entity: str, rows: list[dict]) -> list[dict]:
+        """``/tasks/parts`` rows of tasks that are not templates."""
+        tpl = self._template_ids(entity, {r["taskID"] for r in rows}) if rows else set()
+        return [r for r in rows if r["taskID"] not in tpl]
+
+    def template_parts(self, entity: str, rows: list[dict]) -> list[dict]:
+        """``/tasks/parts`` rows of template tasks (the PMs)."""
+        tpl = self._template_ids(entity, {r["taskID"] for r in rows}) if rows else set()
+        return [r for r in rows if r["taskID"] in tpl]
+
+    def readings(self, entity: str, rows: list[dict]) -> list[dict]:
+        """Each meter's (a Number asset field's) value history: ``/assets/fields/history
+        ?assets=<its asset>&fields=<its field>`` (a history row names neither the asset nor the
+        value it belongs to), as rows with ``assetID`` and ``meterValueID`` added."""
+        out: list[dict] = []
+        for m in rows:
+            req = Request("/assets/fields/history",
+                          {"assets": str(m["assetID"]), "fields": str(m["fieldID"])})  # fmt: skip
+            for page in self.pages(entity, req, 1000, paginator=_keyset("valueID")):
+                out += [{**h, "assetID": m["assetID"], "meterValueID": m["valueID"]} for h in page]
+        return out
+
+    def files(self, entity: str, rows: list[dict]) -> list[dict]:
+        """One row per file of a Documents or Pictures asset field (its ``files``)."""
+        return [{**{k: v for k, v in r.items() if k != "files"}, **f}
+                for r in rows for f in r.get("files") or []]  # fmt: skip
+
     def attach_items(self, entity: str, rows: list[dict]) -> list[dict]:
         if not rows:
             return rows

@@ -8,11 +8,14 @@ are the PMs. A part belongs to one location, so it is both a material and that l
 
 from __future__ import annotations
 
+import mimetypes
 from typing import Any
 
 from connectors.base import ChangedWhen
 from include.mapping import EntityMapping
+from include.mapping.spec import epoch_s_to_utc_iso
 from include.model.keys import key_part
+from include.model.timeutil import to_utc_iso
 
 
 def _secs(path: str) -> dict[str, Any]:
@@ -35,12 +38,42 @@ def _po_net(r: dict, tz: Any) -> float | None:
     return round(sum(float(i.get("qty") or 0) * float(i.get("rate") or 0) for i in items), 2)
 
 
+def _text_number(value: Any) -> float | None:
+    """A number Limble sends as text (an asset field's value); not a number: none."""
+    try:
+        return float(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _downtime_start(r: dict, tz: Any) -> str | None:
+    """Limble records downtime as seconds on the completed task: taken to end at completion."""
+    done, secs = r.get("dateCompleted") or 0, r.get("downtime") or 0
+    return epoch_s_to_utc_iso(done - secs) if done and secs else None
+
+
+def _part(owner: str, path: str, qty: str) -> EntityMapping:
+    """A part on a task or an asset (a relation row: ``relationID``)."""
+    return EntityMapping(key=("relationID",), version="lastEdited", version_is_time=False,
+                         remote_id="relationID", updated=_secs("lastEdited"),
+                         created=_secs("createdAt"),
+                         fields={owner: _id(path), "materialKey": _id("partID"),
+                                 "name": "partName", "quantity": {"float": qty}})  # fmt: skip
+
+
 TASK_FIELDS = {
     "title": "name", "siteKey": _id("locationID"), "teamKey": _id("teamID"),
     "statusKey": _id("statusID"), "severity": {"str": "priorityID"},
     "categoryName": {"map": "type", "values": {
         1: "Preventive Maintenance", 2: "Unplanned Work Order", 4: "Planned Work Order",
         5: "Cycle Count", 6: "Work Request", 7: "Min Part Threshold", 8: "Materials Request"}},
+}  # fmt: skip
+USER_FIELDS = {
+    "name": {"fn": lambda r, tz: " ".join(p for p in (r.get("firstName"), r.get("lastName")) if p)
+             or None},
+    "isActive": {"bool": "active"},
+    "roleName": {"fn": lambda r, tz: (r.get("roles") or [{}])[0].get("name")},
+    "siteKeys": {"fn": lambda r, tz: sorted({key_part(t["locationID"]) for t in r.get("teams") or []})},
 }  # fmt: skip
 TASK = dict(key=("taskID",), version="lastEdited", version_is_time=False, remote_id="taskID",
             updated=_secs("lastEdited"), created=_secs("createdDate"))  # fmt: skip
@@ -110,20 +143,86 @@ MAPPINGS: dict[str, EntityMapping] = {
     ),  # fmt: skip
     "users": EntityMapping(
         key=("userID",), remote_id="userID", created=_secs("dateAdded"),
-        fields={"name": {"fn": lambda r, tz: " ".join(p for p in (r.get("firstName"),
-                                                                  r.get("lastName")) if p) or None},
-                "email": "email", "description": "username",
-                "isActive": {"bool": "active"},
-                "roleName": {"fn": lambda r, tz: (r.get("roles") or [{}])[0].get("name")},
-                "siteKeys": {"fn": lambda r, tz: sorted({key_part(t["locationID"])
-                                                         for t in r.get("teams") or []})}},
+        fields={**USER_FIELDS, "email": "email", "description": "username"},
     ),  # fmt: skip
     "teams": EntityMapping(
         key=("teamID",), remote_id="teamID",
         fields={"name": "name", "code": {"str": "teamID"}, "organizationKey": _id("locationID")},
     ),  # fmt: skip
+    "organizations": EntityMapping(key=("regionID",), remote_id="regionID",
+                                   fields={"name": "regionName", "code": {"str": "regionID"}}),
+    "storerooms": EntityMapping(key=("locationID",), remote_id="locationID", fields={
+        "siteKey": _id("locationID"), "name": "name", "code": {"str": "locationID"}}),
+    "accounts": EntityMapping(key=("glID",), remote_id="glID",
+                              fields={"code": "abbr", "name": "name", "description": "description"}),
+    "labors": EntityMapping(
+        key=("userID",), remote_id="userID", created=_secs("dateAdded"),
+        fields={**USER_FIELDS, "userKey": _id("userID"), "code": "username",
+                "firstName": "firstName", "lastName": "lastName",
+                "teamKey": {"fn": lambda r, tz: key_part(r["teams"][0]["teamID"])
+                            if r.get("teams") else None}},
+    ),  # fmt: skip
+    "uom": EntityMapping(key=("unitCode",), remote_id="unitCode",
+                         fields={"name": "name", "code": "abbreviation"}),
+    "inventories": EntityMapping(
+        key=("partID",), version="lastEdited", version_is_time=False, remote_id="partID",
+        updated=_secs("lastEdited"),
+        fields={"code": "number", "name": "name", "quantity": {"float": "stockOnHand"},
+                "unitCost": {"float": "generalPrice"}},
+    ),  # fmt: skip
+    "assets-downtime": EntityMapping(**TASK, fields={
+        "assetKey": _id("assetID"), "description": "name", "notes": "completionNotes",
+        "startedAt": {"fn": _downtime_start}, "endedAt": _secs("dateCompleted"),
+        "severity": {"str": "priorityID"}, "categoryName": TASK_FIELDS["categoryName"]}),
+    "service-requests": EntityMapping(
+        key=("workRequestSubmissionId",), version="updatedAt", remote_id="workRequestSubmissionId",
+        created={"ts": "createdAt"}, deleted={"ts": "deletedAt"},
+        fields={"title": "requestTitle", "description": "requestDescription", "status": "status",
+                "statusKey": "status", "siteKey": _id("locationId"), "assetKey": _id("assetId"),
+                "workOrderKey": _id("checklistID"), "userRequestedKey": _id("createdByUserId"),
+                "userApprovedKey": {"fn": lambda r, tz: key_part(r["reviewedByUserId"])
+                                    if r.get("status") == "Approved" else None},
+                "approvedAt": {"fn": lambda r, tz: to_utc_iso(r.get("reviewedAt"), tz)
+                               if r.get("status") == "Approved" else None},
+                "severity": {"str": "priorityId"}, "notes": "additionalNotes"},
+    ),  # fmt: skip
+    "meters": EntityMapping(
+        key=("valueID",), version="lastEdited", version_is_time=False, remote_id="valueID",
+        updated=_secs("lastEdited"),
+        fields={"name": "field", "siteKey": _id("locationID"), "lastReading": {"fn": lambda r, tz: _text_number(r.get("value"))},
+                "lastReadingAt": _secs("lastEdited"),
+                "assetKeys": {"fn": lambda r, tz: [key_part(r["assetID"])]}},
+    ),  # fmt: skip
+    "meter-readings": EntityMapping(
+        key=("meterValueID", "dateUpdated"), remote_id="valueID", created=_secs("dateUpdated"),
+        fields={"meterKey": _id("meterValueID"), "assetKey": _id("assetID"),
+                "reading": {"fn": lambda r, tz: _text_number(r.get("value"))}, "readAt": _secs("dateUpdated")},
+    ),  # fmt: skip
+    "documents": EntityMapping(
+        key=("valueID", "fileName"), version="lastEdited", version_is_time=False,
+        remote_id="valueID", updated=_secs("lastEdited"),
+        fields={"name": "fileName", "url": "link", "type": "fieldType", "description": "field",
+                "contentType": {"fn": lambda r, tz: mimetypes.guess_type(r["fileName"])[0]},
+                "entityKeys": {"fn": lambda r, tz: [key_part(r["assetID"])]}},
+    ),  # fmt: skip
+    "work-orders.materials": _part("workOrderKey", "taskID", "quantity"),
+    "pm.materials": _part("pmKey", "taskID", "quantity"),
+    "assets.materials": _part("assetKey", "assetID", "qty"),
 }
 # fmt: on
+
+# Makini resources Limble has no such thing for (the coverage matrix, docs/API.md)
+NO_CONCEPT = {
+    "locations": "Limble's locations are its facilities (served as sites); places inside one are "
+    "parent assets (assets' parentKey)",
+    "companies": "Limble keeps no companies: suppliers are vendors (/vendors)",
+    "customers": "Limble keeps no customers (a work request's customerID is the Limble account; "
+    "its requester is a name on it)",
+    "asset-templates": "Limble has no asset templates (its templates are task templates: pm)",
+    "asset-templates.materials": "Limble has no asset templates (its templates are task templates)",
+    "return-orders": "Limble purchase orders have no returns (their states run Setup to Closed)",
+    "materials.children": "Limble parts have no bill of materials: a part is one stock item",
+}
 
 CHANGED_WHEN = {
     "purchase-orders": ChangedWhen(
@@ -137,6 +236,7 @@ CHANGED_WHEN = {
 # state labels -> statusCategory; a connection's `status_categories` overrides them.
 STATUS_CATEGORIES: dict[str, dict[str, str]] = {
     "work-orders": {"Incomplete": "open", "Complete": "completed"},
+    "service-requests": {"Pending": "open", "Approved": "converted", "Rejected": "rejected"},
     "purchase-orders": {
         "Setup": "draft", "Ready to Receive": "approved", "Partially Received": "approved",
         "Fully Received": "received", "Closed": "closed",

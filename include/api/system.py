@@ -164,7 +164,7 @@ def system_router() -> APIRouter:
         lc.settle_all()
         return _page(request, lc.list(customer), page, per_page)
 
-    @r.post("/connections", status_code=201, summary="Create a connection (returns its token)")
+    @r.post("/connections", summary="Create a connection (returns its token)")
     def create(request: Request, body: CreateIn, actor: str = Admin) -> dict:
         bad = sorted(set(body.config) - CONFIG_KEYS)
         if bad:
@@ -211,7 +211,7 @@ def system_router() -> APIRouter:
     def disconnect(request: Request, cid: str = ConnId, actor: str = Admin) -> dict:
         return {"data": _run(_lc(request).disconnect, cid, actor)}
 
-    @r.post("/connections/{cid}/reconnect", status_code=201, summary="New connection, same system")
+    @r.post("/connections/{cid}/reconnect", summary="New connection, same system")
     def reconnect(request: Request, cid: str = ConnId, actor: str = Admin) -> dict:
         view, token = _run(_lc(request).reconnect, cid, actor)
         return {"data": {**view, **_token_answer(token, None)}}

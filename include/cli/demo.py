@@ -333,6 +333,41 @@ def wait_healthy(base: str, timeout: float, proc: subprocess.Popen | None = None
     raise TimeoutError(f"Airflow not healthy after {timeout:.0f}s ({last})")
 
 
+@contextlib.contextmanager
+def standalone(env: dict[str, str], log_path: Path, url: str, timeout: float):  # noqa: ANN201
+    """`airflow standalone` with ``env`` in its own process group, output to ``log_path``,
+    healthy at ``url`` before the body runs; stopped with its children afterwards (the
+    real-Airflow tests share one per module; bench/webhooks_lag.py uses it too)."""
+    log = open(log_path, "wb")  # noqa: SIM115
+    proc = subprocess.Popen(["airflow", "standalone"], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    try:
+        wait_healthy(url, timeout, proc)
+        yield proc
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+        log.close()
+
+
+def wait_for(what: str, check: Any, timeout: float, every: float = 2.0) -> Any:
+    """``check()``'s first truthy value, polled every ``every`` s; TimeoutError after
+    ``timeout`` s naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(every)
+
+
 class Api:
     """Airflow's REST API with a JWT from SimpleAuthManager (admin)."""
 

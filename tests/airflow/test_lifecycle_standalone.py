@@ -138,7 +138,7 @@ def test_create_then_reconnect_sync_with_no_other_command(airflow, sandbox: str)
             "credentials": {"host": sandbox, "password": "k-day"},
             "config": {"entities": ["sites"], "schedule": "0 0 * * *"}}  # fmt: skip
     r = mw("POST", "/system/connections", json=body)
-    assert r.status_code == 201, r.text
+    assert r.status_code == 200, r.text
     token = r.json()["data"]["access_token"]
     current = mw("GET", "/integrations/current", token).json()["data"]
     assert current["sync_status"] == "inprogress" and "first full sync is queued" in (
@@ -157,7 +157,7 @@ def test_create_then_reconnect_sync_with_no_other_command(airflow, sandbox: str)
     # Reconnect: a new id derived from the old one, the lineage both ways, its own first sync.
     assert mw("POST", "/system/connections/day-mx/disconnect").status_code == 200
     r = mw("POST", "/system/connections/day-mx/reconnect")
-    assert r.status_code == 201, r.text
+    assert r.status_code == 200, r.text
     new = r.json()["data"]
     assert new["key"] == "day-mx-2" and new["reconnected_from"] == "day-mx", new
     old = mw("GET", "/system/connections/day-mx").json()["data"]
@@ -259,7 +259,7 @@ def test_disconnect_removes_webhook_subscriptions_through_the_lifecycle_dag(
                             "extra": {"organization_id": str(ORG_ID)}},
             "config": {"entities": ["teams"], "schedule": "0 0 * * *", "webhooks": {}}}  # fmt: skip
     r = mw("POST", "/system/connections", json=body)
-    assert r.status_code == 201, r.text
+    assert r.status_code == 200, r.text
     live = [s for s in handle.webhooks.subs.values() if s.url.endswith("/webhooks/day-hooks")]
     assert live and all(s.url.startswith("https://mw.example.com/millwright/") for s in live)
     assert mw("POST", "/system/connections/day-hooks/disconnect").status_code == 200

@@ -86,7 +86,7 @@ def test_reconnect_keeps_a_readable_lineage_and_a_fresh_start(client, airflow):
     assert variable(airflow)[0]["start_date"] == "2024-02-01T00:00:00"
     client.post(f"/api/system/connections/{old}/disconnect", headers=HEADERS)
     r = client.post(f"/api/system/connections/{old}/reconnect", headers=HEADERS)
-    assert r.status_code == 201, r.text
+    assert r.status_code == 200, r.text
     new = r.json()["data"]
     assert new["key"] == "acme-mx-2" and new["reconnected_from"] == old
     assert new["reconnected_to"] is None
@@ -100,7 +100,7 @@ def test_reconnect_keeps_a_readable_lineage_and_a_fresh_start(client, airflow):
     client.post("/api/system/connections/acme-mx-2/disconnect", headers=HEADERS)
     create(client, id="acme-mx-3", customer="other")
     r = client.post("/api/system/connections/acme-mx-2/reconnect", headers=HEADERS)
-    assert r.status_code == 201 and r.json()["data"]["key"] == "acme-mx-4", r.text
+    assert r.status_code == 200 and r.json()["data"]["key"] == "acme-mx-4", r.text
 
 
 def test_create_without_a_start_date_starts_now(client, airflow):

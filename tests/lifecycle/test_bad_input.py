@@ -16,7 +16,7 @@ def store(sqlite_store):
 @pytest.fixture
 def cid(client):
     r = client.post("/api/system/connections", json=new_body(), headers=HEADERS)
-    assert r.status_code == 201
+    assert r.status_code == 200
     return r.json()["data"]["key"]
 
 

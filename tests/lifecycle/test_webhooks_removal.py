@@ -50,7 +50,7 @@ def _pending(store, cid):  # noqa: ANN001, ANN202
 def _connected(client, airflow, monkeypatch, cid: str) -> list[str]:
     monkeypatch.setenv("MILLWRIGHT_WEBHOOK_BASE_URL", "https://mw.example.com/millwright")
     r = client.post("/api/system/connections", json=body(id=cid), headers=HEADERS)
-    assert r.status_code == 201, r.text
+    assert r.status_code == 200, r.text
     parse(airflow)
     ids = json.loads(
         airflow.state["connections"][f"millwright_{cid}"]["extra"]["webhook_subscriptions"]
@@ -118,7 +118,7 @@ def test_without_webhooks_disconnect_queues_no_removal(client, airflow, store) -
     from tests.lifecycle.conftest import new_body
 
     assert client.post("/api/system/connections", json=new_body(id="mx-plain"),
-                       headers=HEADERS).status_code == 201  # fmt: skip
+                       headers=HEADERS).status_code == 200  # fmt: skip
     client.post("/api/system/connections/mx-plain/disconnect", headers=HEADERS)
     assert all(p["op"] != "remove_webhooks" for p in _pending(store, "mx-plain"))
 
@@ -139,7 +139,7 @@ def test_limble_create_registers_and_disconnect_removes(
              "credentials": {"host": url, "login": "lb-id", "password": "lb-secret"},
              "config": {"schedule": "0 0 * * *", "webhooks": {}}}  # fmt: skip
         r = client.post("/api/system/connections", json=b, headers=HEADERS)
-        assert r.status_code == 201, r.text
+        assert r.status_code == 200, r.text
         parse(airflow)
         extra = airflow.state["connections"]["millwright_lb-hooks"]["extra"]
         assert "webhook_secret" not in extra

@@ -23,7 +23,7 @@ CHANGE_TIME = {
     "PurchaseOrder": "dtmDateLastUpdated",
     "MeterReading": "dtmDateSubmitted",
 }
-DISPLAY_FIELD = {"User": "strFullName", "Business": "strName"}
+DISPLAY_FIELD = {"User": "strFullName", "Business": "strName", "WorkOrder": "strCode"}
 
 BASE_MS = 1_764_547_200_000  # 2025-12-01T00:00:00Z
 DAY_MS = 86_400_000
@@ -215,4 +215,125 @@ def generate(seed: int, size: int) -> dict[str, dict[int, dict[str, Any]]]:
             intSubmittedByUserID=rng.choice(users)["id"], dblMeterReading=float(100 + n * 3),
             dtmDateSubmitted=when(rng.uniform(0, 200)),
         )  # fmt: skip
+    _extend(world, random.Random(seed * 7919 + 1), add, when, sites, locations, equipment, parts,
+            stocks, vendors, users, units)  # fmt: skip
     return world
+
+
+ACCOUNTS = [("5000-100", "Maintenance labour"), ("5000-200", "Maintenance parts"),
+            ("5000-300", "Contracted services"), ("5100-100", "Utilities"),
+            ("1500-000", "Capital equipment"), ("1400-100", "Spare parts inventory"),
+            ("6200-150", "Vehicle fleet"), ("6900-000", "Safety and compliance")]  # fmt: skip
+OFFLINE_REASONS = ["Breakdown", "Planned maintenance", "Waiting on parts", "Power outage"]
+FILES = [("manual.pdf", "Operating manual"), ("wiring.png", "Wiring diagram"),
+         ("inspection.jpg", "Inspection photo"), ("quote.xlsx", "Supplier quote"),
+         ("notes.txt", None)]  # fmt: skip
+
+
+def _extend(world: dict, rng: random.Random, add: Any, when: Any, sites: list, locations: list,
+            equipment: list, parts: list, stocks: list, vendors: list, users: list,
+            units: list) -> None:  # fmt: skip
+    """The classes beyond the first seeding (their own random stream, so that the records
+    seeded before keep their values for a given seed)."""
+    for code, text in ACCOUNTS:
+        add("Account", strCode=code, strDescription=text)
+    # a storeroom per site: a facility (a location asset) holding most of the stock
+    for site in sites:
+        room = add(
+            "Asset", strName=f"Storeroom {site['strCity']}", strCode=f"STR-{site['strCode']}",
+            bolIsSite=0, intSuperCategorySysCode=LOCATION, intCategoryID=locations[0]["intCategoryID"],
+            intKind=1, intSiteID=site["id"], intAssetParentID=site["id"],
+            intAssetLocationID=site["id"], bolIsOnline=1,
+        )  # fmt: skip
+        for part in rng.sample(parts, max(3, len(parts) // 3)):
+            stocks.append(add(
+                "Stock", intAssetID=part["id"], intFacilityID=room["id"],
+                qtyOnHand=float(rng.randint(0, 120)), qtyMinQty=float(rng.randint(2, 10)),
+                qtyMaxQty=float(rng.randint(60, 200)), strAisle=f"S{rng.randint(1, 4)}",
+                strRow=str(rng.randint(1, 8)), strBin=f"B{rng.randint(1, 40):02d}",
+                bolDeactivated=0,
+            ))  # fmt: skip
+    # a yard with no stock: a facility that is no storeroom
+    add("Asset", strName="Yard", strCode="YARD", bolIsSite=0, intSuperCategorySysCode=LOCATION,
+        intCategoryID=locations[0]["intCategoryID"], intKind=1, intSiteID=sites[0]["id"],
+        intAssetParentID=sites[0]["id"], intAssetLocationID=sites[0]["id"], bolIsOnline=1)  # fmt: skip
+    # customers: businesses some assets are tracked for (business tracking, strCustomerIds)
+    customers = [add(
+        "Business", strName=name, strCode=f"C{n + 1:03d}", strCity=city,
+        strAddress=f"{10 + n} Harbour Road", strPostalCode=f"{70000 + n * 11}",
+        strPhone=f"+1-555-7{n:03d}", strPrimaryEmail=f"facilities@{name.split()[0].lower()}.example",
+        strPrimaryContact=f"Customer contact {n + 1}", strNotes="tenant under service contract",
+    ) for n, (name, city) in enumerate([("Harbour Foods Ltd", "Dallas"),
+                                        ("Riverside Clinic", "Lyon"),
+                                        ("Kobe Logistics KK", "Osaka")])]  # fmt: skip
+    for n, eq in enumerate(equipment):
+        if n % 4 == 1:
+            eq["strCustomerIds"] = str(customers[n % len(customers)]["id"])
+        if n % 3 == 0:
+            eq["strVendorIds"] = ",".join(str(v["id"]) for v in rng.sample(vendors, 2))
+    reasons = [add("ReasonToSetAssetOffline", strName=name) for name in OFFLINE_REASONS]
+    wos = list(world["WorkOrder"].values())
+    for n in range(max(8, len(equipment) // 2)):
+        eq = equipment[n % len(equipment)]
+        start = when(rng.uniform(2, 200))
+        ended = n % 5 != 0  # every fifth asset is still offline
+        wo = rng.choice(wos) if wos and n % 2 == 0 else None
+        add(
+            "AssetOfflineTracker", intAssetID=eq["id"], dtmOfflineFrom=start,
+            dtmOffLineTo=start + rng.randint(1, 72) * 3_600_000 if ended else None,
+            intReasonOfflineID=rng.choice(reasons)["id"],
+            intReasonOnlineID=None, intSetOfflineByUserID=rng.choice(users)["id"],
+            intSetOnlineByUserID=rng.choice(users)["id"] if ended else None,
+            intWorkOrderID=wo["id"] if wo else None,
+            dblProductionHoursAffected=float(rng.randint(0, 40)) if ended else None,
+            strOfflineAdditionalInfo=rng.choice(["bearing noise", "seal leak", None]),
+            strOnlineAdditionalInfo="back in service" if ended else None,
+        )  # fmt: skip
+    stock_of = {}
+    for s in stocks:
+        stock_of.setdefault(s["intAssetID"], s)
+    # work requests: work orders raised by a user or a guest; PM-generated ones have no requester
+    for n, wo in enumerate(wos):
+        if wo["intScheduledMaintenanceID"] is not None or n % 4 == 3:
+            wo["intRequestedByUserID"] = None
+        if n % 9 == 4:
+            wo["intRequestedByUserID"] = None
+            wo.update(strNameUserGuest=f"Guest {n}", strEmailUserGuest=f"guest{n}@visitor.example",
+                      strPhoneUserGuest=f"+1-555-9{n % 1000:03d}")  # fmt: skip
+    for wo in wos[: max(10, len(wos) // 3)]:
+        for part in rng.sample(parts, rng.randint(1, 3)):
+            closed = wo["dtmDateCompleted"] is not None
+            suggested = float(rng.randint(1, 6))
+            add(
+                "WorkOrderPart", intWorkOrderID=wo["id"], intPartID=part["id"],
+                intStockID=stock_of.get(part["id"], {}).get("id"),
+                intAssetID=int(wo["strAssetIds"].split(",")[0]), qtySuggestedQuantity=suggested,
+                qtyActualQuantityUsed=suggested - rng.randint(0, 1) if closed else 0.0,
+            )  # fmt: skip
+    for sm in world["ScheduledMaintenance"].values():
+        sm_assets = [a for a in world["ScheduledMaintenanceAsset"].values()
+                     if a["intScheduledMaintenanceID"] == sm["id"]]  # fmt: skip
+        for part in rng.sample(parts, rng.randint(1, 2)):
+            add(
+                "ScheduledMaintenancePart", intScheduledMaintenanceID=sm["id"], intPartID=part["id"],
+                intStockID=stock_of.get(part["id"], {}).get("id"),
+                intAssetID=sm_assets[0]["intAssetID"] if sm_assets else None,
+                qtySuggestedQuantity=float(rng.randint(1, 4)),
+            )  # fmt: skip
+    # bills of materials: equipment consuming parts, and assemblies (parts made of parts)
+    for n, eq in enumerate(equipment[: max(6, len(equipment) // 2)]):
+        for k, part in enumerate(rng.sample(parts, rng.randint(1, 3))):
+            add("AssetConsumingReference", intAssetID=eq["id"], intConsumesAssetID=part["id"],
+                qtyMaxConsumption=float(rng.randint(1, 8)), intBOMControlID=None,
+                intBOMPartControlID=1000 * (n + 1) + k)  # fmt: skip
+    for n, assembly in enumerate(parts[:4]):
+        for k, part in enumerate(p for p in parts[4 + n * 2 : 7 + n * 2]):
+            add("AssetConsumingReference", intAssetID=assembly["id"], intConsumesAssetID=part["id"],
+                qtyMaxConsumption=float(k + 1), intBOMControlID=None,
+                intBOMPartControlID=90000 + 10 * n + k)  # fmt: skip
+    for n, wo in enumerate(wos[: max(12, len(wos) // 10)]):
+        name, notes = FILES[n % len(FILES)]
+        add("File", strName=f"{wo['strCode']}-{name}", strNotes=notes, intFileTypeID=1,
+            intFileContentsID=5000 + n, intSize=rng.randint(2_000, 4_000_000),
+            intWorkOrderID=wo["id"],
+            strLink=f"/files/{5000 + n}/{wo['strCode']}-{name}")  # fmt: skip

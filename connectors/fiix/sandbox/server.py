@@ -27,6 +27,11 @@ ENTITIES = {  # unified entity (control endpoint) -> record class
     "stocks": "Stock", "work-orders": "WorkOrder", "pm": "ScheduledMaintenance",
     "purchase-orders": "PurchaseOrder", "purchase-orders.line-items": "PurchaseOrderLineItem",
     "vendors": "Business", "users": "User", "teams": "User", "meter-readings": "MeterReading",
+    "storerooms": "Asset", "accounts": "Account", "labors": "User", "uom": "MeterReadingUnit",
+    "companies": "Business", "customers": "Business", "assets-downtime": "AssetOfflineTracker",
+    "service-requests": "WorkOrder", "documents": "File", "inventories": "Stock",
+    "work-orders.materials": "WorkOrderPart", "pm.materials": "ScheduledMaintenancePart",
+    "assets.materials": "AssetConsumingReference", "materials.children": "AssetConsumingReference",
 }  # fmt: skip
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,9 @@ ID_FIELD = {
     "/assets/fields/suggested": "fieldID", "/assets/fields": "valueID",
     "/parts/fields/suggested": "fieldID", "/parts/fields": "valueID",
     "/vendors/fields/suggested": "fieldID", "/vendors/fields": "valueID",
+    "/assets/fields/history": "valueID", "/tasks/parts": "relationID", "/assets/parts": "relationID",
+    "/uom": "unitCode", "/gl": "glID",
+    "/work-requests/work-request-submissions": "workRequestSubmissionId",
 }  # fmt: skip
 # a record's custom field values: collection -> (its record collection, id field, name field)
 FIELD_VALUES = {
@@ -39,7 +43,7 @@ SUGGESTED = {
     "/vendors": [("Tax ID", "Text", None)],
 }  # fmt: skip
 CHANGE_TIME = {c: "lastEdited" for c in ("/assets", "/tasks", "/parts", "/po", "/po/items",
-                                         "/vendors")}  # fmt: skip
+                                         "/vendors", "/tasks/parts", "/assets/parts")}  # fmt: skip
 WORDS = ["Pump", "Boiler", "Chiller", "Conveyor", "Compressor", "Forklift", "Press", "HVAC Unit"]
 
 
@@ -183,12 +187,133 @@ def generate(seed: int = 1, size: int = 1000) -> dict[str, list[dict[str, Any]]]
                 "orderUnitAbbreviation": rng.choice([None, "ea"]),
                 "lastEdited": pos[-1]["lastEdited"], "meta": {"po": f"/v2/po?pos={po_id}"},
             })  # fmt: skip
-    return {
+    out = {
         **custom_fields(rng, {"/assets": assets, "/parts": parts, "/vendors": vendors}),
         "/regions": regions, "/locations": locations, "/teams": teams, "/statuses": statuses,
         "/priorities": priorities, "/users": users, "/vendors": vendors, "/assets": assets,
         "/parts": parts, "/tasks": tasks, "/po": pos, "/po/items": items,
     }  # fmt: skip
+    return more(random.Random(seed * 7919 + 1), out)
+
+
+UNITS = [  # GET /v2/uom: Limble's unit codes (snake case) and a customer's own (isCustom)
+    ("each", "ea", "Each", False, "count"), ("box", "bx", "Box", True, "count"),
+    ("gallon_us", "gal", "Gallon", False, "volume"), ("milliliter", "mL", "Milliliter", False, "volume"),
+    ("meter", "m", "Meter", False, "length"), ("inch", "in", "Inch", False, "length"),
+    ("foot", "ft", "Foot", False, "length"), ("pound", "lb", "Pound", False, "mass"),
+    ("kilogram", "kg", "Kilogram", False, "mass"), ("hour", "hr", "Hour", False, "time"),
+    ("fluid_ounce_us", "fl oz", "Fluid Ounce", False, "volume"), ("roll", "rl", "Roll", True, "count"),
+]  # fmt: skip
+
+
+def _wall(secs: int) -> str:
+    """A work request's time as Limble writes it: ``YYYY-MM-DD HH:MM:SS`` (UTC)."""
+    return datetime.fromtimestamp(secs, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def more(rng: random.Random, d: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict]]:
+    """What issue 15's reads add, from their own random stream (the records above stay as they
+    were): parts on tasks and on assets, units, GLs, work request submissions, downtime on some
+    completed tasks, a ``Run Hours`` asset field (Number: a meter) with its value history, and
+    the files of the ``Manual`` (Documents) asset field."""
+    tasks, parts, assets = d["/tasks"], d["/parts"], d["/assets"]
+    loc_ids = [loc["locationID"] for loc in d["/locations"]]
+    task_parts, asset_parts = [], []
+    for t in tasks:
+        if rng.random() < 0.45:
+            for part in rng.sample(parts, rng.randint(1, 3)):
+                task_parts.append({
+                    "relationID": 1 + len(task_parts), "partID": part["partID"], "taskID": t["taskID"],
+                    "quantity": rng.randint(1, 6), "lastEdited": t["lastEdited"],
+                    "usedPrice": round(part["generalPrice"]) if t["status"] else 0,
+                    "partName": part["name"], "poItemID": 0,
+                })  # fmt: skip
+        if t["status"] == 1 and t["assetID"] and rng.random() < 0.5:
+            t["downtime"] = rng.choice([900, 3600, 7200, 14_400, 28_800])
+    for a in assets:
+        if rng.random() < 0.6:
+            for part in rng.sample(parts, rng.randint(1, 4)):
+                created = a["startedOn"] + rng.randint(1, 90) * DAY
+                asset_parts.append({
+                    "relationID": 500 + len(asset_parts), "partID": part["partID"],
+                    "assetID": a["assetID"], "qty": rng.randint(1, 8), "createdAt": created,
+                    "lastEdited": max(created, a["lastEdited"] - rng.randint(0, 30) * DAY),
+                    "associationType": "manual",
+                })  # fmt: skip
+    uom = [{"unitCode": c, "defaultAbbreviation": ab, "abbreviation": ab, "name": n,
+            "isCustom": custom, "category": cat} for c, ab, n, custom, cat in UNITS]  # fmt: skip
+    gl = [{"glID": 1 + n, "abbr": abbr, "name": name, "locationID": rng.choice(loc_ids),
+           "description": rng.choice(["", f"{name} spend"]),
+           "assetID": rng.choice([0, 0, assets[n]["assetID"]])}
+          for n, (abbr, name) in enumerate([("OFF", "Office"), ("MRO", "Maintenance Repairs"),
+                                            ("UTL", "Utilities"), ("CAP", "Capital Projects"),
+                                            ("SFT", "Safety"), ("FLT", "Fleet")])]  # fmt: skip
+    requests = []
+    done = [t for t in tasks if t["type"] == 6 and not t["template"]]
+    for n in range(30):
+        created = BASE - rng.randint(1, 200) * DAY + rng.randint(0, DAY)
+        status = rng.choice(["Pending", "Pending", "Approved", "Rejected"])
+        task = done[n % len(done)] if status == "Approved" and done else None
+        reviewed = created + rng.randint(600, 3 * DAY) if status != "Pending" else None
+        asset = rng.choice(assets) if rng.random() < 0.7 else None
+        who = rng.choice(["Dana Lee", "Sam Ortiz", "Kim Park", "Alex Chen"])
+        requests.append({
+            "workRequestSubmissionId": 1 + n, "status": status,
+            "createdByUserId": rng.choice(d["/users"])["userID"], "createdAt": _wall(created),
+            "updatedAt": _wall(reviewed or created), "deletedAt": None,
+            "reviewedByUserId": d["/users"][0]["userID"] if reviewed else None,
+            "reviewedAt": _wall(reviewed) if reviewed else None,
+            "reviewedReason": "Duplicate request" if status == "Rejected" else None,
+            "additionalNotes": "Already reported" if status == "Rejected" else None,
+            "locationId": asset["locationID"] if asset else rng.choice(loc_ids),
+            "assetId": asset["assetID"] if asset else None,
+            "priorityId": rng.choice(d["/priorities"])["priorityID"],
+            "dueDateUnit": rng.choice(["days", "hours"]),
+            "requestInformation": {"requesterName": who, "requesterEmail": f"{who.split()[0].lower()}@example.com",
+                                   "requesterPhone": None, "timeUnix": created},
+            "customerID": 4242,
+            "requestTitle": f"{rng.choice(['Leak at', 'Noise from', 'Broken'])} {rng.choice(WORDS).lower()}",
+            "assignedToProfileId": rng.choice([None, 77]),
+            "requestDescription": rng.choice([None, "Noticed during the morning round"]),
+            "checklistID": task["taskID"] if task else None, "requesterName": who,
+        })  # fmt: skip
+    # a meter: Run Hours (Number) on most assets, its value history
+    fields, suggested = d["/assets/fields"], d["/assets/fields/suggested"]
+    field_id = max(f["fieldID"] for f in suggested) + 1
+    suggested.append({"fieldID": field_id, "fieldType": "Number", "fieldName": "Run Hours",
+                      "locationID": 0})  # fmt: skip
+    value_id = max(v["valueID"] for v in d["/assets/fields"] + d["/parts/fields"]
+                   + d["/vendors/fields"]) + 1  # fmt: skip
+    history, hist_id = [], 20_000
+    for a in assets:
+        if rng.random() < 0.2:
+            continue
+        hours, at = rng.randint(100, 5000), a["startedOn"]
+        for _ in range(rng.randint(1, 5)):
+            hours += rng.randint(20, 400)
+            at += rng.randint(5, 60) * DAY
+            hist_id += 1
+            history.append({"fieldID": field_id, "field": "Run Hours", "value": str(hours),
+                            "valueID": hist_id, "dateUpdated": str(at),
+                            "_assetID": a["assetID"]})  # fmt: skip
+        fields.append({
+            "fieldID": field_id, "assetID": a["assetID"], "locationID": a["locationID"],
+            "field": "Run Hours", "value": str(hours), "valueID": value_id, "fieldType": "Number",
+            "lastEdited": at, "locked": False, "files": [],
+        })  # fmt: skip
+        value_id += 1
+    for v in fields:  # the Manual field's documents (Limble signs the links for 15 minutes)
+        if v["fieldType"] == "Documents" and rng.random() < 0.7:
+            loc = v["locationID"]
+            v["files"] = [{
+                "fileName": name,
+                "link": f"https://content.limblecmms.com/upload-36/assets/{loc}/{v['assetID']}/"
+                        f"{v['valueID']}/{name}?Expires={BASE + 900}&Key-Pair-Id=APKASANDBOX",
+            } for name in rng.sample(["manual.pdf", "wiring.pdf", "nameplate.jpg", "parts-list.xlsx"],
+                                     rng.randint(1, 2))]  # fmt: skip
+    return {**d, "/tasks/parts": task_parts, "/assets/parts": asset_parts, "/uom": uom, "/gl": gl,
+            "/work-requests/work-request-submissions": requests,
+            "/assets/fields/history": history}  # fmt: skip
 
 
 def custom_fields(rng: random.Random, records: dict[str, list[dict]]) -> dict[str, list[dict]]:

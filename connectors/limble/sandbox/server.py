@@ -48,24 +48,59 @@ ENTITIES = {  # unified entity (control endpoint, --data ENTITY=FILE) -> collect
     "materials": "/parts", "stocks": "/parts", "purchase-orders": "/po",
     "purchase-orders.line-items": "/po/items", "vendors": "/vendors", "users": "/users",
     "teams": "/teams", "statuses": "/statuses", "regions": "/regions", "priorities": "/priorities",
+    "organizations": "/regions", "storerooms": "/locations", "accounts": "/gl", "labors": "/users",
+    "uom": "/uom", "inventories": "/parts", "assets-downtime": "/tasks", "meters": "/assets/fields",
+    "documents": "/assets/fields", "meter-readings": "/assets/fields/history",
+    "service-requests": "/work-requests/work-request-submissions",
+    "work-orders.materials": "/tasks/parts", "pm.materials": "/tasks/parts",
+    "assets.materials": "/assets/parts",
 }  # fmt: skip
 
 BASE = "/v2"
 MAX_LIMIT = 1000
 ID_PARAM = {
-    "/locations": "locations", "/assets": "assets", "/tasks": "tasks", "/parts": "parts",
-    "/po": "pos", "/po/items": "items", "/vendors": "vendors", "/users": "users",
-    "/teams": "teams", "/statuses": "statuses", "/regions": "regions",
+    "/locations": "locations",
+    "/assets": "assets",
+    "/tasks": "tasks",
+    "/parts": "parts",
+    "/po": "pos",
+    "/po/items": "items",
+    "/vendors": "vendors",
+    "/users": "users",
+    "/teams": "teams",
+    "/statuses": "statuses",
+    "/regions": "regions",
     "/priorities": "priorities",
-    "/assets/fields/suggested": "fields", "/assets/fields": "values",
-    "/parts/fields/suggested": "fields", "/parts/fields": "values",
-    "/vendors/fields/suggested": "fields", "/vendors/fields": "values",
-}  # fmt: skip
-WINDOW = {c: ("start", "end") for c in ("/tasks", "/assets", "/parts", "/vendors")}
+    "/assets/fields/suggested": "fields",
+    "/assets/fields": "values",
+    "/parts/fields/suggested": "fields",
+    "/parts/fields": "values",
+    "/vendors/fields/suggested": "fields",
+    "/vendors/fields": "values",
+    "/assets/parts": "relations",
+    "/uom": "unitCodes",
+    "/gl": "gls",
+    "/work-requests/work-request-submissions": "workRequestIDs",
+}  # fmt: skip  (/tasks/parts and /assets/fields/history list no ids of their own)
+HISTORY = "/assets/fields/history"  # rows name no asset: the sandbox keeps it as ``_assetID``
+WINDOW = {c: ("start", "end") for c in ("/tasks", "/assets", "/parts", "/vendors", "/assets/parts")}
 WINDOW.update({c: ("lastEditedStart", "lastEditedEnd") for c in ("/po", "/po/items")})
-PAGED = {"/tasks", "/assets", "/parts", "/vendors", "/locations", "/po"}  # take ``page``
+PAGED = {
+    "/tasks",
+    "/assets",
+    "/parts",
+    "/vendors",
+    "/locations",
+    "/po",
+    "/assets/parts",
+    "/uom",
+    "/assets/fields",
+    "/work-requests/work-request-submissions",
+}  # take ``page``
+NO_CURSOR = {"/uom"}  # unit codes are text: page numbers only
+LIMITS = {"/uom": (20, 100)}  # (default, at most); else (100, MAX_LIMIT)
 FILTERS = {"locations": "locationID", "assets": "assetID", "pos": "poID", "vendors": "vendorID",
-           "parts": "partID"}  # fmt: skip
+           "parts": "partID", "tasks": "taskID", "fields": "fieldID", "locationIDs": "locationId"}  # fmt: skip
 ORDER_BY = {"/tasks": {"due", "createdDate", "dateCompleted", "scheduledStart", "lastEdited"},
             "/assets": {"lastEdited"}}  # fmt: skip
 
@@ -123,13 +158,21 @@ class Store:
         with self.lock:
             rows = list(self.rows[coll].values())
         rows.sort(key=lambda r: r[id_field])
-        wanted = ints(ID_PARAM[coll])
-        if wanted:
-            rows = [r for r in rows if r[id_field] in wanted]
+        if coll == "/uom":  # text ids
+            codes = {v.strip() for v in (one("unitCodes") or "").split(",") if v.strip()}
+            rows = [r for r in rows if r[id_field] in codes] if codes else rows
+        elif coll in ID_PARAM:
+            wanted = ints(ID_PARAM[coll])
+            if wanted:
+                rows = [r for r in rows if r[id_field] in wanted]
         for param, fld in FILTERS.items():
-            if param != ID_PARAM[coll] and one(param) is not None:
+            if param != ID_PARAM.get(coll) and one(param) is not None:
                 ids = ints(param)
+                fld = "_assetID" if coll == HISTORY and fld == "assetID" else fld
                 rows = [r for r in rows if r.get(fld) in ids]
+        types = {v[0] for k, v in q.items() if re.fullmatch(r"fieldType\[\d+\]", k) and v}
+        if types and coll.endswith("/fields"):
+            rows = [r for r in rows if r.get("fieldType") in types]
         if coll in WINDOW:
             lo, hi = (num(p) for p in WINDOW[coll])
             if lo is not None:
@@ -284,20 +327,25 @@ class _Handler(BaseHTTPRequestHandler):
             )
 
     def _list(self, coll: str, path: str, q: dict[str, list[str]]) -> tuple[Any, dict]:
+        default, most = LIMITS.get(coll, (100, MAX_LIMIT))
         try:
-            limit = int(q.get("limit", ["100"])[0])
+            limit = int(q.get("limit", [str(default)])[0])
             page = int(q["page"][0]) if "page" in q else None
         except ValueError:
             raise Reject(400, {"message": "limit and page must be integers"}) from None
-        if limit > MAX_LIMIT or limit < 1:
+        if limit > most or limit < 1:
             raise Reject(400, {"error": {"status": 400,
-                                         "message": f'"limit" must be less than or equal to {MAX_LIMIT}'}})  # fmt: skip
+                                         "message": f'"limit" must be less than or equal to {most}'}})  # fmt: skip
+        if coll in NO_CURSOR and "cursor" in q:
+            raise Reject(400, {"message": f"cursor is not supported on {path}"})
         if page is not None and "cursor" in q:
             raise Reject(400, {"message": "cursor and page cannot be used simultaneously"})
         if page is not None and (coll not in PAGED or page < 1):
             raise Reject(400, {"message": f"page is not supported on {path}" if coll not in PAGED
                                else "page must be 1 or more"})  # fmt: skip
         rows = self.server.store.query(coll, q)
+        if coll == HISTORY:
+            rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
         if page is None:
             return rows[:limit], {}
         last = max(1, -(-len(rows) // limit))

@@ -212,7 +212,7 @@ def test_the_connector_class_pickles() -> None:
 
 def test_manifest_and_mapping_stay_small() -> None:
     lines = sum(len((FOLDER / f).read_text().splitlines()) for f in ("manifest.yaml", "mapping.py"))
-    assert lines < 300
+    assert lines < 350  # 24 entities (issue 15: every Makini resource Limble has)
     readme = (FOLDER / "README.md").read_text()
     assert f"{lines} lines" in readme  # the README's count is the true one
 
