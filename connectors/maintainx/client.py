@@ -243,10 +243,35 @@ class MaintainXConnector(ManifestConnector):
         return _wo_part_rows(orders)
 
     def asset_part_rows(self, entity: str, parts: Records) -> Records:
-        return _asset_part_rows(parts)
+        return _asset_part_rows(self._details("/parts", parts))
 
     def attachment_rows(self, entity: str, orders: Records) -> Records:
-        return _attachment_rows(orders)
+        return _attachment_rows(self._details("/workorders", orders))
+
+    def _details(self, path: str, listed: Records) -> Records:
+        """The listed records read again with ``GET <path>/<id>`` (fields only the detail has:
+        a part's ``assetIds``, a work order's ``attachments``), `DETAIL_THREADS` at once, in
+        order; one gone meanwhile (404) is left out. Key listings come here too, so their keys
+        are the read's."""
+
+        def one(rec: dict[str, Any]) -> dict[str, Any] | None:
+            try:
+                body = self.send(Request(f"{path}/{rec['id']}")).decoded  # type: ignore[attr-defined]
+            except SourceError as exc:
+                if exc.status == 404:
+                    return None
+                raise
+            full = body.get(SINGULAR[path]) if isinstance(body, dict) else None
+            if not isinstance(full, dict):
+                raise SourceError(
+                    SYSTEM, f"GET {path}/{{id}}", 200, f"no {SINGULAR[path]!r} object"
+                )
+            return full
+
+        if len(listed) <= 1:
+            return [r for r in map(one, listed) if r is not None]
+        with ThreadPoolExecutor(DETAIL_THREADS, thread_name_prefix="maintainx-detail") as pool:
+            return [r for r in pool.map(one, listed) if r is not None]
 
     def downtime_rows(self, entity: str, statuses: Records) -> Records:
         """Downtime is an asset's OFFLINE periods; ONLINE (and IGNORE) periods are not."""
