@@ -15,7 +15,8 @@
   (``/po/items?lastEditedStart=..&lastEditedEnd=..``) and reads the POs they belong to that the
   window did not already yield (``/po?pos=<ids>``); the mapping's ``updatedAt`` and version are the
   latest of the PO's and its items' times (``CHANGED_WHEN``: ``related``).
-- Work-order statuses are the customer's (``/statuses``).
+- Work-order statuses: the completion values records carry (Incomplete, Complete) and the
+  customer's own (``/statuses``, what ``statusKey`` names).
 - Custom fields: `describe` = the OpenAPI's standard fields (`connectors.limble.fields`) plus, for
   assets, parts and vendors, ``fields`` holding the customer's own fields (``GET /v2/<kind>/fields/
   suggested``). A read whose custom fields name ``fields.<name>`` attaches the page's values
@@ -167,9 +168,14 @@ class LimbleBase(ManifestConnector):
         return rows
 
     def statuses(self, entity: str) -> list[dict[str, Any]] | None:
+        """Work orders: first the two values a record's ``status`` holds (the task's completion
+        flag, what ``statusCategory`` derives from), then the customer's own statuses (what a
+        record's ``statusKey`` names; key and code = ``statusID``: no category of their own,
+        Limble's completion is the flag)."""
         if entity != "work-orders":
             return None
-        out = []
+        out = [{"key": name, "name": name, "code": name, "isActive": True}
+               for name in ("Incomplete", "Complete")]  # fmt: skip
         for page in self.pages(entity, Request("/statuses"), 1000, paginator=_keyset("statusID")):
             out += [{"key": str(s["statusID"]), "name": s.get("name"), "code": str(s["statusID"]),
                      "isActive": True} for s in page]  # fmt: skip

@@ -16,8 +16,10 @@ Other options: ``max_page_size`` (the server's ``mxe.oslc.maxpagesize``, default
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,21 @@ from include.model.keys import make_key
 SYSTEM = "maximo"
 STATUS_DOMAINS = {
     "work-orders": "WOSTATUS", "purchase-orders": "POSTATUS", "service-requests": "SRSTATUS",
+    "return-orders": "RECEIPTSTATUS",
 }  # fmt: skip
+# DOCLINKS names its owner by table and unique id (``ownerid``); the entity whose remote id that
+# is, so the documents' ``entityKeys`` are the owners' unified keys
+DOC_OWNERS = {
+    "WORKORDER": "work-orders", "ASSET": "assets", "LOCATIONS": "locations", "PM": "pm",
+    "PO": "purchase-orders", "ITEM": "materials", "SR": "service-requests",
+    "COMPANIES": "companies",
+}  # fmt: skip
+# entities whose rows client.py derives from other records: what their reads are ordered by
+ORDER_BY = {"pm.materials": ("orgid", "jpnum")}
+JOBPLANS_PER_REQUEST = 50  # job plans named in one PM query (``jpnum in [..]``)
+_QUOTABLE = re.compile(r'[^"\\\x00-\x1f]{1,200}')
+# the entity whose re-read by id is being built: its fixed ``oslc.where`` is added afterwards
+_BY_ID: ContextVar[str | None] = ContextVar("maximo_by_id", default=None)
 MANIFEST = load_manifest(Path(__file__).with_name("manifest.yaml"))
 
 
@@ -85,6 +101,82 @@ class MaximoConnector(ManifestConnector):
         schema = self.http.get_json(f"/jsonschemas/{os}", params={"oslc.select": "*"})
         return _schema_fields(schema.get("properties") or {})
 
+    def build_request(self, entity: str, window: Window, keys_only: bool = False) -> Request:
+        """The kit's request, with an entity's own ``oslc.where`` (``downtime>0``,
+        ``issuetype="RETURN"``) ANDed with the window's instead of replaced by it, and the order
+        of entities derived by a transform (``ORDER_BY``)."""
+        req = super().build_request(entity, window, keys_only)
+        fixed = MANIFEST.entity(entity).params.get("oslc.where")
+        params = dict(req.params)
+        if fixed and _BY_ID.get() == entity:
+            del params["oslc.where"]  # id_request adds it to the ids' clause
+        elif fixed and params.get("oslc.where") != fixed:
+            params["oslc.where"] = f"{fixed} and {params['oslc.where']}"
+        if entity in ORDER_BY:
+            params["oslc.orderBy"] = ",".join(f"+{a}" for a in ORDER_BY[entity])
+            if keys_only:
+                params["oslc.select"] = ",".join(ORDER_BY[entity])
+        return Request(req.url, params, req.method, req.json, req.headers)
+
+    def id_request(self, entity: str, ids: list[str]) -> Request:
+        """The kit's re-read by id; an entity's own ``oslc.where`` (vendors' ``type="V"``,
+        storerooms' ``type="STOREROOM"``...) is ANDed with the ids' clause, so a re-read lists
+        only records the entity's reads list."""
+        fixed = MANIFEST.entity(entity).params.get("oslc.where")
+        if not fixed:
+            return super().id_request(entity, ids)
+        token = _BY_ID.set(entity)
+        try:
+            req = super().id_request(entity, ids)
+        finally:
+            _BY_ID.reset(token)
+        params = {**req.params, "oslc.where": f"{fixed} and {req.params['oslc.where']}"}
+        return Request(req.url, params, req.method, req.json, req.headers)
+
+    # --- transforms (manifest ``transform``) -----------------------------------------------------
+    def resolve_owners(self, entity: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Documents: the owner's unified key as ``_ownerkey``, from the owners re-read by their
+        unique ids (one ``oslc.where=<id> in [..]`` request per owner table and page)."""
+        wanted: dict[str, set[str]] = {}
+        for r in rows:
+            owner = DOC_OWNERS.get(str(r.get("ownertable") or ""))
+            if owner and owner in self.entities and r.get("ownerid") is not None:
+                wanted.setdefault(owner, set()).add(str(r["ownerid"]))
+        keys: dict[tuple[str, str], str] = {}
+        for owner, ids in wanted.items():
+            mapping = self.entities[owner].mapping
+            for page in self.read_records(owner, sorted(ids, key=int)):
+                for rec in page:
+                    key = make_key([rec.get(a) for a in mapping.key])
+                    if key:
+                        keys[owner, str(rec.get(mapping.remote_id))] = key
+        for r in rows:
+            owner = DOC_OWNERS.get(str(r.get("ownertable") or ""))
+            r["_ownerkey"] = keys.get((owner, str(r.get("ownerid")))) if owner else None
+        return rows
+
+    def job_plan_materials_per_pm(self, entity: str, rows: list[dict[str, Any]]) -> list[dict]:
+        """PM materials: Maximo plans a PM's materials on its job plan (JOBMATERIAL of
+        ``PM.jpnum``); each job plan material becomes one row per PM of that job plan (same
+        organization), keyed (siteid, pmnum, jobmaterialid). The PMs are read once per page."""
+        plans = {(r.get("orgid"), r.get("jpnum")): r.get("jobmaterial") or [] for r in rows}
+        # a job plan number that cannot be quoted in oslc.where is left out (its PMs list none)
+        names = sorted({jp for _, jp in plans if jp and _QUOTABLE.fullmatch(str(jp))})
+        out = []
+        for i in range(0, len(names), JOBPLANS_PER_REQUEST):  # a URL of bounded length
+            batch = names[i : i + JOBPLANS_PER_REQUEST]
+            req = Request(self.path("pm"), {
+                "lean": "1", "oslc.select": "pmnum,siteid,orgid,jpnum",
+                "oslc.where": "jpnum in [" + ",".join(f'"{jp}"' for jp in batch) + "]",
+                "oslc.orderBy": "+siteid,+pmnum",
+            })  # fmt: skip
+            for page in self.pages("pm", req):
+                for pm in page:
+                    for m in plans.get((pm.get("orgid"), pm.get("jpnum")), ()):
+                        out.append({**m, "jpnum": pm.get("jpnum"), "siteid": pm.get("siteid"),
+                                    "pmnum": pm.get("pmnum"), "orgid": pm.get("orgid")})  # fmt: skip
+        return out
+
     # --- Maximo only ---------------------------------------------------------------------------
     def spec(self, entity: str) -> EntitySpec:
         try:
@@ -96,10 +188,12 @@ class MaximoConnector(ManifestConnector):
     def where(self, entity: str, window: Window) -> str | None:
         """The ``oslc.where`` a read of ``window`` sends (None for a full read or a snapshot)."""
         e = MANIFEST.entity(entity)
+        fixed = e.params.get("oslc.where")
         if not e.change_time or MANIFEST.incremental is None:
-            return None
-        return window_expression(MANIFEST.incremental, e.change_time, window, self.time_format,
+            return str(fixed) if fixed else None
+        expr = window_expression(MANIFEST.incremental, e.change_time, window, self.time_format,
                                  self.settings.timezone)  # fmt: skip
+        return f"{fixed} and {expr}" if fixed and expr else (expr or fixed)
 
     def statuses(self, entity: str) -> list[dict[str, Any]] | None:
         domain = STATUS_DOMAINS.get(entity)

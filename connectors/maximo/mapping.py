@@ -10,13 +10,17 @@ team = (persongroup), user = (personid), meter = (siteid, assetnum, metername).
 
 from __future__ import annotations
 
+import mimetypes
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from connectors.base import EntitySpec
 from connectors.kit import entity_specs, load_manifest
 from include.mapping import EntityMapping
+from include.model import POLineItem
 from include.model.keys import make_key
+from include.model.timeutil import format_utc, parse_datetime
 
 
 def _one_ref(*parts: str) -> dict[str, Any]:
@@ -75,7 +79,7 @@ WORK_ORDER = EntityMapping(
         "severity": {"str": "wopriority"}, "categoryName": "worktype",
         "estimatedTime": {"str": "estdur"}, "actualTime": {"str": "actlabhrs"},
         "scheduledAt": {"ts": "schedstart"}, "dueAt": {"ts": "targcompdate"},
-        "completedAt": {"ts": "actfinish"},
+        "completedAt": {"ts": "actfinish"}, "accountKey": {"ref": ["orgid", "glaccount"]},
     },
 )  # fmt: skip
 
@@ -91,6 +95,7 @@ ASSET = EntityMapping(
         "criticality": {"str": "priority"}, "isActive": _is("status", "OPERATING", "NOT READY"),
         "makeName": "manufacturer", "modelName": "pluscmodelnum", "serialNumber": "serialnum",
         "activatedAt": {"ts": "installdate"},
+        "assetTemplateKey": {"ref": ["orgid", "templateid"]},
     },
 )  # fmt: skip
 
@@ -185,8 +190,11 @@ VENDOR = EntityMapping(
     key=("orgid", "company"),
     version="changedate",
     remote_id="companiesid",
-    fields={"code": "company", "name": "name", "organizationKey": {"ref": ["orgid"]}},
-)
+    fields={
+        "code": "company", "name": "name", "organizationKey": {"ref": ["orgid"]},
+        "companyKey": {"ref": ["orgid", "company"]},
+    },
+)  # fmt: skip
 
 USER = EntityMapping(
     key=("personid",),
@@ -284,12 +292,201 @@ LABOR = EntityMapping(
     },
 )  # fmt: skip
 
+ACCOUNT = EntityMapping(
+    key=("orgid", "glaccount"),
+    remote_id="chartofaccountsid",
+    fields={"code": "glaccount", "name": "accountname", "description": "accountname"},
+)  # fmt: skip
+
+UOM = EntityMapping(
+    key=("measureunitid",),
+    fields={"code": "measureunitid", "name": "description"},
+)
+
+
+def _address(r: dict, tz: Any) -> dict[str, Any] | None:
+    """Maximo's company address: address1 street, address2 city, address3 state or province,
+    address4 postal code, address5 country (the Companies application's labels)."""
+    parts = {k: r.get(f"address{i}") for i, k in
+             enumerate(("addressLines", "city", "state", "postCode", "country"), 1)}  # fmt: skip
+    if not any(parts.values()) and not r.get("phone"):
+        return None
+    return {**parts, "addressee": r.get("name"), "phone": r.get("phone")}
+
+
+COMPANY = EntityMapping(
+    key=("orgid", "company"),
+    version="changedate",
+    remote_id="companiesid",
+    fields={
+        "code": "company", "name": "name", "organizationKey": {"ref": ["orgid"]},
+        "parentKey": {"ref": ["orgid", "parentcompany"]}, "currencyKey": {"ref": ["currencycode"]},
+        "addresses": {"fn": lambda r, tz: [a] if (a := _address(r, tz)) else []},
+    },
+)  # fmt: skip
+
+
+def _down_since(r: dict, tz: Any) -> str | None:
+    """When the downtime began: the up row's change time less the hours it was down."""
+    up = parse_datetime(r.get("changedate"), tz)
+    if up is None or r.get("downtime") is None:
+        return None
+    return format_utc(up - timedelta(hours=float(r["downtime"])))
+
+
+ASSET_DOWNTIME = EntityMapping(
+    key=("assetstatusid",),
+    version="changedate",
+    remote_id="assetstatusid",
+    created={"ts": "changedate"},
+    fields={
+        "assetKey": {"ref": ["siteid", "assetnum"]}, "startedAt": {"fn": _down_since},
+        "endedAt": {"ts": "changedate"}, "categoryName": "code", "notes": "wonum",
+    },
+)  # fmt: skip
+
+ASSET_TEMPLATE = EntityMapping(
+    key=("orgid", "templateid"),
+    remote_id="plusctemplateid",
+    fields={"name": "description", "manufacturerName": "manufacturer"},
+)
+
+TEMPLATE_PART = EntityMapping(
+    key=("orgid", "templateid", "itemnum"),
+    remote_id="plusctsparepartid",
+    fields={
+        "assetTemplateKey": {"ref": ["orgid", "templateid"]},
+        "materialKey": {"ref": ["itemsetid", "itemnum"]}, "partNumber": "itemnum",
+        "name": "description", "quantity": {"float": "quantity"},
+    },
+)  # fmt: skip
+
+
+def _content_type(r: dict, tz: Any) -> str | None:
+    """DOCLINKS records no media type: guessed from the file name (a URL link has none)."""
+    if r.get("urltype") != "FILE" or not r.get("urlname"):
+        return None
+    return mimetypes.guess_type(str(r["urlname"]))[0]
+
+
+DOCUMENT = EntityMapping(
+    key=("doclinksid",),
+    version="changedate",
+    remote_id="doclinksid",
+    created={"ts": "createdate"},
+    fields={
+        "entityKeys": {"fn": lambda r, tz: [r["_ownerkey"]] if r.get("_ownerkey") else []},
+        "name": "document", "url": "urlname", "type": "doctype",
+        "contentType": {"fn": _content_type}, "description": "description",
+    },
+)  # fmt: skip
+
+INVENTORY = EntityMapping(
+    key=("siteid", "itemnum", "location"),
+    remote_id="inventoryid",
+    fields={
+        "code": "itemnum", "quantity": {"float": "curbaltotal"}, "unitCost": {"float": "avgcost"},
+        "locationKey": {"ref": ["siteid", "location"]},
+    },
+)  # fmt: skip
+
+
+def _abs(attr: str) -> dict[str, Any]:
+    def fn(r: dict, tz: Any) -> float | None:
+        v = r.get(attr)
+        return None if v is None else abs(float(v))
+
+    return {"fn": fn}
+
+
+def _return_line(r: dict, tz: Any) -> list[dict[str, Any]]:
+    """The returned PO line: a return (MATRECTRANS) is one line of one PO."""
+    line: dict[str, Any] = dict.fromkeys(POLineItem.model_fields)
+    line.update(
+        key=make_key([r.get("matrectransid")]),
+        purchaseOrderKey=make_key([r.get("siteid"), r.get("ponum")]),
+        materialKey=make_key([r.get("itemsetid"), r.get("itemnum")]),
+        storeroomKey=make_key([r.get("siteid"), r.get("tostoreloc")]),
+        lineNo=None if r.get("polinenum") is None else str(r["polinenum"]),
+        code=r.get("itemnum"),
+        name=r.get("description"),
+        description=r.get("description"),
+        quantity=_abs("quantity")["fn"](r, tz),
+        price=_abs("unitcost")["fn"](r, tz),
+        lineTotalValue=_abs("linecost")["fn"](r, tz),
+        currencyKey=make_key([r.get("currencycode")]),
+        type=r.get("issuetype"),
+        customFields={},
+    )
+    return [line]
+
+
+RETURN_ORDER = EntityMapping(
+    key=("matrectransid",),
+    version="transdate",
+    remote_id="matrectransid",
+    created={"ts": "transdate"},
+    fields={
+        "code": {"str": "matrectransid"}, **STATUS, "siteKey": {"ref": ["siteid"]},
+        "organizationKey": {"ref": ["orgid"]}, "poKey": {"ref": ["siteid", "ponum"]},
+        "orderNo": "ponum", "orderDate": {"ts": "transdate"}, "completedAt": {"ts": "actualdate"},
+        "type": "issuetype", "title": "description", "description": "description",
+        "notes": "remark", "currencyKey": {"ref": ["currencycode"]},
+        "totalNetValue": _abs("linecost"), "totalGrossValue": _abs("linecost"),
+        "lineItems": {"fn": _return_line},
+    },
+)  # fmt: skip
+
+WO_MATERIAL = EntityMapping(
+    key=("siteid", "wonum", "wpitemid"),
+    remote_id="wpitemid",
+    fields={
+        "workOrderKey": {"ref": ["siteid", "wonum"]},
+        "materialKey": {"ref": ["itemsetid", "itemnum"]}, "partNumber": "itemnum",
+        "name": "description", "uomKey": {"ref": ["orderunit"]},
+        "quantity": {"float": "itemqty"}, "requiredQuantity": {"float": "itemqty"},
+    },
+)  # fmt: skip
+
+PM_MATERIAL = EntityMapping(
+    key=("siteid", "pmnum", "jobmaterialid"),
+    fields={
+        "pmKey": {"ref": ["siteid", "pmnum"]}, "materialKey": {"ref": ["itemsetid", "itemnum"]},
+        "partNumber": "itemnum", "uomKey": {"ref": ["orderunit"]},
+        "quantity": {"float": "itemqty"}, "requiredQuantity": {"float": "itemqty"},
+    },
+)  # fmt: skip
+
+ASSET_PART = EntityMapping(
+    key=("siteid", "assetnum", "itemnum"),
+    remote_id="sparepartid",
+    fields={
+        "assetKey": {"ref": ["siteid", "assetnum"]},
+        "materialKey": {"ref": ["itemsetid", "itemnum"]}, "partNumber": "itemnum",
+        "name": "description", "quantity": {"float": "quantity"},
+    },
+)  # fmt: skip
+
+KIT_PART = EntityMapping(
+    key=("itemstructid",),
+    remote_id="itemstructid",
+    fields={
+        "assemblyKey": {"ref": ["itemsetid", "itemnum"]},
+        "materialKey": {"ref": ["itemsetid", "itemid"]}, "partNumber": "itemid",
+        "quantity": {"float": "quantity"},
+    },
+)  # fmt: skip
+
 MAPPINGS: dict[str, EntityMapping] = {
     "sites": SITE, "locations": LOCATION, "assets": ASSET, "work-orders": WORK_ORDER, "pm": PM,
     "materials": MATERIAL, "stocks": STOCK, "purchase-orders": PURCHASE_ORDER, "vendors": VENDOR,
     "users": USER, "teams": TEAM, "meters": METER, "meter-readings": METER_READING,
     "organizations": ORGANIZATION, "service-requests": SERVICE_REQUEST, "labors": LABOR,
-    "storerooms": STOREROOM,
+    "storerooms": STOREROOM, "accounts": ACCOUNT, "uom": UOM, "companies": COMPANY,
+    "assets-downtime": ASSET_DOWNTIME, "asset-templates": ASSET_TEMPLATE,
+    "asset-templates.materials": TEMPLATE_PART, "documents": DOCUMENT, "inventories": INVENTORY,
+    "return-orders": RETURN_ORDER, "work-orders.materials": WO_MATERIAL,
+    "pm.materials": PM_MATERIAL, "assets.materials": ASSET_PART, "materials.children": KIT_PART,
 }  # fmt: skip
 
 # Unified status (docs/API.md, "Unified status"): Maximo's synonym values (WOSTATUS, POSTATUS,
@@ -312,10 +509,15 @@ STATUS_CATEGORIES: dict[str, dict[str, str]] = {
         "OPERATING": "active", "ACTIVE": "active", "NOT READY": "inactive",
         "INACTIVE": "inactive", "BROKEN": "in_repair", "DECOMMISSIONED": "decommissioned",
     },
+    # RECEIPTSTATUS of the return's MATRECTRANS row
+    "return-orders": {"COMP": "completed", "WINSP": "pending_approval", "WASSET": "approved"},
 }  # fmt: skip
 
 # Makini resources Maximo has no concept for (the coverage matrix, docs/API.md)
-NO_CONCEPT: dict[str, str] = {}
+NO_CONCEPT: dict[str, str] = {
+    "customers": "Maximo Manage has no customer master: customers (PLUSPCUSTOMER) come only with "
+    "the Maximo for Service Providers add-on; companies are vendors, manufacturers and carriers",
+}
 
 # With the manifest (paths, keys, change times, requested fields): what the pipeline reads.
 ENTITIES: dict[str, EntitySpec] = entity_specs(

@@ -54,6 +54,8 @@ def encode(value: Any) -> Any:
         return {"__class__": "date", "year": value.year, "month": value.month, "day": value.day}
     if isinstance(value, Decimal):
         return {"__class__": "Decimal", "decimal": str(value)}
+    if isinstance(value, bytes):
+        return {"__class__": "bytes", "base64": base64.b64encode(value).decode()}
     if isinstance(value, dict):
         return {k: encode(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -168,6 +168,8 @@ class TrytonConnector(Connector):
         domain = list(spec.get("domain", []))
         if entity == "vendors" and self.settings.options.get("vendor_domain"):
             domain.append(list(self.settings.options["vendor_domain"]))
+        if spec.get("customers"):
+            domain.append(("id", "in", self._customer_ids()))
         wdom = self._changed_within(entity, window)
         if wdom:
             domain.append(wdom)
@@ -184,7 +186,11 @@ class TrytonConnector(Connector):
         ):  # fmt: skip
             if "lines" in spec:
                 self._attach_lines(page, spec["lines"])
-            if spec.get("moves"):
+            if "moves" in spec and isinstance(spec["moves"], dict):
+                self._attach_shipment_moves(page, spec["moves"])
+            if spec.get("customers"):
+                self._attach_first_sales(page)
+            if spec.get("moves") is True:
                 self._attach_moves(page, self._naive(window.start))
             if entity in ("locations", "storerooms"):
                 inside = self._warehouse_finder()
@@ -208,6 +214,10 @@ class TrytonConnector(Connector):
                 moved = self._moved_products(own)
                 if moved:
                     alternatives.append([("id", "in", moved)])
+            elif head == "first_sale_at":
+                sold = self._customer_ids(own)
+                if sold:
+                    alternatives.append([("id", "in", sold)])
             elif "." in path:
                 alternatives.append(_prefix(own, head.removesuffix("_rel") + "."))
         return alternatives[0] if len(alternatives) == 1 else ["OR", *alternatives]
@@ -220,6 +230,47 @@ class TrytonConnector(Connector):
         ):
             ids.update(m["product"] for m in page if m.get("product"))
         return sorted(ids)
+
+    def _customer_ids(self, window: list | None = None) -> list[int]:
+        """Ids of the parties of sales (created in ``window`` when given): Tryton's customers.
+        Tryton has no customer flag and ``party.party`` no link back to its sales, so the sales
+        are paged (their ``party`` only)."""
+        ids: set[int] = set()
+        domain = [window] if window else []
+        for page in self.rpc.pages(
+            "sale.sale", domain, ["party"], page_size=self.settings.page_size
+        ):
+            ids.update(s["party"] for s in page if s.get("party"))
+        return sorted(ids)
+
+    def _attach_first_sales(self, page: list[dict[str, Any]]) -> None:
+        """``first_sale_at``: per party, the creation time of its earliest sale (when it
+        became a customer)."""
+        first: dict[int, str] = {}
+        for sales in self.rpc.pages(
+            "sale.sale", [("party", "in", [row["id"] for row in page])],
+            ["party", "create_date"], page_size=self.settings.page_size,
+        ):  # fmt: skip
+            for sale in sales:
+                when, held = sale.get("create_date"), first.get(sale["party"])
+                if when and (held is None or _padded(when) < _padded(held)):
+                    first[sale["party"]] = when
+        for row in page:
+            row["first_sale_at"] = first.get(row["id"])
+
+    def _attach_shipment_moves(self, page: list[dict[str, Any]], spec: dict[str, Any]) -> None:
+        """Replace each shipment's ``moves`` (ids) by the move records, read in id pages."""
+        wanted = {m: row["id"] for row in page for m in row.get("moves") or []}
+        by_shipment: dict[int, list[dict[str, Any]]] = {row["id"]: [] for row in page}
+        if wanted:
+            for moves in self.rpc.pages(
+                spec["model"], [("id", "in", sorted(wanted))], spec["fields"],
+                page_size=self.settings.page_size,
+            ):  # fmt: skip
+                for move in moves:
+                    by_shipment[wanted[move["id"]]].append(move)
+        for row in page:
+            row["moves"] = sorted(by_shipment[row["id"]], key=lambda m: m["id"])
 
     def _attach_moves(self, page: list[dict[str, Any]], since: datetime | None) -> None:
         """``moves_changed_at``: per product, the latest change time of its done (or cancelled)
@@ -251,6 +302,8 @@ class TrytonConnector(Connector):
         domain = list(spec.get("domain", []))
         if entity == "vendors" and self.settings.options.get("vendor_domain"):
             domain.append(list(self.settings.options["vendor_domain"]))
+        if spec.get("customers"):
+            domain.append(("id", "in", self._customer_ids()))
         yield from self.rpc.pages(spec["model"], domain, [], page_size=self.settings.page_size)
 
     def _warehouse_finder(self):

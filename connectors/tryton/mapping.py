@@ -11,10 +11,12 @@ Related fields are read as ``"party.code"`` and found under ``party_rel`` (see c
 
 from __future__ import annotations
 
+import mimetypes
 from typing import Any
 
 from connectors.base import ChangedWhen
 from include.mapping import EntityMapping
+from include.model.timeutil import to_utc_iso
 
 STAMPS = ("create_date", "write_date", "last_modified_at")
 
@@ -343,6 +345,186 @@ BOM_INPUTS = EntityMapping(
 )
 
 
+# General-ledger accounts (module `account`): start/end dates bound the period they may be used.
+def _account_description(record: dict, _tz: Any) -> str | None:
+    """The account's note, else the name of its type ("Expense", "Current Assets")."""
+    return record.get("note") or (record.get("type_rel") or {}).get("name")
+
+
+ACCOUNTS = EntityMapping(
+    key=("id",),
+    fields={
+        "code": "code",
+        "name": "name",
+        "description": {"fn": _account_description},
+        "activatedAt": {"ts": "start_date"},
+        "expiresAt": {"ts": "end_date"},
+    },
+    **_stamped(),
+)
+
+
+def _addresses(record: dict, _tz: Any) -> list[dict[str, Any]]:
+    out = []
+    for rel in record.get("addresses_rel") or []:
+        address = _address({"address_rel": rel}, _tz)
+        if address:
+            out.append(address)
+    return out
+
+
+def _billing_address(record: dict, _tz: Any) -> dict[str, Any] | None:
+    """The party's first invoice address (``invoice`` flag of module account_invoice), else its
+    first address."""
+    rows = record.get("addresses_rel") or []
+    chosen = next((a for a in rows if a.get("invoice")), rows[0] if rows else None)
+    return _address({"address_rel": chosen}, _tz) if chosen else None
+
+
+# Customers: the parties of sales (module `sale`). Tryton has no customer flag: a party is a
+# customer once it is the party of a sale; ``first_sale_at`` (the connector's: the creation time
+# of its earliest sale) is when it became one.
+CUSTOMERS = EntityMapping(
+    key=("id",),
+    fields={
+        "name": "name",
+        "code": "code",
+        "companyKey": {"ref": ["id"]},  # companies are every party, keyed by the same id
+        "addresses": {"fn": _addresses},
+        "billingAddress": {"fn": _billing_address},
+    },
+    **_stamped(),
+)
+
+
+def _content_type(record: dict, _tz: Any) -> str | None:
+    """Tryton stores no MIME type: guessed from the file name (data attachments only)."""
+    if record.get("type") != "data" or not record.get("name"):
+        return None
+    return mimetypes.guess_type(str(record["name"]))[0]
+
+
+def _resource_key(record: dict, _tz: Any) -> list[str]:
+    """``"production.work.center,3"`` -> ``["3"]``: the id is the key of the record it is on."""
+    resource = record.get("resource")
+    if not resource or "," not in str(resource):
+        return []
+    return [str(resource).rsplit(",", 1)[1]]
+
+
+def _resource_model(record: dict, _tz: Any) -> str | None:
+    resource = record.get("resource")
+    return str(resource).rsplit(",", 1)[0] if resource and "," in str(resource) else None
+
+
+# Documents: attachments (`ir.attachment`, core trytond) on any record; ``resource`` is a
+# reference "model,id". The record's model goes to ``notes`` (the id alone is ambiguous).
+DOCUMENTS = EntityMapping(
+    key=("id",),
+    fields={
+        "entityKeys": {"fn": _resource_key},
+        "name": "name",
+        "url": "link",
+        "type": "type",
+        "contentType": {"fn": _content_type},
+        "description": "description",
+        "notes": {"fn": _resource_model},
+    },
+    **_stamped(),
+)
+
+# Inventories: the lines of physical inventories (`stock.inventory.line`, module `stock`): one
+# product counted at the inventory's location; cancelled inventories are left out.
+INVENTORIES = EntityMapping(
+    key=("id",),
+    fields={
+        "code": "product_rel.code",
+        "name": "product_rel.name",
+        "quantity": {"first": [{"float": "quantity"}, {"float": "expected_quantity"}]},
+        "unitCost": {"float": "product_rel.cost_price"},
+        "locationKey": {"ref": ["inventory_rel.location"]},
+    },
+    **_stamped(),
+)
+
+
+def _return_lines(record: dict, tz: Any) -> list[dict[str, Any]]:
+    """A return shipment's stock moves as line items (Makini's nested POLineItem)."""
+    out = []
+    for n, m in enumerate(record.get("moves") or [], 1):
+        qty, price = m.get("quantity"), m.get("unit_price")
+        total = float(qty) * float(price) if qty is not None and price is not None else None
+        out.append({
+            "key": str(m["id"]),
+            "purchaseOrderKey": str(m["purchase"]) if m.get("purchase") else None,
+            "materialKey": str(m["product"]) if m.get("product") else None,
+            "vendorKey": str(record["supplier"]) if record.get("supplier") else None,
+            "locationKey": str(m["from_location"]) if m.get("from_location") else None,
+            "statusKey": m.get("state"),
+            "lineNo": str(n),
+            "code": (m.get("product_rel") or {}).get("code"),
+            "name": (m.get("product_rel") or {}).get("name"),
+            "quantity": float(qty) if qty is not None else None,
+            "uomKey": (m.get("unit_rel") or {}).get("symbol"),
+            "currencyKey": (m.get("currency_rel") or {}).get("code"),
+            "price": float(price) if price is not None else None,
+            "lineTotalValue": total,
+            "dueAt": to_utc_iso(m.get("planned_date"), tz),
+            "createdAt": to_utc_iso(m.get("create_date"), tz),
+            "updatedAt": to_utc_iso(m.get("last_modified_at"), tz),
+        })  # fmt: skip
+    return out
+
+
+def _return_po(record: dict, _tz: Any) -> str | None:
+    """The purchase the returned goods came from (its moves' origin: a purchase line)."""
+    for m in record.get("moves") or []:
+        if m.get("purchase"):
+            return str(m["purchase"])
+    return None
+
+
+def _return_currency(record: dict, _tz: Any) -> str | None:
+    return next(
+        (m["currency_rel"]["code"] for m in record.get("moves") or [] if m.get("currency_rel")),
+        None,
+    )
+
+
+def _return_net(record: dict, _tz: Any) -> float | None:
+    """Quantity x unit price over the moves (Tryton prices a return's moves, not the shipment)."""
+    moves = [m for m in record.get("moves") or [] if m.get("state") != "cancelled"]
+    if not moves or any(m.get("unit_price") is None for m in moves):
+        return None
+    return round(sum(float(m["quantity"]) * float(m["unit_price"]) for m in moves), 2)
+
+
+# Return orders: supplier returns (`stock.shipment.in.return`, module `stock`); the moves are
+# read with the shipment (``moves``) and become its line items.
+RETURN_ORDERS = EntityMapping(
+    key=("id",),
+    fields={
+        "organizationKey": {"ref": ["company"]},
+        "siteKey": {"ref": ["warehouse"]},
+        "vendorKey": {"ref": ["supplier"]},
+        "statusKey": "state",
+        "status": "state",
+        "code": "number",
+        "orderNo": "number",
+        "poKey": {"fn": _return_po},
+        "orderDate": {"ts": "create_date"},
+        "type": {"const": "supplier_return"},
+        "description": "reference",
+        "dueAt": {"ts": "planned_date"},
+        "completedAt": {"ts": "effective_date"},
+        "currencyKey": {"fn": _return_currency},
+        "totalNetValue": {"fn": _return_net},
+        "lineItems": {"fn": _return_lines},
+    },
+    **_stamped(),
+)
+
+
 def _f(names: str) -> list[str]:
     return names.split()
 
@@ -492,6 +674,77 @@ READS: dict[str, tuple[EntityMapping, dict[str, Any]]] = {
             ],
         },
     ),
+    "accounts": (
+        ACCOUNTS,
+        {
+            "model": "account.account",
+            "fields": [
+                *_f("code name note type type.name company start_date end_date closed"),
+                *STAMPS,
+            ],
+        },
+    ),
+    "customers": (
+        CUSTOMERS,
+        {
+            # the parties of sales: the connector restricts the read to them (see connector.py)
+            "model": "party.party",
+            "customers": True,
+            "fields": [
+                *_f(
+                    "name code active addresses addresses.street addresses.city "
+                    "addresses.postal_code addresses.country.code addresses.invoice"
+                ),
+                *STAMPS,
+            ],
+        },
+    ),
+    "documents": (
+        DOCUMENTS,
+        {
+            "model": "ir.attachment",
+            "fields": [*_f("name type link description resource"), *STAMPS],
+        },
+    ),
+    "inventories": (
+        INVENTORIES,
+        {
+            "model": "stock.inventory.line",
+            "domain": [("inventory.state", "!=", "cancelled")],
+            "fields": [
+                *_f(
+                    "inventory inventory.location inventory.state "
+                    "product product.code product.name product.cost_price quantity "
+                    "expected_quantity"
+                ),
+                *STAMPS,
+            ],
+        },
+    ),
+    "return-orders": (
+        RETURN_ORDERS,
+        {
+            "model": "stock.shipment.in.return",
+            "fields": [
+                *_f(
+                    "number reference state company supplier warehouse from_location "
+                    "to_location planned_date effective_date moves"
+                ),
+                *STAMPS,
+            ],
+            "moves": {
+                "model": "stock.move",
+                "fields": [
+                    *_f(
+                        "product product.code product.name quantity unit unit.symbol unit_price "
+                        "currency currency.code from_location to_location state planned_date "
+                        "purchase"
+                    ),
+                    *STAMPS,
+                ],
+            },
+        },
+    ),
     "production-orders": (
         PRODUCTION_ORDERS,
         {
@@ -530,6 +783,21 @@ CHANGED_WHEN: dict[str, ChangedWhen] = {
         note="the purchase or one of its lines changed (a deleted line is seen when the PO "
         "changes or on a full read)",
     ),
+    "return-orders": ChangedWhen(
+        related=("moves.last_modified_at",),
+        note="the return shipment or one of its stock moves changed",
+    ),
+    "inventories": ChangedWhen(
+        untracked=("unitCost",),
+        note="the line changed (Tryton rewrites an inventory's lines when its location "
+        "changes); the unit cost is the product's cost price, which moves without dating the "
+        "line, so inventories are re-read in full every full_read_every",
+    ),
+    "customers": ChangedWhen(
+        related=("first_sale_at",),
+        note="the party changed, or it became a customer: its first sale was created (a second "
+        "query on sale.sale)",
+    ),
 }
 
 STATUSES: dict[str, list[tuple[str, str]]] = {
@@ -546,6 +814,10 @@ STATUSES: dict[str, list[tuple[str, str]]] = {
         ("assigned", "Assigned"), ("running", "Running"), ("done", "Done"),
         ("cancelled", "Cancelled"),
     ],
+    "return-orders": [
+        ("draft", "Draft"), ("waiting", "Waiting"), ("assigned", "Assigned"), ("done", "Done"),
+        ("cancelled", "Cancelled"),
+    ],
 }  # fmt: skip
 
 # Unified status (docs/API.md, "Unified status"): Tryton's states -> statusCategory; a
@@ -560,6 +832,11 @@ STATUS_CATEGORIES: dict[str, dict[str, str]] = {
         "processing": "approved", "done": "closed", "cancelled": "cancelled",
     },
     "assets": {"active": "active", "inactive": "inactive"},
+    # a supplier return: waiting = confirmed, waiting for the stock to be reserved
+    "return-orders": {
+        "draft": "draft", "waiting": "approved", "assigned": "approved", "done": "completed",
+        "cancelled": "cancelled",
+    },
 }  # fmt: skip
 
 # Makini resources Tryton has no concept for (the coverage matrix, docs/API.md)
@@ -574,4 +851,6 @@ NO_CONCEPT: dict[str, str] = {
     "asset-templates.materials": "Tryton work centers have categories, not templates",
     "assets.materials": "Tryton work centers have no spare-part lists",
     "service-requests": "Tryton has no maintenance or service requests",
+    "work-orders.materials": "Tryton's work orders (production works) use no materials of "
+    "their own: a production's inputs belong to the production, not to one of its operations",
 }

@@ -4,7 +4,9 @@ A company (USD, the admin user and an employee bound to it), technicians, vendor
 addresses, spare parts (template + variant, goods, cost and list prices), a second warehouse,
 storage bins, quantities on hand (supplier -> bin moves, done), purchase orders with lines (some
 confirmed), work centers and a few productions with their works (the work orders: requested,
-draft, running and finished ones). Creates go in batches of at most 50 records (larger
+draft, running and finished ones), general-ledger accounts, customers with sales, attachments
+(documents) on work centers, parts and purchases, physical inventories of the main warehouse's
+bins (draft, done and cancelled) and supplier return shipments in every state. Creates go in batches of at most 50 records (larger
 calls can fail on SQLite). Deterministic: the same ``parts`` gives the same data. Seeding again
 with a larger ``parts`` tops up: more parts, their stock and another round of purchase orders.
 """
@@ -20,7 +22,7 @@ from typing import Any
 from connectors.base import SourceError
 from connectors.tryton.client import TrytonRpc
 
-SEED_VERSION = 4  # bump when the seeded data changes: cached seeded templates are keyed by it
+SEED_VERSION = 5  # bump when the seeded data changes: cached seeded templates are keyed by it
 BATCH = 50
 STOCKED = 200  # parts that get quantities on hand (stock moves are the slowest part to seed)
 
@@ -288,6 +290,176 @@ def seed_works(
     return works
 
 
+ACCOUNTS = [
+    # (code, name, type, note, start, end, closed)
+    ("1010", "Cash at bank", "Assets", None, date(2020, 1, 1), None, False),
+    ("1400", "Spare parts inventory", "Stock", "Valuation of the maintenance storerooms",
+     date(2020, 1, 1), None, False),
+    ("4000", "Sales of assemblies", "Revenue", None, date(2020, 1, 1), None, False),
+    ("5100", "Maintenance materials", "Expense", "Spare parts issued to work orders",
+     date(2021, 1, 1), None, False),
+    ("5200", "Maintenance labour", "Expense", None, date(2021, 1, 1), None, False),
+    ("5300", "Contracted repair services", "Expense", None, date(2022, 7, 1), None, False),
+    ("5900", "Repairs (legacy)", "Expense", "Replaced by 5100/5300", date(2015, 1, 1),
+     date(2020, 12, 31), True),
+]  # fmt: skip
+ACCOUNT_TYPES = [
+    # (name, statement, flag)
+    ("Assets", "balance", "assets"), ("Stock", "balance", "stock"),
+    ("Revenue", "income", "revenue"), ("Expense", "income", "expense"),
+]  # fmt: skip
+
+
+def seed_accounts(rpc: TrytonRpc, company: int) -> list[int]:
+    """A small chart: account types and general-ledger accounts (one closed, with an end date)."""
+    if _one(rpc, "account.account", [("code", "=", "5100")]) is not None:
+        return []
+    types = dict(zip(
+        [t[0] for t in ACCOUNT_TYPES],
+        _create(rpc, "account.account.type", [
+            {"name": n, "company": company, "statement": st, flag: True}
+            for n, st, flag in ACCOUNT_TYPES]), strict=True))  # fmt: skip
+    return _create(rpc, "account.account", [{
+        "code": code, "name": name, "type": types[kind], "company": company, "note": note,
+        "start_date": start, "end_date": end, "closed": closed,
+    } for code, name, kind, note, start, end, closed in ACCOUNTS])  # fmt: skip
+
+
+CUSTOMERS = ["Acme Mining Co", "Northwind Foods", "Contoso Paper Mill", "Fabrikam Steel Works"]
+
+
+def seed_sales(rpc: TrytonRpc, company: int, currency: int, unit: int, warehouse: int) -> list[int]:
+    """Customers: parties with sales of the gearbox assemblies (draft sales; the first
+    customer also has an invoice address of its own); "Prospect Ltd" has no sale (not a
+    customer)."""
+    if _one(rpc, "party.party", [("name", "=", CUSTOMERS[0])]) is not None:
+        return []
+    parties = _create(rpc, "party.party", [_party(n, i) for i, n in enumerate(CUSTOMERS, 30)])
+    _create(rpc, "party.party", [_party("Prospect Ltd", 40)])
+    _create(rpc, "party.address", [{
+        "party": parties[0], "street": "1 Finance Plaza", "city": "Cleveland",
+        "postal_code": "44114", "invoice": True}])  # fmt: skip
+    templates = [r["id"] for r in rpc.search_read(
+        "product.template", [("code", "like", "GB-%")], ["id"], limit=10)]  # fmt: skip
+    rpc.model("product.template", "write", templates, {"salable": True, "sale_uom": unit})
+    products = [r["id"] for r in rpc.search_read(
+        "product.product", [("template", "in", templates)], ["id"], limit=10)]  # fmt: skip
+    addresses = {}
+    for a in rpc.search_read("party.address", [("party", "in", parties)], ["party"], limit=100):
+        addresses.setdefault(a["party"], a["id"])
+    today = date.today()
+    sales = [{
+        "party": parties[n % len(parties)], "company": company, "currency": currency,
+        "warehouse": warehouse, "invoice_address": addresses[parties[n % len(parties)]],
+        "shipment_address": addresses[parties[n % len(parties)]],
+        "sale_date": today - timedelta(days=3 * n), "reference": f"CUST-PO-{500 + n}",
+        "description": "Gearbox assemblies",
+        "lines": [["create", [{
+            "type": "line", "product": products[n % len(products)], "quantity": float(1 + n % 3),
+            "unit": unit, "unit_price": Decimal("1450.00")}]]],
+    } for n in range(6)]  # fmt: skip
+    return _create(rpc, "sale.sale", sales)
+
+
+def seed_documents(rpc: TrytonRpc) -> list[int]:
+    """Attachments on work centers (a manual, a link to the maker's page), parts (a data
+    sheet) and purchases (a quote)."""
+    if _one(rpc, "ir.attachment", []) is not None:
+        return []
+    centers = rpc.search_read("production.work.center", [], ["name"], limit=10)
+    parts = rpc.search_read("product.product", [("code", "like", "SP-%")], ["code"], limit=3)
+    purchases = rpc.search_read("purchase.purchase", [], ["reference"], limit=2)
+    docs = []
+    for c in centers:
+        docs.append({"name": f"{c['name']} operator manual.pdf", "type": "data",
+                     "data": b"%PDF-1.4 manual", "resource": f"production.work.center,{c['id']}",
+                     "description": f"Operating and lubrication instructions for {c['name']}"})  # fmt: skip
+    docs.append({"name": "Maker service portal", "type": "link",
+                 "link": "https://service.example.com/cnc-mill-1",
+                 "resource": f"production.work.center,{centers[0]['id']}"})  # fmt: skip
+    for p in parts:
+        docs.append({"name": f"{p['code']} data sheet.png", "type": "data", "data": b"\x89PNG",
+                     "resource": f"product.product,{p['id']}"})  # fmt: skip
+    for p in purchases:
+        docs.append({"name": f"Quote {p['reference']}.txt", "type": "data", "data": b"quote",
+                     "resource": f"purchase.purchase,{p['id']}", "description": "Vendor quote"})  # fmt: skip
+    return _create(rpc, "ir.attachment", docs)
+
+
+def seed_inventories(rpc: TrytonRpc, company: int) -> list[int]:
+    """A physical inventory per bin of the warehouse that has a lost-and-found location (the
+    counts' differences go there): lines completed by Tryton (expected quantities), counted
+    quantities written (every fifth one off by one); the first done, the last cancelled."""
+    if _one(rpc, "stock.inventory", []) is not None:
+        return []
+    wh = rpc.search_read(
+        "stock.location", [("type", "=", "warehouse"), ("lost_found_location", "!=", None)],
+        ["storage_location"], limit=1)  # fmt: skip
+    if not wh:
+        return []
+    bins = [r["id"] for r in rpc.search_read(
+        "stock.location", [("parent", "=", wh[0]["storage_location"])], ["id"], limit=10)]  # fmt: skip
+    ids = _create(rpc, "stock.inventory", [
+        {"location": b, "company": company, "date": date.today()} for b in bins])  # fmt: skip
+    rpc.model("stock.inventory", "complete_lines", ids)
+    lines = rpc.search_read(
+        "stock.inventory.line", [("inventory", "in", ids)], ["expected_quantity"], limit=None
+    )
+    for i, line in enumerate(lines):
+        counted = line["expected_quantity"] + (1 if i % 5 == 0 else 0)
+        rpc.model("stock.inventory.line", "write", [line["id"]], {"quantity": counted})
+    if ids:
+        _accepting_warnings(rpc, "stock.inventory", "confirm", ids[:1])
+    if len(ids) > 2:
+        rpc.model("stock.inventory", "cancel", ids[-1:])
+    return ids
+
+
+def seed_returns(rpc: TrytonRpc, company: int, currency: int) -> list[int]:
+    """Supplier returns (``stock.shipment.in.return``) of received parts, their moves' origin a
+    line of a purchase from that supplier: one per state (draft, waiting, assigned, done,
+    cancelled) and a second done one."""
+    if _one(rpc, "stock.shipment.in.return", []) is not None:
+        return []
+    supplier_loc = _one(rpc, "stock.location", [("type", "=", "supplier")])
+    received = {m["product"]: m["to_location"] for m in rpc.search_read(
+        "stock.move", [("from_location", "=", supplier_loc), ("state", "=", "done"),
+                       ("shipment", "=", None)],
+        ["product", "to_location"], limit=None)}  # fmt: skip
+    lines = [ln for ln in rpc.search_read(
+        "purchase.line", [("product", "in", list(received))],
+        ["product", "unit", "unit_price", "purchase", "purchase.party"], limit=None)]  # fmt: skip
+    shipments, seen = [], set()
+    for ln in lines:  # one line per purchase and per product: returns to several suppliers
+        if {ln["product"], ("po", ln["purchase"])} & seen or len(shipments) == 6:
+            continue
+        seen |= {ln["product"], ("po", ln["purchase"])}
+        n = len(shipments)
+        shipments.append({
+            "company": company, "supplier": ln["purchase_rel"]["party"],
+            "from_location": received[ln["product"]], "to_location": supplier_loc,
+            "reference": f"RMA-{700 + n}", "planned_date": date.today() + timedelta(days=n),
+            "moves": [["create", [{
+                "product": ln["product"], "unit": ln["unit"], "quantity": 1.0,
+                "from_location": received[ln["product"]], "to_location": supplier_loc,
+                "company": company, "currency": currency, "unit_price": Decimal(ln["unit_price"]),
+                "origin": f"purchase.line,{ln['id']}",
+                "planned_date": date.today() + timedelta(days=n)}]]],
+        })  # fmt: skip
+    ids = _create(rpc, "stock.shipment.in.return", shipments)
+    model = "stock.shipment.in.return"
+    # ids[0] stays draft; ids[1] waiting; ids[2] assigned; ids[3:5] done; ids[5] cancelled
+    if len(ids) > 1:
+        _accepting_warnings(rpc, model, "wait", ids[1:])
+    if len(ids) > 2:
+        _accepting_warnings(rpc, model, "assign_try", ids[2:5])
+    if len(ids) > 3:
+        _accepting_warnings(rpc, model, "do", ids[3:5])
+    if len(ids) > 5:
+        rpc.model(model, "cancel", ids[5:])
+    return ids
+
+
 def seed(url: str, db: str, password: str, parts: int = 200, user: str = "admin") -> dict[str, int]:
     """Seed (or top up) the database; returns how many records of each kind were created."""
     if parts < 1:
@@ -311,9 +483,17 @@ def seed(url: str, db: str, password: str, parts: int = 200, user: str = "admin"
         pos = seed_purchases(rpc, company, currency, unit, [v for v in vendors if v], products,
                              max(5, min(60, parts // 20)), locations["warehouses"][0]["id"])  # fmt: skip
         centers, prods = seed_production(rpc, company, unit, locations["warehouses"], 8)
+        main_wh = locations["warehouses"][0]["id"]
+        accounts = seed_accounts(rpc, company)
+        sales = seed_sales(rpc, company, currency, unit, main_wh)
+        docs = seed_documents(rpc)
+        inventories = seed_inventories(rpc, company)
+        returns = seed_returns(rpc, company, currency)
         return {
             "parts": len(products), "stock_moves": moves, "purchases": len(pos),
-            "work_centers": len(centers), "productions": len(prods),
+            "work_centers": len(centers), "productions": len(prods), "accounts": len(accounts),
+            "sales": len(sales), "documents": len(docs), "inventories": len(inventories),
+            "returns": len(returns),
         }  # fmt: skip
     finally:
         rpc.close()

@@ -31,7 +31,9 @@ import requests
 
 from connectors.tryton.seed import SEED_VERSION
 
-MODULES = ("company", "party", "product", "stock", "purchase", "production", "production_work")
+MODULES = (
+    "company", "party", "product", "stock", "purchase", "sale", "production", "production_work",
+)  # fmt: skip
 
 
 def _bin(name: str) -> str:

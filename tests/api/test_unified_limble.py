@@ -25,6 +25,7 @@ from include.model.timeutil import zone
 from include.store import Store
 from include.store.tokens import issue_token
 from include.sync import streaming
+from include.sync.statuses import refresh_statuses
 from tests.api.conftest import make_client
 from tests.api.test_unified_systems import _all, _list_path, _owned
 
@@ -58,6 +59,7 @@ def synced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
                         incremental=True, path_factory=Path,
                     )  # fmt: skip
                     assert summary["quarantined"] == 0, (cid, entity, summary)
+                assert "work-orders" in refresh_statuses(store, cfg, connector)  # as the DAG does
             tokens[cid] = issue_token(store.engine, cid)
         client = make_client(store, config_provider=configs.get)
         yield store, client, configs, tokens, handles
@@ -110,3 +112,18 @@ def test_status_category_filter_on_limble_work_orders_and_requests(synced) -> No
         got = _all(client, token, "/api/eam/service-requests", **{"filter[statusCategory]": "open"})
         assert pending and {r["key"] for r in got} == pending, cid
     assert answers["c-limble-a"] != answers["c-limble-b"]  # each token reads its own connection
+
+
+def test_the_status_route_lists_the_raw_statuses_records_carry_with_their_category(synced) -> None:
+    _, client, configs, tokens, handles = synced
+    for cid in configs:
+        r = client.get("/api/eam/statuses/work-orders", params={"per_page": 100},
+                       headers={"Authorization": f"Bearer {tokens[cid]}"})  # fmt: skip
+        assert r.status_code == 200, r.text
+        rows = r.json()["data"]
+        by_code = {r["code"]: r["statusCategory"] for r in rows}
+        assert by_code["Incomplete"] == "open" and by_code["Complete"] == "completed"
+        carried = {r["status"] for r in _all(client, tokens[cid], "/api/eam/work-orders")}
+        assert carried <= set(by_code), carried - set(by_code)
+        # the customer's own statuses are listed too (what statusKey names)
+        assert {str(s["statusID"]) for s in handles[cid].records("/statuses")} <= set(by_code)

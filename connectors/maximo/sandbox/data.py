@@ -49,6 +49,9 @@ DATE_ATTRS = frozenset(
         "enterdate",
         "affecteddate",
         "targetfinish",
+        "transdate",
+        "actualdate",
+        "createdate",
     ]
 )
 DOMAINS: dict[str, dict[str, tuple[str, str]]] = {
@@ -79,6 +82,14 @@ DOMAINS: dict[str, dict[str, tuple[str, str]]] = {
         "CANCELLED": ("CANCELLED", "Cancelled"),
     },
     "LABORSTATUS": {"ACTIVE": ("ACTIVE", "Active"), "INACTIVE": ("INACTIVE", "Inactive")},
+    "RECEIPTSTATUS": {
+        "COMP": ("COMP", "Complete"), "WINSP": ("WINSP", "Waiting for Inspection"),
+        "WASSET": ("WASSET", "Waiting for Asset Serialization"),
+    },
+    "TEMPLATESTATUS": {
+        "DRAFT": ("DRAFT", "Draft"), "ACTIVE": ("ACTIVE", "Active"),
+        "INACTIVE": ("INACTIVE", "Inactive"),
+    },
 }  # fmt: skip
 WO_STATUSES = tuple(DOMAINS["WOSTATUS"])
 PO_STATUSES = tuple(DOMAINS["POSTATUS"])
@@ -93,6 +104,15 @@ ACTIONS = ("Inspect", "Replace", "Lubricate", "Repair", "Calibrate", "Clean", "O
 WORKTYPES = ("CM", "PM", "EM", "CAL", "EV")
 FIRST = ("Ann", "Bob", "Carla", "Dev", "Eve", "Farid", "Gus", "Hana", "Ivan", "Jo", "Kim", "Lee")
 LAST = ("Wilson", "Smith", "Garcia", "Chen", "Okafor", "Novak", "Ito", "Berg", "Silva", "Khan")
+UNITS = (  # MEASUREUNIT: every unit the other structures name (items, meters) and a few more
+    ("BOX", "Box", "bx"), ("DEG-F", "Degrees Fahrenheit", "F"), ("EA", "Each", "ea"),
+    ("FT", "Foot", "ft"), ("GAL", "Gallon", "gal"), ("HOURS", "Hours", "h"), ("KG", "Kilogram", "kg"),
+    ("L", "Liter", "l"), ("M", "Meter", "m"),
+)  # fmt: skip
+N_TEMPLATES = 8
+N_JOBPLANS = 8
+DOWNCODES = ("MECH", "ELEC", "PM", "OPS")
+RETURN_REASONS = ("Damaged in transit", "Wrong part shipped", "Surplus to requirements")
 
 
 def mix(seed: int, salt: int, i: int) -> int:
@@ -166,6 +186,13 @@ class World:
         self.n_meters = self.n_assets * 2
         self.n_readings = round_up(max(12, n // 2))
         self.n_srs = round_up(max(12, n // 10))
+        self.n_accounts = len(GL)
+        self.n_downtime = round_up(max(12, n // 10))
+        self.n_doclinks = round_up(max(12, n // 20))
+        self.n_receipts = round_up(max(12, n // 20))
+        self.n_wpmaterial = NS * max(1, (n // NS) // 2)
+        self.n_spareparts = self.n_assets
+        self.n_kits = -(-self.n_items // 10)  # items 0, 10, 20... are kits (ITEM.iskit)
         self.structures: dict[str, ObjectStructure] = {}
         self._define()
         # small lookup tables for the work-order builder (sizes ~ size/10 at most)
@@ -196,7 +223,9 @@ class World:
         return f"CREW{h % self.n_groups:04d}"
 
     def vendor(self, h: int) -> str:
-        return f"V{100000 + h % self.n_companies}"
+        """A company of type V (companies 4 and 5 of every six are a manufacturer and a courier)."""
+        k = h % self.n_companies
+        return f"V{100000 + k - max(0, k % 6 - 3)}"
 
     def item(self, h: int) -> str:
         return str(500000 + h % self.n_items)
@@ -291,6 +320,60 @@ class World:
             self._labor, ("orgid", "laborcode"), _prefixes(("orgid", "laborcode")), None,
             {"status": "LABORSTATUS"},
         )  # fmt: skip
+        s["MXAPICHARTOFACCOUNTS"] = ObjectStructure(
+            "MXAPICHARTOFACCOUNTS", ("orgid", "glaccount"), ("glaccount", "orgid"), None,
+            self.n_accounts, self._account, ("orgid", "glaccount"),
+            _prefixes(("orgid", "glaccount")),
+        )  # fmt: skip
+        s["MXAPIMEASUREUNIT"] = ObjectStructure(
+            "MXAPIMEASUREUNIT", ("measureunitid",), ("measureunitid",), None, len(UNITS),
+            self._unit, ("measureunitid",), _prefixes(("measureunitid",)),
+        )  # fmt: skip
+        ast = ("changedate", "assetstatusid")
+        s["MXAPIASSETSTATUS"] = ObjectStructure(
+            "MXAPIASSETSTATUS", ("assetstatusid",), ("assetstatusid",), "changedate",
+            self.n_downtime, self._assetstatus, ast, _prefixes(ast), ("assetstatusid", 1),
+        )  # fmt: skip
+        tmpl = ("orgid", "templateid")
+        s["MXAPIASSETTEMPLATE"] = ObjectStructure(
+            "MXAPIASSETTEMPLATE", tmpl, ("templateid", "orgid"), None, N_TEMPLATES,
+            self._template, tmpl, _prefixes(tmpl), None, {"status": "TEMPLATESTATUS"},
+        )  # fmt: skip
+        tsp = ("orgid", "templateid", "itemnum")
+        s["MXAPITEMPLATESPAREPART"] = ObjectStructure(
+            "MXAPITEMPLATESPAREPART", tsp, ("templateid", "orgid", "itemnum"), None,
+            N_TEMPLATES * 3, self._template_part, tsp, _prefixes(tsp),
+        )  # fmt: skip
+        dl = ("changedate", "doclinksid")
+        s["MXAPIDOCLINKS"] = ObjectStructure(
+            "MXAPIDOCLINKS", ("doclinksid",), ("doclinksid",), "changedate", self.n_doclinks,
+            self._doclink, dl, _prefixes(dl), ("doclinksid", 1),
+        )  # fmt: skip
+        mr = ("transdate", "matrectransid")
+        s["MXAPIRECEIPT"] = ObjectStructure(
+            "MXAPIRECEIPT", ("matrectransid",), ("matrectransid",), "transdate",
+            self.n_receipts, self._receipt, mr, _prefixes(mr), ("matrectransid", 1),
+            {"status": "RECEIPTSTATUS"},
+        )  # fmt: skip
+        wpm = ("siteid", "wonum", "wpitemid")
+        s["MXAPIWPMATERIAL"] = ObjectStructure(
+            "MXAPIWPMATERIAL", wpm, ("wonum", "siteid", "wpitemid"), None, self.n_wpmaterial,
+            self._wpmaterial, wpm, _prefixes(wpm),
+        )  # fmt: skip
+        jp = ("orgid", "jpnum")
+        s["MXAPIJOBPLAN"] = ObjectStructure(
+            "MXAPIJOBPLAN", jp, ("jpnum", "orgid"), None, N_JOBPLANS, self._jobplan, jp,
+            _prefixes(jp), None, {}, ("jobmaterial",),
+        )  # fmt: skip
+        sp = ("siteid", "assetnum", "itemnum")
+        s["MXAPIASSETSPARE"] = ObjectStructure(
+            "MXAPIASSETSPARE", sp, ("assetnum", "siteid", "itemnum"), None, self.n_spareparts,
+            self._sparepart, sp, _prefixes(sp),
+        )  # fmt: skip
+        s["MXAPIITEMSTRUCT"] = ObjectStructure(
+            "MXAPIITEMSTRUCT", ("itemstructid",), ("itemstructid",), None, 2 * self.n_kits,
+            self._itemstruct, ("itemstructid",), _prefixes(("itemstructid",)), ("itemstructid", 1),
+        )  # fmt: skip
         s["MXAPIDOMAIN"] = ObjectStructure(
             "MXAPIDOMAIN", ("domainid",), ("domainid",), None, len(DOMAINS), self._domain,
             ("domainid",), _prefixes(("domainid",)), None, {}, ("synonymdomain",),
@@ -353,6 +436,7 @@ class World:
             "assettype": ("PUMP", "MOTOR", "FLEET", "HVAC")[(h >> 36) % 4], "priority": 1 + (h >> 40) % 5,
             "installdate": T0 - 86400 * (100 + (h >> 44) % 2000), "purchaseprice": float((h >> 48) % 50000),
             "isrunning": status == "OPERATING", "changedate": t, "changeby": "MAXADMIN",
+            "templateid": f"T{1000 + (h >> 52) % N_TEMPLATES}" if (h >> 56) % 3 == 0 else None,
             "_rowstamp": 2000000 + j,
         }  # fmt: skip
 
@@ -388,6 +472,7 @@ class World:
             "frequnit": ("DAYS", "WEEKS", "MONTHS")[(h >> 24) % 3], "priority": 1 + (h >> 28) % 5,
             "worktype": "PM", "persongroup": self.group_name(h >> 32), "nextdate": t + 86400 * 30,
             "lastcompdate": t - 86400 * 30, "changedate": t, "changeby": "MAXADMIN",
+            "jpnum": f"JP{1000 + (h >> 36) % N_JOBPLANS}" if (h >> 40) % 4 else None,
             "_rowstamp": 5000000 + j,
         }  # fmt: skip
 
@@ -397,7 +482,7 @@ class World:
             "itemnum": str(500000 + j), "itemsetid": ITEMSET, "itemid": j + 1,
             "description": f"{WORDS[h % 16]} part {j}", "status": ("ACTIVE", "ACTIVE", "PENDING", "OBSOLETE")[(h >> 4) % 4],
             "statusdate": T0 + (h >> 8) % SPAN, "issueunit": ("EA", "EA", "BOX", "M", "L")[(h >> 40) % 5],
-            "orderunit": "EA", "rotating": False, "iskit": (h >> 44) % 10 == 0,
+            "orderunit": "EA", "rotating": False, "iskit": j % 10 == 0,
             "commoditygroup": "SPARES", "_rowstamp": 6000000 + j,
         }  # fmt: skip
 
@@ -416,7 +501,8 @@ class World:
             "location": STORES[store], "inventoryid": j + 1, "status": "ACTIVE",
             "issueunit": "EA", "minlevel": float((h >> 24) % 5), "maxlevel": float(10 + (h >> 28) % 40),
             "orderqty": float(5 + (h >> 32) % 10), "binnum": f"B-{(h >> 36) % 99:02d}",
-            "curbaltotal": sum(bal), "_rowstamp": 7000000 + j,
+            "curbaltotal": sum(bal), "avgcost": round(2.5 + (h >> 40) % 400 / 4, 2),
+            "_rowstamp": 7000000 + j,
             "invbalances": [
                 {"itemnum": str(500000 + item), "location": STORES[store], "binnum": f"B-{(h >> 36) % 99:02d}",
                  "lotnum": f"LOT{k}" if k else None, "curbal": b, "physcnt": b,
@@ -460,9 +546,15 @@ class World:
         h = mix(self.seed, 10, j)
         t = self.structures["MXAPICOMPANY"].time_of(j)
         return {
-            "company": f"V{100000 + j}", "orgid": ORG, "companiesid": j + 1, "type": "V",
+            # every sixth company a manufacturer (M), every sixth from the fifth a courier (C)
+            "company": f"V{100000 + j}", "orgid": ORG, "companiesid": j + 1,
+            "type": {4: "M", 5: "C"}.get(j % 6, "V"),
             "name": f"{LAST[h % 10]} {WORDS[(h >> 8) % 16]} Supply", "currencycode": "USD",
+            # Maximo's company address: address1 street, 2 city, 3 state, 4 postal code, 5 country
             "address1": f"{1 + (h >> 16) % 999} Main St", "phone": f"555-{(h >> 24) % 10000:04d}",
+            "address2": ("Bedford", "Nashua", "Austin")[(h >> 32) % 3],
+            "address3": ("MA", "NH", "TX")[(h >> 32) % 3], "address4": f"0{1730 + (h >> 36) % 90}",
+            "address5": "US", "parentcompany": f"V{100000 + j - j % 6}" if j % 6 else None,
             "disabled": False, "changedate": t, "changeby": "MAXADMIN", "_rowstamp": 9000000 + j,
         }  # fmt: skip
 
@@ -559,6 +651,168 @@ class World:
             "craft": ("MECH", "ELEC", "INST")[h % 3],
             "status": "ACTIVE" if (h >> 8) % 5 else "INACTIVE", "vendor": None,
             "_rowstamp": 17000000 + j,
+        }  # fmt: skip
+
+    def _account(self, j: int) -> dict[str, Any]:
+        # CHARTOFACCOUNTS: the GL accounts work orders charge (WORKORDER.glaccount), by component
+        comp = GL[j].split("-")
+        return {
+            "glaccount": GL[j], "orgid": ORG, "chartofaccountsid": j + 1,
+            "accountname": f"{WORDS[j % 16]} maintenance {comp[0]}", "active": j % 25 != 24,
+            "glcomp01": comp[0], "glcomp02": comp[1], "glcomp03": comp[2],
+            "_rowstamp": 18000000 + j,
+        }  # fmt: skip
+
+    def _unit(self, j: int) -> dict[str, Any]:
+        unit, description, abbreviation = UNITS[j]
+        return {
+            "measureunitid": unit, "description": description, "abbreviation": abbreviation,
+            "orgid": None, "siteid": None, "_rowstamp": 18500000 + j,
+        }  # fmt: skip
+
+    def _assetstatus(self, j: int) -> dict[str, Any]:
+        # ASSETSTATUS: one row per up/down change of an asset. A row that brings an asset back up
+        # carries the hours it was down (downtime); a down row has none (still down, or its
+        # matching up row comes later)
+        h = mix(self.seed, 19, j)
+        site = grouped_site(j)
+        t = self.structures["MXAPIASSETSTATUS"].time_of(j)
+        asset = self.pick(self.n_assets, site, h)
+        up = j % 3 != 2
+        return {
+            "assetstatusid": j + 1, "assetnum": str(100000 + asset), "siteid": SITES[site],
+            "orgid": ORG, "location": self.asset_location(asset), "isrunning": up,
+            "changedate": t, "changeby": "MAXADMIN", "code": DOWNCODES[(h >> 8) % 4],
+            "downtime": 0.5 * (1 + (h >> 12) % 48) if up else None, "operational": False,
+            "wonum": str(1000000 + nth_in_site((h >> 20) % max(1, self.size // NS), site))
+            if up and self.size >= NS and (h >> 16) % 2 else None,
+            "_rowstamp": 19000000 + j,
+        }  # fmt: skip
+
+    def _template(self, j: int) -> dict[str, Any]:
+        # PLUSCTEMPLATE: asset templates are defined per organization
+        h = mix(self.seed, 20, j)
+        return {
+            "templateid": f"T{1000 + j}", "orgid": ORG, "plusctemplateid": j + 1,
+            "description": f"{WORDS[j % 16]} standard build",
+            "status": ("ACTIVE", "ACTIVE", "ACTIVE", "DRAFT", "INACTIVE")[h % 5],
+            "assettype": ("PUMP", "MOTOR", "FLEET", "HVAC")[(h >> 4) % 4],
+            "manufacturer": ("ACME", "GRUNDFOS", "SIEMENS", "ABB")[(h >> 8) % 4],
+            "priority": 1 + (h >> 12) % 5, "_rowstamp": 20000000 + j,
+        }  # fmt: skip
+
+    def _template_part(self, j: int) -> dict[str, Any]:
+        tmpl, k = divmod(j, 3)
+        h = mix(self.seed, 21, j)
+        item = 3 * (tmpl * 7 % max(1, self.n_items // 3)) + k  # three distinct items per template
+        return {
+            "templateid": f"T{1000 + tmpl}", "orgid": ORG, "plusctsparepartid": j + 1,
+            "itemnum": str(500000 + item % self.n_items), "itemsetid": ITEMSET,
+            "quantity": float(1 + h % 6), "description": f"{WORDS[(h >> 4) % 16]} part {item}",
+            "_rowstamp": 20500000 + j,
+        }  # fmt: skip
+
+    def _doclink(self, j: int) -> dict[str, Any]:
+        # DOCLINKS: attachments of work orders (ownerid = workorderid) and assets (assetuid)
+        h = mix(self.seed, 22, j)
+        t = self.structures["MXAPIDOCLINKS"].time_of(j)
+        on_wo = j % 2 == 0 and self.size > 0
+        owner = (h >> 8) % self.size if on_wo else (h >> 8) % self.n_assets
+        file = j % 3 != 2
+        word = LOWER_WORDS[(h >> 16) % 16].replace(" ", "-")
+        return {
+            "doclinksid": j + 1, "document": f"DOC{10000 + j}",
+            "ownertable": "WORKORDER" if on_wo else "ASSET", "ownerid": owner + 1,
+            "doctype": ("Attachments", "Diagrams", "Images")[(h >> 4) % 3],
+            "urltype": "FILE" if file else "URL",
+            "urlname": f"/DOCLINKS/attachments/{word}-{j}.{('pdf', 'png', 'docx')[(h >> 20) % 3]}"
+            if file else f"https://docs.example.com/manuals/{word}-{j}.html",
+            "description": f"{WORDS[(h >> 16) % 16]} {('manual', 'drawing', 'photo')[(h >> 24) % 3]}",
+            "createdate": t - 3600, "createby": "MAXADMIN", "changedate": t, "changeby": "MAXADMIN",
+            "_rowstamp": 21000000 + j,
+        }  # fmt: skip
+
+    def _receipt(self, j: int) -> dict[str, Any]:
+        # MATRECTRANS: receipts against PO lines; every third is a RETURN to the vendor (negative
+        # quantity and cost)
+        h = mix(self.seed, 23, j)
+        site = grouped_site(j)
+        t = self.structures["MXAPIRECEIPT"].time_of(j)
+        po_i = self.pick(self.n_pos, site, h)
+        po = self.structures["MXAPIPO"].build(po_i)  # type: ignore[misc]
+        line = po["poline"][(h >> 8) % len(po["poline"])]
+        ret = j % 3 == 0
+        qty = float(1 + (h >> 12) % int(line["orderqty"]))
+        sign = -1.0 if ret else 1.0
+        return {
+            "matrectransid": j + 1, "siteid": SITES[site], "orgid": ORG, "ponum": po["ponum"],
+            "polinenum": line["polinenum"], "itemnum": line["itemnum"], "itemsetid": ITEMSET,
+            "description": line["description"], "issuetype": "RETURN" if ret else "RECEIPT",
+            "quantity": sign * qty, "receiptquantity": sign * qty, "unitcost": line["unitcost"],
+            "linecost": round(sign * qty * line["unitcost"], 2), "currencycode": "USD",
+            "transdate": t, "actualdate": t - 1800, "tostoreloc": line["storeloc"],
+            "status": ("COMP", "COMP", "WINSP", "WASSET")[(h >> 16) % 4] if not ret else
+            ("COMP", "COMP", "WINSP")[(h >> 16) % 3],
+            "remark": RETURN_REASONS[(h >> 20) % 3] if ret else None, "enterby": "MAXADMIN",
+            "_rowstamp": 22000000 + j,
+        }  # fmt: skip
+
+    def _wpmaterial(self, j: int) -> dict[str, Any]:
+        # WPMATERIAL: planned materials of every second work order of each site
+        per = self.n_wpmaterial // NS
+        site, o = divmod(j, per)
+        wo = nth_in_site(2 * o, site)
+        h = mix(self.seed, 24, j)
+        qty, cost = float(1 + h % 8), float(5 + (h >> 8) % 200)
+        return {
+            "wonum": str(1000000 + wo), "siteid": SITES[site], "orgid": ORG, "wpitemid": j + 1,
+            "itemnum": self.item(h >> 16), "itemsetid": ITEMSET,
+            "description": f"{WORDS[(h >> 24) % 16]} part", "itemqty": qty, "orderunit": "EA",
+            "unitcost": cost, "linecost": qty * cost, "location": STORES[(h >> 28) % 2],
+            "storelocsite": SITES[site], "_rowstamp": 23000000 + j,
+        }  # fmt: skip
+
+    def _jobplan(self, j: int) -> dict[str, Any]:
+        # JOBPLAN with its planned materials (JOBMATERIAL); PMs name their job plan (PM.jpnum)
+        h = mix(self.seed, 25, j)
+        return {
+            "jpnum": f"JP{1000 + j}", "orgid": ORG, "siteid": None, "jobplanid": j + 1,
+            "description": f"{ACTIONS[j % 8]} {LOWER_WORDS[(h >> 4) % 16]}", "status": "ACTIVE",
+            "pluscrevnum": 0, "_rowstamp": 24000000 + j,
+            "jobmaterial": [
+                {"jobmaterialid": j * 4 + k + 1, "jpnum": f"JP{1000 + j}", "orgid": ORG,
+                 "itemnum": self.item(mix(self.seed, 26, j * 4 + k)), "itemsetid": ITEMSET,
+                 "itemqty": float(1 + (h >> (8 + 4 * k)) % 5), "orderunit": "EA",
+                 "location": STORES[k % 2], "_rowstamp": 24500000 + j * 4 + k}
+                for k in range(1 + h % 3)
+            ],
+        }  # fmt: skip
+
+    def _sparepart(self, j: int) -> dict[str, Any]:
+        # SPAREPART: one spare part per asset (the asset's site and number, ascending)
+        per = self.n_assets // NS
+        site, o = divmod(j, per)
+        asset = nth_in_site(o, site)
+        h = mix(self.seed, 27, j)
+        item = self.item(h)
+        return {
+            "assetnum": str(100000 + asset), "siteid": SITES[site], "orgid": ORG,
+            "itemnum": item, "itemsetid": ITEMSET, "quantity": float(1 + (h >> 8) % 4),
+            "description": f"{WORDS[int(item) % 16]} part {int(item) - 500000}",
+            "remarks": "Keep one on the shelf" if (h >> 12) % 2 else None,
+            "sparepartid": j + 1, "_rowstamp": 25000000 + j,
+        }  # fmt: skip
+
+    def _itemstruct(self, j: int) -> dict[str, Any]:
+        # ITEMSTRUCT: two components under each kit (items 0, 10, 20...: ITEM.iskit)
+        kit, k = divmod(j, 2)
+        kit_item = 10 * kit
+        part = (kit_item + 1 + k) % self.n_items
+        return {
+            "itemstructid": j + 1, "itemsetid": ITEMSET, "itemnum": str(500000 + kit_item),
+            "itemid": str(500000 + part), "parent": str(500000 + kit_item),
+            "quantity": float(1 + k), "instance": 0, "location": None,
+            "_rowstamp": 26000000 + j,
         }  # fmt: skip
 
     def _domain(self, j: int) -> dict[str, Any]:

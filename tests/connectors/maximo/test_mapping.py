@@ -59,6 +59,7 @@ def test_work_order_field_by_field(shared, data):
         "categoryName": src["worktype"], "estimatedTime": str(src["estdur"]),
         "actualTime": str(src["actlabhrs"]), "scheduledAt": utc(src["schedstart"]),
         "dueAt": utc(src["targcompdate"]), "completedAt": utc(src["actfinish"]),
+        "accountKey": f"EAGLENA:{src['glaccount']}",
         "customFields": {}, "createdAt": utc(src["reportdate"]), "updatedAt": utc(src["changedate"]),
     }  # fmt: skip
 

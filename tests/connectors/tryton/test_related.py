@@ -30,7 +30,7 @@ from include.sync import pipeline, streaming
 from .conftest import PARTS, cache_dir, settings_for
 
 CID = "plant-erp"
-ENTITIES = ["materials", "products", "purchase-orders"]
+ENTITIES = ["materials", "products", "purchase-orders", "customers", "return-orders"]
 
 
 @dataclass
@@ -221,3 +221,51 @@ def test_deleted_purchase_order_takes_its_lines(env: Env) -> None:
     gone = env.changed("erp", "purchase-orders.line-items", since, include_deleted="true")
     assert set(lines) <= set(gone) and all(gone[k]["deletedAt"] for k in lines)
     assert str(po["id"]) in env.changed("erp", "purchase-orders", since, include_deleted="true")
+
+
+def test_first_sale_reaches_customers(env: Env) -> None:
+    """A party becomes a customer with its first sale (the party itself is not written): the
+    next scheduled run serves it, dated by that sale, to a client paging ``modified_after``."""
+    (party,) = env.rpc.model("party.party", "create", [{"name": "Globex Works"}])
+    (address,) = env.rpc.model("party.address", "create", [{"party": party, "city": "Dayton"}])
+    _incremental(env.sync("customers"))
+    assert env.store.get_record(CID, "customers", str(party)) is None  # no sale: no customer
+    since = _since()
+    currency = env.rpc.search_read("currency.currency", [("code", "=", "USD")], ["id"], limit=1)
+    env.rpc.model("sale.sale", "create", [{
+        "party": party, "company": env.rpc.context["company"], "currency": currency[0]["id"],
+        "invoice_address": address, "shipment_address": address}])  # fmt: skip
+    _incremental(env.sync("customers"))
+    served = env.changed("eam", "customers", since)[str(party)]
+    assert served["name"] == "Globex Works" and served["companyKey"] == str(party)
+    assert served["billingAddress"] == {"city": "Dayton"}
+    assert served["updatedAt"] > since
+
+
+def test_return_move_change_reaches_the_return_order(env: Env) -> None:
+    ship = env.rpc.search_read(
+        "stock.shipment.in.return", [("state", "=", "draft")], ["moves"], limit=1
+    )[0]
+    key = str(ship["id"])
+    before = env.store.get_record(CID, "return-orders", key)["data"]
+    since = _since()
+    env.rpc.model("stock.move", "write", ship["moves"][:1], {"quantity": 4.0})
+    _incremental(env.sync("return-orders"))
+    served = env.changed("eam", "return-orders", since)[key]
+    assert served["lineItems"][0]["quantity"] == 4.0
+    assert served["totalNetValue"] == round(4 * before["lineItems"][0]["price"], 2)
+    assert served["status"] == "draft" and served["statusCategory"] == "draft"
+
+
+def test_return_orders_filter_by_status_category(env: Env) -> None:
+    """``filter[statusCategory]=approved``: the waiting and assigned returns, as Tryton has them."""
+    raw = env.rpc.search_read("stock.shipment.in.return", [], ["state"], limit=None)
+    expected = {str(s["id"]) for s in raw if s["state"] in ("waiting", "assigned")}
+    assert expected
+    r = env.api.get(
+        "/api/eam/return-orders",
+        params={"filter[statusCategory]": "approved", "per_page": "100"},
+        headers={"Authorization": f"Bearer {env.token}"},
+    )
+    assert r.status_code == 200, r.text
+    assert {item["key"] for item in r.json()["data"]} == expected
