@@ -21,13 +21,17 @@ Run by hand (it starts and stops its own Airflow in a temp dir; about 3 minutes 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -38,7 +42,7 @@ from include.store import Store
 from include.store.inbox import parse_stamp
 from include.store.tokens import issue_token
 
-CID = "bench-wh"
+CID = "live-wh"
 DAG_ID = f"sync__{CID}"
 LIMIT_P95_S = 30.0  # issue 16
 
@@ -48,13 +52,40 @@ def _quantile(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, max(0, int(q * len(xs) + 0.5) - 1))]
 
 
-def run(events: int, every: float) -> dict[str, list[float]]:
-    base, handle = start_sandbox(size=max(300, events), seed=3, webhook_backoff=1.0,
+@dataclass
+class Live:
+    """A running setup: Airflow's REST API, the environment it runs with, the MaintainX
+    sandbox's handle and the store's path."""
+
+    api: demo.Api
+    env: dict[str, str]
+    sandbox: Any
+    sandbox_url: str
+    store_path: Path
+
+
+@contextlib.contextmanager
+def live(
+    work: Path,
+    size: int = 300,
+    *,
+    port: Callable[..., int] | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[Live]:
+    """The sandbox (subscribed to the receiver, as the lifecycle registers it; its secret in the
+    connection's Airflow Connection) and `airflow standalone` with one MaintainX connection whose
+    cron is a year away, its first (full) run done. ``port(avoid=(...))`` picks the ports (default:
+    any free one); ``extra_env`` is added to Airflow's environment. Sources reach the plugin's
+    receiver at ``MILLWRIGHT_WEBHOOK_BASE_URL`` (set). Also used by
+    tests/airflow/test_webhooks_live.py."""
+    pick = port or (lambda avoid=(): demo.free_port())
+    base, handle = start_sandbox(pick(), size=size, seed=3, webhook_backoff=1.0,
                                  webhook_retries=5)  # fmt: skip
-    tmp = Path(tempfile.mkdtemp(prefix="mw-wh-lag-"))
-    home, mw_home = tmp / "airflow", tmp / "mw"
-    port = demo.free_port()
-    receiver = f"http://localhost:{port}/millwright/webhooks/{CID}"
+    home, mw_home = work / "airflow", work / "mw"
+    port_ = pick()
+    logs_a = pick(avoid=(port_,))
+    logs = (logs_a, pick(avoid=(port_, logs_a)))
+    receiver = f"http://localhost:{port_}/millwright/webhooks/{CID}"
     src = requests.Session()
     src.headers.update({"Authorization": f"Bearer {DEFAULT_API_KEY}",
                         "x-organization-id": str(ORG_ID)})  # fmt: skip
@@ -62,24 +93,27 @@ def run(events: int, every: float) -> dict[str, list[float]]:
         r = src.post(
             f"{base}/v1/subscriptions", json={"type": "WORK_ORDER_CHANGE", "url": receiver}
         )
-        r.raise_for_status()
+        if r.status_code != 201:
+            raise RuntimeError(f"subscription refused: {r.status_code} {r.text[:200]}")
         secret = r.json()["secret"]
-        env = demo.airflow_env(port, home, mw_home)
+        env = demo.airflow_env(port_, home, mw_home, log_ports=logs)
         env.update({
+            "MILLWRIGHT_WEBHOOK_BASE_URL": f"http://localhost:{port_}/millwright",
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "5",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
             "AIRFLOW__CORE__PARALLELISM": "4",
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-            "AIRFLOW_CONN_MW_BENCH_WH": json.dumps({
+            "AIRFLOW_CONN_MW_LIVE_WH": json.dumps({
                 "conn_type": "http", "host": base, "password": DEFAULT_API_KEY,
                 "extra": {"organization_id": str(ORG_ID), "webhook_secret": secret},
             }),
         })  # fmt: skip
+        env.update(extra_env or {})
         for key in ("AIRFLOW_VAR_MILLWRIGHT_CONNECTIONS", "_AIRFLOW_PARSING_CONTEXT_DAG_ID"):
             env.pop(key, None)
         variable = [{
-            "id": CID, "customer": "bench", "system": "maintainx", "airflow_conn_id": "mw_bench_wh",
+            "id": CID, "customer": "acme", "system": "maintainx", "airflow_conn_id": "mw_live_wh",
             "entities": ["work-orders"], "schedule": "0 0 1 1 *",
             "options": {"organization_id": ORG_ID}, "start_date": "2024-01-01T00:00:00",
             "webhooks": {},
@@ -87,21 +121,23 @@ def run(events: int, every: float) -> dict[str, list[float]]:
         demo.airflow(env, "db", "migrate")
         demo.airflow(env, "variables", "set", "millwright_connections", json.dumps(variable))
         demo.airflow(env, "pools", "set", "millwright_store_writer", "1", "store writers")
-        url = f"http://localhost:{port}"
-        print(f"starting airflow standalone on {url} ...", file=sys.stderr, flush=True)
-        with demo.standalone(env, tmp / "standalone.log", url, 300):
+        url = f"http://localhost:{port_}"
+        with demo.standalone(env, work / "standalone.log", url, 300):
             api = demo.Api(url, home)
             demo.wait_dags(api, [DAG_ID], 300)
             demo.wait_for("the first (full) run", lambda: [
                 r for r in api.call("GET", f"/dags/{DAG_ID}/dagRuns")["dag_runs"]
                 if r["state"] == "success"
             ], 600, 3)  # fmt: skip
-            return _measure(api, handle, mw_home / "store.db", events, every)
+            yield Live(api, env, handle, base, mw_home / "store.db")
     finally:
         handle.stop()
 
 
-def _measure(api: demo.Api, handle, store_path: Path, events: int, every: float) -> dict:  # noqa: ANN001
+def measure(setup: Live, events: int, every: float) -> dict[str, list]:
+    """Change ``events`` work orders at the source, one every ``every`` s; per event the lag
+    from the change and from the receiver's commit to the changed title being served."""
+    api, handle, store_path = setup.api, setup.sandbox, setup.store_path
     store = Store(f"sqlite:///{store_path}")
     token = issue_token(store.engine, CID)
     mw = f"{api.base}/millwright/api/eam/work-orders"
@@ -131,7 +167,7 @@ def _measure(api: demo.Api, handle, store_path: Path, events: int, every: float)
     try:
         for i in range(events):
             rid = wo.id_of(i)
-            title = f"bench change {i} {time.time():.3f}"
+            title = f"webhook change {i} {time.time():.3f}"
             sent[str(rid)] = (title, time.time())
             handle.change("/workorders", rid, title=title)
             time.sleep(every)
@@ -167,7 +203,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--every", type=float, default=0.6, help="seconds between source changes")
     args = ap.parse_args(argv)
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
-    out = run(args.events, args.every)
+    print("starting the MaintainX sandbox and airflow standalone ...", file=sys.stderr, flush=True)
+    with live(Path(tempfile.mkdtemp(prefix="mw-wh-lag-")), size=max(300, args.events)) as setup:
+        out = measure(setup, args.events, args.every)
     print(f"\n{args.events} events, one every {args.every}s, load average before {load}, after "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}; "
           f"{len(out['asset_runs'])} webhook-triggered DAG runs")  # fmt: skip

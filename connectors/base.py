@@ -177,6 +177,14 @@ class Connector(ABC):
         has is simply absent. Default: not supported."""
         raise NotImplementedError(f"{self.system} cannot re-read {entity} records by id")
 
+    def read_records_by_key(
+        self, entity: str, keys: list[dict[str, str]]
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Like `read_records`, for records named by their natural key (``{field: value}`` of
+        the entity's key fields: a Maximo publish channel's message carries the record, not a
+        subscription's id). A key the source no longer has is absent. Default: not supported."""
+        raise NotImplementedError(f"{self.system} cannot re-read {entity} records by key")
+
     def register_webhooks(self, url: str) -> WebhookRegistration:
         """Subscribe ``url`` to the system's webhooks (``webhooks.event_types``); returns the
         subscription ids and the secrets that sign the deliveries. Default: not supported."""

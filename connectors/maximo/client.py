@@ -8,7 +8,8 @@ following ``responseInfo.nextPage.href``. This subclass adds only:
 - connection options that move things: ``api_root`` (default ``/maximo/api``), ``object_structures``
   ({entity: OS name} overrides), ``naive_times`` (windows as naive local time);
 - ``statuses``: Maximo's status lists are synonym domains (``MXAPIDOMAIN``), one query per domain;
-- ``where`` (the rendered ``oslc.where``, for logs and tests) and ``count`` (``count=1``).
+- ``where`` (the rendered ``oslc.where``, for logs and tests) and ``count`` (``count=1``);
+- webhooks: publish channel messages (``publish.py``), re-read by natural key.
 
 Other options: ``max_page_size`` (the server's ``mxe.oslc.maxpagesize``, default 1000),
 ``retry_base_delay`` / ``retry_max_sleep`` (seconds, for the shared retry client).
@@ -26,6 +27,7 @@ from typing import Any
 from connectors.base import EntitySpec, SourceField, SourceSettings, Window
 from connectors.kit import ManifestConnector, Request, load_manifest
 from connectors.kit.engine import window_expression
+from connectors.maximo import publish
 from connectors.maximo.mapping import ENTITIES, NO_CONCEPT, STATUS_CATEGORIES
 from include.model.keys import make_key
 
@@ -58,6 +60,8 @@ class MaximoConnector(ManifestConnector):
     entities = ENTITIES
     status_categories = STATUS_CATEGORIES
     no_concept = NO_CONCEPT
+    # publish channels posting to the receiver (publish.py): static secret, records by key
+    webhooks = publish.webhook_spec({n: tuple(e.key) for n, e in MANIFEST.entities.items()})
 
     def __init__(self, settings: SourceSettings, sleep: Callable[[float], None] = time.sleep):
         opts = settings.options
@@ -100,6 +104,10 @@ class MaximoConnector(ManifestConnector):
         os = self.path(entity).rsplit("/", 1)[-1]
         schema = self.http.get_json(f"/jsonschemas/{os}", params={"oslc.select": "*"})
         return _schema_fields(schema.get("properties") or {})
+
+    def read_records_by_key(self, entity: str, keys: list[dict[str, str]]) -> Any:
+        """Re-read the records a publish channel's message named (`publish.read_by_key`)."""
+        return publish.read_by_key(self, entity, keys)
 
     def build_request(self, entity: str, window: Window, keys_only: bool = False) -> Request:
         """The kit's request, with an entity's own ``oslc.where`` (``downtime>0``,

@@ -1,10 +1,12 @@
-"""SAP S/4HANA (OData v2) connector; `sandbox` is its protocol-faithful stand-in server.
+"""SAP S/4HANA (OData v2, and OData V4 where SAP offers only V4) connector; `sandbox` is its
+protocol-faithful stand-in server.
 
-Entities: work-orders (API_MAINTENANCEORDER;v=0002), assets (API_EQUIPMENT, current time segment),
-locations (API_FUNCTIONALLOCATION), pm (API_MAINTENANCEPLAN), materials and products
-(API_PRODUCT_SRV), purchase-orders with line items (API_PURCHASEORDER_PROCESS_SRV), vendors
-(API_BUSINESS_PARTNER suppliers). No sites (no public API in the reference offers a plant set) and
-no production orders (none of the reference APIs has them).
+Entities (README.md has the table): work orders and their components, assets, locations, pm and its
+task list components, materials (+ BOM children) and products, purchase and return orders, vendors,
+customers, companies, labors (employees), service requests and asset downtime (maintenance
+notifications), accounts, stocks, organizations, sites, storerooms, teams, inventories, meters and
+meter readings (OData V4), documents (equipment attachments), assets' materials (construction type
+BOM). Not yet: users, units of measure (no released read API verified).
 """
 
 from connectors.sap_s4hana.client import SapS4HanaConnector

@@ -19,6 +19,8 @@ import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urljoin, urlsplit
+from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -40,6 +42,7 @@ from connectors.http import HttpClient, RetryPolicy, endpoint_of
 from connectors.sap_s4hana.mapping import (
     ENTITIES,
     NO_CONCEPT,
+    NOTIF_PHASE_TEXT,
     PO_STATUS_TEXT,
     STATUS_CATEGORIES,
     combine_date_time,
@@ -47,7 +50,16 @@ from connectors.sap_s4hana.mapping import (
 
 SYSTEM = "sap_s4hana"
 ODATA_ROOT = "/sap/opu/odata/sap/"
-SERVICE_PATHS = {"API_MAINTENANCEORDER": "API_MAINTENANCEORDER;v=0002"}
+ODATA4_ROOT = "/sap/opu/odata4/sap/"
+# APIs SAP publishes as OData V4 only (API name -> path below /sap/opu/odata4/sap/)
+V4_PATHS = {
+    "API_MEASURINGPOINT": "api_measuringpoint/srvd_a2x/sap/measuringpoint/0001",
+    "API_MEASUREMENTDOCUMENT": "api_measurementdocument/srvd_a2x/sap/measurementdocument/0001",
+    "API_MAINTENANCETASKLIST": "api_maintenancetasklist/srvd_a2x/sap/maintenancetasklist/0001",
+}
+CSDL = "{http://docs.oasis-open.org/odata/ns/edm}"
+SERVICE_PATHS = {"API_MAINTENANCEORDER": "API_MAINTENANCEORDER;v=0002",
+                 "API_BILL_OF_MATERIAL_SRV": "API_BILL_OF_MATERIAL_SRV;v=0002"}  # fmt: skip
 EXTENSION_PREFIXES = ("YY1_", "ZZ1_")  # key-user and partner extension fields
 ITEM_CHUNK = 40  # purchase orders per item query (keeps the $filter URL short)
 CURRENT_SEGMENT = "datetime'9999-12-31T00:00:00'"
@@ -57,10 +69,12 @@ logging.getLogger("pyodata").setLevel(logging.ERROR)  # "Unsupported Annotation"
 
 
 def sap_error_detail(response: requests.Response) -> str:
-    """SAP's ``{"error":{"code","message":{"value"}}}`` as ``code: message``; else the text."""
+    """SAP's ``{"error":{"code","message":{"value"}}}`` (OData V2) or ``{"error":{"code",
+    "message"}}`` (V4) as ``code: message``; else the text."""
     try:
         err = orjson.loads(response.content)["error"]
-        return f"{err.get('code')}: {err['message']['value']}"[:300]
+        msg = err["message"]
+        return f"{err.get('code')}: {msg if isinstance(msg, str) else msg['value']}"[:300]
     except (orjson.JSONDecodeError, KeyError, TypeError):
         return response.text[:200]
 
@@ -145,6 +159,7 @@ class SapS4HanaConnector(Connector):
             self.http.session.params = {"sap-client": str(opts["sap_client"])}
         self.session = RetryingSession(self.http)
         self._services: dict[str, Any] = {}
+        self._point_equipment: dict[str, str | None] | None = None
 
     def check(self) -> None:
         """One cheap authenticated call: the maintenance order API's ``$metadata``."""
@@ -214,6 +229,144 @@ class SapS4HanaConnector(Connector):
                 raise SourceError(SYSTEM, f"GET {endpoint_of(next_url)}", "loop",
                                   "server repeated a __next link")  # fmt: skip
             seen.add(next_url)
+
+    # --- OData V4 (measuring points, measurement documents) ---
+    def v4_url(self, name: str, entity_set: str) -> str:
+        path = dict(V4_PATHS, **self.settings.options.get("service_paths", {})).get(name, name)
+        return f"{self.settings.host.rstrip('/')}{ODATA4_ROOT}{path}/{entity_set}"
+
+    def _pages_v4(self, service: str, entity_set: str, filt: str | None, orderby: str | None,
+                  select: str | None = None) -> Iterator[list[dict]]:  # fmt: skip
+        """An OData V4 set page by page, following ``@odata.nextLink`` (same host only)."""
+        base = self.v4_url(service, entity_set)
+        params: dict[str, str] | None = {
+            k: v for k, v in (("$filter", filt), ("$orderby", orderby), ("$select", select)) if v
+        }
+        url, seen = base, set()
+        while True:
+            resp = self.http.request("GET", url, decode=True, params=params,
+                                     headers={"Accept": "application/json"})  # fmt: skip
+            data = resp.decoded  # type: ignore[attr-defined]
+            if not isinstance(data, dict) or not isinstance(data.get("value"), list):
+                raise SourceError(SYSTEM, f"GET {endpoint_of(url)}", resp.status_code,
+                                  'body is not an OData V4 collection {"value":[...]}')  # fmt: skip
+            yield [{k: v for k, v in r.items() if not k.startswith("@")} for r in data["value"]]
+            nxt = data.get("@odata.nextLink")
+            if not nxt:
+                return
+            url, params = urljoin(base, nxt), None
+            if urlsplit(url).netloc != urlsplit(base).netloc:
+                raise SourceError(SYSTEM, f"GET {endpoint_of(base)}", "invalid",
+                                  f"@odata.nextLink points at another host: {nxt}")  # fmt: skip
+            if url in seen:
+                raise SourceError(SYSTEM, f"GET {endpoint_of(url)}", "loop",
+                                  "server repeated an @odata.nextLink")  # fmt: skip
+            seen.add(url)
+
+    def _describe_v4(self, service: str, entity_set: str) -> list[SourceField]:
+        """The set's properties from the service's CSDL 4.0 ``$metadata``."""
+        url = self.v4_url(service, "$metadata")
+        resp = self.http.request("GET", url, headers={"Accept": "application/xml"})
+        try:
+            schema = ElementTree.fromstring(resp.content).find(f".//{CSDL}Schema")
+            es = next(e for e in schema.iter(f"{CSDL}EntitySet") if e.get("Name") == entity_set)
+            type_name = es.get("EntityType").rsplit(".", 1)[1]
+            et = next(t for t in schema.iter(f"{CSDL}EntityType") if t.get("Name") == type_name)
+        except (ElementTree.ParseError, AttributeError, StopIteration):
+            raise SourceError(
+                SYSTEM,
+                f"GET {endpoint_of(url)}",
+                "invalid",
+                f"no CSDL entity set {entity_set} in the $metadata",
+            ) from None
+        return [SourceField(p.get("Name"), p.get("Type"), None,
+                            custom=p.get("Name").startswith(EXTENSION_PREFIXES))
+                for p in et.findall(f"{CSDL}Property")]  # fmt: skip
+
+    def _attach_point_assets(self, page: list[dict]) -> None:
+        """Each measurement document's equipment (``_equipment``) from its measuring point."""
+        if self._point_equipment is None:
+            self._point_equipment = {
+                r["MeasuringPoint"]: r.get("Equipment") or None
+                for p in self._pages_v4("API_MEASURINGPOINT", "MeasuringPoint", None,
+                                        "MeasuringPoint", "MeasuringPoint,Equipment")
+                for r in p
+            }  # fmt: skip
+        for rec in page:
+            rec["_equipment"] = self._point_equipment.get(rec.get("MeasuringPoint"))
+
+    def _read_plan_materials(self, o: dict) -> Iterator[list[dict]]:
+        """Each maintenance plan's spare parts: the components of the task lists its items
+        name (API_MAINTENANCEPLAN ``MaintenanceItem`` -> OData V4 API_MAINTENANCETASKLIST
+        ``MaintenanceTaskListOpMat``), one record per plan and component (``MaintenancePlan``
+        added). Both sets are read whole: task lists are shared by plans."""
+        tl = ("TaskListType", "TaskListGroup", "TaskListGroupCounter")
+        plans: dict[tuple, list[str]] = {}
+        for page in self._pages("API_MAINTENANCEPLAN", "MaintenanceItem", "TaskListGroup ne ''",
+                                "MaintenancePlan,MaintenanceItem",
+                                ",".join(("MaintenancePlan", "MaintenanceItem", *tl))):  # fmt: skip
+            for item in page:
+                owners = plans.setdefault(tuple(item[k] for k in tl), [])
+                if item["MaintenancePlan"] not in owners:
+                    owners.append(item["MaintenancePlan"])
+        for page in self._pages_v4(o["service"], o["set"], o.get("where"), ",".join(o["orderby"])):
+            out = [{**rec, "MaintenancePlan": plan}
+                   for rec in page for plan in plans.get(tuple(rec.get(k) for k in tl), ())]  # fmt: skip
+            if out:
+                yield out
+
+    def _read_attachments(self, o: dict) -> Iterator[list[dict]]:
+        """The attachments of every equipment (current time segment): API_CV_ATTACHMENT_SRV
+        lists them per business object only, one ``GetAllOriginals`` call per equipment
+        (``BusinessObjectTypeName`` EQUI, ``LinkedSAPObjectKey`` the equipment number with its
+        leading zeros); ``_entity`` is the equipment as API_EQUIPMENT names it."""
+        object_type = o["attachments_of"]
+        path = dict(SERVICE_PATHS, **self.settings.options.get("service_paths", {})).get(
+            o["service"], o["service"]
+        )
+        url = f"{self.settings.host.rstrip('/')}{ODATA_ROOT}{path}/GetAllOriginals"
+        name, derive = o["derive"]
+        filt = f"ValidityEndDate eq {CURRENT_SEGMENT}"
+        for page in self._pages("API_EQUIPMENT", "Equipment", filt, "Equipment", "Equipment"):
+            out = []
+            for eq in page:
+                key = eq["Equipment"].replace("'", "''")
+                resp = self.http.request(
+                    "GET", url, decode=True, headers={"Accept": "application/json"},
+                    params={"BusinessObjectTypeName": f"'{object_type}'",
+                            "LinkedSAPObjectKey": f"'{key.zfill(18)}'", "$format": "json"},
+                )  # fmt: skip
+                d = getattr(resp, "decoded", {}).get("d") if isinstance(
+                    getattr(resp, "decoded", None), dict) else None  # fmt: skip
+                results = d.get("results") if isinstance(d, dict) else d
+                if not isinstance(results, list):
+                    raise SourceError(SYSTEM, f"GET {endpoint_of(url)}", resp.status_code,
+                                      'body is not an OData v2 collection {"d":{"results":[...]}}')  # fmt: skip
+                for rec in results:
+                    rec.pop("__metadata", None)
+                    rec["_entity"], rec[name] = eq["Equipment"], derive(rec)
+                    out.append(rec)
+            if out:
+                yield out
+
+    def _read_construction_boms(self, o: dict) -> Iterator[list[dict]]:
+        """Each equipment's spare parts: the material BOM of its construction type
+        (``ConstructionMaterial``, current time segment) in its maintenance plant, one record per
+        equipment and BOM item (``Equipment`` added). Both sets are read whole."""
+        by_material: dict[tuple[str, str], list[str]] = {}
+        filt = f"ValidityEndDate eq {CURRENT_SEGMENT} and ConstructionMaterial ne ''"
+        for page in self._pages("API_EQUIPMENT", "Equipment", filt, "Equipment",
+                                "Equipment,ConstructionMaterial,MaintenancePlant"):  # fmt: skip
+            for eq in page:
+                key = (eq["ConstructionMaterial"], eq["MaintenancePlant"])
+                by_material.setdefault(key, []).append(eq["Equipment"])
+        name, derive = o["derive"]
+        for page in self._pages(o["service"], o["set"], o.get("where"), ",".join(o["orderby"])):
+            out = [{**rec, "Equipment": eq, name: derive(rec)}
+                   for rec in page
+                   for eq in by_material.get((rec["Material"], rec["Plant"]), ())]  # fmt: skip
+            if out:
+                yield out
 
     # --- windows ---
     def _literal(self, service: str, entity_set: str, prop: str, dt: datetime) -> str:
@@ -291,6 +444,8 @@ class SapS4HanaConnector(Connector):
         properties) from the service's ``$metadata``; a purchase order's items under the
         navigation property the client fills (``to_PurchaseOrderItem``)."""
         o = self._spec(entity).options
+        if o.get("odata4"):
+            return self._describe_v4(o["service"], o["set"])
         svc = self.service(o["service"])
         out = self._type_fields(svc.schema.entity_set(o["set"]).entity_type)
         if o.get("items"):
@@ -329,7 +484,24 @@ class SapS4HanaConnector(Connector):
         spec = self._spec(entity)
         o = spec.options
         orderby = ",".join(o["orderby"])
-        select = ",".join(spec.mapping.key) if keys_only else None
+        select = ",".join(o.get("key_select") or spec.mapping.key) if keys_only else None
+        if o.get("plan_task_lists"):
+            yield from self._read_plan_materials(o)
+            return
+        if o.get("attachments_of"):
+            yield from self._read_attachments(o)
+            return
+        if o.get("construction_bom"):
+            yield from self._read_construction_boms(o)
+            return
+        if o.get("odata4"):  # full reads (no change time), the server's order and paging
+            self._point_equipment = None
+            for page in self._pages_v4(o["service"], o["set"], o.get("where"), orderby, select):
+                if o.get("point_assets") and not keys_only:
+                    self._attach_point_assets(page)
+                if page:
+                    yield page
+            return
         expand = None if keys_only else self._expand(spec)
         filt = self._window_filter(spec, window)
         for page in self._pages(o["service"], o["set"], filt, orderby, select, expand):
@@ -339,8 +511,21 @@ class SapS4HanaConnector(Connector):
                 page = [
                     r for r in page if r.get("ValidityEndDate") in (None, "/Date(253402214400000)/")
                 ]
-            if o.get("items") and not keys_only and page:
+            if o.get("derive"):  # a field the client computes (its name starts with _)
+                name, fn = o["derive"]
+                for rec in page:
+                    rec[name] = fn(rec)
+            # a key listing of return orders needs the items too: they make a PO one
+            if o.get("items") and page and (not keys_only or o.get("returns_only")):
                 self._attach_items(o, page)
+                if o.get("returns_only"):
+                    page = self._returns(o, page)
+            if o.get("texts") and not keys_only and page:
+                self._attach_texts(o, page)
+            if o.get("plant_stock") and not keys_only and page:
+                self._attach_plant_stock(page)
+            if o.get("role") and page:  # the key listing too: the role makes the record
+                page = self._with_role(o, page)
             if page:
                 yield page
 
@@ -359,11 +544,83 @@ class SapS4HanaConnector(Connector):
                 for item in items:
                     by_po[item["PurchaseOrder"]].append(item)
 
+    @staticmethod
+    def _returns(o: dict, page: list[dict]) -> list[dict]:
+        """Purchase orders with returns items (``IsReturnsItem``), each with those items only."""
+        nav = o["items"][1]
+        out = []
+        for rec in page:
+            items = [i for i in rec[nav]["results"] if i.get("IsReturnsItem")]
+            if items:
+                rec[nav] = {"results": items}
+                out.append(rec)
+        return out
+
+    def _with_role(self, o: dict, page: list[dict]) -> list[dict]:
+        """The business partners of ``page`` that have the role ``o["role"]`` (a query per
+        `ITEM_CHUNK` partners on A_BusinessPartnerRole)."""
+        role_set, role = o["role"]
+        partners = [rec["BusinessPartner"] for rec in page]
+        have: set[str] = set()
+        for i in range(0, len(partners), ITEM_CHUNK):
+            ors = " or ".join("BusinessPartner eq '" + p.replace("'", "''") + "'"
+                              for p in partners[i : i + ITEM_CHUNK])  # fmt: skip
+            filt = f"BusinessPartnerRole eq '{role}' and ({ors})"
+            for rows in self._pages(o["service"], role_set, filt, "BusinessPartner",
+                                    "BusinessPartner,BusinessPartnerRole"):  # fmt: skip
+                have.update(r["BusinessPartner"] for r in rows)
+        return [rec for rec in page if rec["BusinessPartner"] in have]
+
+    def _attach_plant_stock(self, page: list[dict]) -> None:
+        """Each valuation's ``_plantStock``: the product's stock in the valuation area's plant,
+        every storage location and stock type (API_MATERIAL_STOCK_SRV, a query per
+        `ITEM_CHUNK` products)."""
+        totals: dict[tuple[str, str], float] = {}
+        products = list(dict.fromkeys(rec["Product"] for rec in page))
+        for i in range(0, len(products), ITEM_CHUNK):
+            filt = " or ".join("Material eq '" + p.replace("'", "''") + "'"
+                               for p in products[i : i + ITEM_CHUNK])  # fmt: skip
+            for rows in self._pages("API_MATERIAL_STOCK_SRV", "A_MatlStkInAcctMod", filt,
+                                    "Material,Plant",
+                                    "Material,Plant,MatlWrhsStkQtyInMatlBaseUnit"):  # fmt: skip
+                for row in rows:
+                    key = (row["Material"], row["Plant"])
+                    totals[key] = totals.get(key, 0.0) + float(row["MatlWrhsStkQtyInMatlBaseUnit"])
+        for rec in page:
+            rec["_plantStock"] = round(totals.get((rec["Product"], rec["ValuationArea"]), 0.0), 3)
+
+    def _attach_texts(self, o: dict, page: list[dict]) -> None:
+        """Each record's text in the connection's language (option ``language``, default EN) as
+        ``_text``: a second query per `ITEM_CHUNK` records on the text set's key."""
+        text_set, keys = o["texts"]
+        lang = str(self.settings.options.get("language", "EN")).replace("'", "''")
+        by_key = {tuple(rec.get(k) for k in keys): rec for rec in page}
+        for rec in page:
+            rec["_text"] = None
+        wanted = list(by_key)
+        for i in range(0, len(wanted), ITEM_CHUNK):
+            ors = " or ".join(
+                "(" + " and ".join(f"{k} eq '" + str(v).replace("'", "''") + "'"
+                                   for k, v in zip(keys, key, strict=True)) + ")"
+                for key in wanted[i : i + ITEM_CHUNK]
+            )  # fmt: skip
+            filt = f"Language eq '{lang}' and ({ors})"
+            for texts in self._pages(o["service"], text_set, filt, ",".join(keys)):
+                for text in texts:
+                    rec = by_key.get(tuple(text.get(k) for k in keys))
+                    if rec is not None:
+                        rec["_text"] = text
+
     def statuses(self, entity: str) -> list[dict[str, Any]] | None:
-        if entity == "purchase-orders":  # the processing status, served as its text
+        if entity in ("purchase-orders", "return-orders"):  # processing status, as its text
             return [
                 {"key": text, "code": text, "subCode": code, "name": text, "scope": "processing"}
                 for code, text in PO_STATUS_TEXT.items()
+            ]
+        if entity == "service-requests":  # the notification's processing phase, served as its text
+            return [
+                {"key": text, "code": text, "subCode": code, "name": text, "scope": "phase"}
+                for code, text in NOTIF_PHASE_TEXT.items()
             ]
         if entity != "work-orders":
             return None

@@ -167,13 +167,17 @@ def webhook_secrets(cfg: ConnectionConfig, conn: Any | None = None) -> tuple[str
     return tuple(out)
 
 
-def webhook_sources(configs: Any, ttl: float = 30.0) -> Any:
+def webhook_sources(configs: Any, ttl: float = 30.0, miss_ttl: float = 2.0) -> Any:
     """The receiver's provider (`include.api.webhooks.SourceProvider`): a connection's scheme,
     status and secrets from the Variable (``configs``: the API's config provider) and its Airflow
-    Connection, cached ``ttl`` seconds per connection."""
+    Connection, cached ``ttl`` seconds per connection. A connection the cached configs do not
+    know (or know without webhooks) makes them re-read the Variable first, at most once per
+    ``miss_ttl`` seconds, and that miss is cached only ``miss_ttl``: a connection created or
+    reconnected a moment ago is received at once, not answered 404 for the caches' minute."""
     import threading
     import time
 
+    from connectors.registry import get_connector
     from include.api.webhooks import WebhookSource
 
     lock = threading.Lock()
@@ -181,6 +185,10 @@ def webhook_sources(configs: Any, ttl: float = 30.0) -> Any:
 
     def build(cid: str) -> WebhookSource | None:
         cfg = configs(cid)
+        refresh = getattr(configs, "refresh", None)
+        if (cfg is None or not cfg.webhooks_on) and refresh is not None:
+            refresh(miss_ttl)
+            cfg = configs(cid)
         if cfg is None or not cfg.webhooks_on:
             return None
         try:
@@ -189,15 +197,15 @@ def webhook_sources(configs: Any, ttl: float = 30.0) -> Any:
             log.warning("webhooks %s: no secret readable (%s)", cid, type(exc).__name__)
             secrets = ()
         wh = cfg.webhooks
-        return WebhookSource(
-            cid, cfg.status, cfg.webhook_scheme(), secrets, wh.seconds("tolerance"), wh.header
-        )
+        spec = getattr(get_connector(cfg.system), "webhooks", None)
+        return WebhookSource(cid, cfg.status, cfg.webhook_scheme(), secrets,
+                             wh.seconds("tolerance"), wh.header, spec)  # fmt: skip
 
     def provide(cid: str) -> WebhookSource | None:
         now = time.monotonic()
         with lock:
             hit = cache.get(cid)
-            if hit and now - hit[0] < ttl:
+            if hit and now - hit[0] < (ttl if hit[1] is not None else miss_ttl):
                 return hit[1]
         src = build(cid)
         with lock:

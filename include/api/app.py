@@ -53,6 +53,15 @@ def cached_config_provider(read: Callable[[], list[Any]], ttl: float = 60.0) -> 
                 cache["by_id"], cache["at"] = load(), time.monotonic()
             return cache["by_id"].get(connection_id)  # type: ignore[union-attr]
 
+    def refresh(min_age: float) -> None:
+        """Re-read now when the cache is at least ``min_age`` seconds old (a connection created
+        or reconnected within the ``ttl``: the webhook receiver's miss; at most one read per
+        ``min_age``, whatever ids are asked)."""
+        with lock:
+            if time.monotonic() - float(cache["at"]) >= min_age:  # type: ignore[arg-type]
+                cache["by_id"], cache["at"] = load(), time.monotonic()
+
+    provide.refresh = refresh  # type: ignore[attr-defined]
     return provide
 
 

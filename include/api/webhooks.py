@@ -7,7 +7,8 @@ Order of checks, each answered before any work the next needs:
 3. authenticity over the raw body with the connection's scheme (include/webhooks/schemes.py,
    constant-time compares): a malformed header 400, a missing or wrong signature, a timestamp
    outside the tolerance 401; the refusal is counted (`Inbox.reject`), nothing else is stored;
-4. the body must be UTF-8 JSON (400 otherwise);
+4. the body must be UTF-8 JSON, or the system's own format (a Maximo publish channel's XML or
+   JSON message: `WebhookSource.spec`); 400 otherwise, naming what is wrong;
 5. durable first: the event is stored in the inbox and committed BEFORE the answer; a repeated
    event id answers 200 too (``"duplicate": true``) and is stored once. A store failure answers
    503 (the sender retries), never 200.
@@ -42,6 +43,7 @@ from include.config import SLUG
 from include.store.inbox import Inbox, NewEvent, stamp
 from include.store.registry import registry_status
 from include.webhooks.schemes import DEFAULT_TOLERANCE, MALFORMED, WebhookRejected, verify
+from include.webhooks.spec import WebhookSpec, check_body
 
 log = logging.getLogger(__name__)
 MAX_BYTES_ENV = "MILLWRIGHT_WEBHOOK_MAX_BYTES"
@@ -59,6 +61,8 @@ class WebhookSource:
     secrets: tuple[str, ...] = field(repr=False)
     tolerance: float = DEFAULT_TOLERANCE
     header: str | None = None
+    # the system's webhook declaration (its own body format, e.g. Maximo's publish channels)
+    spec: WebhookSpec | None = None
 
 
 SourceProvider = Callable[[str], WebhookSource | None]
@@ -223,7 +227,10 @@ def webhooks_router() -> APIRouter:
         "/webhooks/{connection_id}",
         summary="Receive a webhook from the connection's source (stored before the answer)",
         responses={
-            400: {"description": "a malformed header, or a body that is not UTF-8 JSON"},
+            400: {
+                "description": "a malformed header, or a body that is not UTF-8 JSON (or "
+                "not the system's own format, e.g. a Maximo publish channel message)"
+            },
             401: {"description": "missing or wrong signature or secret, or a stale timestamp"},
             404: {"description": "unknown connection, or one without webhooks"},
             410: {"description": "the connection is disconnected"},
@@ -243,12 +250,22 @@ def webhooks_router() -> APIRouter:
                               src.tolerance, src.header)  # fmt: skip
         except WebhookRejected as exc:
             raise await _rejected(request, connection_id, exc, src.scheme) from None
-        try:
+        if src.spec is None or src.spec.parse is None:
+            try:
+                text = body.decode("utf-8")
+                orjson.loads(body)
+            except (UnicodeDecodeError, orjson.JSONDecodeError):
+                msg = "the body must be UTF-8 JSON"
+                raise ApiError(400, msg, {"body": [msg]}) from None
+        else:  # the system's own format (XML or JSON): parsed off the event loop
+            try:
+                await run_in_threadpool(
+                    check_body, src.spec, body, request.headers.get("content-type")
+                )
+            except ValueError as exc:
+                msg = str(exc)
+                raise ApiError(400, msg, {"body": [msg]}) from None
             text = body.decode("utf-8")
-            orjson.loads(body)
-        except (UnicodeDecodeError, orjson.JSONDecodeError):
-            msg = "the body must be UTF-8 JSON"
-            raise ApiError(400, msg, {"body": [msg]}) from None
         event = NewEvent(connection_id, verified.event_id, text, verified.timestamp, stamp())
         try:
             new = await _committer(request).submit(event)

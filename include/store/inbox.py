@@ -44,8 +44,8 @@ def parse_stamp(text: str) -> datetime:
 
 @dataclass(frozen=True)
 class NewEvent:
-    """An accepted request: its connection, event id, raw body (UTF-8 JSON text), the sender's
-    timestamp and when it arrived."""
+    """An accepted request: its connection, event id, raw body (UTF-8 text: JSON, or a Maximo
+    publish channel's XML), the sender's timestamp and when it arrived."""
 
     connection_id: str
     event_id: str

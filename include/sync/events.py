@@ -23,8 +23,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
-
-import orjson
+from typing import Any
 
 from connectors.base import Connector
 from include.config import ConnectionConfig
@@ -34,7 +33,7 @@ from include.store.inbox import Inbox, InboxEvent
 from include.sync.mapper import compile_mapping, map_page
 from include.sync.reconcile import child_entities
 from include.sync.run_status import classify
-from include.webhooks.spec import EventTarget, targets
+from include.webhooks.spec import EventTarget, body_targets
 
 log = logging.getLogger(__name__)
 
@@ -103,22 +102,29 @@ def apply_events(
     bad: dict[int, str] = {}
     for ev in events:
         try:
-            wanted[ev.id] = targets(spec, orjson.loads(ev.body), selected)
-        except (ValueError, orjson.JSONDecodeError) as exc:
+            wanted[ev.id] = body_targets(spec, ev.body, selected)
+        except ValueError as exc:
             bad[ev.id] = f"event {ev.event_id}: {exc}"
     by_entity: dict[str, set[str]] = defaultdict(set)
+    by_key: dict[str, set[tuple[tuple[str, str], ...]]] = defaultdict(set)
     for found in wanted.values():
         for t in found:
-            by_entity[t.entity].add(t.remote_id)
+            if t.key:
+                by_key[t.entity].add(t.key)
+            else:
+                by_entity[t.entity].add(t.remote_id)
     entity_errors: dict[str, str] = {}
-    for entity, ids in sorted(by_entity.items()):
+    for entity in sorted({*by_entity, *by_key}):
+        ids, keys = sorted(by_entity.get(entity, ())), sorted(by_key.get(entity, ()))
         try:
-            _apply_entity(store, cfg, connector, entity, sorted(ids), run_id, result)
+            if ids:
+                _apply_entity(store, cfg, connector, entity, ids, run_id, result)
+            if keys:
+                _apply_keys(store, cfg, connector, entity, keys, run_id, result)
         except Exception as exc:
             reason = classify(exc, secrets).reason
-            log.warning(
-                "webhooks %s: re-reading %d %s failed: %s", cfg.id, len(ids), entity, reason
-            )
+            log.warning("webhooks %s: re-reading %d %s failed: %s", cfg.id,
+                        len(ids) + len(keys), entity, reason)  # fmt: skip
             entity_errors[entity] = f"{entity}: {reason}"
     failed: dict[int, str] = {}
     done: list[int] = []
@@ -140,20 +146,9 @@ def _apply_entity(
 ) -> None:  # fmt: skip
     """Re-read ``ids`` of ``entity``, upsert what the source has, soft-delete what it has not."""
     cm = compile_mapping(type(connector), cfg, entity)
-    spec = type(connector).entities[entity]
     now = format_utc(utcnow()) or ""
-    seen_keys: set[str] = set()
-    for page in connector.read_records(entity, ids):
-        result.reread += len(page)
-        mapped = map_page(entity, cm, page)
-        seen_keys.update(mapped.keys)
-        for ent, rows in mapped.rows.items():
-            stats = store.load_batch(cfg.id, ent, rows, synced_at=now,
-                                     stamp_changes=bool(spec.changed_when.untracked))  # fmt: skip
-            result.inserted += stats.inserted
-            result.updated += stats.updated
-        if mapped.quarantine:
-            result.quarantined += store.quarantine_add(cfg.id, entity, run_id, mapped.quarantine)
+    seen_keys = _upsert(store, cfg, connector, entity, cm, connector.read_records(entity, ids),
+                        now, run_id, result)  # fmt: skip
     if _is_flattened(connector, entity):
         return  # rows derived from another record (stocks of a part): reconciliation deletes them
     hooks = type(connector).webhooks
@@ -164,6 +159,49 @@ def _apply_entity(
         result.deleted += store.soft_delete_keys(
             cfg.id, entity, gone, deleted_at=now, children=child_entities(entity)
         )
+
+
+def _apply_keys(
+    store: Store, cfg: ConnectionConfig, connector: Connector, entity: str,
+    keys: list[tuple[tuple[str, str], ...]], run_id: str, result: ApplyResult,
+) -> None:  # fmt: skip
+    """Re-read the records named by their natural key (`Connector.read_records_by_key`: a
+    Maximo publish channel's message), upsert them, soft-delete the keys the source no longer
+    has (the record was deleted: with its key known, even a composite one, it can be)."""
+    cm = compile_mapping(type(connector), cfg, entity)
+    now = format_utc(utcnow()) or ""
+    wanted = [dict(k) for k in keys]
+    pages = connector.read_records_by_key(entity, wanted)
+    seen_keys = _upsert(store, cfg, connector, entity, cm, pages, now, run_id, result)
+    if _is_flattened(connector, entity):
+        return
+    gone = [k for k in (cm.key_of(w) for w in wanted) if k and k not in seen_keys]
+    if gone:
+        result.deleted += store.soft_delete_keys(
+            cfg.id, entity, gone, deleted_at=now, children=child_entities(entity)
+        )
+
+
+def _upsert(
+    store: Store, cfg: ConnectionConfig, connector: Connector, entity: str, cm: Any,
+    pages: Iterable[list[dict]], now: str, run_id: str, result: ApplyResult,
+) -> set[str]:  # fmt: skip
+    """Map and upsert re-read pages (an older version never replaces a newer one); the keys
+    seen."""
+    spec = type(connector).entities[entity]
+    seen_keys: set[str] = set()
+    for page in pages:
+        result.reread += len(page)
+        mapped = map_page(entity, cm, page)
+        seen_keys.update(mapped.keys)
+        for ent, rows in mapped.rows.items():
+            stats = store.load_batch(cfg.id, ent, rows, synced_at=now,
+                                     stamp_changes=bool(spec.changed_when.untracked))  # fmt: skip
+            result.inserted += stats.inserted
+            result.updated += stats.updated
+        if mapped.quarantine:
+            result.quarantined += store.quarantine_add(cfg.id, entity, run_id, mapped.quarantine)
+    return seen_keys
 
 
 def _id_value(rid: str) -> int | str:

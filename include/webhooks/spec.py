@@ -9,9 +9,11 @@ event is therefore reduced to `EventTarget`s: (unified entity, source id).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from include.webhooks.schemes import SCHEMES
 
@@ -29,8 +31,21 @@ class EventRule:
 
 @dataclass(frozen=True)
 class EventTarget:
+    """A record an event names: by its source id (``remote_id``, the mapping's ``remote_id``)
+    or, for a system whose events carry the record itself (a Maximo publish channel), by its
+    natural key (``key``: ``(field, value)`` pairs of the entity's key fields; ``remote_id`` is
+    then ``""``)."""
+
     entity: str
     remote_id: str
+    key: tuple[tuple[str, str], ...] = ()
+
+
+# A system's own body format (``WebhookSpec.parse``): the raw body (UTF-8 text) and the request's
+# content type (None in the apply step, which sniffs) -> the records it names, for every entity
+# of the system; None when the body is not in that format (the generic JSON shapes apply).
+# Raises ValueError naming what is wrong with the body.
+BodyParser = Callable[[str, "str | None"], "list[EventTarget] | None"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +61,8 @@ class WebhookSpec:
     event_types: tuple[str, ...] = ()  # what a subscription asks for (MaintainX: one per type)
     # the source record's field an event's id matches (None: the mapping's ``remote_id``)
     record_id_field: str | None = None
+    # the system's own body format (Maximo's publish channel messages, XML or JSON); None: JSON
+    parse: BodyParser | None = None
 
     def __post_init__(self) -> None:
         if self.scheme not in SCHEMES:
@@ -84,6 +101,38 @@ def targets(
         raise ValueError(f"the event names entity {entity!r}, which this system does not have")
     raw = payload.get("id", payload.get("remote_id"))
     return [EventTarget(str(entity), _id(raw, "id"))]
+
+
+def body_targets(
+    spec: WebhookSpec | None, body: str, entities: Mapping[str, Any]
+) -> list[EventTarget]:
+    """The records a stored event's body names (the apply step): the system's own format when
+    it has one (`WebhookSpec.parse`), else the JSON shapes of `targets`. Records of entities
+    this connection does not sync are dropped. Raises ValueError with the reason."""
+    if spec is not None and spec.parse is not None:
+        found = spec.parse(body, None)
+        if found is not None:
+            return [t for t in found if t.entity in entities]
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"the event body is not JSON ({exc})") from None
+    return targets(spec, payload, entities)
+
+
+def check_body(spec: WebhookSpec | None, body: bytes, content_type: str | None) -> None:
+    """The receiver's check before storing an event: UTF-8, and the system's own format or
+    JSON. Raises ValueError naming what is wrong (the receiver answers 400, stores nothing)."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"the body is not UTF-8 (byte {exc.start})") from None
+    if spec is not None and spec.parse is not None and spec.parse(text, content_type) is not None:
+        return
+    try:
+        orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"the body is not JSON ({exc})") from None
 
 
 def _id(value: Any, name: str) -> str:

@@ -41,6 +41,42 @@ def test_sources_from_config_and_airflow_connection(monkeypatch: pytest.MonkeyPa
     assert provide("gone").status == "disconnected"
 
 
+def test_a_connection_created_a_moment_ago_is_received_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The API caches the Variable a minute and the receiver its sources 30 s: a connection
+    just created (or reconnected: a new id) is not in the cached configs. Its first event makes
+    them re-read the Variable (found: received, not 404); unknown ids cost at most one read per
+    ``miss_ttl``, and a miss is remembered only that long."""
+    import time
+
+    from include.airflow import glue
+    from include.api.app import cached_config_provider
+
+    monkeypatch.setenv("AIRFLOW_CONN_MW_C1", json.dumps(
+        {"conn_type": "http", "host": "http://x", "password": "k",
+         "extra": {"webhook_secret": "s"}}))  # fmt: skip
+    entries, reads = [cfg()], []
+
+    def read() -> list:
+        reads.append(1)
+        return list(entries)
+
+    configs = cached_config_provider(read, ttl=60.0)
+    provide = glue.webhook_sources(configs, miss_ttl=0.2)
+    assert provide("c1").secrets == ("s",) and len(reads) == 1
+    entries.append(cfg(id="c1-2"))  # the reconnect's new id, within the configs' minute
+    time.sleep(0.25)
+    assert provide("c1-2").connection_id == "c1-2"  # one re-read, and it is found
+    assert len(reads) == 2
+    for n in range(50):  # unknown ids: no read each
+        assert provide(f"nope-{n}") is None
+    assert len(reads) <= 3
+    entries.append(cfg(id="c3"))
+    time.sleep(0.25)  # the miss of c3, if any, is forgotten after miss_ttl
+    assert provide("c3").connection_id == "c3"
+
+
 def test_limble_signs_with_the_api_key_and_config_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     from include.airflow import glue
 

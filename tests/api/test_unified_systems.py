@@ -300,3 +300,21 @@ def test_status_routes_list_each_raw_status_with_its_category(synced):
     maximo = next(c for c, cfg in configs.items() if cfg.system == "maximo")
     rows = _statuses(client, tokens[maximo], "work-orders")
     assert {r["code"]: r["statusCategory"] for r in rows}["WMATL"] == "open"
+
+
+def test_sap_service_requests_by_status_category(synced):
+    """SAP's maintenance notifications as service requests: the processing phase (remoteData's
+    NotifProcessingPhase; 1 Outstanding and 2 Postponed are open) decides the category the
+    filter and the status route use."""
+    _, client, configs, tokens = synced
+    cid = next(c for c, cfg in configs.items() if cfg.system == "sap_s4hana")
+    every = _all(client, tokens[cid], "/api/eam/service-requests", include_remote_data="true")
+    expected = {r["key"] for r in every if r["remoteData"]["NotifProcessingPhase"] in {"1", "2"}}
+    assert 0 < len(expected) < len(every)
+    got = _all(client, tokens[cid], "/api/eam/service-requests",
+               **{"filter[statusCategory]": "open"})  # fmt: skip
+    assert {r["key"] for r in got} == expected
+    rows = {r["code"]: r["statusCategory"] for r in _statuses(client, tokens[cid],
+                                                               "service-requests")}  # fmt: skip
+    assert rows == {"Outstanding": "open", "Postponed": "open", "In Process": "in_progress",
+                    "Completed": "closed"}  # fmt: skip

@@ -6,6 +6,10 @@ the handle stops it and changes records over time (`mutate`, `add`, `delete`): a
 ``changedate`` (where the object structure has one) and a new ``_rowstamp``; a delete makes the
 record vanish. Instances share nothing.
 
+Publish channels (`publish`): ``handle.publish.add("MXAPIWODETAIL", url, secret)`` or
+``POST /_sandbox/publish`` makes every later change of that structure's records post Maximo's
+publish message (XML or JSON, static secret header or basic auth) to ``url``.
+
 ``--data mxapiwodetail=wo.json --data mxapiasset=assets.json`` (``start_sandbox(data=[...])``) serves
 records from files, plain lists or captured Maximo responses, instead of generated ones (`datafile`).
 Every record served carries a ``_rowstamp`` string of digits: the file's, or a generated one.
@@ -21,10 +25,10 @@ from typing import Any
 
 from connectors.kit.manifest import load_manifest
 from connectors.kit.sandbox.cli import expand_data
-from connectors.kit.sandbox.control import Control
 from connectors.maximo.sandbox import datafile
 from connectors.maximo.sandbox.data import World, mix
 from connectors.maximo.sandbox.datafile import DataArg
+from connectors.maximo.sandbox.publish import MaximoControl, PublishChannels
 from connectors.maximo.sandbox.server import Faults, Sandbox, make_handler, rows_of
 
 DEFAULT_API_KEY = "maximo-demo-key"
@@ -67,6 +71,7 @@ class SandboxHandle:
         self, server: ThreadingHTTPServer, sandbox: Sandbox, change_rate: float = 0
     ) -> None:
         self.server, self.sandbox = server, sandbox
+        self.publish = PublishChannels(sandbox._formatter())  # publish channels (none at start)
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=server.serve_forever, daemon=True)]
         if change_rate > 0:
@@ -99,6 +104,7 @@ class SandboxHandle:
             new.update(changed)  # a stored <attr>_description no longer holds once <attr> changes
             self._stamp(table, new, changedate)
             table.put(new, replaces=key)
+        self.publish.publish(os, new, "Replace")
         return new
 
     def add(
@@ -110,10 +116,17 @@ class SandboxHandle:
             raise KeyError(f"{os}: a record with key {table.key(new)} exists")
         self._stamp(table, new, changedate, keep_time="changedate" in record)
         table.put(new)
+        self.publish.publish(os, new, "Add")
         return new
 
     def delete(self, os: str, key: tuple | list) -> bool:
-        return self.sandbox.table(os).delete(tuple(str(k) for k in key))
+        table = self.sandbox.table(os)
+        key = tuple(str(k) for k in key)
+        rec = table.current(key)
+        gone = table.delete(key)
+        if gone and rec is not None:
+            self.publish.publish(os, rec, "Delete")
+        return gone
 
     def _stamp(self, table: Any, rec: dict, when: datetime | None, keep_time: bool = False) -> None:
         attr = table.os.time_attr
@@ -141,6 +154,7 @@ class SandboxHandle:
 
     def stop(self) -> None:
         self._stop.set()
+        self.publish.close()
         self.server.shutdown()
         self.server.server_close()
         for t in self._threads:
@@ -181,7 +195,9 @@ def start_sandbox(
     server = ThreadingHTTPServer((host, port), make_handler(sandbox))
     server.daemon_threads = True
     handle = SandboxHandle(server, sandbox, change_rate)
-    sandbox.control = Control(MaximoRecords(handle), faults, apikey)
+    sandbox.control = MaximoControl(
+        MaximoRecords(handle), faults, apikey, handle.publish, dict(STRUCTURES)
+    )
     return handle.url, handle
 
 

@@ -5,7 +5,8 @@
 public EDMX exists for API_MAINTENANCEPLAN, so its document is derived from SAP's OpenAPI description
 (``OP_API_MAINTENANCEPLAN_0001.openapi.json``): ``/Date(..)/`` examples become Edm.DateTime, or
 Edm.DateTimeOffset when the property is described as a "Time Stamp" (as LastChangeDateTime is in every
-SAP EDMX we have), ``PT..`` examples Edm.Time, ``format: decimal`` Edm.Decimal.
+SAP EDMX we have), ``PT..`` examples Edm.Time, ``format: decimal`` Edm.Decimal. The services in
+`released.RELEASED` (no reference EDMX) are written from their entity types there.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from xml.sax.saxutils import quoteattr
 from lxml import etree
 
 from connectors.sap_s4hana.metadata import SERVICES, metadata_path
+from connectors.sap_s4hana.metadata.released import RELEASED, released_edmx
 
 EDM = "http://schemas.microsoft.com/ado/2008/09/edm"
 EDMX = "http://schemas.microsoft.com/ado/2007/06/edmx"
@@ -101,35 +103,49 @@ def _edm_type(name: str, spec: dict) -> str:
     return f'Type="Edm.String"{nullable}{length}'
 
 
-def plan_edmx(openapi: dict) -> bytes:
-    """EDMX for API_MAINTENANCEPLAN's MaintenancePlan set, derived from SAP's OpenAPI."""
+# API_MAINTENANCEPLAN's sets built from the OpenAPI description: set -> (entity type, key)
+PLAN_SETS = {
+    "MaintenancePlan": ("MaintenancePlanType", "MaintenancePlan"),
+    "MaintenanceItem": ("MaintenanceItemType", "MaintenanceItem"),
+}
+
+
+def plan_edmx(openapi: dict, sets: tuple[str, ...] = ("MaintenancePlan",)) -> bytes:
+    """EDMX for API_MAINTENANCEPLAN's ``sets`` (`PLAN_SETS`), derived from SAP's OpenAPI."""
     ns = "cds_api_maintenanceplan"
-    schema = openapi["components"]["schemas"][f"{ns}.MaintenancePlanType"]
-    props = []
-    for name, spec in schema["properties"].items():
-        if spec.get("type") == "object" or "$ref" in spec:
-            continue
-        label = f" sap:label={quoteattr(spec['title'])}" if spec.get("title") else ""
-        if name == "MaintenancePlan":
-            props.append(f'<Property Name="{name}" Type="Edm.String" Nullable="false" '
-                         f'MaxLength="{spec["maxLength"]}"{label}/>')  # fmt: skip
-        else:
-            props.append(f'<Property Name="{name}" {_edm_type(name, spec)}{label}/>')
-    body = "\n".join(f"    {p}" for p in props)
+    types, entity_sets = [], []
+    for set_name in sets:
+        type_name, key = PLAN_SETS[set_name]
+        schema = openapi["components"]["schemas"][f"{ns}.{type_name}"]
+        props = []
+        for name, spec in schema["properties"].items():
+            if spec.get("type") == "object" or "$ref" in spec:
+                continue
+            label = f" sap:label={quoteattr(spec['title'])}" if spec.get("title") else ""
+            if name == key:
+                props.append(f'<Property Name="{name}" Type="Edm.String" Nullable="false" '
+                             f'MaxLength="{spec["maxLength"]}"{label}/>')  # fmt: skip
+            else:
+                props.append(f'<Property Name="{name}" {_edm_type(name, spec)}{label}/>')
+        body = "\n".join(f"    {p}" for p in props)
+        title = quoteattr(schema.get("title") or set_name)
+        types.append(f"""   <EntityType Name="{type_name}" sap:label={title} sap:content-version="1">
+    <Key><PropertyRef Name="{key}"/></Key>
+{body}
+   </EntityType>""")
+        entity_sets.append(f'    <EntitySet Name="{set_name}" EntityType="{ns}.{type_name}" '
+                           'sap:content-version="1"/>')  # fmt: skip
+    nl = "\n"
     text = f"""<?xml version='1.0' encoding='utf-8'?>
 <edmx:Edmx Version="1.0" xmlns:edmx="{EDMX}" \
 xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata" \
 xmlns:sap="http://www.sap.com/Protocols/SAPData">
  <edmx:DataServices m:DataServiceVersion="2.0">
   <Schema Namespace="{ns}" xml:lang="en" sap:schema-version="1" xmlns="{EDM}">
-   <EntityType Name="MaintenancePlanType" sap:label="Maintenance Plan" sap:content-version="1">
-    <Key><PropertyRef Name="MaintenancePlan"/></Key>
-{body}
-   </EntityType>
+{nl.join(types)}
    <EntityContainer Name="{ns}_Entities" m:IsDefaultEntityContainer="true" \
 sap:supported-formats="atom json xlsx">
-    <EntitySet Name="MaintenancePlan" EntityType="{ns}.MaintenancePlanType" \
-sap:content-version="1"/>
+{nl.join(entity_sets)}
    </EntityContainer>
   </Schema>
  </edmx:DataServices>
@@ -146,9 +162,11 @@ def reference_dir() -> Path:
 def main(argv: list[str]) -> int:
     src = Path(argv[0]) if argv else reference_dir()
     for service, sets in SERVICES.items():
-        if service == "API_MAINTENANCEPLAN":
+        if service in RELEASED:
+            out = released_edmx(service)
+        elif service == "API_MAINTENANCEPLAN":
             spec = json.loads((src / "OP_API_MAINTENANCEPLAN_0001.openapi.json").read_text())
-            out = plan_edmx(spec)
+            out = plan_edmx(spec, sets)
         else:
             out = trim_edmx((src / f"{service}.edmx").read_bytes(), sets, service)
         metadata_path(service).write_bytes(out)

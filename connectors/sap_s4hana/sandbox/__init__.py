@@ -229,6 +229,14 @@ class ControlRecords:
         opts = spec.options
         return str(opts["set"]), tuple(spec.mapping.key), bool(opts.get("current_segment"))
 
+    @staticmethod
+    def _derived(entity: str, rec: dict) -> dict:
+        """The record with the field the client derives for ``entity`` (stocks' segment)."""
+        from connectors.sap_s4hana.mapping import ENTITIES
+
+        derive = ENTITIES[entity].options.get("derive")
+        return {**rec, derive[0]: derive[1](rec)} if derive else rec
+
     def _odata_key(self, entity: str, key: list[Any]) -> tuple[str, tuple[str, ...]]:
         entity_set, fields, current = self._spec(entity)
         if len(key) != len(fields):
@@ -237,7 +245,8 @@ class ControlRecords:
         wanted = {f: str(v) for f, v in zip(fields, key, strict=True)}
         table = self.handle.table(entity_set)
         with self.handle.dataset.lock:
-            for _, rec in table.rows():
+            for _, row in table.rows():
+                rec = self._derived(entity, row)
                 if all(str(rec.get(f)) == v for f, v in wanted.items()) and (
                     not current or rec.get("ValidityEndDate") == FAR_END
                 ):

@@ -19,6 +19,8 @@ from connectors.sap_s4hana.sandbox.odata import (
     wire_offset,
     wire_time,
 )
+from connectors.sap_s4hana.sandbox.odata4 import TASK_LISTS, task_list_group
+from connectors.sap_s4hana.sandbox.odata4 import generate as generate_v4
 
 BASE = datetime(2024, 1, 1, tzinfo=UTC)
 BASE_MS = int(BASE.timestamp() * 1000)
@@ -28,6 +30,31 @@ MAKES = ("KSB", "Grundfos", "Siemens", "ABB", "Atlas Copco", "SKF")
 VERBS = ("Inspect", "Repair", "Replace seal on", "Lubricate", "Calibrate", "Overhaul")
 OBJECTS = ("pump", "compressor", "conveyor", "motor", "valve", "boiler")
 STATUSES = ("CRTD MANC", "REL  MANC NMAT", "REL  PRC  SETC", "TECO PRC  SETC", "CLSD PRC")
+# company code -> (name, city, country, currency); plant -> (name, company code)
+COMPANY_CODES = {"1010": ("Company Code 1010", "Walldorf", "DE", "EUR"),
+                 "1710": ("Company Code 1710", "Palo Alto", "US", "USD")}  # fmt: skip
+PLANT_INFO = {"1010": ("Plant 1 DE", "1010"), "1020": ("Plant 2 DE", "1010"),
+              "1710": ("Plant 1 US", "1710")}  # fmt: skip
+STORAGE_LOCATIONS = {"101A": "Spare Parts", "102A": "Central Store", "103A": "Workshop"}
+# (plant, storage location, stock type): 01 unrestricted use, 02 quality inspection, 07 blocked
+STOCK_PLACES = (("1010", "101A", "01"), ("1010", "102A", "02"), ("1710", "101A", "01"))
+WORK_CENTERS = {"MECH": "Mechanical maintenance", "ELEC": "Electrical maintenance",
+                "INST": "Instrumentation"}  # fmt: skip
+# chart YCOA: G/L account -> (type, English name, German name)
+GL_ACCOUNTS = {
+    "11001000": ("C", "Bank 1", "Bank 1"),
+    "13100000": ("A", "Raw Materials", "Rohstoffe"),
+    "13300000": ("A", "Spare Parts Inventory", "Ersatzteilbestand"),
+    "21100000": ("L", "Payables Domestic", "Verbindl. Inland"),
+    "41000000": ("P", "Revenue Domestic", "Umsatzerloese Inland"),
+    "51100000": ("X", "Consumption Spare Parts", "Verbrauch Ersatzteile"),
+    "51600000": ("X", "Maintenance Material", "Instandhaltungsmaterial"),
+    "61000000": ("X", "External Maintenance", "Fremdinstandhaltung"),
+    "61005000": ("X", "Maintenance Services", "Instandhaltungsleist."),
+    "94308000": ("S", "Internal Maint. Activity", "Interne IH-Leistung"),
+}
+# NotifProcessingPhase -> its short description (domain QM_PHASE)
+NOTIF_PHASES = {"1": "Outstanding", "2": "Postponed", "3": "In Process", "4": "Completed"}
 # Sets saved as part of a document: SAP has no change time on them (A_PurchaseOrderItem has none
 # in API_PURCHASEORDER_PROCESS_SRV); adding, changing or deleting one saves the document, whose
 # header change time (EKKO's LastChangeDateTime) moves. item set -> (header set, header key props)
@@ -149,6 +176,30 @@ class Dataset:
         self.suppliers = [b for b in range(self.n_bp) if b % 4 != 3]
         # components (spare parts) of every third order's operation 0010: one to three each
         self.components = [(i, k) for i in range(0, n, 3) for k in range(i % 3 + 1)]
+        self.n_notif = max(12, n // 5)
+        # persons (category 1) after the organizations: maintenance employees (role BUP003),
+        # every fourth a contact person (BUP001) only
+        self.n_person = max(4, n // 50)
+        self.bp_roles = [(b, "FLVN00") for b in self.suppliers] + [
+            (self.n_bp + k, "BUP001" if k % 4 == 3 else "BUP003") for k in range(self.n_person)
+        ]
+        # stock rows: (product, plant, storage location, stock type) of the first products
+        self.stock_rows = [
+            (m, p, sl, st)
+            for m in range(min(self.n_product, 200))
+            for p, sl, st in STOCK_PLACES[: m % 3 + 1]
+        ]
+        # BOM items: every fifth product is an assembly of 2-4 spare parts (plant 1010)
+        self.bom_items = [
+            (a, k) for a in range(0, min(self.n_product, 200), 5) for k in range(2 + a % 3)
+        ]
+        # material valuation per plant (valuation area): every product in 1010, even ones in 1710
+        self.valuations = [(m, p) for m in range(self.n_product)
+                           for p in ("1010", "1710")[: 2 - m % 2]]  # fmt: skip
+        # attachments of every third equipment: one or two (an ArchiveLink file, a DMS drawing)
+        self.attachments = [(j, k) for j in range(0, self.n_equipment, 3) for k in range(1 + j % 2)]
+        self.storage_locations = [(p, sl) for p in PLANTS for sl in STORAGE_LOCATIONS]
+        self.work_centers = [(p, wc) for p in PLANTS for wc in WORK_CENTERS]
         gens: dict[str, tuple[int, Callable[[int], dict]]] = {
             "MaintenanceOrder": (n, self.order),
             "MaintOrderOpComponent": (len(self.components), self.component),
@@ -159,10 +210,26 @@ class Dataset:
             "A_Product": (self.n_product, self.product),
             "A_PurchaseOrder": (self.n_po, self.po),
             "A_PurchaseOrderItem": (len(self.po_items), self.po_item),
-            "A_BusinessPartner": (self.n_bp, self.bp),
+            "A_BusinessPartner": (self.n_bp + self.n_person, self.bp),
+            "A_BusinessPartnerRole": (len(self.bp_roles), self.bp_role),
             "A_Supplier": (len(self.suppliers), self.supplier),
+            "MaintenanceNotification": (self.n_notif, self.notification),
+            "A_MatlStkInAcctMod": (len(self.stock_rows), self.stock),
+            "A_CompanyCode": (len(COMPANY_CODES), self.company_code),
+            "A_Plant": (len(PLANTS), self.plant),
+            "A_StorageLocation": (len(self.storage_locations), self.storage_location),
+            "A_WorkCenters": (len(self.work_centers), self.work_center),
+            "A_GLAccountInChartOfAccounts": (len(GL_ACCOUNTS), self.gl_account),
+            "A_GLAccountText": (2 * len(GL_ACCOUNTS), self.gl_account_text),
+            "MaterialBOMItem": (len(self.bom_items), self.bom_item),
+            "MaintenanceItem": (self.n_plan, self.plan_item),
+            "A_ProductValuation": (len(self.valuations), self.valuation),
+            "AttachmentContentSet": (len(self.attachments), self.attachment),
         }
         self.tables = {key: Table(es, *gens[es.name]) for key, es in sets.items()}
+        # the OData V4 services' records (measuring points, measurement documents), in V4 JSON
+        self.v4: dict[str, list[dict]] = generate_v4(self.n_equipment, self.equipment_id,
+                                                     self.tz, BASE)  # fmt: skip
 
     def h(self, i: int, salt: int) -> int:
         return mix(self.seed, i, salt)
@@ -327,6 +394,12 @@ class Dataset:
             "LastChangedByUser": "CB9980000001",
             "LastChangeDateTime": wire_offset(changed),
             "EquipmentIsInstalled": True,
+            # construction type: the material whose BOM is the equipment's structure
+            "ConstructionMaterial": self.product_id(
+                5 * ((j // 6) % max(1, min(self.n_product, 200) // 5))
+            )
+            if j % 6 == 0
+            else "",
             "EquipmentIsMarkedForDeletion": j % 97 == 96,
         }
 
@@ -440,6 +513,7 @@ class Dataset:
             "PurchaseOrderItemCategory": "0",
             "Material": self.product_id(m),
             "ProductType": "1",
+            "IsReturnsItem": p % 10 == 7 or (p % 10 == 3 and k == 0),  # returns to the supplier
         }
 
     def bp_change(self, b: int) -> tuple[datetime | None, datetime]:
@@ -450,6 +524,8 @@ class Dataset:
         return _local(BASE_MS + (b // 5) * 600_000, self.tz), created
 
     def bp(self, b: int) -> dict:
+        if b >= self.n_bp:
+            return self.person(b)
         changed, created = self.bp_change(b)
         supplier = self.bp_id(b) if b % 4 != 3 else ""
         name = f"{('Acme', 'Nordwind', 'Contoso', 'Globex', 'Initech')[b % 5]} Supplies {b}"
@@ -489,4 +565,298 @@ class Dataset:
             "SupplierFullName": name,
             "SupplierName": name[:35],
             "DeletionIndicator": False,
+        }
+
+    # --- released APIs without a reference EDMX (metadata/released.py) ---
+    def notification(self, i: int) -> dict:
+        """A maintenance notification: every third a malfunction report with a breakdown."""
+        h = self.h(i, 11)
+        changed = BASE_MS + (i // 20) * 60_000
+        created = _local(changed - (h % 20) * 86_400_000 - 7_200_000, self.tz)
+        phase = str(1 + h % 4)
+        breakdown = i % 3 == 0
+        eq = i % self.n_equipment
+        on_floc = i % 5 == 4
+        plant = PLANTS[eq % len(PLANTS)]
+        start = created - timedelta(hours=2)
+        end = start + timedelta(hours=1 + h % 30)
+        due = created + timedelta(days=1 + h % 14)
+        wc = tuple(WORK_CENTERS)[(h >> 4) % 3]
+        rec = {
+            "MaintenanceNotification": str(10000000 + i),
+            "MaintNotifInternalID": f"QM{10000000 + i:012d}",
+            "NotificationText": f"{('Leak at', 'Noise from', 'Check', 'Vibration on')[h % 4]} "
+            f"{OBJECTS[eq % 6]} {eq}",
+            "MaintPriority": str(1 + (h >> 2) % 4),
+            "MaintPriorityDesc": ("Very high", "High", "Medium", "Low")[(h >> 2) % 4],
+            "NotificationType": "M2" if breakdown else "M1",
+            "NotifProcessingPhase": phase,
+            "NotifProcessingPhaseDesc": NOTIF_PHASES[phase],
+            "CreationDate": _day(created),
+            "CreationTime": wire_time(created.hour * 3600 + created.minute * 60),
+            "LastChangeDateTime": wire_offset(changed),
+            "LastChangeDate": _day(_local(changed, self.tz)),
+            "LastChangeTime": wire_time(
+                _local(changed, self.tz).hour * 3600 + _local(changed, self.tz).minute * 60
+            ),  # fmt: skip
+            "ReportedByUser": "CB9980000003",
+            "ReporterFullName": "Pat Operator",
+            "MalfunctionEffect": ("1", "2", "3")[h % 3] if breakdown else "",
+            "MalfunctionEffectText": ("Plant shutdown", "Production restricted", "No effect")[h % 3]
+            if breakdown
+            else "",  # fmt: skip
+            "MalfunctionStartDate": _day(start) if breakdown else None,
+            "MalfunctionStartTime": wire_time(start.hour * 3600 + start.minute * 60),
+            "MalfunctionEndDate": _day(end) if breakdown and phase == "4" else None,
+            "MalfunctionEndTime": wire_time(
+                end.hour * 3600 + end.minute * 60 if breakdown and phase == "4" else 0
+            ),  # fmt: skip
+            "MaintenanceObjectIsDown": breakdown,
+            "NotificationCreationDate": _day(created),
+            "NotificationCreationTime": wire_time(created.hour * 3600 + created.minute * 60),
+            "RequiredStartDate": _day(created),
+            "RequiredStartTime": wire_time(0),
+            "RequiredEndDate": _day(due),
+            "RequiredEndTime": wire_time(16 * 3600),
+            "TechnicalObject": self.floc_id(eq % self.n_floc) if on_floc else self.equipment_id(eq),
+            "TechObjIsEquipOrFuncnlLoc": "EAMS_FL" if on_floc else "EAMS_EQUI",
+            "FunctionalLocation": self.floc_id(eq % self.n_floc),
+            "MaintenancePlanningPlant": plant,
+            "MaintenancePlant": plant,
+            "CompanyCode": PLANT_INFO[plant][1],
+            "MainWorkCenter": wc,
+            "MainWorkCenterPlant": plant,
+            "MaintenanceOrder": str(4000000 + i % self.size) if phase in "34" else "",
+        }
+        if breakdown and phase == "4":
+            hours = (end - start).total_seconds() / 3600
+            rec["MaintObjectDowntimeDuration"] = f"{hours:.1f}"
+            rec["MaintObjDowntimeDurationUnit"] = "H"
+        return rec
+
+    def stock(self, r: int) -> dict:
+        m, plant, sloc, stock_type = self.stock_rows[r]
+        h = self.h(r, 12)
+        return {
+            "Material": self.product_id(m),
+            "Plant": plant,
+            "StorageLocation": sloc,
+            "InventoryStockType": stock_type,
+            "MaterialBaseUnit": ("EA", "PC", "M")[m % 3],
+            "MatlWrhsStkQtyInMatlBaseUnit": f"{h % 500}.{(h >> 9) % 1000:03d}",
+        }
+
+    @staticmethod
+    def company_code(c: int) -> dict:
+        code = tuple(COMPANY_CODES)[c]
+        name, city, country, currency = COMPANY_CODES[code]
+        return {
+            "CompanyCode": code, "CompanyCodeName": name, "CityName": city, "Country": country,
+            "Currency": currency, "Language": "EN" if country == "US" else "DE",
+            "ChartOfAccounts": "YCOA", "FiscalYearVariant": "K4", "Company": code,
+            "CreditControlArea": "A000", "ControllingArea": "A000", "FieldStatusVariant": "0010",
+        }  # fmt: skip
+
+    @staticmethod
+    def plant(p: int) -> dict:
+        code = PLANTS[p]
+        name, company = PLANT_INFO[code]
+        return {
+            "Plant": code, "PlantName": name, "ValuationArea": code, "FactoryCalendar": "01",
+            "DefaultPurchasingOrganization": company, "SalesOrganization": company,
+            "AddressID": str(22000 + p), "Language": "EN" if company == "1710" else "DE",
+        }  # fmt: skip
+
+    def storage_location(self, r: int) -> dict:
+        plant, sloc = self.storage_locations[r]
+        return {
+            "Plant": plant, "StorageLocation": sloc, "StorageLocationName": STORAGE_LOCATIONS[sloc],
+            "SalesOrganization": PLANT_INFO[plant][1], "IsStorLocAuthznCheckActive": sloc == "103A",
+        }  # fmt: skip
+
+    def work_center(self, r: int) -> dict:
+        plant, wc = self.work_centers[r]
+        return {
+            "WorkCenterInternalID": str(10000000 + r),
+            "WorkCenterTypeCode": "A",
+            "WorkCenter": wc,
+            "WorkCenterDesc": f"{WORK_CENTERS[wc]} {plant}",
+            "Plant": plant,
+            "WorkCenterCategoryCode": "0005",
+            "WorkCenterResponsible": "001",
+            "WorkCenterUsage": "004",
+            "CapacityInternalID": str(20000000 + r),
+            "CapacityCategoryCode": "002",
+            "ValidityStartDate": _day(date(2020, 1, 1)),
+            "ValidityEndDate": FAR_END,
+        }
+
+    def gl_account(self, a: int) -> dict:
+        account = tuple(GL_ACCOUNTS)[a]
+        kind = GL_ACCOUNTS[account][0]
+        return {
+            "ChartOfAccounts": "YCOA",
+            "GLAccount": account,
+            "IsBalanceSheetAccount": kind in "ACL",
+            "IsProfitLossAccount": kind in "PX",
+            "GLAccountGroup": "BS" if kind in "ACL" else "PL",
+            "GLAccountType": kind,
+            "GLAccountExternal": account,
+            "ProfitLossAccountType": "X" if kind in "PX" else "",
+            "AccountIsMarkedForDeletion": a == len(GL_ACCOUNTS) - 1,
+            "CreationDate": _day(date(2020, 1, 1)),
+            "CreatedByUser": "CB9980000002",
+            "LastChangeDateTime": wire_offset(BASE_MS + a * 3_600_000),
+        }
+
+    def gl_account_text(self, r: int) -> dict:
+        a, lang = divmod(r, 2)
+        account = tuple(GL_ACCOUNTS)[a]
+        name = GL_ACCOUNTS[account][1 + lang]
+        return {
+            "ChartOfAccounts": "YCOA", "GLAccount": account, "Language": ("EN", "DE")[lang],
+            "GLAccountName": name[:20], "GLAccountLongName": f"{name} ({account})",
+            "LastChangeDateTime": wire_offset(BASE_MS + a * 3_600_000),
+        }  # fmt: skip
+
+    def bom_item(self, r: int) -> dict:
+        a, k = self.bom_items[r]
+        h = self.h(r, 13)
+        m = (a + 1 + k) % self.n_product
+        return {
+            "BillOfMaterial": f"{10000000 + a // 5:08d}",
+            "BillOfMaterialCategory": "M",
+            "BillOfMaterialVariant": "1",
+            "BillOfMaterialItemNodeNumber": f"{k + 1:08d}",
+            "Material": self.product_id(a),
+            "Plant": "1010",
+            "ValidityStartDate": _day(date(2022, 6, 1)),
+            "ValidityEndDate": FAR_END,
+            "BOMItemRecordCreationDate": _day(date(2022, 6, 1)),
+            "BOMItemCreatedByUser": "CB9980000002",
+            "BOMItemLastChangeDate": _day(date(2023, 1 + k, 1)),
+            "BillOfMaterialComponent": self.product_id(m),
+            "BillOfMaterialItemCategory": "L",
+            "BillOfMaterialItemNumber": f"{(k + 1) * 10:04d}",
+            "BillOfMaterialItemUnit": ("EA", "PC", "M")[m % 3],
+            "BillOfMaterialItemQuantity": f"{1 + h % 6}.{(h >> 4) % 1000:03d}",
+            "ComponentDescription": f"Spare part {self.product_id(m)}",
+            "BOMItemDescription": f"Spare part {self.product_id(m)}",
+            "BOMItemIsSparePart": "X" if k % 2 == 0 else "",
+            "BOMItemIsPlantMaintRelevant": "X",
+        }
+
+    def plan_item(self, p: int) -> dict:
+        """The maintenance item of plan ``p``: its task list (every eighth plan has none)."""
+        changed = BASE_MS + p * 7_200_000
+        eq = (3 * p) % self.n_equipment
+        has_list = p % 8 != 7
+        return {
+            "MaintenanceItem": f"{p + 1:016d}",
+            "MaintenanceItemDescription": f"{VERBS[p % 6]} {OBJECTS[p % 6]}s",
+            "MaintenancePlan": self.plan_id(p),
+            "MaintenancePlanCategory": "PM",
+            "MaintenancePlanItemPosition": "0001",
+            "Equipment": self.equipment_id(eq),
+            "TaskListType": "A" if has_list else "",
+            "TaskListGroup": task_list_group(p % TASK_LISTS) if has_list else "",
+            "TaskListGroupCounter": "01" if has_list else "",
+            "MaintenancePlanningPlant": PLANTS[eq % len(PLANTS)],
+            "MaintenanceOrderType": "PM03",
+            "MainWorkCenter": "MECH",
+            "MainWorkCenterPlant": PLANTS[eq % len(PLANTS)],
+            "CreationDate": _day(date(2023, 1, 1)),
+            "CreatedByUser": "CB9980000002",
+            "LastChangeDateTime": wire_offset(changed),
+        }
+
+    def valuation(self, r: int) -> dict:
+        m, plant = self.valuations[r]
+        h = self.h(r, 14)
+        moving = m % 3 == 0  # moving average price (V) or standard price (S)
+        price = f"{10 + h % 900}.{(h >> 10) % 100:02d}"
+        return {
+            "Product": self.product_id(m),
+            "ValuationArea": plant,
+            "ValuationClass": "3040",
+            "StandardPrice": "0.00" if moving else price,
+            "MovingAveragePrice": price if moving else "0.00",
+            "PriceUnitQty": "10" if m % 4 == 1 else "1",
+            "InventoryValuationProcedure": "V" if moving else "S",
+            "Currency": "USD" if plant == "1710" else "EUR",
+            "BaseUnit": ("EA", "PC", "M")[m % 3],
+            "PriceLastChangeDate": _day(date(2023, 6, 1)),
+        }
+
+    def person(self, b: int) -> dict:
+        """A natural person (BusinessPartnerCategory 1): employees and contact persons."""
+        k = b - self.n_bp
+        changed, created = self.bp_change(b)
+        first = ("Anna", "Ben", "Chiara", "Deniz", "Emil", "Fatima")[k % 6]
+        last = ("Becker", "Ortiz", "Novak", "Kim", "Sato", "Meyer", "Lund")[k % 7]
+        full = f"{first} {last}"
+        return {
+            "BusinessPartner": self.bp_id(b),
+            "BusinessPartnerCategory": "1",
+            "BusinessPartnerFullName": full,
+            "BusinessPartnerName": full,
+            "PersonFullName": full,
+            "FirstName": first,
+            "LastName": last,
+            "IsNaturalPerson": "X",
+            "BusinessPartnerGrouping": "BP01",
+            "BusinessPartnerUUID": f"{self.h(b, 6):08x}-{b % 65536:04x}-1eda-9a8b-{b:012x}",
+            "CorrespondenceLanguage": "EN",
+            "CreatedByUser": "CB9980000002",
+            "CreationDate": _day(created),
+            "CreationTime": wire_time(created.hour * 3600 + created.minute * 60 + created.second),
+            "Language": "EN",
+            "LastChangeDate": _day(changed) if changed else None,
+            "LastChangeTime": wire_time(
+                changed.hour * 3600 + changed.minute * 60 + changed.second if changed else 0
+            ),
+            "LastChangedByUser": "CB9980000001" if changed else "",
+            "SearchTerm1": last.upper(),
+            "BusinessPartnerIsBlocked": k % 9 == 8,
+        }
+
+    def bp_role(self, r: int) -> dict:
+        b, role = self.bp_roles[r]
+        return {
+            "BusinessPartner": self.bp_id(b),
+            "BusinessPartnerRole": role,
+            "ValidFrom": wire_offset(BASE_MS - 365 * 86_400_000),
+            "ValidTo": wire_offset(253402214400000),
+        }
+
+    def attachment(self, r: int) -> dict:
+        """An equipment's attachment as GetAllOriginals lists it: an ArchiveLink original
+        (ArchiveDocumentID) or a document info record's original (DMS, DocumentInfoRecord*)."""
+        j, k = self.attachments[r]
+        h = self.h(r, 15)
+        created = BASE_MS + r * 3_600_000
+        dms = k == 1
+        name = f"drawing-{j:05d}.pdf" if dms else f"manual-{MAKES[j % 6].lower()}-{j}.pdf"
+        return {
+            "DocumentInfoRecordDocType": "DRW" if dms else "",
+            "DocumentInfoRecordDocNumber": f"{10000000 + j:025d}" if dms else "",
+            "DocumentInfoRecordDocVersion": "00" if dms else "",
+            "DocumentInfoRecordDocPart": "000" if dms else "",
+            "LogicalDocument": f"{h:08X}{r:024X}" if dms else "",
+            "ArchiveDocumentID": "" if dms else f"{h:08X}{r:024X}",
+            "LinkedSAPObjectKey": self.equipment_id(j).zfill(18),
+            "BusinessObjectTypeName": "EQUI",
+            "BusinessObjectType": "EQUI",
+            "SemanticObject": "TechnicalObject",
+            "FileName": name,
+            "FileSize": str(20_000 + h % 2_000_000),
+            "MimeType": "application/pdf",
+            "DocumentURL": "",
+            "CreatedByUser": "CB9980000002",
+            "CreatedByUserFullName": "Maria Planner",
+            "CreationDateTime": wire_offset(created),
+            "LastChangedByUser": "CB9980000002",
+            "ChangedDateTime": wire_offset(created),
+            "StorageCategory": "SOD" if not dms else "",
+            "ArchiveLinkRepository": "" if dms else "Z1",
         }

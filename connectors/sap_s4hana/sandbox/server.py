@@ -30,11 +30,29 @@ from connectors.sap_s4hana.sandbox.odata import (
     sort_key,
     wire_offset,
 )
+from connectors.sap_s4hana.sandbox.odata4 import (
+    PREFIX4,
+    V4_SETS,
+    ODataV4Error,
+    collection,
+    metadata_xml,
+)
 from connectors.sap_s4hana.sandbox.wire import WireError
 
 PREFIX = "/sap/opu/odata/sap/"
 SESSION_COOKIE = "SAP_SESSIONID_SBX_100"
 WRITABLE = {("API_MAINTENANCEORDER", "MaintenanceOrder")}
+# GET function imports: service -> name -> (entity set returned, parameters matched on it)
+FUNCTION_IMPORTS = {
+    "API_CV_ATTACHMENT_SRV": {
+        "GetAllOriginals": (
+            "AttachmentContentSet",
+            ("BusinessObjectTypeName", "LinkedSAPObjectKey"),
+        )
+    },
+}
+# services SAP publishes under a version (";v=0002") as well as the first one
+VERSIONED = {"API_MAINTENANCEORDER", "API_BILL_OF_MATERIAL_SRV"}
 
 
 @dataclass
@@ -180,7 +198,10 @@ class Handler(BaseHTTPRequestHandler):
         if body or status != 204:
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
-        self.send_header("dataserviceversion", "2.0")
+        if self.path.startswith(PREFIX4):
+            self.send_header("OData-Version", "4.0")
+        else:
+            self.send_header("dataserviceversion", "2.0")
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         if truncate:
@@ -215,7 +236,7 @@ class Handler(BaseHTTPRequestHandler):
         rest = path[len(PREFIX) :]
         service_seg, _, resource = rest.partition("/")
         service, _, version = service_seg.partition(";")
-        if service not in SERVICES or (version and service != "API_MAINTENANCEORDER"):
+        if service not in SERVICES or (version and service not in VERSIONED):
             raise ODataError(
                 404, f"No service found for namespace '', name '{service_seg}', version '0001'",
                 "/IWFND/MED/170",
@@ -247,6 +268,13 @@ class Handler(BaseHTTPRequestHandler):
             return
         self.server.requests += 1
         if not self._authorized():
+            return
+        if self.path.startswith(PREFIX4):
+            try:
+                self._get_v4()
+            except ODataV4Error as exc:  # SAP's V4 error: message is a plain string
+                body = {"error": {"code": exc.code, "message": exc.message}}
+                self._send(exc.status, orjson.dumps(body))
             return
         try:
             self._get()
@@ -305,6 +333,9 @@ class Handler(BaseHTTPRequestHandler):
         ):
             raise ODataError(415, "The sandbox answers JSON only: send Accept: application/json "
                              "or $format=json")  # fmt: skip
+        if resource in FUNCTION_IMPORTS.get(service, {}):
+            self._function(service, resource, root, params, extra)
+            return
         name, paren, keypart = resource.partition("(")
         table = self._table(service, name)
         if paren:
@@ -316,6 +347,55 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, orjson.dumps(body), headers=extra)
             return
         self._collection(table, root, query, params, extra, fault == "truncate")
+
+    def _get_v4(self) -> None:
+        """A GET on one of the OData V4 services (`odata4`): $metadata or the entity set."""
+        parts = urlsplit(self.path)
+        service, _, resource = unquote(parts.path)[len(PREFIX4) :].rpartition("/")
+        es = V4_SETS.get(service)
+        if es is None:
+            raise ODataV4Error(404, f"No service found for path {parts.path}",
+                               "/IWBEP/CM_V4_COS/011")  # fmt: skip
+        fault = self.server.faults.next()
+        if fault == "429":
+            body = {"error": {"code": "/IWFND/CM_CONSUMER/429", "message": "Rate limit exceeded"}}
+            self._send(429, orjson.dumps(body),
+                       headers={"Retry-After": str(self.server.faults.retry_after)})  # fmt: skip
+            return
+        if fault == "500":
+            raise ODataV4Error(500, "Internal server error (injected)", "/IWBEP/CX_GATEWAY")
+        if fault == "slow":
+            time.sleep(self.server.faults.slow_seconds)
+        if resource == "$metadata":
+            self._send(200, metadata_xml(es), "application/xml", truncate=fault == "truncate")
+            return
+        if resource != es.name:
+            raise ODataV4Error(404, f"Resource not found for segment '{resource}'",
+                               "/IWBEP/CM_V4_RUNTIME/021")  # fmt: skip
+        params = dict(parse_qsl(parts.query, keep_blank_values=True))
+        with self.server.dataset.lock:
+            records = list(self.server.dataset.v4[service])
+        body = collection(es, records, params, "", self.server.server_page_size)
+        self._send(200, orjson.dumps(body), "application/json;odata.metadata=minimal",
+                   truncate=fault == "truncate")  # fmt: skip
+
+    def _function(self, service: str, name: str, root: str, params: dict[str, str],
+                  extra: dict[str, str]) -> None:  # fmt: skip
+        """A GET function import returning entries of a set, filtered by its parameters
+        (`FUNCTION_IMPORTS`: set and the parameters that must match a property)."""
+        entity_set, required = FUNCTION_IMPORTS[service][name]
+        args = {}
+        for param in required:
+            raw = params.get(param)
+            if raw is None or not (raw.startswith("'") and raw.endswith("'")):
+                raise ODataError(400, f"Function import {name}: parameter {param} is missing or "
+                                 "not a string literal ('...')")  # fmt: skip
+            args[param] = raw[1:-1].replace("''", "'")
+        table = self._table(service, entity_set)
+        with self.server.dataset.lock:
+            rows = [r for _, r in table.rows() if all(r.get(k) == v for k, v in args.items())]
+        body = {"d": {"results": [self._entry(table, r, root, None) for r in rows]}}
+        self._send(200, orjson.dumps(body), headers=extra)
 
     def _find(self, table: Table, keypart: str) -> dict:
         key = parse_key_predicate(keypart, table.es)

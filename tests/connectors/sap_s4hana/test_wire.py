@@ -200,7 +200,8 @@ def test_data_file_values_are_coerced_or_refused(tmp_path: Path):
 
 PYTHON_TYPES = {"Edm.String": str, "Edm.Boolean": bool, "Edm.Int16": int, "Edm.Int32": int,
                 "Edm.Int64": int, "Edm.Byte": int, "Edm.Decimal": str, "Edm.Time": str,
-                "Edm.Guid": str, "Edm.DateTime": datetime, "Edm.DateTimeOffset": datetime}  # fmt: skip
+                "Edm.Guid": str, "Edm.DateTime": datetime, "Edm.DateTimeOffset": datetime,
+                "Edm.Double": float}  # fmt: skip
 
 
 def real_client(reference_sap: Path, url: str, service: str) -> pyodata.Client:
