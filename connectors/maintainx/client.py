@@ -9,9 +9,12 @@ per-record detail reads (purchase orders), team members, rate-limit headers
 seconds), the static status lists. This subclass adds only:
 
 - ``extra_headers``: the ``organization_id`` option as ``x-organization-id`` (an integer);
-- transforms that derive rows MaintainX has no list for: stocks (one per part and location, from a
-  part's ``locations``), meter readings (each meter's ``lastReading``), and PO items stamped with
-  their PO's id and vendor (items carry neither).
+- transforms that derive rows MaintainX has no list for: stocks and inventories (one per part and
+  location, from a part's ``locations``), meter readings (each meter's ``lastReading``), PO items
+  stamped with their PO's id and vendor (items carry neither), the parts a work order uses (its
+  ``parts``), the assets a part is linked to (its ``assetIds``), work orders' attachments
+  (documents), asset downtime (the OFFLINE periods of ``/assetstatuses``) and models stamped
+  with their manufacturer's name (``/manufacturers``).
 """
 
 from __future__ import annotations
@@ -52,6 +55,51 @@ def _stock_rows(parts: Records) -> Records:
     return rows
 
 
+def _inventory_rows(parts: Records) -> Records:
+    rows = []
+    for p in parts:
+        for loc in p.get("locations") or ():
+            rows.append({
+                **loc, "partId": p["id"], "updatedAt": p.get("updatedAt"), "name": p.get("name"),
+                "barcode": p.get("barcode"), "unitCost": p.get("unitCost"),
+            })  # fmt: skip
+    return rows
+
+
+def _wo_part_rows(orders: Records) -> Records:
+    """One row per part a work order lists; a part listed twice (from two locations) counts
+    once, its quantities added."""
+    rows = []
+    for wo in orders:
+        mine: dict[Any, dict[str, Any]] = {}
+        for part in wo.get("parts") or ():
+            row = mine.get(part.get("id"))
+            if row is None:
+                mine[part.get("id")] = {**part, "partId": part.get("id"), "workOrderId": wo["id"],
+                                        "updatedAt": wo.get("updatedAt")}  # fmt: skip
+            else:
+                row["quantityUsed"] = (row.get("quantityUsed") or 0) + (
+                    part.get("quantityUsed") or 0
+                )
+        rows.extend(mine.values())
+    return rows
+
+
+def _asset_part_rows(parts: Records) -> Records:
+    return [
+        {"assetId": aid, "partId": p["id"], "name": p.get("name"), "vendors": p.get("vendors"),
+         "updatedAt": p.get("updatedAt")}
+        for p in parts for aid in dict.fromkeys(p.get("assetIds") or ())
+    ]  # fmt: skip
+
+
+def _attachment_rows(orders: Records) -> Records:
+    return [
+        {**a, "workOrderId": wo["id"], "updatedAt": wo.get("updatedAt")}
+        for wo in orders for a in wo.get("attachments") or ()
+    ]  # fmt: skip
+
+
 def _reading_rows(meters: Records) -> Records:
     rows = []
     for meter in meters:
@@ -67,6 +115,18 @@ CUSTOM_FIELD_ENTITY = {
     "materials": "parts", "vendors": "vendors", "purchase-orders": "purchaseOrders",
     "purchase-orders.line-items": "lineItemPurchaseOrders",
 }  # fmt: skip
+# the ``expand`` values each list takes (MaintainX's OpenAPI): a custom field asks only for these
+EXPAND_VALUES = {
+    "/workorders": {"thumbnail", "assignees", "categories", "parts", "asset", "location",
+                    "procedure", "vendor_ids", "times", "time_items", "expenditures",
+                    "extra_fields"},
+    "/assets": {"barcode", "team_ids", "extra_fields", "vendor_ids", "status", "manufacturer",
+                "model"},
+    "/locations": {"extra_fields", "team_ids", "vendor_ids", "barcode"},
+    "/parts": {"extra_fields", "vendors"}, "/vendors": {"extra_fields"},
+    "/users": {"role", "extra_fields"}, "/meters": {"asset", "location", "last_reading"},
+    "/workrequests": {"asset", "location", "extra_fields"},
+}  # fmt: skip
 # a record field MaintainX sends only when asked -> its ``expand`` value
 EXPANDS = {
     "extraFields": "extra_fields", "location": "location", "vendorIds": "vendor_ids",
@@ -81,7 +141,8 @@ EXPANDS = {
 SINGULAR = {
     "/workorders": "workOrder", "/assets": "asset", "/locations": "location", "/parts": "part",
     "/purchaseorders": "purchaseOrder", "/vendors": "vendor", "/users": "user", "/teams": "team",
-    "/maintenanceplans": "maintenancePlan", "/meters": "meter",
+    "/maintenanceplans": "maintenancePlan", "/meters": "meter", "/workrequests": "workRequest",
+    "/models": "model", "/manufacturers": "manufacturer",
 }  # fmt: skip
 
 
@@ -158,8 +219,9 @@ class MaintainXConnector(ManifestConnector):
         req = super().build_request(entity, window, keys_only)
         if keys_only:
             return req
+        takes = EXPAND_VALUES.get(self.manifest.entity(entity).path, set())
         wanted = [EXPANDS[p.split(".")[0]] for p in self.requested(entity)
-                  if p.split(".")[0] in EXPANDS]  # fmt: skip
+                  if EXPANDS.get(p.split(".")[0]) in takes]  # fmt: skip
         if wanted:
             have = req.params.get("expand") or []
             have = [have] if isinstance(have, str) else list(have)
@@ -173,6 +235,59 @@ class MaintainXConnector(ManifestConnector):
 
     def reading_rows(self, entity: str, meters: Records) -> Records:
         return _reading_rows(meters)
+
+    def inventory_rows(self, entity: str, parts: Records) -> Records:
+        return _inventory_rows(parts)
+
+    def wo_part_rows(self, entity: str, orders: Records) -> Records:
+        return _wo_part_rows(orders)
+
+    def asset_part_rows(self, entity: str, parts: Records) -> Records:
+        return _asset_part_rows(self._details("/parts", parts))
+
+    def attachment_rows(self, entity: str, orders: Records) -> Records:
+        return _attachment_rows(self._details("/workorders", orders))
+
+    def _details(self, path: str, listed: Records) -> Records:
+        """The listed records read again with ``GET <path>/<id>`` (fields only the detail has:
+        a part's ``assetIds``, a work order's ``attachments``), `DETAIL_THREADS` at once, in
+        order; one gone meanwhile (404) is left out. Key listings come here too, so their keys
+        are the read's."""
+
+        def one(rec: dict[str, Any]) -> dict[str, Any] | None:
+            try:
+                body = self.send(Request(f"{path}/{rec['id']}")).decoded  # type: ignore[attr-defined]
+            except SourceError as exc:
+                if exc.status == 404:
+                    return None
+                raise
+            full = body.get(SINGULAR[path]) if isinstance(body, dict) else None
+            if not isinstance(full, dict):
+                raise SourceError(
+                    SYSTEM, f"GET {path}/{{id}}", 200, f"no {SINGULAR[path]!r} object"
+                )
+            return full
+
+        if len(listed) <= 1:
+            return [r for r in map(one, listed) if r is not None]
+        with ThreadPoolExecutor(DETAIL_THREADS, thread_name_prefix="maintainx-detail") as pool:
+            return [r for r in pool.map(one, listed) if r is not None]
+
+    def downtime_rows(self, entity: str, statuses: Records) -> Records:
+        """Downtime is an asset's OFFLINE periods; ONLINE (and IGNORE) periods are not."""
+        return [s for s in statuses if s.get("status") == "OFFLINE"]
+
+    def model_rows(self, entity: str, models: Records) -> Records:
+        """Each model with its manufacturer's name (``GET /manufacturers``, read in full once
+        per page of models: models carry only ``manufacturerId``)."""
+        if not any(m.get("manufacturerId") is not None for m in models):
+            return models
+        names: dict[Any, Any] = {}
+        for page in self.pages("companies", Request("/manufacturers"), self.max_page_size):
+            names.update((r.get("id"), r.get("name")) for r in page)
+        for model in models:
+            model["manufacturerName"] = names.get(model.get("manufacturerId"))
+        return models
 
     def po_items(self, entity: str, orders: Records) -> Records:
         for po in orders:

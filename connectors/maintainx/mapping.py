@@ -58,6 +58,25 @@ def _reading_at(r: dict[str, Any], tz: ZoneInfo) -> str | None:
     return to_utc_iso(r.get("readingDate") or r.get("createdAt"), tz)
 
 
+def _cents(path: str):
+    """MaintainX's costs are integer cents (``unitCost``: 120 is $1.20): currency units."""
+
+    def pick(r: dict[str, Any], tz: ZoneInfo) -> float | None:
+        v = r.get(path)
+        return None if v is None else int(v) / 100
+
+    return pick
+
+
+def _documents(r: dict[str, Any], tz: ZoneInfo) -> list[dict[str, Any]]:
+    """A record's ``attachments`` as Makini document entries (their URLs expire: 60 minutes)."""
+    return [
+        {"key": make_key([a.get("id")]), "name": a.get("fileName"), "url": a.get("url"),
+         "contentType": a.get("mimeType"), "createdAt": to_utc_iso(a.get("createdAt"), tz)}
+        for a in r.get("attachments") or ()
+    ]  # fmt: skip
+
+
 ORG = {"ref": ["organizationId"]}
 
 WORK_ORDER = EntityMapping(
@@ -243,6 +262,110 @@ METER_READING = EntityMapping(
     },
 )
 
+LABOR = EntityMapping(
+    key=("id",),
+    remote_id="id",
+    fields={
+        "userKey": {"ref": ["id"]},
+        "name": {"fn": _user_name},
+        "firstName": "firstName",
+        "lastName": "lastName",
+        "roleName": "role",
+    },
+)
+
+COMPANY = EntityMapping(
+    key=("id",), remote_id="id", fields={"name": "name", "organizationKey": ORG}
+)  # fmt: skip
+
+ASSET_TEMPLATE = EntityMapping(
+    key=("id",),
+    remote_id="id",
+    fields={"name": "name", "manufacturerName": "manufacturerName"},
+)
+
+ASSET_DOWNTIME = EntityMapping(
+    key=("id",),
+    version="updatedAt",
+    remote_id="id",
+    created={"ts": "createdAt"},
+    deleted={"ts": "deletedAt"},
+    fields={
+        "assetKey": {"ref": ["assetId"]},
+        "description": "description",
+        "startedAt": {"ts": "startedAt"},
+        "endedAt": {"ts": "endedAt"},
+        "categoryName": "downtimeType",
+    },
+)
+
+SERVICE_REQUEST = EntityMapping(
+    key=("id",),
+    version="updatedAt",
+    remote_id="id",
+    created={"ts": "createdAt"},
+    fields={
+        "title": "title",
+        "description": "description",
+        "status": "requestStatus",
+        "statusKey": "requestStatus",
+        "severity": "priority",
+        "assetKey": {"ref": ["assetId"]},
+        "locationKey": {"ref": ["locationId"]},
+        "workOrderKey": {"ref": ["workOrderId"]},
+        "teamKey": {"ref": ["approverTeamId"]},
+        "documents": {"fn": _documents},
+    },
+)
+
+INVENTORY = EntityMapping(
+    key=("partId", "locationId"),
+    version="updatedAt",
+    fields={
+        "code": "barcode",
+        "name": "name",
+        "quantity": {"float": "availableQuantity"},
+        "unitCost": {"fn": _cents("unitCost")},
+        "locationKey": {"ref": ["locationId"]},
+    },
+)
+
+WO_MATERIAL = EntityMapping(
+    key=("workOrderId", "partId"),
+    version="updatedAt",
+    fields={
+        "workOrderKey": {"ref": ["workOrderId"]},
+        "materialKey": {"ref": ["partId"]},
+        "name": "name",
+        "quantity": {"float": "quantityUsed"},
+    },
+)
+
+ASSET_MATERIAL = EntityMapping(
+    key=("assetId", "partId"),
+    version="updatedAt",
+    fields={
+        "assetKey": {"ref": ["assetId"]},
+        "materialKey": {"ref": ["partId"]},
+        "name": "name",
+        "partNumber": {"fn": _vendor_part_number},
+    },
+)
+
+DOCUMENT = EntityMapping(
+    key=("id",),
+    version="updatedAt",
+    remote_id="id",
+    created={"ts": "createdAt"},
+    fields={
+        "entityKeys": {"fn": lambda r, tz: [make_key([r.get("workOrderId")])]},
+        "name": "fileName",
+        "url": "url",
+        "type": {"const": "work-order attachment"},
+        "contentType": "mimeType",
+    },
+)
+
 # "Changed when" per entity (`connectors.base.ChangedWhen`, connectors/maintainx/README.md).
 CHANGED_WHEN: dict[str, ChangedWhen] = {
     "purchase-orders": ChangedWhen(
@@ -261,6 +384,28 @@ CHANGED_WHEN: dict[str, ChangedWhen] = {
         note="related records are served by id only (asset, location, assignees) or as the "
         "work order's own values (category names): nothing to date through them"
     ),
+    "inventories": ChangedWhen(
+        untracked=("quantity",),
+        note="one row per part and location, as stocks, dated by the part's updatedAt; a "
+        "quantity a work order or a PO fulfilment moves may not date the part, so inventories "
+        "are also re-read in full every full_read_every",
+    ),
+    "work-orders.materials": ChangedWhen(
+        note="the parts a work order lists (expand=parts), dated by the work order's "
+        "updatedAt: adding or using a part is an edit of the work order"
+    ),
+    "assets.materials": ChangedWhen(
+        note="a part's assetIds, dated by the part's updatedAt: linking a part to an asset is "
+        "an edit of the part (PATCH /parts/{id} assetIds)"
+    ),
+    "documents": ChangedWhen(
+        note="a work order's attachments, dated by the work order's updatedAt; that an "
+        "upload (PUT /workorders/{id}/attachments/{filename}) moves it is assumed (README.md)"
+    ),
+    "asset-templates": ChangedWhen(
+        note="manufacturerName is the manufacturer's (GET /manufacturers); both are read in "
+        "full every run"
+    ),
 }
 
 # Unified status (docs/API.md, "Unified status"): MaintainX's enums -> statusCategory; a
@@ -276,6 +421,10 @@ STATUS_CATEGORIES: dict[str, dict[str, str]] = {
         "CANCELED": "cancelled",
     },
     "assets": {"ONLINE": "active", "OFFLINE": "inactive"},
+    # a work request is approved by creating its work order (workOrderId), which is done later
+    "service-requests": {
+        "PENDING": "open", "APPROVED": "converted", "REJECTED": "rejected", "DONE": "closed",
+    },
 }  # fmt: skip
 
 # Makini resources MaintainX has no concept for (the coverage matrix, docs/API.md)
@@ -283,6 +432,20 @@ NO_CONCEPT: dict[str, str] = {
     "accounts": "MaintainX has no general-ledger or cost accounts",
     "return-orders": "MaintainX purchase orders have no returns",
     "organizations": "one MaintainX organization per API key: the connection itself",
+    "sites": "MaintainX has no sites: places are one hierarchy of locations (GET /locations, "
+    "parentId), served as locations",
+    "storerooms": "MaintainX has no storerooms: parts are kept at ordinary locations (a part's "
+    "`locations`), served as stocks and inventories keyed by that location",
+    "uom": "MaintainX has no units of measure: part quantities are plain counts; a meter's "
+    "free-text `unit` is served as its uomName",
+    "customers": "MaintainX has no customers: outside parties are vendors and manufacturers "
+    "(served as companies); requests arrive as work requests (service-requests)",
+    "pm.materials": "MaintainX keeps a maintenance plan's parts on its work order blueprint, "
+    "which the API can create (POST /maintenanceplans/workorderblueprints) but not read",
+    "asset-templates.materials": "MaintainX models (GET /models, served as asset-templates) "
+    "carry a name and a manufacturer only; parts are linked to assets (assets.materials)",
+    "materials.children": "MaintainX parts have no assemblies or bills of materials: a part "
+    "lists its locations, vendors and assets only",
 }
 
 # The mapping table: what connectors/kit pairs with manifest.yaml's entities.
@@ -290,4 +453,8 @@ MAPPINGS: dict[str, EntityMapping] = {
     "work-orders": WORK_ORDER, "assets": ASSET, "locations": LOCATION, "materials": MATERIAL,
     "stocks": STOCK, "purchase-orders": PURCHASE_ORDER, "vendors": VENDOR, "users": USER,
     "teams": TEAM, "pm": PM, "meters": METER, "meter-readings": METER_READING,
+    "labors": LABOR, "companies": COMPANY, "asset-templates": ASSET_TEMPLATE,
+    "assets-downtime": ASSET_DOWNTIME, "service-requests": SERVICE_REQUEST,
+    "inventories": INVENTORY, "work-orders.materials": WO_MATERIAL,
+    "assets.materials": ASSET_MATERIAL, "documents": DOCUMENT,
 }  # fmt: skip

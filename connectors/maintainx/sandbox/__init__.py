@@ -78,7 +78,7 @@ class SandboxHandle:
         if i is None:
             raise KeyError(f"{path}: no record with id {record_id}")
         full = {e for e, _ in ENDPOINTS[path].expand}
-        return self.world.render(path, coll.get(i), full)
+        return self.world.render(path, coll.get(i), full, detail=True)
 
     def change(self, path: str, record_id: int, at_ms: int | None = None, **fields: Any) -> dict:
         """Change a record now (or at ``at_ms``): its updatedAt moves, webhooks fire."""

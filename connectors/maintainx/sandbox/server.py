@@ -25,10 +25,12 @@ from connectors.maintainx.sandbox.data import ORG_ID, parse_ms
 from connectors.maintainx.sandbox.webhooks import Webhooks
 from connectors.maintainx.sandbox.world import CUSTOM_FIELDS, ENDPOINTS, World
 
+# the collections with a ``GET <path>/<id>`` (not /assetstatuses) -> its object key
 SINGULAR = {
     "/workorders": "workOrder", "/assets": "asset", "/locations": "location", "/parts": "part",
     "/purchaseorders": "purchaseOrder", "/vendors": "vendor", "/users": "user", "/teams": "team",
-    "/maintenanceplans": "maintenancePlan", "/meters": "meter",
+    "/maintenanceplans": "maintenancePlan", "/meters": "meter", "/workrequests": "workRequest",
+    "/models": "model", "/manufacturers": "manufacturer",
 }  # fmt: skip
 _DETAIL = re.compile(r"^(/[a-z]+)/(\d+)$")
 _MEMBERS = re.compile(r"^/teams/(\d+)/members$")
@@ -102,7 +104,7 @@ class Sandbox:
     # -- listing
     def list(self, path: str, q: dict[str, list[str]]) -> dict[str, Any]:
         ep = ENDPOINTS[path]
-        allowed = {"cursor", "limit", "expand"}
+        allowed = {"cursor", "limit", "expand", *ep.filters}
         if ep.sorts:
             allowed.add("sort")
         if ep.windows:
@@ -126,6 +128,9 @@ class Sandbox:
         bad = expand - {e for e, _ in ep.expand}
         if bad:
             raise BadRequest(f"Unsupported expand value(s) for {path}: {', '.join(sorted(bad))}.")
+        assignable = _one(q, "onlyAssignable", "false")
+        if assignable not in ("true", "false"):
+            raise BadRequest(f"onlyAssignable must be true or false, got {assignable!r}.")
         cursor = _one(q, "cursor", "")
         after = decode_cursor(cursor, sort) if cursor else None
         coll = self.world.collections[path]
@@ -138,6 +143,8 @@ class Sandbox:
                 c = parse_ms(rec["createdAt"])
                 if (cgte is not None and c < cgte) or (clte is not None and c > clte):
                     continue
+            if assignable == "true" and rec.get("role") == "REQUESTER":
+                continue  # requesters only submit work requests: no work can be assigned to them
             if len(out) == n:
                 more = True
                 break
@@ -158,7 +165,7 @@ class Sandbox:
         if i is None:
             return None
         expand = {e for e, _ in ENDPOINTS[path].expand}
-        return {SINGULAR[path]: self.world.render(path, coll.get(i), expand)}
+        return {SINGULAR[path]: self.world.render(path, coll.get(i), expand, detail=True)}
 
     def members(self, team_id: int, q: dict[str, list[str]]) -> dict[str, Any] | None:
         if self.world.collections["/teams"].index_of(team_id) is None:
@@ -267,7 +274,7 @@ def make_handler(sb: Sandbox) -> type[BaseHTTPRequestHandler]:
             if method == "GET" and path in ENDPOINTS:
                 return 200, sb.list(path, q)
             m = _DETAIL.match(path)
-            if method == "GET" and m and m.group(1) in ENDPOINTS:
+            if method == "GET" and m and m.group(1) in SINGULAR:
                 found = sb.detail(m.group(1), int(m.group(2)))
                 return (200, found) if found else (404, {"error": "Not Found."})
             if method == "GET" and path.startswith("/customfields/"):

@@ -22,6 +22,8 @@ from connectors.maintainx.sandbox.data import (
 WO_STATUSES = ("OPEN", "IN_PROGRESS", "ON_HOLD", "DONE", "CANCELED")
 PRIORITIES = ("NONE", "LOW", "MEDIUM", "HIGH")
 PO_STATUSES = ("APPROVED", "CANCELED", "COMPLETED", "DECLINED", "PARTIALLY_FULFILLED", "PENDING", "REQUESTED")  # fmt: skip
+WR_STATUSES = ("PENDING", "APPROVED", "REJECTED", "DONE")
+MANUFACTURERS = ("Siemens", "ABB", "Grundfos", "Atlas Copco")
 
 # path -> (collection response key, id base, incremental filters allowed, sort values allowed)
 SORTS = ("id", "createdAt", "updatedAt", "-id", "-createdAt", "-updatedAt")
@@ -37,15 +39,22 @@ class Endpoint:
     sorts: tuple[str, ...] = ()
     expand: tuple[tuple[str, str], ...] = ()  # (expand value, record field) hidden unless asked
     summary: tuple[str, ...] = ()  # list shows only these fields (detail shows all)
+    detail_only: tuple[str, ...] = ()  # fields only `GET <path>/<id>` shows
+    list_only: tuple[str, ...] = ()  # fields `GET <path>/<id>` does not show
+    filters: tuple[str, ...] = ()  # other query parameters the list takes (`Sandbox.list`)
 
 
+# in these lists, not in their GET <path>/<id> (the OpenAPI); assets, locations and parts keep it
+# in both (README.md, "Sandbox")
+ORG_FIELD = ("organizationId",)
 ENDPOINTS: dict[str, Endpoint] = {
     e.path: e
     for e in (
         Endpoint("/workorders", "workOrders", 100_000, True, WO_SORTS,
                  (("assignees", "assignees"), ("categories", "categories"), ("asset", "asset"),
                   ("location", "location"), ("vendor_ids", "vendorIds"),
-                  ("extra_fields", "extraFields"), ("parts", "parts"))),
+                  ("extra_fields", "extraFields"), ("parts", "parts")),
+                 detail_only=("attachments",)),
         Endpoint("/assets", "assets", 2_000_000, True, SORTS,
                  (("barcode", "barcode"), ("team_ids", "teamIds"), ("extra_fields", "extraFields"),
                   ("vendor_ids", "vendorIds"), ("status", "status"),
@@ -54,16 +63,24 @@ ENDPOINTS: dict[str, Endpoint] = {
                  (("extra_fields", "extraFields"), ("team_ids", "teamIds"),
                   ("vendor_ids", "vendorIds"), ("barcode", "barcode"))),
         Endpoint("/parts", "parts", 4_000_000, True, SORTS,
-                 (("extra_fields", "extraFields"), ("vendors", "vendors"))),
+                 (("extra_fields", "extraFields"), ("vendors", "vendors")),
+                 detail_only=("assetIds",)),
         Endpoint("/purchaseorders", "purchaseOrders", 5_000_000, True, SORTS,
                  summary=("id", "status", "updatedAt", "createdAt")),
         Endpoint("/vendors", "vendors", 6_000_000, False, (), (("extra_fields", "extraFields"),)),
         Endpoint("/users", "users", 7_000_000, False, (),
-                 (("role", "role"), ("extra_fields", "extraFields"))),
+                 (("role", "role"), ("extra_fields", "extraFields")), filters=("onlyAssignable",)),
         Endpoint("/teams", "teams", 8_000_000, False),
         Endpoint("/maintenanceplans", "maintenancePlans", 9_000_000, False),
         Endpoint("/meters", "meters", 10_000_000, False, (),
                  (("asset", "asset"), ("location", "location"), ("last_reading", "lastReading"))),
+        Endpoint("/assetstatuses", "assetStatuses", 11_000_000, False,
+                 ("createdAt", "updatedAt", "-createdAt", "-updatedAt")),
+        Endpoint("/workrequests", "workRequests", 12_000_000, False, (),
+                 (("asset", "asset"), ("location", "location"), ("work_order", "workOrder"),
+                  ("extra_fields", "extraFields"))),
+        Endpoint("/models", "models", 13_000_000, False, list_only=ORG_FIELD),
+        Endpoint("/manufacturers", "manufacturers", 14_000_000, False, list_only=ORG_FIELD),
     )
 }  # fmt: skip
 
@@ -95,6 +112,10 @@ def sizes_for(size: int) -> dict[str, int]:
         "/teams": 5,
         "/maintenanceplans": max(10, size // 1000),
         "/meters": max(10, size // 500),
+        "/assetstatuses": max(40, size // 25),
+        "/workrequests": max(20, size // 50),
+        "/models": 3 * len(MANUFACTURERS),
+        "/manufacturers": len(MANUFACTURERS),
     }
 
 
@@ -108,7 +129,9 @@ class World:
             "/workorders": self._work_order, "/assets": self._asset, "/locations": self._location,
             "/parts": self._part, "/purchaseorders": self._purchase_order, "/vendors": self._vendor,
             "/users": self._user, "/teams": self._team, "/maintenanceplans": self._plan,
-            "/meters": self._meter,
+            "/meters": self._meter, "/assetstatuses": self._asset_status,
+            "/workrequests": self._work_request, "/models": self._model,
+            "/manufacturers": self._manufacturer,
         }  # fmt: skip
         self._summaries: dict[int, dict[str, Any]] = {}  # unchanged assets' summaries
         self.collections = {
@@ -133,9 +156,15 @@ class World:
                             "teamRole": role})  # fmt: skip
         return out
 
-    def render(self, path: str, rec: dict[str, Any], expand: set[str]) -> dict[str, Any]:
-        """The record as the API shows it: only requested expansions, no internal fields."""
-        for exp, fld in ENDPOINTS[path].expand:
+    def render(
+        self, path: str, rec: dict[str, Any], expand: set[str], detail: bool = False
+    ) -> dict[str, Any]:
+        """The record as the API shows it: only requested expansions, no internal fields; the
+        fields only a detail read shows when ``detail``."""
+        ep = ENDPOINTS[path]
+        for fld in ep.list_only if detail else ep.detail_only:
+            rec.pop(fld, None)
+        for exp, fld in ep.expand:
             if exp not in expand:
                 rec.pop(fld, None)
             elif fld == "asset":
@@ -146,6 +175,12 @@ class World:
                 if lid is None and rec.get("_assetId"):
                     lid = self._asset_summary(rec["_assetId"])["locationId"]
                 rec["location"] = self._location_summary(lid) if lid else None
+            elif fld == "workOrder":
+                wos = self.collections["/workorders"]
+                i = wos.index_of(rec.get("workOrderId") or -1)
+                rec["workOrder"] = (
+                    None if i is None else self.render("/workorders", wos.get(i), set())
+                )
         rec.pop("_assetId", None)
         return rec
 
@@ -215,13 +250,58 @@ class World:
             "categories": [("Inspection", "Repair", "Safety", "Electrical")[(h >> 52) % 4]],
             "asset": None,  # filled by `expand` from _assetId
             "location": None,  # filled by `expand` from locationId
-            "parts": [],
+            "parts": self._wo_parts(h >> 56, status) if h % 4 == 0 else [],
+            "attachments": self._attachments(rid, cms, (h >> 58) % 3) if h % 5 == 0 else [],
             "_assetId": asset_id,
         }
+
+    def _wo_parts(self, h: int, status: str) -> list[dict[str, Any]]:
+        """Parts a work order uses (``expand=parts``): one or two, each from one of its
+        locations; ``quantityUsed`` counts once the work is under way."""
+        parts = self.collections["/parts"]
+        out = []
+        for k in range(h % 2 + 1):
+            i = parts.index_of(self.ref("/parts", mix(h, k)))
+            if i is None:
+                continue
+            p = parts.get(i)
+            if any(x["id"] == p["id"] for x in out):
+                continue
+            loc = (p.get("locations") or [{}])[0]
+            started = status in ("IN_PROGRESS", "ON_HOLD", "DONE")
+            out.append({
+                "id": p["id"], "name": p["name"], "description": p.get("description"),
+                "area": loc.get("area"), "unitCost": p.get("unitCost"),
+                "availableQuantity": loc.get("availableQuantity", 0),
+                "minimumQuantity": loc.get("minimumQuantity") or 0, "barcode": p.get("barcode"),
+                "quantityUsed": mix(h, k, 1) % 4 + 1 if started else 0,
+                "copyOnRecurring": "Default", "locationId": loc.get("locationId"),
+                "extraFields": {},
+            })  # fmt: skip
+        return out
+
+    @staticmethod
+    def _attachments(owner_id: int, cms: int, n: int) -> list[dict[str, Any]]:
+        """Files on a record (``GET <path>/<id>`` only): a photo, then PDF reports; the URL is
+        signed and valid for 60 minutes, as MaintainX's are."""
+        out = []
+        for k in range(n + 1):
+            aid = owner_id * 10 + k
+            photo = k == 0
+            name = f"photo-{owner_id}.jpg" if photo else f"report-{owner_id}-{k}.pdf"
+            out.append({
+                "id": aid, "mimeType": "image/jpeg" if photo else "application/pdf",
+                "fileName": name,
+                "url": f"https://files.example.com/attachments/{aid}/{name}?X-Amz-Expires=3600",
+                "createdAt": iso_ms(cms + (k + 1) * 600_000),
+                "width": 1280 if photo else None, "height": 960 if photo else None,
+            })  # fmt: skip
+        return out
 
     def _asset(self, c: Collection, i: int, rid: int, cms: int, ums: int) -> dict[str, Any]:
         h = self._h(c, i, 2)
         w = WORDS[h % len(WORDS)]
+        model = (h >> 44) % (self.sizes["/models"] - 1)  # the catalogue's, never the maker-less one
         return {
             "id": rid,
             "name": f"{w.title()} {i + 1:05d}",
@@ -253,8 +333,8 @@ class World:
                 "deletedAt": None,
                 "customStatus": None,
             },  # fmt: skip
-            "manufacturer": ("Siemens", "ABB", "Grundfos", "Atlas Copco")[(h >> 40) % 4],
-            "model": f"M-{(h >> 44) % 900 + 100}",
+            "manufacturer": MANUFACTURERS[model % len(MANUFACTURERS)],
+            "model": _model_name(model),
         }
 
     def _location(self, c: Collection, i: int, rid: int, cms: int, ums: int) -> dict[str, Any]:
@@ -313,6 +393,7 @@ class World:
             "vendors": [
                 {"vendorId": self.ref("/vendors", h >> 16), "partNumber": f"PN-{h % 99999:05d}"}
             ],  # fmt: skip
+            "assetIds": sorted({self.ref("/assets", mix(h, 7, k)) for k in range((h >> 20) % 3)}),
         }
 
     def _purchase_order(self, c: Collection, i: int, rid: int, cms: int, ums: int) -> dict:
@@ -413,3 +494,67 @@ class World:
                             "createdAt": iso_ms(ums), "readingDate": iso_ms(ums),
                             "value": (h >> 24) % 100_000 / 10},
         }  # fmt: skip
+
+    def _asset_status(self, c: Collection, i: int, rid: int, cms: int, ums: int) -> dict:
+        """An asset's status period (``GET /assetstatuses``): OFFLINE ones are downtime."""
+        h = self._h(c, i, 11)
+        status = ("OFFLINE", "ONLINE", "OFFLINE", "IGNORE")[h % 4]
+        ended = iso_ms(cms + ((h >> 8) % 48 + 1) * 3_600_000) if (h >> 4) % 3 else None
+        reason = ("Overheated - needs servicing.", "Scheduled belt change.", "Waiting for parts.",
+                  None)[(h >> 12) % 4]  # fmt: skip
+        return {
+            "id": rid, "customStatusId": None, "assetId": self.ref("/assets", h >> 16),
+            "status": status,
+            "downtimeType": ("PLANNED", "UNPLANNED")[(h >> 20) % 2] if status == "OFFLINE" else None,
+            "startedAt": iso_ms(cms), "endedAt": ended, "organizationId": ORG_ID,
+            "creatorId": self.ref("/users", h >> 24),
+            "updaterId": self.ref("/users", h >> 28) if ended else None,
+            "createdAt": iso_ms(cms), "updatedAt": iso_ms(ums), "deletedAt": None,
+            "description": reason if status == "OFFLINE" else None,
+        }  # fmt: skip
+
+    def _work_request(self, c: Collection, i: int, rid: int, cms: int, ums: int) -> dict:
+        """A work request (``GET /workrequests``); approved and done ones name their work order."""
+        h = self._h(c, i, 12)
+        status = WR_STATUSES[h % len(WR_STATUSES)]
+        w = WORDS[(h >> 4) % len(WORDS)]
+        asset_id = self.ref("/assets", h >> 8) if h % 3 else None
+        email = h % 2 == 0
+        return {
+            "id": rid,
+            "title": f"{w.title()} is making noise ({i + 1})",
+            "attachments": self._attachments(rid, cms, 0) if h % 4 == 1 else [],
+            "thumbnail": None,
+            "priority": PRIORITIES[(h >> 12) % 4],
+            "description": f"Noticed near the {w}; please check." if h % 5 else None,
+            "requestStatus": status,
+            "assetId": asset_id,
+            "locationId": self.ref("/locations", h >> 16),
+            "workOrderId": self.ref("/workorders", h >> 20) if status in ("APPROVED", "DONE") else None,
+            "sendEmailNotification": email,
+            "extraFields": {},
+            "approverTeamId": self.ref("/teams", h >> 24) if h % 3 != 1 else None,
+            "creatorContactInfo": {"type": "EMAIL", "value": f"requester{i}@example.com"}
+            if email else None,
+            "createdAt": iso_ms(cms),
+            "updatedAt": iso_ms(ums),
+            "_assetId": asset_id,
+        }  # fmt: skip
+
+    def _model(self, c: Collection, i: int, rid: int, cms: int, ums: int) -> dict[str, Any]:
+        """A manufacturer's model (``GET /models``); the last has no manufacturer."""
+        maker = None if i == c.size - 1 else self.ref("/manufacturers", i % len(MANUFACTURERS))
+        return {
+            "id": rid,
+            "name": _model_name(i),
+            "manufacturerId": maker,
+            "organizationId": ORG_ID,
+        }
+
+    def _manufacturer(self, c: Collection, i: int, rid: int, cms: int, ums: int) -> dict:
+        return {"id": rid, "name": MANUFACTURERS[i % len(MANUFACTURERS)], "organizationId": ORG_ID}
+
+
+def _model_name(i: int) -> str:
+    """Model ``i`` of the catalogue: its manufacturer is ``MANUFACTURERS[i % 4]``."""
+    return f"{('D', 'X', 'GX')[i // len(MANUFACTURERS) % 3]}{(i % len(MANUFACTURERS) + 1) * 10}"

@@ -71,6 +71,49 @@ def test_expand_reveals_fields_and_details_and_404(sb):
     assert get(url, "/purchaseorders/1").status_code == 404
 
 
+def test_fields_only_the_detail_read_shows(sb):
+    """A part's assetIds and a work order's attachments are in GET <path>/<id> only, as in
+    MaintainX's OpenAPI (the list schemas lack them)."""
+    url, handle = sb
+    parts = get(url, "/parts", limit=200, expand=["vendors", "extra_fields"]).json()["parts"]
+    assert parts and not any("assetIds" in p for p in parts)
+    linked = [p for p in parts if handle.record("/parts", p["id"])["assetIds"]]
+    one = get(url, f"/parts/{linked[0]['id']}").json()["part"]
+    assert one["assetIds"] == handle.record("/parts", one["id"])["assetIds"]
+    orders = get(url, "/workorders", limit=200, expand="parts").json()["workOrders"]
+    assert not any("attachments" in w for w in orders)
+    assert any(w["parts"] for w in orders)
+    with_files = next(w for w in orders if handle.record("/workorders", w["id"])["attachments"])
+    files = get(url, f"/workorders/{with_files['id']}").json()["workOrder"]["attachments"]
+    assert files and all(f["url"].startswith("https://") for f in files)
+
+
+def test_only_assignable_users_and_the_new_collections(sb):
+    url, handle = sb
+    everyone = get(url, "/users", limit=200, expand="role").json()["users"]
+    assignable = get(url, "/users", limit=200, onlyAssignable="true", expand="role").json()
+    roles = {u["role"] for u in assignable["users"]}
+    assert "REQUESTER" in {u["role"] for u in everyone} and "REQUESTER" not in roles
+    assert len(assignable["users"]) == sum(u["role"] != "REQUESTER" for u in everyone)
+    assert get(url, "/users", onlyAssignable="maybe").status_code == 400
+    assert get(url, "/workorders", onlyAssignable="true").status_code == 400  # /users only
+    # work requests: no updatedAt filter; expand=work_order embeds the work order
+    wrs = get(url, "/workrequests", limit=200, expand="work_order").json()["workRequests"]
+    done = [w for w in wrs if w["workOrderId"]]
+    assert done and all(w["workOrder"]["id"] == w["workOrderId"] for w in done)
+    assert (
+        get(url, "/workrequests", **{"updatedAt[gte]": "2024-01-01T00:00:00Z"}).status_code == 400
+    )
+    # asset statuses are listed, never read one by one (no GET /assetstatuses/{id})
+    st = get(url, "/assetstatuses", limit=5, sort="-updatedAt").json()["assetStatuses"]
+    assert len(st) == 5 and get(url, f"/assetstatuses/{st[0]['id']}").status_code == 404
+    model = get(url, "/models", limit=1).json()["models"][0]
+    one = get(url, f"/models/{model['id']}").json()["model"]
+    assert one == {k: v for k, v in model.items() if k != "organizationId"}  # as the OpenAPI
+    makers = get(url, "/manufacturers").json()
+    assert makers["nextCursor"] is None and len(makers["manufacturers"]) == 4
+
+
 def test_rate_limit_exhaustion_is_429_until_reset():
     url, handle = start_sandbox(size=50, rate_limit=2, rate_window=30)
     try:
