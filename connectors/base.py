@@ -135,6 +135,8 @@ class Connector(ABC):
     status_categories: ClassVar[Mapping[str, Mapping[str, str]]] = {}
     # {Makini resource: why the system has no such concept} (the coverage matrix, docs/API.md)
     no_concept: ClassVar[Mapping[str, str]] = {}
+    # {Makini resource: why it is not mapped yet} for a concept the system has (same matrix)
+    not_yet: ClassVar[Mapping[str, str]] = {}
     # how the system's webhooks are verified and what their events name (None: no webhooks)
     webhooks: ClassVar[WebhookSpec | None] = None
 

@@ -433,14 +433,15 @@ def manifest_connector(package: str, base: type[ManifestConnector] = ManifestCon
                        folder: str | Path | None = None) -> type[ManifestConnector]:  # fmt: skip
     """The connector class of ``connectors.<system>``: its ``manifest.yaml`` and the mapping
     table ``<package>.mapping`` (``MAPPINGS``, optional ``CHANGED_WHEN``, ``STATUS_CATEGORIES``
-    and ``NO_CONCEPT``: the unified status and the coverage matrix), on ``base``."""
+    ``NO_CONCEPT`` and ``NOT_YET``: the unified status and the coverage matrix), on ``base``."""
     mapping = importlib.import_module(f"{package}.mapping")
     here = Path(folder) if folder else Path(importlib.import_module(package).__file__).parent  # type: ignore[arg-type]
     manifest = load_manifest(here / "manifest.yaml")
     specs = entity_specs(manifest, mapping.MAPPINGS, getattr(mapping, "CHANGED_WHEN", None))
     name = "".join(p.title() for p in manifest.system.split("_")) + "Connector"
     extra = {attr: getattr(mapping, const) for attr, const in (
-        ("status_categories", "STATUS_CATEGORIES"), ("no_concept", "NO_CONCEPT"))
+        ("status_categories", "STATUS_CATEGORIES"), ("no_concept", "NO_CONCEPT"),
+        ("not_yet", "NOT_YET"))
         if hasattr(mapping, const)}  # fmt: skip
     return type(name, (base,), {"manifest": manifest, "system": manifest.system, "entities": specs,
                                 "__module__": package, **extra})  # fmt: skip

@@ -331,7 +331,8 @@ def system_router() -> APIRouter:
         "/platforms",
         summary="Systems, their credit cost and what they cover",
         description="`coverage` (beyond Makini): per resource of Makini's EAM document, `mapped`, "
-        "`no_concept` (the system has no such thing; `reason` says why) or `not_yet`.",
+        "`no_concept` (the system has no such thing; `reason` says why) or `not_yet` (`reason`, when "
+        "set, says why it is not mapped).",
     )
     def platforms(request: Request) -> dict:
         costs = _run(_lc(request).costs)

@@ -1,6 +1,8 @@
 """The coverage matrix: for every system and every resource of Makini's EAM document, whether
 Millwright maps it (`mapped`), the system has no such concept (`no_concept`, with the reason the
-connector gives) or it is not mapped yet (`not_yet`).
+connector gives) or it is not mapped yet (`not_yet`; with a reason when the connector's `not_yet`
+dict, a mapping module's ``NOT_YET``, says why: e.g. the system has the concept but no released
+read API for it was found).
 
 Served by ``GET /api/system/platforms`` (each platform's ``coverage``) and printed as the table in
 docs/API.md by ``python -m include.config.coverage`` (tests/unit/test_coverage_matrix.py checks
@@ -40,13 +42,21 @@ def system_coverage(system: str) -> list[Cell]:
     """One cell per Makini EAM resource for ``system``."""
     connector = get_connector(system)
     reasons = dict(getattr(connector, "no_concept", {}) or {})
-    unknown = set(reasons) - set(RESOURCES)
-    if unknown:
-        raise ValueError(f"{system}: no_concept names unknown resources {sorted(unknown)}")
+    pending = dict(getattr(connector, "not_yet", {}) or {})
+    for name, given in (("no_concept", reasons), ("not_yet", pending)):
+        unknown = set(given) - set(RESOURCES)
+        if unknown:
+            raise ValueError(f"{system}: {name} names unknown resources {sorted(unknown)}")
+    both = set(reasons) & set(pending)
+    if both:
+        raise ValueError(f"{system}: {sorted(both)} both in no_concept and not_yet")
     # child entities (a purchase order's lines) come with their parent's mapping
     mapped = set(connector.entities)
     for spec in connector.entities.values():
         mapped.update(spec.mapping.children)
+    stale = mapped & set(pending)
+    if stale:
+        raise ValueError(f"{system}: {sorted(stale)} are mapped but still named in not_yet")
     cells: list[Cell] = []
     for resource in RESOURCES:
         if resource in mapped:
@@ -55,7 +65,7 @@ def system_coverage(system: str) -> list[Cell]:
         elif resource in reasons:
             state, reason = "no_concept", reasons[resource]
         else:
-            state, reason = "not_yet", None
+            state, reason = "not_yet", pending.get(resource)
         cells.append(Cell(resource=resource, path=_path(resource), coverage=state, reason=reason))
     return cells
 
