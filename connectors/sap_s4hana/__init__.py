@@ -5,8 +5,9 @@ Entities (README.md has the table): work orders and their components, assets, lo
 task list components, materials (+ BOM children) and products, purchase and return orders, vendors,
 customers, companies, labors (employees), service requests and asset downtime (maintenance
 notifications), accounts, stocks, organizations, sites, storerooms, teams, inventories, meters and
-meter readings (OData V4), documents (equipment attachments), assets' materials (construction type
-BOM). Not yet: users, units of measure (no released read API verified).
+meter readings (OData V4), users (business users, OData V4), documents (equipment attachments),
+assets' materials (construction type BOM). Not yet: units of measure (no released read API found;
+`mapping.NOT_YET`).
 """
 
 from connectors.sap_s4hana.client import SapS4HanaConnector

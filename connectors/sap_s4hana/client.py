@@ -42,6 +42,7 @@ from connectors.http import HttpClient, RetryPolicy, endpoint_of
 from connectors.sap_s4hana.mapping import (
     ENTITIES,
     NO_CONCEPT,
+    NOT_YET,
     NOTIF_PHASE_TEXT,
     PO_STATUS_TEXT,
     STATUS_CATEGORIES,
@@ -56,6 +57,7 @@ V4_PATHS = {
     "API_MEASURINGPOINT": "api_measuringpoint/srvd_a2x/sap/measuringpoint/0001",
     "API_MEASUREMENTDOCUMENT": "api_measurementdocument/srvd_a2x/sap/measurementdocument/0001",
     "API_MAINTENANCETASKLIST": "api_maintenancetasklist/srvd_a2x/sap/maintenancetasklist/0001",
+    "BusinessUser": "aps_iam_api_buser_read/srvd_a2x/sap/businessuser/0001",
 }
 CSDL = "{http://docs.oasis-open.org/odata/ns/edm}"
 SERVICE_PATHS = {"API_MAINTENANCEORDER": "API_MAINTENANCEORDER;v=0002",
@@ -140,6 +142,7 @@ class SapS4HanaConnector(Connector):
     entities = ENTITIES
     status_categories = STATUS_CATEGORIES
     no_concept = NO_CONCEPT
+    not_yet = NOT_YET
 
     def __init__(self, settings: SourceSettings) -> None:
         super().__init__(settings)
@@ -396,6 +399,18 @@ class SapS4HanaConnector(Connector):
             parts.append(self._day_filter(o, window))
         return " and ".join(f"({p})" if " or " in p else p for p in parts) or None
 
+    @staticmethod
+    def _window_filter_v4(o: dict, window: Window) -> str | None:
+        """``$filter`` of a V4 set: its ``where`` and the window on its Edm.DateTimeOffset
+        change time (V4 literals are unquoted: ``2024-01-31T15:04:23Z``)."""
+        parts = [o["where"]] if o.get("where") else []
+        if "change" in o:
+            for op, at in (("ge", window.start and _floor_s(window.start)),
+                           ("lt", window.end and _ceil_s(window.end))):  # fmt: skip
+                if at is not None:
+                    parts.append(f"{o['change']} {op} {at.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}")
+        return " and ".join(parts) or None
+
     def _day_filter(self, o: dict, window: Window) -> str:
         """Local days touched by the window, on the change date (or creation if never changed)."""
         tz: ZoneInfo = self.settings.timezone
@@ -494,9 +509,10 @@ class SapS4HanaConnector(Connector):
         if o.get("construction_bom"):
             yield from self._read_construction_boms(o)
             return
-        if o.get("odata4"):  # full reads (no change time), the server's order and paging
+        if o.get("odata4"):  # the server's order and paging; a window when there is a change time
             self._point_equipment = None
-            for page in self._pages_v4(o["service"], o["set"], o.get("where"), orderby, select):
+            filt = o.get("where") if keys_only else self._window_filter_v4(o, window)
+            for page in self._pages_v4(o["service"], o["set"], filt, orderby, select):
                 if o.get("point_assets") and not keys_only:
                     self._attach_point_assets(page)
                 if page:

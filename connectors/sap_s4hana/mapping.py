@@ -485,6 +485,20 @@ LABOR = EntityMapping(
     },
 )
 
+# Business users (OData V4 service BusinessUser, set BusinessUsers; README, "Released APIs without a
+# reference EDMX"): the people who log on. Active while valid (SAP's Validity: today within
+# ValidFromDate..ValidToDate) and not locked.
+USER = EntityMapping(
+    key=("UserID",),
+    version="LastChangedDateTime",
+    created={"ts": "CreationDateTime"},
+    fields={
+        "name": {"first": ["Description", "UserName", "UserID"]},
+        "email": {"first": ["EMailAddress"]},
+        "isActive": {"fn": lambda r, tz: bool(r.get("Validity")) and not r.get("LockStatus")},
+    },
+)
+
 CUSTOMER = EntityMapping(
     key=("Customer",),
     version="_lastChange",
@@ -675,6 +689,10 @@ CHANGED_WHEN: dict[str, ChangedWhen] = {
     "work-orders": ChangedWhen(
         note="served fields are the order header's only (no operation or component values)"
     ),
+    "users": ChangedWhen(
+        note="isActive follows SAP's Validity flag, which turns false when ValidToDate passes "
+        "without LastChangedDateTime moving: an expired user shows inactive at the next full read"
+    ),
     "accounts": ChangedWhen(
         note="the name comes from A_GLAccountText, which has its own LastChangeDateTime: a "
         "renamed account shows when its account record changes or at the next full read"
@@ -843,6 +861,10 @@ ENTITIES: dict[str, EntitySpec] = {
         options={"service": "API_MAINTENANCETASKLIST", "set": "MaintenanceTaskListOpMat",
                  "odata4": True, "plan_task_lists": True, "orderby": TASK_LIST_MATERIAL_KEY},
     ),
+    "users": _spec(
+        "users", USER, "BusinessUser", "BusinessUsers", odata4=True,
+        change="LastChangedDateTime", orderby=("LastChangedDateTime", "UserID"),
+    ),
     "teams": EntitySpec(
         name="teams", mapping=TEAM, incremental=False,
         options={"service": "API_WORK_CENTERS", "set": "A_WorkCenters",
@@ -878,4 +900,10 @@ NO_CONCEPT: dict[str, str] = {
     "asset-templates": "S/4HANA equipment has no templates (reference locations exist for "
     "functional locations only)",
     "asset-templates.materials": "S/4HANA equipment has no templates",
+}
+
+# Makini resources S/4HANA has but Millwright does not map yet, and why (the coverage matrix)
+NOT_YET: dict[str, str] = {
+    "uom": "S/4HANA has units of measure (T006, CDS view I_UnitOfMeasure), but no released "
+    "OData API lists them (I_UnitOfMeasure is released for local ABAP use only); not built",
 }

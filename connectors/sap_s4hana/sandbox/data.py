@@ -19,7 +19,12 @@ from connectors.sap_s4hana.sandbox.odata import (
     wire_offset,
     wire_time,
 )
-from connectors.sap_s4hana.sandbox.odata4 import TASK_LISTS, task_list_group
+from connectors.sap_s4hana.sandbox.odata4 import (
+    BUSINESS_USER,
+    TASK_LISTS,
+    check_record,
+    task_list_group,
+)
 from connectors.sap_s4hana.sandbox.odata4 import generate as generate_v4
 
 BASE = datetime(2024, 1, 1, tzinfo=UTC)
@@ -230,6 +235,11 @@ class Dataset:
         # the OData V4 services' records (measuring points, measurement documents), in V4 JSON
         self.v4: dict[str, list[dict]] = generate_v4(self.n_equipment, self.equipment_id,
                                                      self.tz, BASE)  # fmt: skip
+        # business users: one per employee (the persons in role BUP003), as S/4HANA Cloud
+        # creates them for employees
+        self.v4[BUSINESS_USER.service] = [
+            self.business_user(k) for k in range(self.n_person) if k % 4 != 3
+        ]
 
     def h(self, i: int, salt: int) -> int:
         return mix(self.seed, i, salt)
@@ -819,6 +829,41 @@ class Dataset:
             "SearchTerm1": last.upper(),
             "BusinessPartnerIsBlocked": k % 9 == 8,
         }
+
+    @staticmethod
+    def user_id(k: int) -> str:
+        return f"CB{9980000010 + k}"
+
+    def business_user(self, k: int) -> dict:
+        """The business user of employee ``k`` (V4 JSON of BusinessUsers): user IDs as SAP's
+        cloud systems number them (CB + 10 digits); one in seven locked, one in five expired
+        (ValidToDate passed, Validity false), one in six never logged on. LastChangedDateTime is
+        set from creation on (SAP's administrative data) and spreads over the first days of
+        2024, two users (k, k + 1 for even k) sharing each second."""
+        first = ("Anna", "Ben", "Chiara", "Deniz", "Emil", "Fatima")[k % 6]
+        last = ("Becker", "Ortiz", "Novak", "Kim", "Sato", "Meyer", "Lund")[k % 7]
+        created = BASE - timedelta(days=200 - k, hours=self.h(k, 31) % 9)
+        changed = BASE + timedelta(hours=3 * (k // 2), minutes=7 * (k // 2) % 60)
+        expired = k % 5 == 4
+        never = k % 6 == 5
+        stamp = "%Y-%m-%dT%H:%M:%SZ"
+        admin = {"UserID": "CB9980000001", "Name": "ADMIN", "Desc": "Administrator"}
+        return check_record(BUSINESS_USER, {
+            "UserID": self.user_id(k), "UserName": f"{first[0]}{last}".upper()[:12],
+            "Description": f"{first} {last}", "FirstName": first, "LastName": last,
+            "EMailAddress": f"{first}.{last}@example.com".lower() if k % 8 != 7 else "",
+            "GlobalUserID": f"{self.h(k, 33):08x}-{k % 65536:04x}-4a1e-9b2c-{k:012x}",
+            "PriceCategoryCode": "PROFESSIONAL", "PriceCategory": "Professional Use",
+            "LockStatus": k % 7 == 6, "Validity": not expired, "IsLoggedOn": False,
+            "NeverLoggedOn": never, "ValidFromDate": created.date().isoformat(),
+            "ValidToDate": "2024-01-31" if expired else "9999-12-31",
+            "LastLogonDateTime": None if never else (BASE + timedelta(days=k % 20)).date().isoformat(),
+            "CreationDateTime": created.strftime(stamp), "CreationByUserID": admin["UserID"],
+            "CreationByUserName": admin["Name"], "CreationByUserDescription": admin["Desc"],
+            "LastChangedDateTime": changed.strftime(stamp),
+            "LastChangedByUserID": admin["UserID"], "LastChangedByUserName": admin["Name"],
+            "LastChangedByUserDescription": admin["Desc"],
+        })  # fmt: skip
 
     def bp_role(self, r: int) -> dict:
         b, role = self.bp_roles[r]

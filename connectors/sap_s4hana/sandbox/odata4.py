@@ -1,10 +1,12 @@
 """The OData V4 services of the sandbox: SAP publishes measuring points and measurement documents
 only as OData V4 APIs (``/sap/opu/odata4/sap/api_measuringpoint/srvd_a2x/sap/measuringpoint/0001/``
-and ``.../api_measurementdocument/srvd_a2x/sap/measurementdocument/0001/``).
+and ``.../api_measurementdocument/srvd_a2x/sap/measurementdocument/0001/``), and business users
+as the V4 service ``BusinessUser`` (``.../aps_iam_api_buser_read/srvd_a2x/sap/businessuser/0001/``).
 
 OData V4 JSON differs from V2's (`wire`): a collection is ``{"@odata.context", "value": [...],
 "@odata.nextLink"}``, ``$count=true`` adds ``"@odata.count"`` (a number); Edm.Date is ``"2024-01-31"``,
-Edm.TimeOfDay ``"16:04:23"``, Edm.Double, Edm.Int16 and Edm.Int32 are JSON numbers; literals in
+Edm.TimeOfDay ``"16:04:23"``, Edm.DateTimeOffset ``"2024-01-31T15:04:23Z"`` (UTC, unquoted in
+``$filter``), Edm.Double, Edm.Int16 and Edm.Int32 are JSON numbers; literals in
 ``$filter`` are unquoted for dates and numbers. Supported here: ``$filter`` (comparisons eq ne gt ge lt
 le joined by ``and``), ``$orderby``, ``$select``, ``$top``, ``$skiptoken`` (server-driven paging at the
 sandbox's page size), ``$count``; anything else is a 400 in SAP's V4 error form
@@ -99,12 +101,45 @@ TASK_LIST_MATERIAL = V4Set(
      ("MatlCompIsMarkedForBackflush", "Edm.Boolean", None)),
 )  # fmt: skip
 
+# Business users (service group aps_iam_api_buser_read, entity BusinessUsers): properties, types
+# and lengths as SAP documents them (README, "Released APIs without a reference EDMX"); the
+# navigations (business roles, catalogs, application jobs) are not served.
+BUSINESS_USER = V4Set(
+    "aps_iam_api_buser_read/srvd_a2x/sap/businessuser/0001", "BusinessUsers",
+    "com.sap.gateway.srvd_a2x.aps_iam_api_buser_read.v0001", ("UserID",),
+    (("UserID", "Edm.String", 12), ("UserName", "Edm.String", 40),
+     ("Description", "Edm.String", 81), ("FirstName", "Edm.String", 40),
+     ("LastName", "Edm.String", 40), ("EMailAddress", "Edm.String", 241),
+     ("GlobalUserID", "Edm.String", 36), ("BusinessUserGroup", "Edm.String", 12),
+     ("PriceCategoryCode", "Edm.String", 30), ("PriceCategory", "Edm.String", 80),
+     ("LockStatus", "Edm.Boolean", None), ("Validity", "Edm.Boolean", None),
+     ("IsLoggedOn", "Edm.Boolean", None), ("NeverLoggedOn", "Edm.Boolean", None),
+     ("ValidFromDate", "Edm.Date", None), ("ValidToDate", "Edm.Date", None),
+     ("LastLogonDateTime", "Edm.Date", None), ("CreationDateTime", "Edm.DateTimeOffset", None),
+     ("CreationByUserID", "Edm.String", 12), ("CreationByUserName", "Edm.String", 40),
+     ("CreationByUserDescription", "Edm.String", 80),
+     ("CreationByEMailAddress", "Edm.String", 241),
+     ("CreationByGlobalUserID", "Edm.String", 36),
+     ("LastChangedDateTime", "Edm.DateTimeOffset", None),
+     ("LastChangedByUserID", "Edm.String", 12), ("LastChangedByUserName", "Edm.String", 40),
+     ("LastChangedByUserDescription", "Edm.String", 80),
+     ("LastChangedByEMailAddress", "Edm.String", 241),
+     ("LastChangedByGlobalUserID", "Edm.String", 36)),
+)  # fmt: skip
+
 V4_SETS: dict[str, V4Set] = {
-    s.service: s for s in (MEASURING_POINT, MEASUREMENT_DOCUMENT, TASK_LIST_MATERIAL)
+    s.service: s for s in (MEASURING_POINT, MEASUREMENT_DOCUMENT, TASK_LIST_MATERIAL, BUSINESS_USER)
 }
 
 INITIAL = {"Edm.String": "", "Edm.Boolean": False, "Edm.Double": 0, "Edm.Int16": 0,
-           "Edm.Date": None, "Edm.TimeOfDay": "00:00:00"}  # fmt: skip
+           "Edm.Date": None, "Edm.TimeOfDay": "00:00:00", "Edm.DateTimeOffset": None}  # fmt: skip
+NULLABLE = ("Edm.Date", "Edm.DateTimeOffset")
+_OFFSET = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?Z")
+
+
+def offset_value(text: str) -> datetime:
+    """An Edm.DateTimeOffset in V4 JSON/URL form (UTC, ``Z``) as an aware datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def metadata_xml(es: V4Set) -> bytes:
@@ -112,7 +147,9 @@ def metadata_xml(es: V4Set) -> bytes:
     props = []
     for name, typ, length in es.props:
         extra = f' MaxLength="{length}"' if length else ""
-        null = ' Nullable="false"' if name in es.keys or typ != "Edm.Date" else ""
+        if typ == "Edm.DateTimeOffset":
+            extra = ' Precision="0"'
+        null = ' Nullable="false"' if name in es.keys or typ not in NULLABLE else ""
         props.append(f'<Property Name="{name}" Type="{typ}"{null}{extra}/>')
     keys = "".join(f'<PropertyRef Name="{k}"/>' for k in es.keys)
     return (
@@ -144,6 +181,7 @@ def check_record(es: V4Set, rec: dict[str, Any]) -> dict[str, Any]:
             "Edm.Int16": lambda v: type(v) is int and -(2**15) <= v < 2**15,
             "Edm.Date": lambda v: v is None or re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(v)),
             "Edm.TimeOfDay": lambda v: re.fullmatch(r"\d{2}:\d{2}:\d{2}", str(v)),
+            "Edm.DateTimeOffset": lambda v: v is None or _OFFSET.fullmatch(str(v)),
         }[typ](value)
         if not ok:
             raise ValueError(f"{es.name}.{name}: {value!r} is not the OData V4 JSON form of {typ}")
@@ -176,6 +214,10 @@ def _literal(es: V4Set, prop: str, text: str) -> Any:
         return text
     if typ == "Edm.TimeOfDay":
         return text
+    if typ == "Edm.DateTimeOffset":
+        if not _OFFSET.fullmatch(text):
+            raise ODataV4Error(400, f"Invalid literal {text} for {prop} (Edm.DateTimeOffset)")
+        return offset_value(text)
     try:
         return float(text)
     except ValueError:
@@ -195,9 +237,13 @@ def compile_filter(es: V4Set, text: str | None) -> Callable[[dict], bool]:
         if prop not in es.types:
             raise ODataV4Error(400, f"Property '{prop}' not found in type '{es.name}Type'")
         value = _literal(es, prop, lit)
+        offset = es.types[prop] == "Edm.DateTimeOffset"
 
-        def test(r: dict, prop: str = prop, op: str = op, value: Any = value) -> bool:
+        def test(r: dict, prop: str = prop, op: str = op, value: Any = value,
+                 offset: bool = offset) -> bool:  # fmt: skip
             have = r.get(prop)
+            if offset and have is not None:
+                have = offset_value(have)
             if have is None or value is None:
                 return _OPS[op](have, value) if op in ("eq", "ne") else False
             return _OPS[op](have, value)
