@@ -851,7 +851,7 @@ class Dataset:
         return check_record(BUSINESS_USER, {
             "UserID": self.user_id(k), "UserName": f"{first[0]}{last}".upper()[:12],
             "Description": f"{first} {last}", "FirstName": first, "LastName": last,
-            "EMailAddress": f"{first}.{last}@example.com".lower() if k % 8 != 7 else "",
+            "EMailAddress": f"{first}.{last}@example.com".lower() if k % 10 != 6 else "",
             "GlobalUserID": f"{self.h(k, 33):08x}-{k % 65536:04x}-4a1e-9b2c-{k:012x}",
             "PriceCategoryCode": "PROFESSIONAL", "PriceCategory": "Professional Use",
             "LockStatus": k % 7 == 6, "Validity": not expired, "IsLoggedOn": False,

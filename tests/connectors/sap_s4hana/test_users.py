@@ -101,7 +101,9 @@ def test_users_read_incrementally_on_last_changed(sap):
     _, handle, c = sap
     served = handle.dataset.v4[USERS]
     times = sorted({_at(u["LastChangedDateTime"]) for u in served})
-    cut = times[len(times) // 2]  # two users share each second: the cut goes through a pair
+    at = [_at(u["LastChangedDateTime"]) for u in served]
+    # a cut through a pair of users sharing one second: both fall on the later side
+    cut = next(t for t in times[len(times) // 2 :] if at.count(t) == 2)
     first = _all(c.read("users", Window(None, cut)))
     second = _all(c.read("users", Window(cut, None)))
     ids = lambda rows: [r["UserID"] for r in rows]  # noqa: E731
