@@ -700,6 +700,16 @@ CHANGED_WHEN: dict[str, ChangedWhen] = {
 }
 
 
+def _partner(name: str, mapping: EntityMapping, **kw: Any) -> EntitySpec:
+    """A role of API_BUSINESS_PARTNER's A_BusinessPartner (vendors, customers, companies, labors):
+    no DateTimeOffset change time, the date and time fields together."""
+    return _spec(
+        name, mapping, "API_BUSINESS_PARTNER", "A_BusinessPartner",
+        change_date=("LastChangeDate", "LastChangeTime"), created_date=("CreationDate", "CreationTime"),
+        orderby=("LastChangeDate", "LastChangeTime", "BusinessPartner"), **kw,
+    )  # fmt: skip
+
+
 def _spec(
     name: str, mapping: EntityMapping, service: str, entity_set: str, **opts: Any
 ) -> EntitySpec:
@@ -740,10 +750,8 @@ ENTITIES: dict[str, EntitySpec] = {
         change="LastChangeDateTime", orderby=("LastChangeDateTime", "PurchaseOrder"),
         items=("A_PurchaseOrderItem", "to_PurchaseOrderItem"),
     ),
-    "vendors": _spec(
-        "vendors", VENDOR, "API_BUSINESS_PARTNER", "A_BusinessPartner",
-        change_date=("LastChangeDate", "LastChangeTime"), created_date=("CreationDate", "CreationTime"),
-        orderby=("LastChangeDate", "LastChangeTime", "BusinessPartner"), where="Supplier ne ''",
+    "vendors": _partner(
+        "vendors", VENDOR, where="Supplier ne ''",
     ),
     "work-orders.materials": EntitySpec(
         name="work-orders.materials", mapping=WO_COMPONENT, incremental=False,
@@ -754,21 +762,15 @@ ENTITIES: dict[str, EntitySpec] = {
             "where": "IsDeleted eq false",
         },
     ),
-    "customers": _spec(
-        "customers", CUSTOMER, "API_BUSINESS_PARTNER", "A_BusinessPartner",
-        change_date=("LastChangeDate", "LastChangeTime"), created_date=("CreationDate", "CreationTime"),
-        orderby=("LastChangeDate", "LastChangeTime", "BusinessPartner"), where="Customer ne ''",
+    "customers": _partner(
+        "customers", CUSTOMER, where="Customer ne ''",
     ),
-    "companies": _spec(
-        "companies", COMPANY, "API_BUSINESS_PARTNER", "A_BusinessPartner",
-        change_date=("LastChangeDate", "LastChangeTime"), created_date=("CreationDate", "CreationTime"),
-        orderby=("LastChangeDate", "LastChangeTime", "BusinessPartner"),
+    "companies": _partner(
+        "companies", COMPANY,
         where="BusinessPartnerCategory ne '1'",  # organizations and groups; persons are no company
     ),
-    "labors": _spec(
-        "labors", LABOR, "API_BUSINESS_PARTNER", "A_BusinessPartner",
-        change_date=("LastChangeDate", "LastChangeTime"), created_date=("CreationDate", "CreationTime"),
-        orderby=("LastChangeDate", "LastChangeTime", "BusinessPartner"),
+    "labors": _partner(
+        "labors", LABOR,
         where="BusinessPartnerCategory eq '1'", role=("A_BusinessPartnerRole", "BUP003"),
     ),
     "service-requests": _spec(

@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -334,15 +335,16 @@ def wait_healthy(base: str, timeout: float, proc: subprocess.Popen | None = None
 
 
 @contextlib.contextmanager
-def standalone(env: dict[str, str], log_path: Path, url: str, timeout: float):  # noqa: ANN201
-    """`airflow standalone` with ``env`` in its own process group, output to ``log_path``,
-    healthy at ``url`` before the body runs; stopped with its children afterwards (the
-    real-Airflow tests share one per module; bench/webhooks_lag.py uses it too)."""
+def airflow_process(
+    env: dict[str, str], log_path: Path, args: list[str], ready: Any
+) -> Iterator[subprocess.Popen]:
+    """``airflow <args>`` with ``env`` in its own process group, output to ``log_path``;
+    ``ready(proc)`` returns once it answers (or raises); stopped with its children afterwards."""
     log = open(log_path, "wb")  # noqa: SIM115
-    proc = subprocess.Popen(["airflow", "standalone"], cwd=ROOT, env=env, stdout=log,
+    proc = subprocess.Popen(["airflow", *args], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
     try:
-        wait_healthy(url, timeout, proc)
+        ready(proc)
         yield proc
     finally:
         with contextlib.suppress(ProcessLookupError):
@@ -353,6 +355,16 @@ def standalone(env: dict[str, str], log_path: Path, url: str, timeout: float):  
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
         log.close()
+
+
+def standalone(
+    env: dict[str, str], log_path: Path, url: str, timeout: float
+) -> contextlib.AbstractContextManager[subprocess.Popen]:
+    """`airflow standalone`, healthy at ``url`` before the body runs (the real-Airflow tests
+    share one per module; bench/webhooks_lag.py uses it too)."""
+    return airflow_process(
+        env, log_path, ["standalone"], lambda proc: wait_healthy(url, timeout, proc)
+    )
 
 
 def wait_for(what: str, check: Any, timeout: float, every: float = 2.0) -> Any:

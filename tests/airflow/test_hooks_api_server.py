@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -24,7 +23,6 @@ import pytest
 import requests
 
 from include.cli import demo
-from tests.airflow.conftest import ROOT
 
 pytestmark = [pytest.mark.airflow, pytest.mark.integration]
 
@@ -78,29 +76,21 @@ def running_api_server(tmp: Path, **overrides: str) -> Iterator[tuple[demo.Api, 
     env = {**demo.airflow_env(port, home, tmp / "mw"), **overrides}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     demo.airflow(env, "db", "migrate")
-    log = open(tmp / "api-server.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(["airflow", "api-server", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
     base = f"http://localhost:{port}"
-    try:
+
+    def ready(proc: subprocess.Popen) -> None:
         deadline = time.monotonic() + 180
         while True:
             assert proc.poll() is None, (tmp / "api-server.log").read_text()[-3000:]
             with contextlib.suppress(requests.RequestException):
                 if requests.get(f"{base}/api/v2/version", timeout=5).status_code == 200:
-                    break
+                    return
             assert time.monotonic() < deadline, "the api-server did not answer within 180 s"
             time.sleep(1)
+
+    args = ["api-server", "--port", str(port)]
+    with demo.airflow_process(env, tmp / "api-server.log", args, ready):
         yield demo.Api(base, home), env
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
-        log.close()
 
 
 @pytest.fixture(scope="module")
