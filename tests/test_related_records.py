@@ -51,7 +51,7 @@ def _cfg(system: str) -> ConnectionConfig:
     )  # fmt: skip
 
 
-def _sync(
+def sync_run(
     store: Store, cfg: ConnectionConfig, src: Connector, tmp: Path, full: bool, entity: str = PO,
     at: datetime | None = None,
 ) -> dict:  # fmt: skip
@@ -141,21 +141,21 @@ def _maximo_pos(handle: Any, n: int) -> list[tuple[str, str]]:
 def test_maximo_deleted_po_takes_its_lines(store: Store, maximo, tmp_path: Path, how) -> None:
     handle, src = maximo
     cfg = _cfg("maximo")
-    _sync(store, cfg, src, tmp_path, full=True)
+    sync_run(store, cfg, src, tmp_path, full=True)
     site, ponum = _maximo_pos(handle, 3)[0]
     po_key = store_key(store, cfg.id, ponum)
     assert handle.delete("MXAPIPO", (site, ponum))
     if how == "reconcile":
         assert pipeline.reconcile_from_source(store, cfg, src, PO) == 1
     else:
-        assert _sync(store, cfg, src, tmp_path, full=True)["deleted"] == 1
+        assert sync_run(store, cfg, src, tmp_path, full=True)["deleted"] == 1
     _assert_gone_with_parent(store, cfg.id, po_key)
 
 
 def test_maximo_line_change_alone_reaches_line_and_po(store: Store, maximo, tmp_path: Path) -> None:
     handle, src = maximo
     cfg = _cfg("maximo")
-    _sync(store, cfg, src, tmp_path, full=True)
+    sync_run(store, cfg, src, tmp_path, full=True)
     site, ponum = _maximo_pos(handle, 3)[1]
     po_key = store_key(store, cfg.id, ponum)
     since = _since()
@@ -164,7 +164,7 @@ def test_maximo_line_change_alone_reaches_line_and_po(store: Store, maximo, tmp_
     lines[0]["orderqty"] = 4242
     # Maximo saves a PO with its lines: the line edit is a change of the PO (its changedate)
     handle.mutate("MXAPIPO", (site, ponum), poline=lines)
-    _sync(store, cfg, src, tmp_path, full=False)
+    sync_run(store, cfg, src, tmp_path, full=False)
     (line,) = [r for r in _lines_of(store, cfg.id, po_key).values()
                if r["data"]["quantity"] == 4242]  # fmt: skip
     order = store.get_record(cfg.id, PO, po_key)["data"]
@@ -217,25 +217,25 @@ def _sap_po_with_items(handle: Any, nth: int) -> str:
 def test_sap_deleted_po_takes_its_items(store: Store, sap, tmp_path: Path, how) -> None:
     handle, src = sap
     cfg = _cfg("sap_s4hana")
-    _sync(store, cfg, src, tmp_path, full=True)
+    sync_run(store, cfg, src, tmp_path, full=True)
     po = _sap_po_with_items(handle, 0)
     handle.delete("A_PurchaseOrder", (po,))
     if how == "reconcile":
         assert pipeline.reconcile_from_source(store, cfg, src, PO) == 1
     else:
-        assert _sync(store, cfg, src, tmp_path, full=True)["deleted"] == 1
+        assert sync_run(store, cfg, src, tmp_path, full=True)["deleted"] == 1
     _assert_gone_with_parent(store, cfg.id, po)
 
 
 def test_sap_deletion_flag_takes_the_items_incrementally(store: Store, sap, tmp_path: Path) -> None:
     handle, src = sap
     cfg = _cfg("sap_s4hana")
-    _sync(store, cfg, src, tmp_path, full=True)
+    sync_run(store, cfg, src, tmp_path, full=True)
     po = _sap_po_with_items(handle, 1)
     since = _since()
     handle.update("A_PurchaseOrder", (po,), {"PurchasingDocumentDeletionCode": "L"},
                   at=datetime.now(UTC))  # fmt: skip
-    summary = _sync(store, cfg, src, tmp_path, full=False)
+    summary = sync_run(store, cfg, src, tmp_path, full=False)
     assert summary["full"] is False
     _assert_gone_with_parent(store, cfg.id, po)
     assert all(r["updated_at"] >= since for r in _lines_of(store, cfg.id, po).values())
@@ -252,7 +252,7 @@ def test_sap_item_change_alone_reaches_item_and_po(store: Store, sap, tmp_path: 
     items, and both show through ``modified_after`` (the item with its PO's change time)."""
     handle, src = sap
     cfg = _cfg("sap_s4hana")
-    _sync(store, cfg, src, tmp_path, full=True)
+    sync_run(store, cfg, src, tmp_path, full=True)
     po = _sap_po_with_items(handle, 2)
     item = _sap_item(handle, po)
     before = store.get_record(cfg.id, PO, po)["data"]
@@ -261,7 +261,7 @@ def test_sap_item_change_alone_reaches_item_and_po(store: Store, sap, tmp_path: 
     handle.update("A_PurchaseOrderItem", (po, item["PurchaseOrderItem"]),
                   {"OrderQuantity": "77.000"})  # fmt: skip
     assert handle.get("A_PurchaseOrder", po)["LastChangeDateTime"] != stamp  # SAP saves the PO
-    summary = _sync(store, cfg, src, tmp_path, full=False)
+    summary = sync_run(store, cfg, src, tmp_path, full=False)
     assert summary["full"] is False
     order = _changed(store, cfg.id, PO, since)[po]
     assert order["updatedAt"] > since > before["updatedAt"]
@@ -278,7 +278,7 @@ def test_sap_item_deleted_alone_is_soft_deleted(store: Store, sap, tmp_path: Pat
     it no longer lists is soft-deleted, visible to ``modified_after`` with include_deleted."""
     handle, src = sap
     cfg = _cfg("sap_s4hana")
-    _sync(store, cfg, src, tmp_path, full=True)
+    sync_run(store, cfg, src, tmp_path, full=True)
     po = next(
         p
         for n in range(10)
@@ -287,7 +287,7 @@ def test_sap_item_deleted_alone_is_soft_deleted(store: Store, sap, tmp_path: Pat
     item = _sap_item(handle, po)
     since = _since()
     handle.delete("A_PurchaseOrderItem", (po, item["PurchaseOrderItem"]))
-    assert _sync(store, cfg, src, tmp_path, full=False)["full"] is False
+    assert sync_run(store, cfg, src, tmp_path, full=False)["full"] is False
     lines = _lines_of(store, cfg.id, po)
     gone = [r for r in lines.values() if r["data"]["lineNo"] == item["PurchaseOrderItem"]]
     assert len(gone) == 1 and gone[0]["deleted_by"] == "reconcile"
@@ -330,13 +330,13 @@ def test_maintainx_item_change_alone_reaches_item_and_po(
     ``modified_after`` (the item dated by its PO)."""
     handle, src = maintainx
     cfg = _cfg("maintainx")
-    _sync(store, cfg, src, tmp_path, full=True)
+    sync_run(store, cfg, src, tmp_path, full=True)
     po = _mx_po(handle, 1)
     items = [dict(i) for i in po["items"]]
     items[0]["quantityOrdered"] = 777
     since = _since()
     handle.change("/purchaseorders", po["id"], items=items)
-    assert _sync(store, cfg, src, tmp_path, full=False)["full"] is False
+    assert sync_run(store, cfg, src, tmp_path, full=False)["full"] is False
     order = _changed(store, cfg.id, PO, since)[str(po["id"])]
     assert order["updatedAt"] > since
     assert 777 in [li["quantity"] for li in order["lineItems"]]
@@ -349,11 +349,11 @@ def test_maintainx_item_change_alone_reaches_item_and_po(
 def test_maintainx_item_removed_is_soft_deleted(store: Store, maintainx, tmp_path: Path) -> None:
     handle, src = maintainx
     cfg = _cfg("maintainx")
-    _sync(store, cfg, src, tmp_path, full=True)
+    sync_run(store, cfg, src, tmp_path, full=True)
     po = _mx_po(handle, 0, min_items=2)
     since = _since()
     handle.change("/purchaseorders", po["id"], items=po["items"][1:])
-    assert _sync(store, cfg, src, tmp_path, full=False)["full"] is False
+    assert sync_run(store, cfg, src, tmp_path, full=False)["full"] is False
     gone = str(po["items"][0]["id"])
     assert store.get_record(cfg.id, LINES, gone)["deleted_by"] == "reconcile"
     assert gone not in _changed(store, cfg.id, LINES, since)
@@ -366,14 +366,14 @@ def test_maintainx_deleted_po_takes_its_lines(
 ) -> None:
     handle, src = maintainx
     cfg = _cfg("maintainx")
-    _sync(store, cfg, src, tmp_path, full=True)
+    sync_run(store, cfg, src, tmp_path, full=True)
     po = _mx_po(handle, 2)
     since = _since()
     handle.delete("/purchaseorders", po["id"])
     if how == "reconcile":
         assert pipeline.reconcile_from_source(store, cfg, src, PO) == 1
     else:
-        assert _sync(store, cfg, src, tmp_path, full=True)["deleted"] == 1
+        assert sync_run(store, cfg, src, tmp_path, full=True)["deleted"] == 1
     _assert_gone_with_parent(store, cfg.id, str(po["id"]))
     gone = _changed(store, cfg.id, LINES, since, include_deleted="true")
     assert {str(i["id"]) for i in po["items"]} <= set(gone)
@@ -388,7 +388,7 @@ def test_maintainx_part_location_quantity_reaches_stocks(
     ``untracked`` and re-read in full every ``full_read_every``."""
     handle, src = maintainx
     cfg = _cfg("maintainx")
-    _sync(store, cfg, src, tmp_path, full=True, entity="stocks")
+    sync_run(store, cfg, src, tmp_path, full=True, entity="stocks")
     assert not pipeline.full_read_due(store, cfg, "stocks", utcnow())
     assert pipeline.full_read_due(store, cfg, "stocks", utcnow() + cfg.full_read_delta)
     parts = handle.world.collections["/parts"]
@@ -397,7 +397,7 @@ def test_maintainx_part_location_quantity_reaches_stocks(
     locations[-1]["availableQuantity"] = 4321
     since = _since()
     handle.change("/parts", part["id"], locations=locations)
-    assert _sync(store, cfg, src, tmp_path, full=False, entity="stocks")["full"] is False
+    assert sync_run(store, cfg, src, tmp_path, full=False, entity="stocks")["full"] is False
     served = _changed(store, cfg.id, "stocks", since)
     key = f"{part['id']}:{locations[-1]['locationId']}"
     assert served[key]["quantity"] == 4321
@@ -415,7 +415,7 @@ def test_maintainx_undated_quantity_reaches_modified_after_with_the_periodic_ful
     nothing."""
     handle, src = maintainx
     cfg = _cfg("maintainx")
-    _sync(store, cfg, src, tmp_path, full=True, entity="stocks")
+    sync_run(store, cfg, src, tmp_path, full=True, entity="stocks")
     cursor = store.get_cursor(cfg.id, "stocks")
     parts = handle.world.collections["/parts"]
     part = handle.record("/parts", parts.id_of(5))
@@ -427,11 +427,11 @@ def test_maintainx_undated_quantity_reaches_modified_after_with_the_periodic_ful
     key = f"{part['id']}:{locations[0]['locationId']}"
     since = _since()
 
-    assert _sync(store, cfg, src, tmp_path, full=False, entity="stocks")["full"] is False
+    assert sync_run(store, cfg, src, tmp_path, full=False, entity="stocks")["full"] is False
     assert store.get_record(cfg.id, "stocks", key)["data"]["quantity"] != 9876  # undated: missed
 
     due = utcnow() + cfg.full_read_delta
-    summary = _sync(store, cfg, src, tmp_path, full=False, entity="stocks", at=due)
+    summary = sync_run(store, cfg, src, tmp_path, full=False, entity="stocks", at=due)
     assert summary["full"] is True and summary["updated"] == 1
     served = _changed(store, cfg.id, "stocks", since)
     assert set(served) == {key}
@@ -440,7 +440,7 @@ def test_maintainx_undated_quantity_reaches_modified_after_with_the_periodic_ful
     assert store.get_cursor(cfg.id, "stocks") == cursor  # the source's time, not the stamp
 
     since = _since()
-    again = _sync(
+    again = sync_run(
         store, cfg, src, tmp_path, full=False, entity="stocks", at=due + cfg.full_read_delta
     )
     assert again["full"] is True and again["updated"] == 0

@@ -533,20 +533,11 @@ class Dataset:
             return None, created
         return _local(BASE_MS + (b // 5) * 600_000, self.tz), created
 
-    def bp(self, b: int) -> dict:
-        if b >= self.n_bp:
-            return self.person(b)
+    def bp_stamps(self, b: int) -> dict:
+        """What every business partner carries: its UUID, languages, who created and changed it
+        and when (SAP's separate date and time fields; no change date if never changed)."""
         changed, created = self.bp_change(b)
-        supplier = self.bp_id(b) if b % 4 != 3 else ""
-        name = f"{('Acme', 'Nordwind', 'Contoso', 'Globex', 'Initech')[b % 5]} Supplies {b}"
         return {
-            "BusinessPartner": self.bp_id(b),
-            "Customer": self.bp_id(b) if b % 4 == 3 else "",
-            "Supplier": supplier,
-            "BusinessPartnerCategory": "2",
-            "BusinessPartnerFullName": name,
-            "BusinessPartnerGrouping": "BP02",
-            "BusinessPartnerName": name,
             "BusinessPartnerUUID": f"{self.h(b, 6):08x}-{b % 65536:04x}-1eda-9a8b-{b:012x}",
             "CorrespondenceLanguage": "EN",
             "CreatedByUser": "CB9980000002",
@@ -558,6 +549,22 @@ class Dataset:
                 changed.hour * 3600 + changed.minute * 60 + changed.second if changed else 0
             ),
             "LastChangedByUser": "CB9980000001" if changed else "",
+        }
+
+    def bp(self, b: int) -> dict:
+        if b >= self.n_bp:
+            return self.person(b)
+        supplier = self.bp_id(b) if b % 4 != 3 else ""
+        name = f"{('Acme', 'Nordwind', 'Contoso', 'Globex', 'Initech')[b % 5]} Supplies {b}"
+        return {
+            "BusinessPartner": self.bp_id(b),
+            "Customer": self.bp_id(b) if b % 4 == 3 else "",
+            "Supplier": supplier,
+            "BusinessPartnerCategory": "2",
+            "BusinessPartnerFullName": name,
+            "BusinessPartnerGrouping": "BP02",
+            "BusinessPartnerName": name,
+            **self.bp_stamps(b),
             "OrganizationBPName1": name,
             "SearchTerm1": name.split()[0].upper(),
             "IsMarkedForArchiving": False,
@@ -801,7 +808,6 @@ class Dataset:
     def person(self, b: int) -> dict:
         """A natural person (BusinessPartnerCategory 1): employees and contact persons."""
         k = b - self.n_bp
-        changed, created = self.bp_change(b)
         first = ("Anna", "Ben", "Chiara", "Deniz", "Emil", "Fatima")[k % 6]
         last = ("Becker", "Ortiz", "Novak", "Kim", "Sato", "Meyer", "Lund")[k % 7]
         full = f"{first} {last}"
@@ -815,17 +821,7 @@ class Dataset:
             "LastName": last,
             "IsNaturalPerson": "X",
             "BusinessPartnerGrouping": "BP01",
-            "BusinessPartnerUUID": f"{self.h(b, 6):08x}-{b % 65536:04x}-1eda-9a8b-{b:012x}",
-            "CorrespondenceLanguage": "EN",
-            "CreatedByUser": "CB9980000002",
-            "CreationDate": _day(created),
-            "CreationTime": wire_time(created.hour * 3600 + created.minute * 60 + created.second),
-            "Language": "EN",
-            "LastChangeDate": _day(changed) if changed else None,
-            "LastChangeTime": wire_time(
-                changed.hour * 3600 + changed.minute * 60 + changed.second if changed else 0
-            ),
-            "LastChangedByUser": "CB9980000001" if changed else "",
+            **self.bp_stamps(b),
             "SearchTerm1": last.upper(),
             "BusinessPartnerIsBlocked": k % 9 == 8,
         }

@@ -5,7 +5,6 @@ the source and check that the next scheduled run (a window on updatedAt) brings 
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -14,19 +13,19 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from connectors.base import SourceSettings, Window
+from connectors.base import SourceSettings
 from connectors.maintainx import CONNECTOR as MaintainX
 from connectors.maintainx.mapping import STATUS_CATEGORIES
 from connectors.maintainx.sandbox import DEFAULT_API_KEY, start_sandbox
 from include.api import create_app, issue_token
 from include.config import ConnectionConfig
 from include.model.timeutil import format_utc, to_utc_iso, utcnow, zone
-from include.store import Store, SyncRun
-from include.sync import pipeline, streaming
+from include.store import Store
+from include.sync import pipeline
 from include.sync.statuses import refresh_statuses
+from tests.test_related_records import sync_run
 
 pytestmark = pytest.mark.integration
-_runs = itertools.count(1)
 ENTITIES = [
     "labors", "users", "companies", "asset-templates", "assets-downtime", "service-requests",
     "inventories", "work-orders", "work-orders.materials", "assets", "assets.materials",
@@ -62,24 +61,9 @@ CFG = ConnectionConfig(id="mx-cov", customer="acme", system="maintainx",
 
 
 def _sync(store: Store, src: Any, tmp: Path, entity: str, full: bool = True) -> dict:
-    """One run of ``entity``: a full read, or a scheduled run planned as the DAG plans it."""
-    now = utcnow()
-    window = (
-        Window()
-        if full
-        else pipeline.plan_window(
-            store, CFG, entity, incremental=True, run_type="scheduled",
-            interval_start=now - timedelta(hours=1), interval_end=now + timedelta(seconds=5),
-            now=now,
-        )
-    )  # fmt: skip
-    run_id = f"run{next(_runs)}"
-    summary = streaming.sync_entity(
-        src, CFG, entity, window, tmp / run_id, store, run_id, incremental=True, path_factory=Path
-    )
+    """One run of ``entity`` (tests/test_related_records.py's), nothing quarantined."""
+    summary = sync_run(store, CFG, src, tmp, full, entity)
     assert summary["quarantined"] == 0, summary
-    store.record_run(SyncRun(CFG.id, entity, run_id, format_utc(now), status="success",
-                             window_start=format_utc(window.start)))  # fmt: skip
     return summary
 
 
